@@ -1,0 +1,4 @@
+/** Registry of bench groups; each module under bench/ adds its own entry here. */
+import type { BenchGroup } from './types';
+
+export const groups: BenchGroup[] = [];

@@ -1,0 +1,38 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { startServer } from '../../server/server';
+import { WorkbenchService } from '../../service/workbench-service';
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a port 0–65535, got '${value}'`);
+  return n;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the workbench to a browser on this machine (token-protected)')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 0)
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--workspace <dir>', 'workspace folder (phase_c/, phase_d/, artifacts/ inside)', '.')
+    .option('--open', 'open the system browser at the Workbench URL')
+    .action(async (opts: { port: number; host: string; workspace: string; open?: boolean }) => {
+      const workspace = resolve(opts.workspace);
+      mkdirSync(workspace, { recursive: true });
+      const service = new WorkbenchService({ transport: 'http', workspace });
+      const server = await startServer(service, { port: opts.port, host: opts.host });
+      console.log(`Workbench: ${server.url}`);
+      if (opts.open) {
+        const { openInBrowser } = await import('../open-browser');
+        openInBrowser(server.url);
+      }
+      const stop = () => {
+        void server.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,21 @@
+/**
+ * The `ptycho-study` command line: each command is a thin call into the engine, registered
+ * from its own module under commands/.
+ */
+import { Command } from 'commander';
+import { packageJson } from '../paths';
+import { registerInfo } from './commands/info';
+import { registerServe } from './commands/serve';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('ptycho-study')
+    .description('PtychoPINN photon-dose / scan-overlap study: simulate, train, evaluate, serve the workbench')
+    .version(packageJson().version)
+    .showHelpAfterError('(run `ptycho-study --help` for the list of commands)')
+    .showSuggestionAfterError(true);
+  registerInfo(program);
+  registerServe(program);
+  return program;
+}

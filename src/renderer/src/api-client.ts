@@ -1,0 +1,108 @@
+/**
+ * The renderer's one door to the engine. Inside Electron it uses the preload bridge; in a
+ * browser it uses HTTP POST for calls and a WebSocket for events (the session cookie set by
+ * the server carries the token). Components never touch a transport directly.
+ */
+import {
+  type EventName,
+  type EventPayload,
+  isEventName,
+  type MethodInput,
+  type MethodName,
+  type MethodOutput,
+  RpcResponse,
+} from '../../shared/api';
+
+interface Bridge {
+  invoke(method: string, input: unknown): Promise<unknown>;
+  onEvent(listener: (envelope: { event: string; payload: unknown }) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    workbenchBridge?: Bridge;
+  }
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+type AnyListener = (event: EventName, payload: unknown) => void;
+const listeners = new Set<AnyListener>();
+let socket: WebSocket | null = null;
+let bridgeSubscribed = false;
+
+export function transportName(): 'electron' | 'http' {
+  return window.workbenchBridge ? 'electron' : 'http';
+}
+
+function dispatchEnvelope(raw: { event: string; payload: unknown }): void {
+  if (!isEventName(raw.event)) return;
+  for (const l of listeners) l(raw.event, raw.payload);
+}
+
+function ensureEventStream(): void {
+  const bridge = window.workbenchBridge;
+  if (bridge) {
+    if (!bridgeSubscribed) {
+      bridge.onEvent(dispatchEnvelope);
+      bridgeSubscribed = true;
+    }
+    return;
+  }
+  if (socket && socket.readyState <= WebSocket.OPEN) return;
+  const url = new URL('ws', window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  socket = new WebSocket(url.href);
+  socket.onmessage = (m) => {
+    try {
+      dispatchEnvelope(JSON.parse(String(m.data)) as { event: string; payload: unknown });
+    } catch {
+      // ignore malformed frames
+    }
+  };
+  socket.onclose = () => {
+    socket = null;
+    if (listeners.size > 0) setTimeout(ensureEventStream, 1000);
+  };
+}
+
+export async function call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
+  const bridge = window.workbenchBridge;
+  let raw: unknown;
+  if (bridge) raw = await bridge.invoke(method, input);
+  else {
+    const res = await fetch(`api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input ?? {}),
+      credentials: 'same-origin',
+    });
+    if (res.status === 401)
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'The session token is missing or wrong: open the URL printed by `ptycho-study serve`.',
+        {},
+      );
+    raw = await res.json();
+  }
+  const parsed = RpcResponse.parse(raw);
+  if (!parsed.ok) throw new ApiError(parsed.error.code, parsed.error.message, parsed.error.details);
+  return parsed.result as MethodOutput<M>;
+}
+
+export function onEvent<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void {
+  const l: AnyListener = (name, payload) => {
+    if (name === event) handler(payload as EventPayload<E>);
+  };
+  listeners.add(l);
+  ensureEventStream();
+  return () => listeners.delete(l);
+}
