@@ -1,0 +1,101 @@
+/**
+ * A lock file beside the manifest, so that the CLI, the server and the app — separate
+ * processes — never interleave read-modify-write cycles on one artifact root. It is held
+ * only for one update (milliseconds); a lock left by a process that died is taken over.
+ */
+import { hostname } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { StudyError } from '../../shared/errors';
+
+const STALE_MS = 30_000;
+
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface LockInfo {
+  pid: number;
+  hostname: string;
+  time: number;
+}
+
+function readLock(path: string): LockInfo | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+  } catch {
+    return null;
+  }
+}
+
+function tryAcquire(path: string): boolean {
+  try {
+    const fd = openSync(path, 'wx');
+    try {
+      writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), time: Date.now() }));
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  }
+}
+
+/** A lock is abandoned when its owner on this host is gone, or it is older than any update could take. */
+function isAbandoned(info: LockInfo | null, path: string): boolean {
+  if (!info) {
+    // Unreadable: possibly being written this instant; abandoned only once it is old.
+    try {
+      return Date.now() - statSync(path).mtimeMs > STALE_MS;
+    } catch {
+      return false;
+    }
+  }
+  if (info.hostname === hostname() && info.pid !== process.pid && !isProcessAlive(info.pid)) return true;
+  return Date.now() - info.time > STALE_MS;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** In-process queue per lock path, so one process never waits on its own lock file. */
+const chains = new Map<string, Promise<unknown>>();
+
+export async function withFileLock<T>(lockPath: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const previous = chains.get(lockPath) ?? Promise.resolve();
+  const run = previous.then(async () => {
+    const deadline = Date.now() + timeoutMs;
+    while (!tryAcquire(lockPath)) {
+      if (isAbandoned(readLock(lockPath), lockPath)) {
+        rmSync(lockPath, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        const info = readLock(lockPath);
+        throw new StudyError('LOCKED', 'the manifest is locked by another process', {
+          file: lockPath,
+          found: info ? `pid ${info.pid} on ${info.hostname}` : 'unreadable lock',
+          hint: 'wait for that process, or remove the lock file if it is certainly gone',
+        });
+      }
+      await sleep(15);
+    }
+    try {
+      return await fn();
+    } finally {
+      rmSync(lockPath, { force: true });
+    }
+  });
+  const settled = run.catch(() => undefined);
+  chains.set(lockPath, settled);
+  void settled.then(() => {
+    if (chains.get(lockPath) === settled) chains.delete(lockPath);
+  });
+  return run;
+}

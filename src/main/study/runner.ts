@@ -1,0 +1,55 @@
+/**
+ * The seam between the study engine and the PtychoPINN trainer. The engine resolves a
+ * job's config, opens its log and calls a runner once; the trainer (src/main/trainer)
+ * implements the runner and registers it with `setDefaultRunner`. There is deliberately
+ * no stub: without a registered runner a real run fails each job with RUNNER_MISSING.
+ */
+import type { ResolvedJobConfig } from '../../shared/config';
+import { StudyError } from '../../shared/errors';
+import type { TrainEvent } from '../../shared/events';
+import type { TrainingJob } from './jobs';
+
+export interface RunnerContext {
+  /** Aborted when the user cancels the job; the runner checkpoints and returns `cancelled`. */
+  signal: AbortSignal;
+  /** Live events (the runner also appends them to the job's events.jsonl). */
+  onEvent(e: TrainEvent): void;
+  /** Continue from the job's last checkpoint instead of starting over. */
+  resume?: boolean;
+}
+
+export interface RunnerResult {
+  status: 'done' | 'failed' | 'cancelled' | 'diverged';
+  final_loss: number | null;
+  epochs_completed: number;
+  checkpoint_path: string | null;
+  model_path?: string | null;
+  model_sha256?: string;
+  model_bytes?: number;
+  error?: string;
+  [k: string]: unknown;
+}
+
+export type TrainingRunner = (
+  config: ResolvedJobConfig,
+  job: TrainingJob,
+  logPath: string,
+  ctx: RunnerContext,
+) => Promise<RunnerResult>;
+
+let registered: TrainingRunner | null = null;
+
+/** Called once by the trainer module at load; `null` unregisters (tests). */
+export function setDefaultRunner(runner: TrainingRunner | null): void {
+  registered = runner;
+}
+
+export function getDefaultRunner(): TrainingRunner | null {
+  return registered;
+}
+
+export function runnerMissingError(): StudyError {
+  return new StudyError('RUNNER_MISSING', 'no PtychoPINN training runner is registered, so nothing can be trained', {
+    hint: 'use --dry-run to plan the jobs, or run a build that includes the trainer (src/main/trainer)',
+  });
+}

@@ -1,0 +1,343 @@
+/**
+ * One invocation of the study: a queue of jobs run one at a time, each recorded in the
+ * manifest as it moves planned/queued → running → done / failed / cancelled / diverged,
+ * plus skipped jobs and the run's own record in `runs[]`. The CLI awaits it; the service
+ * runs it in the background and forwards its state changes to the UI.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { ResolvedJobConfig } from '../../shared/config';
+import { StudyError } from '../../shared/errors';
+import type { TrainEvent } from '../../shared/events';
+import {
+  type JobProgress,
+  type JobResult,
+  type JobStatus,
+  MANIFEST_SCHEMA_VERSION,
+  type ManifestJob,
+  type RunRecord,
+  type RunStatus,
+  SKIP_SUMMARY_FILE,
+  type TrainingManifest,
+} from '../../shared/manifest';
+import type { JobFilters, StudyDesign, TrainingKnobs } from '../../shared/study';
+import { type StudyRoots, skippedViews, type TrainingJob } from './jobs';
+import { manifestPath, mergeJobs, updateManifest, writeSkipSummary } from './manifest-store';
+import { EventBatcher, emptyProgress, foldProgress, throttle } from './progress';
+import { jobOwnerAlive } from './recover';
+import { resolveJobConfig } from './resolve-config';
+import { runTrainingJob } from './run-job';
+import type { TrainingRunner } from './runner';
+
+export interface StudyRunRequest {
+  roots: StudyRoots;
+  design: StudyDesign;
+  /** Selected jobs, data already checked; jobs with `skipReason` are recorded as skipped. */
+  jobs: TrainingJob[];
+  filters: JobFilters;
+  dryRun: boolean;
+  knobs: TrainingKnobs;
+  source: RunRecord['source'];
+  runner: TrainingRunner | null;
+}
+
+export interface JobStateChange {
+  artifactRoot: string;
+  runId: string;
+  jobId: string;
+  status: JobStatus;
+  progress: JobProgress | null;
+  finalLoss: number | null;
+  error: string | null;
+  errorCode: string | null;
+  skipReason: string | null;
+  /** 1-based position in this run's queue and the queue length. */
+  index: number;
+  total: number;
+}
+
+export interface StudyRunHooks {
+  onJobState?(change: JobStateChange): void;
+  onTrainEvents?(jobId: string, events: TrainEvent[]): void;
+}
+
+export interface StudyRunOutcome {
+  runId: string;
+  status: RunStatus;
+  exitCode: number;
+  manifestPath: string;
+  jobs: { id: string; status: JobStatus; result: JobResult | null }[];
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+function manifestJob(
+  job: TrainingJob,
+  fields: Pick<ManifestJob, 'status' | 'dry_run' | 'run_id' | 'knobs' | 'config'>,
+): ManifestJob {
+  return {
+    id: job.id,
+    dose: job.dose,
+    view: job.view,
+    gridsize: job.gridsize,
+    train_data_path: job.trainDataPath,
+    test_data_path: job.testDataPath,
+    artifact_dir: job.artifactDir,
+    log_path: job.logPath,
+    events_path: job.eventsPath,
+    updated_at: new Date().toISOString(),
+    skip_reason: job.skipReason,
+    missing_files: job.missingFiles,
+    result: null,
+    progress: null,
+    worker: null,
+    ...fields,
+  };
+}
+
+/** Refuse to start a job that a live process is training (or about to) under this root right now. */
+function assertNotRunningElsewhere(current: TrainingManifest | null, ids: Set<string>): void {
+  if (!current) return;
+  for (const j of current.jobs) {
+    if (!ids.has(j.id) || (j.status !== 'running' && j.status !== 'queued')) continue;
+    if (jobOwnerAlive(current, j, () => true)) {
+      const run = current.runs.find((r) => r.run_id === j.run_id);
+      throw new StudyError('LOCKED', `job ${j.id} is already ${j.status} in run ${j.run_id}`, {
+        key: j.id,
+        found: `pid ${j.worker?.pid ?? run?.pid} on ${j.worker?.hostname ?? run?.hostname}`,
+        hint: 'cancel it first, or wait for it to finish',
+      });
+    }
+  }
+}
+
+export class StudyRun {
+  readonly runId = newRunId();
+  readonly artifactRoot: string;
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly cancelled = new Set<string>();
+  private cancelAll = false;
+  private readonly configs = new Map<string, ResolvedJobConfig>();
+  private started: Promise<void> | null = null;
+
+  constructor(
+    private readonly request: StudyRunRequest,
+    private readonly hooks: StudyRunHooks = {},
+  ) {
+    this.artifactRoot = resolve(request.roots.artifactRoot);
+    // Resolve every config before anything is written: a bad override stops the run up front.
+    for (const job of request.jobs) {
+      if (!job.skipReason) this.configs.set(job.id, resolveJobConfig(job, request.design, request.knobs));
+    }
+  }
+
+  get jobIds(): string[] {
+    return this.request.jobs.map((j) => j.id);
+  }
+
+  /** Cancel some jobs of this run (queued ones never start; the running one is aborted), or all. */
+  cancel(jobIds?: string[]): void {
+    if (!jobIds) this.cancelAll = true;
+    for (const id of jobIds ?? this.jobIds) {
+      this.cancelled.add(id);
+      this.controllers.get(id)?.abort();
+    }
+  }
+
+  isCancelled(id: string): boolean {
+    return this.cancelAll || this.cancelled.has(id);
+  }
+
+  /** Write the opening manifest state (throws LOCKED if a job runs elsewhere); then `execute`. */
+  async begin(): Promise<void> {
+    this.started ??= this.writeOpening();
+    return this.started;
+  }
+
+  private async writeOpening(): Promise<void> {
+    const { request: r, runId } = this;
+    const now = new Date().toISOString();
+    const skipped = skippedViews(r.jobs);
+    const ids = new Set(this.jobIds);
+    await updateManifest(this.artifactRoot, (current) => {
+      assertNotRunningElsewhere(current, ids);
+      const opening = r.jobs.map((job) =>
+        manifestJob(job, {
+          status: job.skipReason ? 'skipped' : r.dryRun ? 'planned' : 'queued',
+          dry_run: r.dryRun,
+          run_id: runId,
+          knobs: r.knobs,
+          config: this.configs.get(job.id) ?? null,
+        }),
+      );
+      const run: RunRecord = {
+        run_id: runId,
+        started_at: now,
+        finished_at: null,
+        source: r.source,
+        pid: process.pid,
+        hostname: hostname(),
+        filters: r.filters,
+        dry_run: r.dryRun,
+        knobs: r.knobs,
+        job_ids: [...ids],
+        status: 'running',
+        exit_code: null,
+      };
+      return {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        timestamp: now,
+        phase_c_root: resolve(r.roots.phaseCRoot),
+        phase_d_root: resolve(r.roots.phaseDRoot),
+        artifact_root: this.artifactRoot,
+        filters: r.filters,
+        dry_run: r.dryRun,
+        knobs: r.knobs,
+        design: { name: r.design.name, neighbor_count: r.design.neighbor_count, doses: r.design.doses },
+        skipped_views: skipped,
+        skipped_count: skipped.length,
+        skip_summary_path: SKIP_SUMMARY_FILE,
+        jobs: mergeJobs(current?.jobs ?? [], opening),
+        runs: [...(current?.runs ?? []), run],
+      };
+    });
+    writeSkipSummary(this.artifactRoot, { timestamp: now, skipped_views: skipped, skipped_count: skipped.length });
+    r.jobs.forEach((job, i) => {
+      if (job.skipReason) this.emitState(job, 'skipped', i, { skipReason: job.skipReason });
+      else if (!r.dryRun) this.emitState(job, 'queued', i);
+    });
+  }
+
+  private emitState(
+    job: TrainingJob,
+    status: JobStatus,
+    index: number,
+    extra: Partial<Pick<JobStateChange, 'progress' | 'finalLoss' | 'error' | 'errorCode' | 'skipReason'>> = {},
+  ): void {
+    this.hooks.onJobState?.({
+      artifactRoot: this.artifactRoot,
+      runId: this.runId,
+      jobId: job.id,
+      status,
+      progress: extra.progress ?? null,
+      finalLoss: extra.finalLoss ?? null,
+      error: extra.error ?? null,
+      errorCode: extra.errorCode ?? null,
+      skipReason: extra.skipReason ?? null,
+      index: index + 1,
+      total: this.request.jobs.length,
+    });
+  }
+
+  private patchJob(id: string, patch: Partial<ManifestJob>): Promise<unknown> {
+    return updateManifest(this.artifactRoot, (m) => {
+      if (!m) return null;
+      return {
+        ...m,
+        jobs: m.jobs.map((j) =>
+          j.id === id && j.run_id === this.runId ? { ...j, ...patch, updated_at: new Date().toISOString() } : j,
+        ),
+      };
+    });
+  }
+
+  /** Run the queue to the end. Always finishes the run record, whatever happened. */
+  async execute(): Promise<StudyRunOutcome> {
+    await this.begin();
+    const r = this.request;
+    const outcomes: StudyRunOutcome['jobs'] = [];
+    for (const [i, job] of r.jobs.entries()) {
+      if (job.skipReason) {
+        outcomes.push({ id: job.id, status: 'skipped', result: null });
+        continue;
+      }
+      if (this.isCancelled(job.id)) {
+        await this.patchJob(job.id, { status: 'cancelled' });
+        this.emitState(job, 'cancelled', i);
+        outcomes.push({ id: job.id, status: 'cancelled', result: null });
+        continue;
+      }
+      outcomes.push(await this.runOne(job, i));
+    }
+    const statuses = outcomes.map((o) => o.status);
+    const anyCancelled = statuses.includes('cancelled');
+    const anyFailed = statuses.some((s) => s === 'failed' || s === 'diverged');
+    const status: RunStatus = anyCancelled ? 'cancelled' : anyFailed ? 'failed' : 'done';
+    const exitCode = anyCancelled ? 130 : anyFailed ? 1 : 0;
+    await updateManifest(this.artifactRoot, (m) =>
+      m
+        ? {
+            ...m,
+            runs: m.runs.map((run) =>
+              run.run_id === this.runId
+                ? { ...run, status, exit_code: exitCode, finished_at: new Date().toISOString() }
+                : run,
+            ),
+          }
+        : null,
+    );
+    return { runId: this.runId, status, exitCode, manifestPath: manifestPath(this.artifactRoot), jobs: outcomes };
+  }
+
+  private async runOne(job: TrainingJob, index: number): Promise<StudyRunOutcome['jobs'][number]> {
+    const r = this.request;
+    const config = this.configs.get(job.id);
+    if (r.dryRun) {
+      const summary = await runTrainingJob(job, null, { dryRun: true, config });
+      const result: JobResult = {
+        ...summary,
+        status: 'planned',
+        final_loss: null,
+        epochs_completed: 0,
+        checkpoint_path: null,
+      };
+      await this.patchJob(job.id, { status: 'planned', result });
+      this.emitState(job, 'planned', index);
+      return { id: job.id, status: 'planned', result };
+    }
+
+    const controller = new AbortController();
+    this.controllers.set(job.id, controller);
+    let progress = emptyProgress();
+    const worker = { pid: process.pid, hostname: hostname(), run_id: this.runId };
+    await this.patchJob(job.id, { status: 'running', worker, progress, result: null });
+    this.emitState(job, 'running', index, { progress });
+
+    const batcher = new EventBatcher((events) => this.hooks.onTrainEvents?.(job.id, events));
+    const stateGate = throttle(250);
+    const manifestGate = throttle(2000);
+    let pendingWrite: Promise<unknown> = Promise.resolve();
+    const result = await runTrainingJob(job, r.runner, {
+      config,
+      signal: controller.signal,
+      resume: r.knobs.resume ?? false,
+      onEvent: (e) => {
+        batcher.push(e);
+        progress = foldProgress(progress, e);
+        if (stateGate()) this.emitState(job, 'running', index, { progress });
+        if (manifestGate()) {
+          const snapshot = progress;
+          pendingWrite = pendingWrite.then(() => this.patchJob(job.id, { progress: snapshot }).catch(() => {}));
+        }
+      },
+    });
+    batcher.flush();
+    await pendingWrite;
+    this.controllers.delete(job.id);
+    const status = result.status as JobStatus;
+    await this.patchJob(job.id, { status, result, progress, worker: null });
+    this.emitState(job, status, index, {
+      progress,
+      finalLoss: result.final_loss,
+      error: result.error ?? null,
+      errorCode: typeof result.error_code === 'string' ? result.error_code : null,
+    });
+    return { id: job.id, status, result };
+  }
+}
