@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { runPython } from '../util/python';
+import type { NdArray } from './ndarray';
+import { exitWaveEnergy, forwardIntensity, intensityScaleFor } from './physics';
+
+/** `forward_intensity` of the project's numpy reference simulation (reference/simulate.py), verbatim. */
+const NUMPY_FORWARD_INTENSITY = `
+def forward_intensity(Y, probe):
+    N = probe.shape[-1]
+    far = np.fft.fftshift(np.fft.fft2(Y * probe, axes=(-2, -1)), axes=(-2, -1)) / N
+    return far.real ** 2 + far.imag ** 2
+`;
+
+/** Deterministic pseudo-random complex values, identical on the numpy side (same formula). */
+function complexStack(shape: number[], phase: number): NdArray {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    data[2 * i] = Math.sin(0.7 * i + phase) + 0.3 * Math.cos(0.13 * i * i);
+    data[2 * i + 1] = Math.cos(1.3 * i - phase) * 0.5;
+  }
+  return { dtype: 'complex128', shape, data };
+}
+
+describe('reference physics', () => {
+  it('matches forward_intensity of the numpy reference simulate.py (N = 64, 16 and non-power-of-two 12)', () => {
+    for (const n of [64, 16, 12]) {
+      const Y = complexStack([3, n, n], 0.2);
+      const P = complexStack([n, n], 1.1);
+      const ours = forwardIntensity(Y, P).data as Float64Array;
+      const out = runPython(
+        ['numpy'],
+        `import sys, json, numpy as np
+${NUMPY_FORWARD_INTENSITY}
+n = int(sys.argv[1])
+def stack(shape, phase):
+    i = np.arange(int(np.prod(shape)), dtype=np.float64)
+    return (np.sin(0.7 * i + phase) + 0.3 * np.cos(0.13 * i * i) + 1j * np.cos(1.3 * i - phase) * 0.5).reshape(shape)
+I = forward_intensity(stack((3, n, n), 0.2), stack((n, n), 1.1))
+print(json.dumps(I.ravel().tolist()))`,
+        [String(n)],
+      );
+      const theirs = JSON.parse(out) as number[];
+      expect(theirs).toHaveLength(ours.length);
+      let maxErr = 0;
+      let maxVal = 0;
+      for (let i = 0; i < ours.length; i++) {
+        maxErr = Math.max(maxErr, Math.abs(ours[i] - theirs[i]));
+        maxVal = Math.max(maxVal, Math.abs(theirs[i]));
+      }
+      expect(maxErr / maxVal).toBeLessThan(1e-12);
+    }
+  });
+
+  it('conserves energy (Parseval): Σ A² = Σ |Y·P|² for every pattern', () => {
+    const n = 64;
+    const Y = complexStack([4, n, n], 0.9);
+    const P = complexStack([n, n], -0.4);
+    const I = forwardIntensity(Y, P).data as Float64Array;
+    for (let j = 0; j < 4; j++) {
+      let total = 0;
+      for (let i = 0; i < n * n; i++) total += I[j * n * n + i];
+      const energy = exitWaveEnergy(Y.data as Float64Array, j * 2 * n * n, P.data as Float64Array);
+      expect(Math.abs(total - energy) / energy).toBeLessThan(1e-12);
+    }
+  });
+
+  it('puts the zero frequency at (N/2, N/2): a flat exit wave diffracts into one pixel', () => {
+    const n = 16;
+    const Y: NdArray = { dtype: 'complex128', shape: [1, n, n], data: new Float64Array(2 * n * n).fill(0) };
+    const P: NdArray = { dtype: 'complex128', shape: [n, n], data: new Float64Array(2 * n * n) };
+    for (let i = 0; i < n * n; i++) {
+      (Y.data as Float64Array)[2 * i] = 1;
+      (P.data as Float64Array)[2 * i] = 2;
+    }
+    const I = forwardIntensity(Y, P).data as Float64Array;
+    // F[0] = Σψ = 2·n², so A² = (2n²)² / n² = 4n² at the shifted centre, 0 elsewhere
+    expect(I[(n / 2) * n + n / 2]).toBeCloseTo(4 * n * n, 9);
+    expect(I.reduce((a, b) => a + b, 0)).toBeCloseTo(4 * n * n, 9);
+  });
+
+  it('scales the exit wave so that the expected counts average the dose', () => {
+    expect(intensityScaleFor(1e4, 100)).toBeCloseTo(10, 12);
+    expect(() => intensityScaleFor(1e4, 0)).toThrow(/no energy/);
+  });
+});

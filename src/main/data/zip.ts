@@ -1,0 +1,292 @@
+/**
+ * The zip container of .npz files: central-directory reading (zip64 included, as numpy's
+ * savez writes zip64 records) with random access to one entry, and a deterministic writer.
+ * Compression itself is fflate's (inflate/deflate); this module only walks the headers.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { Deflate, Inflate, inflateSync } from 'fflate';
+import { StudyError } from '../../shared/errors';
+
+export interface ZipEntry {
+  name: string;
+  method: number; // 0 stored, 8 deflate
+  flags: number;
+  crc: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localHeaderOffset: number;
+}
+
+const SIG_EOCD = 0x06054b50;
+const SIG_ZIP64_LOCATOR = 0x07064b50;
+const SIG_ZIP64_EOCD = 0x06064b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_LOCAL = 0x04034b50;
+const U32_MAX = 0xffffffff;
+
+function zipError(file: string, message: string, extra: { key?: string; found?: unknown; expected?: unknown } = {}) {
+  return new StudyError('NPZ_FORMAT', `${file}: ${message}`, { file, ...extra });
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  let off = 0;
+  while (off < length) {
+    const { bytesRead } = await fh.read(buf, off, length - off, position + off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+  }
+  return off === length ? buf : buf.subarray(0, off);
+}
+
+function u64(buf: Buffer, at: number): number {
+  return Number(buf.readBigUInt64LE(at));
+}
+
+/** Lists the entries of a zip file from its central directory. */
+export async function readZipDirectory(fh: FileHandle, file: string): Promise<ZipEntry[]> {
+  const { size: fileSize } = await fh.stat();
+  const tailLen = Math.min(fileSize, 22 + 0xffff + 20);
+  const tail = await readAt(fh, fileSize - tailLen, tailLen);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--)
+    if (tail.readUInt32LE(i) === SIG_EOCD) {
+      eocd = i;
+      break;
+    }
+  if (eocd < 0) throw zipError(file, 'not a zip/.npz file (no end-of-central-directory record)');
+  let count = tail.readUInt16LE(eocd + 10);
+  let cdSize = tail.readUInt32LE(eocd + 12);
+  let cdOffset = tail.readUInt32LE(eocd + 16);
+  if (count === 0xffff || cdSize === U32_MAX || cdOffset === U32_MAX) {
+    const loc = eocd - 20;
+    if (loc < 0 || tail.readUInt32LE(loc) !== SIG_ZIP64_LOCATOR) throw zipError(file, 'zip64 locator missing');
+    const rec = await readAt(fh, u64(tail, loc + 8), 56);
+    if (rec.readUInt32LE(0) !== SIG_ZIP64_EOCD) throw zipError(file, 'zip64 end record missing');
+    count = u64(rec, 32);
+    cdSize = u64(rec, 40);
+    cdOffset = u64(rec, 48);
+  }
+  const cd = await readAt(fh, cdOffset, cdSize);
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let e = 0; e < count; e++) {
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) throw zipError(file, 'corrupt central directory');
+    const flags = cd.readUInt16LE(p + 8);
+    const method = cd.readUInt16LE(p + 10);
+    const crc = cd.readUInt32LE(p + 16);
+    let compressedSize = cd.readUInt32LE(p + 20);
+    let uncompressedSize = cd.readUInt32LE(p + 24);
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    let localHeaderOffset = cd.readUInt32LE(p + 42);
+    const name = cd.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen);
+    // zip64 extended information: only the fields that overflowed, in this order
+    let x = p + 46 + nameLen;
+    const xEnd = x + extraLen;
+    while (x + 4 <= xEnd) {
+      const id = cd.readUInt16LE(x);
+      const len = cd.readUInt16LE(x + 2);
+      if (id === 0x0001) {
+        let q = x + 4;
+        if (uncompressedSize === U32_MAX) {
+          uncompressedSize = u64(cd, q);
+          q += 8;
+        }
+        if (compressedSize === U32_MAX) {
+          compressedSize = u64(cd, q);
+          q += 8;
+        }
+        if (localHeaderOffset === U32_MAX) localHeaderOffset = u64(cd, q);
+      }
+      x += 4 + len;
+    }
+    entries.push({ name, method, flags, crc, compressedSize, uncompressedSize, localHeaderOffset });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return entries;
+}
+
+async function dataOffset(fh: FileHandle, entry: ZipEntry, file: string): Promise<number> {
+  const lh = await readAt(fh, entry.localHeaderOffset, 30);
+  if (lh.length < 30 || lh.readUInt32LE(0) !== SIG_LOCAL) throw zipError(file, `corrupt local header of ${entry.name}`);
+  return entry.localHeaderOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+}
+
+function checkEntry(entry: ZipEntry, file: string): void {
+  if (entry.flags & 1) throw zipError(file, `entry ${entry.name} is encrypted`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw zipError(file, `entry ${entry.name} uses zip method ${entry.method}`, {
+      found: entry.method,
+      expected: '0 (stored) or 8 (deflate)',
+    });
+}
+
+/** Reads and (if deflated) inflates one entry straight into a buffer of its final size; checks its CRC. */
+export async function readZipEntry(fh: FileHandle, entry: ZipEntry, file: string): Promise<Uint8Array> {
+  checkEntry(entry, file);
+  const raw = await readAt(fh, await dataOffset(fh, entry, file), entry.compressedSize);
+  if (raw.length !== entry.compressedSize) throw zipError(file, `entry ${entry.name} is truncated`);
+  let out: Uint8Array;
+  if (entry.method === 0) out = raw;
+  else {
+    try {
+      out = inflateSync(raw, { out: new Uint8Array(entry.uncompressedSize) });
+    } catch (e) {
+      throw zipError(file, `entry ${entry.name} does not inflate: ${(e as Error).message}`);
+    }
+  }
+  if (out.length !== entry.uncompressedSize || crc32(out) >>> 0 !== entry.crc >>> 0)
+    throw zipError(file, `entry ${entry.name} is corrupt (size or CRC mismatch)`);
+  return out;
+}
+
+/** The first `want(bytes)` bytes of an entry, inflating only as much as needed. */
+export async function readZipEntryPrefix(
+  fh: FileHandle,
+  entry: ZipEntry,
+  file: string,
+  want: (head: Uint8Array) => number,
+): Promise<Uint8Array> {
+  checkEntry(entry, file);
+  const start = await dataOffset(fh, entry, file);
+  const chunk = 1 << 16;
+  let got: Uint8Array = new Uint8Array(0);
+  let need = 12;
+  if (entry.method === 0) {
+    for (;;) {
+      got = await readAt(fh, start, Math.min(Math.max(need, 4096), entry.compressedSize));
+      const n = want(got);
+      if (n <= got.length || got.length >= entry.compressedSize) return got;
+      need = n;
+    }
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const inflater = new Inflate((data) => {
+    parts.push(data);
+    total += data.length;
+  });
+  for (let pos = 0; pos < entry.compressedSize; pos += chunk) {
+    const len = Math.min(chunk, entry.compressedSize - pos);
+    inflater.push(await readAt(fh, start + pos, len), pos + len >= entry.compressedSize);
+    if (total >= need) {
+      got = concat(parts, total);
+      need = want(got);
+      if (need <= total) return got;
+    }
+  }
+  return concat(parts, total);
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** One file to put in a zip: its name and content as a list of chunks (written without joining). */
+export interface ZipInput {
+  name: string;
+  chunks: Uint8Array[];
+}
+
+// DOS timestamp 1980-01-01 00:00 (numpy's ZipInfo default): fixed, so same arrays give same bytes
+const DOS_TIME = 0;
+const DOS_DATE = (1 << 5) | 1;
+
+function localHeader(name: Uint8Array, method: number, crc: number, csize: number, usize: number): Uint8Array {
+  const h = Buffer.alloc(30 + name.length);
+  h.writeUInt32LE(SIG_LOCAL, 0);
+  h.writeUInt16LE(20, 4);
+  h.writeUInt16LE(0x800, 6); // UTF-8 names
+  h.writeUInt16LE(method, 8);
+  h.writeUInt16LE(DOS_TIME, 10);
+  h.writeUInt16LE(DOS_DATE, 12);
+  h.writeUInt32LE(crc >>> 0, 14);
+  h.writeUInt32LE(csize, 18);
+  h.writeUInt32LE(usize, 22);
+  h.writeUInt16LE(name.length, 26);
+  h.writeUInt16LE(0, 28);
+  h.set(name, 30);
+  return h;
+}
+
+function centralHeader(
+  name: Uint8Array,
+  method: number,
+  crc: number,
+  csize: number,
+  usize: number,
+  offset: number,
+): Uint8Array {
+  const h = Buffer.alloc(46 + name.length);
+  h.writeUInt32LE(SIG_CENTRAL, 0);
+  h.writeUInt16LE(20, 4);
+  h.writeUInt16LE(20, 6);
+  h.writeUInt16LE(0x800, 8);
+  h.writeUInt16LE(method, 10);
+  h.writeUInt16LE(DOS_TIME, 12);
+  h.writeUInt16LE(DOS_DATE, 14);
+  h.writeUInt32LE(crc >>> 0, 16);
+  h.writeUInt32LE(csize, 20);
+  h.writeUInt32LE(usize, 24);
+  h.writeUInt16LE(name.length, 28);
+  h.writeUInt32LE(offset, 42);
+  h.set(name, 46);
+  return h;
+}
+
+/**
+ * Yields the bytes of a zip holding `inputs`, entry by entry (stored or deflated), so a
+ * caller can stream it to disk. Sizes over 4 GiB are refused (no zip64 writing).
+ */
+export function* zipChunks(inputs: readonly ZipInput[], compress: boolean, file: string): Generator<Uint8Array> {
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  for (const input of inputs) {
+    const name = new TextEncoder().encode(input.name);
+    let crc = 0;
+    let usize = 0;
+    for (const c of input.chunks) {
+      crc = crc32(c, crc);
+      usize += c.length;
+    }
+    let body = input.chunks;
+    if (compress) {
+      const out: Uint8Array[] = [];
+      const deflater = new Deflate({ level: 6 }, (d) => {
+        out.push(d);
+      });
+      input.chunks.forEach((c, i) => {
+        deflater.push(c, i === input.chunks.length - 1);
+      });
+      if (input.chunks.length === 0) deflater.push(new Uint8Array(0), true);
+      body = out;
+    }
+    const csize = body.reduce((s, c) => s + c.length, 0);
+    if (usize >= U32_MAX || csize >= U32_MAX || offset >= U32_MAX)
+      throw zipError(file, `entry ${input.name} is over 4 GiB; split the data into smaller files`);
+    const method = compress ? 8 : 0;
+    const lh = localHeader(name, method, crc, csize, usize);
+    central.push(centralHeader(name, method, crc, csize, usize, offset));
+    yield lh;
+    for (const c of body) yield c;
+    offset += lh.length + csize;
+  }
+  const cdSize = central.reduce((s, c) => s + c.length, 0);
+  for (const c of central) yield c;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(SIG_EOCD, 0);
+  end.writeUInt16LE(inputs.length, 8);
+  end.writeUInt16LE(inputs.length, 10);
+  end.writeUInt32LE(cdSize, 12);
+  end.writeUInt32LE(offset, 16);
+  yield end;
+}
