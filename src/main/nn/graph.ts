@@ -1,0 +1,230 @@
+/**
+ * The graph builder: tensors with a dtype and a static shape known at build time, and the
+ * list of op nodes that produce them (in creation order, which is a topological order).
+ * Every node may carry its VJP rule (`vjp`), written next to its forward builder in the
+ * ops-* modules; autodiff.ts walks the nodes backwards and calls those rules.
+ *
+ * A Graph is a mutable builder (state with a lifecycle): ops append nodes; `toModel`
+ * serialises any sub-graph reachable from chosen outputs.
+ */
+import type onnxProto from 'onnx-proto';
+import { type ElemType, node as protoNode, serializeModel, tensor as protoTensor, valueInfo } from './proto';
+
+export type FloatType = 'float32' | 'float64';
+export type Shape = readonly number[];
+export type Attribute = onnxProto.onnx.IAttributeProto;
+export type FloatArray = Float32Array | Float64Array;
+
+/** How a tensor enters the graph: a fed input, a trainable parameter, a constant, or an op result. */
+export type TensorKind = 'input' | 'param' | 'const' | 'value';
+
+export interface Tensor {
+  readonly graph: Graph;
+  readonly name: string;
+  readonly dtype: ElemType;
+  readonly shape: Shape;
+  readonly kind: TensorKind;
+  /** The node that computes it (kind 'value' only). */
+  readonly producer?: OpNode;
+}
+
+/**
+ * A VJP rule: given the gradients of a node's outputs (undefined where no gradient flows)
+ * and which inputs need one, return the gradient of each input (undefined where not needed).
+ */
+export type Vjp = (gOut: readonly (Tensor | undefined)[], needs: readonly boolean[]) => (Tensor | undefined)[];
+
+export interface OpNode {
+  readonly id: number;
+  readonly opType: string;
+  /** null = an omitted optional ONNX input (serialised as ''). */
+  readonly inputs: readonly (Tensor | null)[];
+  readonly outputs: readonly Tensor[];
+  readonly attrs: readonly Attribute[];
+  readonly vjp?: Vjp;
+}
+
+export interface OutputSpec {
+  dtype: ElemType;
+  shape: Shape;
+}
+
+/** A parameter's initial value lives with the graph so a train step can be built from it alone. */
+export interface ParamTensor extends Tensor {
+  readonly kind: 'param';
+  readonly init: FloatArray;
+}
+
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export class Graph {
+  readonly nodes: OpNode[] = [];
+  readonly inputs: Tensor[] = [];
+  readonly params: ParamTensor[] = [];
+  private readonly consts: { tensor: Tensor; proto: onnxProto.onnx.ITensorProto }[] = [];
+  private readonly constCache = new Map<string, Tensor>();
+  private readonly names = new Set<string>();
+  private counter = 0;
+
+  /** `float` is the dtype of constants and inputs created without an explicit dtype. */
+  constructor(readonly float: FloatType = 'float32') {}
+
+  private claim(name: string): string {
+    if (this.names.has(name)) throw new Error(`graph: tensor name '${name}' is already used`);
+    this.names.add(name);
+    return name;
+  }
+
+  /** A unique internal name; user names never start with '_'. */
+  fresh(prefix: string): string {
+    let n: string;
+    do n = `_${prefix}${this.counter++}`;
+    while (this.names.has(n));
+    return this.claim(n);
+  }
+
+  /** A fed input (a batch tensor, a learning rate …). */
+  input(name: string, shape: Shape, dtype: ElemType = this.float): Tensor {
+    const t: Tensor = { graph: this, name: this.claim(name), dtype, shape: [...shape], kind: 'input' };
+    this.inputs.push(t);
+    return t;
+  }
+
+  /** A trainable parameter with its initial value (length must match the shape). */
+  param(name: string, shape: Shape, init: FloatArray | readonly number[]): ParamTensor {
+    if (init.length !== numel(shape)) {
+      throw new Error(`graph: parameter '${name}' has ${init.length} initial values for shape [${shape}]`);
+    }
+    const data = this.float === 'float64' ? Float64Array.from(init) : Float32Array.from(init);
+    const t: ParamTensor = {
+      graph: this,
+      name: this.claim(name),
+      dtype: this.float,
+      shape: [...shape],
+      kind: 'param',
+      init: data,
+    };
+    this.params.push(t);
+    return t;
+  }
+
+  /** A constant (an initializer in the serialised model). Small constants are shared. */
+  constant(data: ArrayLike<number>, shape: Shape, dtype: ElemType = this.float): Tensor {
+    if (data.length !== numel(shape)) throw new Error(`graph: constant of ${data.length} values for shape [${shape}]`);
+    const key = data.length <= 16 ? `${dtype}|${shape.join(',')}|${Array.from(data).join(',')}` : undefined;
+    const hit = key ? this.constCache.get(key) : undefined;
+    if (hit) return hit;
+    const name = this.fresh('c');
+    const t: Tensor = { graph: this, name, dtype, shape: [...shape], kind: 'const' };
+    this.consts.push({ tensor: t, proto: protoTensor(name, dtype, shape, data) });
+    if (key) this.constCache.set(key, t);
+    return t;
+  }
+
+  scalar(value: number, dtype: ElemType = this.float): Tensor {
+    return this.constant([value], [], dtype);
+  }
+
+  /** A 1-D int64 constant (axes, shapes, pads, slice bounds). */
+  ints(values: readonly number[]): Tensor {
+    return this.constant(values, [values.length], 'int64');
+  }
+
+  /** Append a node; returns its outputs. Ops call this, users call the ops. */
+  op(
+    opType: string,
+    inputs: readonly (Tensor | null)[],
+    outputs: readonly OutputSpec[],
+    attrs: readonly Attribute[] = [],
+    vjp?: Vjp,
+  ): Tensor[] {
+    for (const t of inputs) {
+      if (t && t.graph !== this) throw new Error(`graph: ${opType} mixes tensors of two graphs`);
+    }
+    const outs: Tensor[] = [];
+    const n: OpNode = { id: this.nodes.length, opType, inputs: [...inputs], outputs: outs, attrs: [...attrs], vjp };
+    for (const o of outputs) {
+      outs.push({
+        graph: this,
+        name: this.fresh(opType.toLowerCase()),
+        dtype: o.dtype,
+        shape: [...o.shape],
+        kind: 'value',
+        producer: n,
+      });
+    }
+    this.nodes.push(n);
+    return outs;
+  }
+
+  /** Nodes needed to compute `outputs`, in topological order. */
+  nodesFor(outputs: readonly Tensor[]): OpNode[] {
+    const needed = new Set<number>();
+    const stack = outputs.map((t) => t.producer).filter((n): n is OpNode => !!n);
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (needed.has(n.id)) continue;
+      needed.add(n.id);
+      for (const t of n.inputs) if (t?.producer && !needed.has(t.producer.id)) stack.push(t.producer);
+    }
+    return this.nodes.filter((n) => needed.has(n.id));
+  }
+
+  /**
+   * Serialise the sub-graph that computes `outputs` (user-facing output name → tensor).
+   * Parameters become graph inputs, or initializers holding `paramValues` (default: their
+   * initial values) when `paramsAsInitializers` is set (inference export).
+   */
+  toModel(spec: {
+    outputs: Record<string, Tensor>;
+    paramsAsInitializers?: boolean;
+    paramValues?: ReadonlyMap<string, ArrayLike<number>>;
+    name?: string;
+    docString?: string;
+  }): Uint8Array {
+    const outEntries = Object.entries(spec.outputs);
+    const nodes = this.nodesFor(outEntries.map(([, t]) => t));
+    const used = new Set<string>();
+    for (const n of nodes) for (const t of n.inputs) if (t) used.add(t.name);
+    for (const [, t] of outEntries) used.add(t.name);
+
+    const protoNodes = nodes.map((n) =>
+      protoNode(
+        n.opType,
+        n.inputs.map((t) => t?.name ?? ''),
+        n.outputs.map((t) => t.name),
+        [...n.attrs],
+        `${n.opType}_${n.id}`,
+      ),
+    );
+    const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+    for (const [outName, t] of outEntries) {
+      if (outName !== t.name) protoNodes.push(protoNode('Identity', [t.name], [outName], [], `out_${outName}`));
+      outputs.push(valueInfo(outName, t.dtype, t.shape));
+    }
+    const inputs = this.inputs.filter((t) => used.has(t.name)).map((t) => valueInfo(t.name, t.dtype, t.shape));
+    const initializers = this.consts.filter((c) => used.has(c.tensor.name)).map((c) => c.proto);
+    for (const p of this.params) {
+      if (!used.has(p.name)) continue;
+      if (spec.paramsAsInitializers) {
+        initializers.push(protoTensor(p.name, p.dtype, p.shape, spec.paramValues?.get(p.name) ?? p.init));
+      } else inputs.push(valueInfo(p.name, p.dtype, p.shape));
+    }
+    return serializeModel({
+      nodes: protoNodes,
+      inputs,
+      outputs,
+      initializers,
+      name: spec.name,
+      docString: spec.docString,
+    });
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Network ops (Conv, MaxPool, nearest Resize, MatMul, Gemm), each forward builder followed
+ * by its VJP rule. The Conv VJPs follow the measurements in decisions.md: the input
+ * gradient is a Conv with the transposed, flipped kernel (about twice as fast as
+ * ConvTranspose on ORT's CPU provider); the weight gradient is one Gemm per kernel tap on a
+ * channel-major (C, B, H, W) layout, the fastest form measured.
+ */
+import { attr, tensor as protoTensor } from './proto';
+import type { Tensor } from './graph';
+import { numel } from './graph';
+import { concat, flip, pad, reshape, slice, sumTo, transpose } from './ops-shape';
+import { mul, reduceSum } from './ops-basic';
+
+export interface ConvOptions {
+  /** [top, left, bottom, right] (ONNX order), or 'same' for odd kernels at stride 1. */
+  pads?: readonly number[] | 'same';
+  strides?: readonly [number, number];
+  dilations?: readonly [number, number];
+}
+
+/** 2-D convolution, NCHW, weight [Cout, Cin, kh, kw], optional bias [Cout]. */
+export function conv(x: Tensor, w: Tensor, b?: Tensor, options: ConvOptions = {}): Tensor {
+  const [B, Cin, H, W] = x.shape;
+  const [Cout, Cw, kh, kw] = w.shape;
+  if (x.shape.length !== 4 || w.shape.length !== 4 || Cw !== Cin) {
+    throw new Error(`conv: input [${x.shape}] and weight [${w.shape}] do not fit (NCHW, OIHW)`);
+  }
+  const [sh, sw] = options.strides ?? [1, 1];
+  const [dh, dw] = options.dilations ?? [1, 1];
+  const pads =
+    options.pads === 'same'
+      ? [((kh - 1) * dh) >> 1, ((kw - 1) * dw) >> 1, ((kh - 1) * dh) >> 1, ((kw - 1) * dw) >> 1]
+      : [...(options.pads ?? [0, 0, 0, 0])];
+  const Ho = Math.floor((H + pads[0] + pads[2] - dh * (kh - 1) - 1) / sh) + 1;
+  const Wo = Math.floor((W + pads[1] + pads[3] - dw * (kw - 1) - 1) / sw) + 1;
+  const attrs = [
+    attr('kernel_shape', [kh, kw], 'ints'),
+    attr('pads', pads, 'ints'),
+    attr('strides', [sh, sw], 'ints'),
+    attr('dilations', [dh, dw], 'ints'),
+  ];
+  const g = x.graph;
+  return g.op('Conv', b ? [x, w, b] : [x, w], [{ dtype: x.dtype, shape: [B, Cout, Ho, Wo] }], attrs, ([gy], needs) => {
+    if (!gy) return [undefined, undefined, undefined];
+    const gx = needs[0] ? convInputGrad(gy, w, x, pads, [sh, sw], [dh, dw]) : undefined;
+    const gw = needs[1] ? convWeightGrad(gy, x, w, pads, [sh, sw], [dh, dw]) : undefined;
+    const gb = needs[2] ? reduceSum(gy, [0, 2, 3]) : undefined;
+    return [gx, gw, gb];
+  })[0];
+}
+
+function convInputGrad(
+  gy: Tensor,
+  w: Tensor,
+  x: Tensor,
+  pads: readonly number[],
+  strides: readonly number[],
+  dil: readonly number[],
+): Tensor {
+  const [, , kh, kw] = w.shape;
+  const q = [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]];
+  const g = gy.graph;
+  const plain = strides.every((s) => s === 1) && dil.every((d) => d === 1) && q.every((p) => p >= 0);
+  if (plain) {
+    const wf = flip(transpose(w, [1, 0, 2, 3]), [2, 3]);
+    return conv(gy, wf, undefined, { pads: q });
+  }
+  // General case: ConvTranspose with output padding chosen to restore the input's size.
+  const outPad = [0, 1].map((i) => {
+    const base = strides[i] * (gy.shape[2 + i] - 1) + (w.shape[2 + i] - 1) * dil[i] + 1 - pads[i] - pads[i + 2];
+    return x.shape[2 + i] - base;
+  });
+  return g.op(
+    'ConvTranspose',
+    [gy, w],
+    [{ dtype: x.dtype, shape: x.shape }],
+    [
+      attr('kernel_shape', [kh, kw], 'ints'),
+      attr('pads', [...pads], 'ints'),
+      attr('strides', [...strides], 'ints'),
+      attr('dilations', [...dil], 'ints'),
+      attr('output_padding', outPad, 'ints'),
+    ],
+  )[0];
+}
+
+/**
+ * dW[:, :, i, j] = gyᵀ · x shifted by tap (i, j): one Gemm per tap over (Cout, B·Ho·Wo) ×
+ * (Cin, B·Ho·Wo)ᵀ on channel-major layouts, then the taps are stacked.
+ */
+function convWeightGrad(
+  gy: Tensor,
+  x: Tensor,
+  w: Tensor,
+  pads: readonly number[],
+  strides: readonly number[],
+  dil: readonly number[],
+): Tensor {
+  const [B, Cout, Ho, Wo] = gy.shape;
+  const [, Cin, kh, kw] = w.shape;
+  const g = gy.graph;
+  const xp = pad(transpose(x, [1, 0, 2, 3]), [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]]);
+  const gT = reshape(transpose(gy, [1, 0, 2, 3]), [Cout, B * Ho * Wo]);
+  const taps: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const r0 = i * dil[0];
+      const c0 = j * dil[1];
+      let xs = slice(xp, [r0, c0], [r0 + strides[0] * (Ho - 1) + 1, c0 + strides[1] * (Wo - 1) + 1], [2, 3], strides);
+      xs = reshape(xs, [Cin, B * Ho * Wo]);
+      const t = g.op('Gemm', [gT, xs], [{ dtype: x.dtype, shape: [Cout, Cin] }], [attr('transB', 1, 'int')])[0];
+      taps.push(reshape(t, [Cout, Cin, 1]));
+    }
+  }
+  return reshape(concat(taps, 2), [Cout, Cin, kh, kw]);
+}
+
+export interface PoolOptions {
+  kernel?: readonly [number, number];
+  strides?: readonly [number, number];
+  pads?: readonly number[];
+}
+
+/**
+ * Max pooling (default 2×2, stride 2). VJP: the gradient is scattered to the argmax
+ * positions that ORT returns as MaxPool's second output (one position per window, so ties
+ * never double the gradient).
+ */
+export function maxPool(x: Tensor, options: PoolOptions = {}): Tensor {
+  const [B, C, H, W] = x.shape;
+  const [kh, kw] = options.kernel ?? [2, 2];
+  const [sh, sw] = options.strides ?? [kh, kw];
+  const pads = options.pads ?? [0, 0, 0, 0];
+  const Ho = Math.floor((H + pads[0] + pads[2] - kh) / sh) + 1;
+  const Wo = Math.floor((W + pads[1] + pads[3] - kw) / sw) + 1;
+  const shape = [B, C, Ho, Wo];
+  const g = x.graph;
+  const attrs = [
+    attr('kernel_shape', [kh, kw], 'ints'),
+    attr('strides', [sh, sw], 'ints'),
+    attr('pads', [...pads], 'ints'),
+  ];
+  const overlap = kh > sh || kw > sw;
+  const outs: Tensor[] = g.op(
+    'MaxPool',
+    [x],
+    [
+      { dtype: x.dtype, shape },
+      { dtype: 'int64', shape },
+    ],
+    attrs,
+    ([gy], [need]) => {
+      if (!need || !gy) return [undefined];
+      const n = numel(x.shape);
+      const zero = g.op(
+        'ConstantOfShape',
+        [g.ints([n])],
+        [{ dtype: x.dtype, shape: [n] }],
+        [attr('value', protoTensor('', x.dtype, [1], [0]))],
+      )[0];
+      const m = numel(shape);
+      const idx = reshape(outs[1], [m]);
+      const scattered = g.op(
+        'ScatterElements',
+        [zero, idx, reshape(gy, [m])],
+        [{ dtype: x.dtype, shape: [n] }],
+        [attr('axis', 0, 'int'), attr('reduction', overlap ? 'add' : 'none')],
+      )[0];
+      return [reshape(scattered, x.shape)];
+    },
+  );
+  return outs[0];
+}
+
+/** Nearest-neighbour upsampling by an integer factor (Keras UpSampling2D). VJP: sum-pool. */
+export function upsampleNearest(x: Tensor, factor = 2): Tensor {
+  const [B, C, H, W] = x.shape;
+  const g = x.graph;
+  const scales = g.constant([1, 1, factor, factor], [4], 'float32');
+  return g.op(
+    'Resize',
+    [x, null, scales],
+    [{ dtype: x.dtype, shape: [B, C, H * factor, W * factor] }],
+    [attr('mode', 'nearest'), attr('coordinate_transformation_mode', 'asymmetric'), attr('nearest_mode', 'floor')],
+    ([gy], [need]) => {
+      if (!need || !gy) return [undefined];
+      return [reduceSum(reshape(gy, [B, C, H, factor, W, factor]), [3, 5])];
+    },
+  )[0];
+}
+
+function swapLast(x: Tensor): Tensor {
+  const r = x.shape.length;
+  return transpose(
+    x,
+    x.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i)),
+  );
+}
+
+/** Batched matrix product with numpy broadcasting of the batch axes (both operands ≥ 2-D). */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.shape.length < 2 || b.shape.length < 2) throw new Error('matmul: operands must be at least 2-D');
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (k !== k2) throw new Error(`matmul: [${a.shape}] × [${b.shape}]`);
+  const batch = broadcastBatch(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return a.graph.op('MatMul', [a, b], [{ dtype: a.dtype, shape: [...batch, m, n] }], [], ([gy], needs) => {
+    if (!gy) return [undefined, undefined];
+    let gb: Tensor | undefined;
+    if (needs[1]) {
+      // A 2-D right operand under a batched left one: one flat product instead of a batch + sum.
+      gb =
+        b.shape.length === 2 && gy.shape.length > 2
+          ? matmul(swapLast(reshape(a, [-1, k])), reshape(gy, [-1, n]))
+          : sumTo(matmul(swapLast(a), gy), b.shape);
+    }
+    return [needs[0] ? sumTo(matmul(gy, swapLast(b)), a.shape) : undefined, gb];
+  })[0];
+}
+
+function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`matmul: batch axes [${a}] and [${b}] do not broadcast`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+export interface GemmOptions {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+}
+
+/** alpha·A'·B' + beta·C for 2-D A, B (A' = Aᵀ when transA …); C broadcasts. */
+export function gemm(a: Tensor, b: Tensor, c?: Tensor, o: GemmOptions = {}): Tensor {
+  const tA = o.transA ?? false;
+  const tB = o.transB ?? false;
+  const alpha = o.alpha ?? 1;
+  const beta = o.beta ?? 1;
+  const m = tA ? a.shape[1] : a.shape[0];
+  const k = tA ? a.shape[0] : a.shape[1];
+  const n = tB ? b.shape[0] : b.shape[1];
+  if ((tB ? b.shape[1] : b.shape[0]) !== k) throw new Error(`gemm: [${a.shape}] × [${b.shape}]`);
+  const g = a.graph;
+  const mm = (p: Tensor, q: Tensor, ta: boolean, tb: boolean, shape: number[]) =>
+    g.op(
+      'Gemm',
+      [p, q],
+      [{ dtype: a.dtype, shape }],
+      [attr('transA', ta ? 1 : 0, 'int'), attr('transB', tb ? 1 : 0, 'int'), attr('alpha', alpha, 'float')],
+    )[0];
+  const attrs = [
+    attr('transA', tA ? 1 : 0, 'int'),
+    attr('transB', tB ? 1 : 0, 'int'),
+    attr('alpha', alpha, 'float'),
+    attr('beta', beta, 'float'),
+  ];
+  return g.op('Gemm', c ? [a, b, c] : [a, b], [{ dtype: a.dtype, shape: [m, n] }], attrs, ([gy], needs) => {
+    if (!gy) return [undefined, undefined, undefined];
+    // With A' = op(A), B' = op(B): dA' = g·B'ᵀ, dB' = A'ᵀ·g, transposed back where op transposed.
+    const ga = needs[0] ? (tA ? mm(b, gy, tB, true, [k, m]) : mm(gy, b, false, !tB, [m, k])) : undefined;
+    const gb = needs[1] ? (tB ? mm(gy, a, true, tA, [n, k]) : mm(a, gy, !tA, false, [k, n])) : undefined;
+    const gc = needs[2] && c ? sumTo(beta === 1 ? gy : mul(gy, beta), c.shape) : undefined;
+    return [ga, gb, gc];
+  })[0];
+}

@@ -1,0 +1,110 @@
+/**
+ * The train-step graph: (parameters, optimizer state, step, lr, batch…) →
+ * (loss, new parameters, new state, extras…), one ORT session call per step. Also the
+ * forward-only evaluation graph (parameters as inputs, so it follows training without a
+ * rebuild) and the inference export (parameters as initializers → model.onnx bytes).
+ */
+import { gradients } from './autodiff';
+import type { FloatArray, Graph, ParamTensor, Tensor } from './graph';
+import type { Optimizer } from './optim';
+
+/** Names the train-step graph uses for its inputs and outputs. */
+export const stepNames = {
+  lr: 'optim.lr',
+  step: 'optim.step',
+  loss: 'loss',
+  slot: (slot: string, param: string) => `${slot}:${param}`,
+  newParam: (param: string) => `new:${param}`,
+  newSlot: (slot: string, param: string) => `new:${slot}:${param}`,
+} as const;
+
+export interface TrainStepSpec {
+  /** A scalar loss built from the graph's parameters and inputs. */
+  loss: Tensor;
+  optimizer: Optimizer;
+  /** Parameters to train; default: every parameter of the graph. Others stay fixed. */
+  params?: readonly ParamTensor[];
+  /** Forward outputs returned by each step and by evaluate (e.g. predictions), by name. */
+  extras?: Readonly<Record<string, Tensor>>;
+}
+
+export interface TrainStepModel {
+  readonly graph: Graph;
+  readonly optimizer: Optimizer;
+  /** Trained parameters, in order. */
+  readonly params: readonly ParamTensor[];
+  /** Parameters not trained (fed as constants-by-input at their initial values). */
+  readonly frozen: readonly ParamTensor[];
+  /** Fed inputs other than the optimizer's (name, dtype, shape). */
+  readonly batchInputs: readonly Tensor[];
+  readonly extraNames: readonly string[];
+  readonly loss: Tensor;
+  readonly extras: Readonly<Record<string, Tensor>>;
+  /** Serialised ONNX: one training step. */
+  readonly trainModel: Uint8Array;
+  /** Serialised ONNX: loss + extras from parameters and a batch (no gradients). */
+  readonly evalModel: Uint8Array;
+}
+
+/**
+ * Differentiate `loss`, append the optimizer, and serialise both graphs. Call once per
+ * graph (it adds the optimizer inputs to it).
+ */
+export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
+  const g = spec.loss.graph;
+  const params = [...(spec.params ?? g.params)];
+  const trained = new Set(params.map((p) => p.name));
+  const frozen = g.params.filter((p) => !trained.has(p.name));
+  const extras = { ...(spec.extras ?? {}) };
+  const batchInputs = [...g.inputs];
+  for (const name of Object.keys(extras)) {
+    if (name === stepNames.loss || name.startsWith('new:')) throw new Error(`train step: extra output name '${name}'`);
+  }
+
+  const grads = gradients(spec.loss, params);
+  const lr = g.input(stepNames.lr, [], g.float);
+  const step = g.input(stepNames.step, [], g.float);
+  const update = spec.optimizer.begin(lr, step);
+  const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss };
+  params.forEach((p, i) => {
+    const slots = spec.optimizer.slots.map((s) => g.input(stepNames.slot(s, p.name), p.shape, p.dtype));
+    const r = update(p, grads[i], slots);
+    outputs[stepNames.newParam(p.name)] = r.param;
+    spec.optimizer.slots.forEach((s, k) => {
+      outputs[stepNames.newSlot(s, p.name)] = r.slots[k];
+    });
+  });
+  Object.assign(outputs, extras);
+
+  return {
+    graph: g,
+    optimizer: spec.optimizer,
+    params,
+    frozen,
+    batchInputs,
+    extraNames: Object.keys(extras),
+    loss: spec.loss,
+    extras,
+    trainModel: g.toModel({ outputs, name: 'train_step', docString: `optimizer ${spec.optimizer.name}` }),
+    evalModel: g.toModel({ outputs: { [stepNames.loss]: spec.loss, ...extras }, name: 'evaluate' }),
+  };
+}
+
+/**
+ * Forward-only model with the parameters baked in as initializers: what `model.onnx`
+ * holds. Any onnxruntime can run it (inputs = the graph inputs the outputs depend on).
+ */
+export function exportInference(
+  graph: Graph,
+  outputs: Readonly<Record<string, Tensor>>,
+  paramValues: ReadonlyMap<string, FloatArray>,
+  docString = 'ptycho-study inference graph',
+): Uint8Array {
+  return graph.toModel({
+    outputs: { ...outputs },
+    paramsAsInitializers: true,
+    paramValues,
+    name: 'inference',
+    docString,
+  });
+}
