@@ -4,6 +4,7 @@
  * the main side validates each incoming message against it. Add a method here first.
  */
 import { z } from 'zod';
+import { studyApiEvents, studyApiMethods } from './study-api';
 
 export const ExecutionProviderName = z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
@@ -37,6 +38,7 @@ const Empty = z.object({}).strict();
  */
 export const apiMethods = {
   getInfo: { input: Empty, output: WorkbenchInfo },
+  ...studyApiMethods,
 } as const;
 
 export type ApiMethods = typeof apiMethods;
@@ -47,6 +49,7 @@ export type MethodOutput<M extends MethodName> = z.infer<ApiMethods[M]['output']
 /** Events pushed from the main side to every connected front end. */
 export const apiEvents = {
   log: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string(), time: z.string() }),
+  ...studyApiEvents,
 } as const;
 
 export type ApiEvents = typeof apiEvents;

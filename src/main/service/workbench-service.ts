@@ -15,7 +15,10 @@ import {
   type WorkbenchInfo,
 } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
+import type { StudyDesign } from '../../shared/study';
+import type { TrainingRunner } from '../study/runner';
 import { probeProviders } from './providers';
+import { StudyService } from './study-service';
 import { appVersion, onnxruntimeVersion } from './version';
 
 export interface WorkbenchServiceOptions {
@@ -23,6 +26,10 @@ export interface WorkbenchServiceOptions {
   workspace?: string | null;
   /** Injected for tests; defaults to the child-process probe. */
   probe?: () => Promise<ProviderProbe[]>;
+  /** The training runner; by default the one registered with setDefaultRunner (tests inject their own). */
+  runner?: TrainingRunner | null;
+  /** The study design; by default the fly64 dose/overlap study. */
+  design?: StudyDesign;
 }
 
 export type EventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -31,8 +38,18 @@ export class WorkbenchService implements WorkbenchApi {
   private readonly events = new EventEmitter();
   private providersPromise: Promise<ProviderProbe[]> | undefined;
 
+  /** Job matrix, runs and manifests; the methods below delegate to it. */
+  readonly study: StudyService;
+
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.events.setMaxListeners(100);
+    this.study = new StudyService({
+      transport: options.transport,
+      workspace: options.workspace ?? null,
+      emit: (event, payload) => this.emit(event, payload),
+      runner: options.runner,
+      design: options.design,
+    });
   }
 
   get workspace(): string | null {
@@ -56,6 +73,39 @@ export class WorkbenchService implements WorkbenchApi {
       workspace: this.workspace,
       providers: await this.providers(),
     };
+  }
+
+  getStudyRoots(_input: MethodInput<'getStudyRoots'> = {}): Promise<MethodOutput<'getStudyRoots'>> {
+    return this.study.getStudyRoots();
+  }
+
+  listJobs(input: MethodInput<'listJobs'> = {}): Promise<MethodOutput<'listJobs'>> {
+    return this.study.listJobs(input);
+  }
+
+  runJobs(input: MethodInput<'runJobs'>): Promise<MethodOutput<'runJobs'>> {
+    return this.study.runJobs(apiMethods.runJobs.input.parse(input));
+  }
+
+  cancelJobs(input: MethodInput<'cancelJobs'>): Promise<MethodOutput<'cancelJobs'>> {
+    return this.study.cancelJobs(input);
+  }
+
+  readManifest(input: MethodInput<'readManifest'> = {}): Promise<MethodOutput<'readManifest'>> {
+    return this.study.readManifest(input);
+  }
+
+  readJobEvents(input: MethodInput<'readJobEvents'>): Promise<MethodOutput<'readJobEvents'>> {
+    return this.study.readJobEvents(input);
+  }
+
+  readJobLog(input: MethodInput<'readJobLog'>): Promise<MethodOutput<'readJobLog'>> {
+    return this.study.readJobLog(apiMethods.readJobLog.input.parse(input));
+  }
+
+  /** Cancel live runs and wait until their final states are recorded (app quit, server stop). */
+  close(): Promise<void> {
+    return this.study.close();
   }
 
   /** Validate an untrusted request against the contract, call the method, validate the result. */

@@ -122,6 +122,8 @@ export class StudyRun {
   readonly artifactRoot: string;
   private readonly controllers = new Map<string, AbortController>();
   private readonly cancelled = new Set<string>();
+  /** Jobs whose final state is recorded (or being recorded by cancel). */
+  private readonly finished = new Set<string>();
   private cancelAll = false;
   private readonly configs = new Map<string, ResolvedJobConfig>();
   private started: Promise<void> | null = null;
@@ -141,13 +143,30 @@ export class StudyRun {
     return this.request.jobs.map((j) => j.id);
   }
 
-  /** Cancel some jobs of this run (queued ones never start; the running one is aborted), or all. */
-  cancel(jobIds?: string[]): void {
+  /**
+   * Cancel some jobs of this run, or all: the running one is aborted through its signal;
+   * jobs still waiting are recorded as cancelled at once. Returns the ids affected.
+   */
+  cancel(jobIds?: string[]): string[] {
     if (!jobIds) this.cancelAll = true;
+    const affected: string[] = [];
     for (const id of jobIds ?? this.jobIds) {
+      const index = this.request.jobs.findIndex((j) => j.id === id);
+      const job = this.request.jobs[index];
+      if (!job || job.skipReason || this.finished.has(id) || this.cancelled.has(id)) continue;
       this.cancelled.add(id);
-      this.controllers.get(id)?.abort();
+      affected.push(id);
+      const controller = this.controllers.get(id);
+      if (controller) controller.abort();
+      else if (this.started && !this.request.dryRun) {
+        this.finished.add(id);
+        void this.started
+          .then(() => this.patchJob(id, { status: 'cancelled' }))
+          .then(() => this.emitState(job, 'cancelled', index))
+          .catch(() => undefined);
+      }
     }
+    return affected;
   }
 
   isCancelled(id: string): boolean {
@@ -258,12 +277,17 @@ export class StudyRun {
         continue;
       }
       if (this.isCancelled(job.id)) {
-        await this.patchJob(job.id, { status: 'cancelled' });
-        this.emitState(job, 'cancelled', i);
+        if (!this.finished.has(job.id)) {
+          this.finished.add(job.id);
+          await this.patchJob(job.id, { status: 'cancelled' });
+          this.emitState(job, 'cancelled', i);
+        }
         outcomes.push({ id: job.id, status: 'cancelled', result: null });
         continue;
       }
-      outcomes.push(await this.runOne(job, i));
+      const outcome = await this.runOne(job, i);
+      this.finished.add(job.id);
+      outcomes.push(outcome);
     }
     const statuses = outcomes.map((o) => o.status);
     const anyCancelled = statuses.includes('cancelled');

@@ -1,0 +1,315 @@
+/**
+ * The study half of WorkbenchService: the one writer of each artifact root's manifest in
+ * this process. Runs are queued so that one job trains at a time (dry runs, which train
+ * nothing, go straight through); state changes and training events are pushed to every
+ * front end; on start and whenever a root is opened, jobs left running by a process that
+ * is gone are marked interrupted.
+ */
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventName, EventPayload } from '../../shared/api';
+import { StudyError } from '../../shared/errors';
+import { TrainEvent } from '../../shared/events';
+import type { ManifestJob } from '../../shared/manifest';
+import { defaultStudyDesign, NO_FILTERS, type StudyDesign, type TrainingKnobs } from '../../shared/study';
+import type {
+  JobListing,
+  ListJobsOutput,
+  ReadJobEventsOutput,
+  ReadJobLogOutput,
+  ReadManifestOutput,
+  ResolvedStudyRoots,
+  RunJobsOutput,
+  StudyRootsInfo,
+  StudyRootsInput,
+} from '../../shared/study-api';
+import { checkTrainingJobs, missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
+import { readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
+import { recoverInterrupted } from '../study/recover';
+import { getDefaultRunner, type TrainingRunner } from '../study/runner';
+import { StudyRun, type StudyRunOutcome, type StudyRunRequest } from '../study/study-run';
+import { resolveRoot } from './workspace-paths';
+
+export interface StudyServiceOptions {
+  transport: 'electron' | 'http' | 'cli';
+  workspace: string | null;
+  emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+  /** The trainer; defaults to whatever is registered with setDefaultRunner when a run starts. */
+  runner?: TrainingRunner | null;
+  design?: StudyDesign;
+}
+
+export interface RunSelection {
+  roots: ResolvedStudyRoots;
+  jobs: TrainingJob[];
+  filters?: StudyRunRequest['filters'];
+  dryRun: boolean;
+  knobs: TrainingKnobs;
+}
+
+interface LiveRun {
+  run: StudyRun;
+  done: Promise<StudyRunOutcome>;
+}
+
+export class StudyService {
+  private readonly live = new Map<string, LiveRun>();
+  /** Serialises training runs: one job at a time in this process. */
+  private trainingQueue: Promise<unknown> = Promise.resolve();
+  readonly design: StudyDesign;
+  /** Settles when the start-up recovery of the default artifact root is done. */
+  readonly ready: Promise<void>;
+
+  constructor(private readonly options: StudyServiceOptions) {
+    this.design = options.design ?? defaultStudyDesign();
+    this.ready = options.workspace
+      ? this.recover(this.defaultRoots().artifactRoot).then(
+          () => undefined,
+          (e: unknown) => this.log('warn', `could not check the manifest for interrupted jobs: ${String(e)}`),
+        )
+      : Promise.resolve();
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.options.emit('log', { level, message, time: new Date().toISOString() });
+  }
+
+  private base(): string {
+    return this.options.workspace ?? process.cwd();
+  }
+
+  private defaultRoots(): ResolvedStudyRoots {
+    const base = this.base();
+    return {
+      phaseCRoot: join(base, 'phase_c'),
+      phaseDRoot: join(base, 'phase_d'),
+      artifactRoot: join(base, 'artifacts'),
+    };
+  }
+
+  private confinement(): string | null {
+    return this.options.transport === 'http' ? this.base() : null;
+  }
+
+  resolveRoots(input: StudyRootsInput = {}): ResolvedStudyRoots {
+    const d = this.defaultRoots();
+    const confine = this.confinement();
+    return {
+      phaseCRoot: resolveRoot(input.phaseCRoot ?? d.phaseCRoot, this.base(), confine),
+      phaseDRoot: resolveRoot(input.phaseDRoot ?? d.phaseDRoot, this.base(), confine),
+      artifactRoot: resolveRoot(input.artifactRoot ?? d.artifactRoot, this.base(), confine),
+    };
+  }
+
+  private resolveArtifactRoot(artifactRoot: string | undefined): string {
+    return this.resolveRoots({ artifactRoot }).artifactRoot;
+  }
+
+  private isActiveRun = (runId: string): boolean => this.live.has(runId);
+
+  /** Mark orphaned running/queued jobs of a root as interrupted (no-op without a manifest). */
+  async recover(artifactRoot: string): Promise<string[]> {
+    if (!existsSync(join(artifactRoot, 'training_manifest.json'))) return [];
+    const ids = await recoverInterrupted(artifactRoot, this.isActiveRun);
+    if (ids.length) this.log('warn', `marked ${ids.length} job(s) interrupted in ${artifactRoot}: ${ids.join(', ')}`);
+    return ids;
+  }
+
+  async getStudyRoots(): Promise<StudyRootsInfo> {
+    return { ...this.defaultRoots(), workspace: this.options.workspace, confined: this.confinement() !== null };
+  }
+
+  private activeJobIds(artifactRoot: string): Set<string> {
+    const ids = new Set<string>();
+    for (const { run } of this.live.values())
+      if (run.artifactRoot === artifactRoot) for (const id of run.jobIds) ids.add(id);
+    return ids;
+  }
+
+  async listJobs(input: StudyRootsInput): Promise<ListJobsOutput> {
+    const roots = this.resolveRoots(input);
+    await this.recover(roots.artifactRoot);
+    const { path, manifest } = readManifestFile(roots.artifactRoot);
+    const states = new Map<string, ManifestJob>((manifest?.jobs ?? []).map((j) => [j.id, j]));
+    const active = this.activeJobIds(roots.artifactRoot);
+    const jobs: JobListing[] = planTrainingJobs(roots, this.design).map((job) => {
+      const missing = missingDataFiles(job);
+      return {
+        id: job.id,
+        dose: job.dose,
+        view: job.view,
+        gridsize: job.gridsize,
+        trainDataPath: job.trainDataPath,
+        testDataPath: job.testDataPath,
+        artifactDir: job.artifactDir,
+        logPath: job.logPath,
+        eventsPath: job.eventsPath,
+        data: { status: missing.length ? 'missing' : 'ready', missingFiles: missing },
+        state: states.get(job.id) ?? null,
+        active: active.has(job.id),
+      };
+    });
+    return { roots, doses: this.design.doses, jobs, manifestPath: path, hasManifest: manifest !== null };
+  }
+
+  /**
+   * Start a run and return once its opening state is in the manifest; the jobs then run in
+   * the background. `done` settles with the outcome (the CLI awaits it).
+   */
+  async startRun(selection: RunSelection): Promise<{ run: StudyRun; done: Promise<StudyRunOutcome> }> {
+    const runner = this.options.runner === undefined ? getDefaultRunner() : this.options.runner;
+    const run = new StudyRun(
+      {
+        roots: selection.roots,
+        design: this.design,
+        jobs: selection.jobs,
+        filters: selection.filters ?? NO_FILTERS,
+        dryRun: selection.dryRun,
+        knobs: selection.knobs,
+        source: this.options.transport,
+        runner,
+      },
+      {
+        onJobState: (s) => this.options.emit('jobState', s),
+        onTrainEvents: (jobId, events) =>
+          this.options.emit('trainEvent', { artifactRoot: run.artifactRoot, runId: run.runId, jobId, events }),
+      },
+    );
+    await run.begin();
+    const execute = () => run.execute();
+    const done = selection.dryRun ? execute() : this.trainingQueue.then(execute, execute);
+    if (!selection.dryRun) this.trainingQueue = done.catch(() => undefined);
+    this.live.set(run.runId, { run, done });
+    const finished = done.then(
+      (outcome) => {
+        this.options.emit('runState', {
+          artifactRoot: run.artifactRoot,
+          runId: run.runId,
+          status: outcome.status,
+          exitCode: outcome.exitCode,
+          jobIds: run.jobIds,
+          dryRun: selection.dryRun,
+        });
+        return outcome;
+      },
+      (e: unknown) => {
+        this.log('error', `run ${run.runId} stopped: ${e instanceof Error ? e.message : String(e)}`);
+        throw e;
+      },
+    );
+    void finished.finally(() => this.live.delete(run.runId)).catch(() => undefined);
+    return { run, done: finished };
+  }
+
+  async runJobs(input: {
+    roots: StudyRootsInput;
+    jobIds: string[];
+    dryRun: boolean;
+    knobs: TrainingKnobs;
+  }): Promise<RunJobsOutput> {
+    const roots = this.resolveRoots(input.roots);
+    const all = planTrainingJobs(roots, this.design);
+    const unknown = input.jobIds.filter((id) => !all.some((j) => j.id === id));
+    if (unknown.length) {
+      throw new StudyError('BAD_INPUT', `unknown job id(s): ${unknown.join(', ')}`, {
+        key: 'jobIds',
+        found: unknown,
+        expected: all.map((j) => j.id),
+      });
+    }
+    const wanted = new Set(input.jobIds);
+    // An explicit selection with missing data is recorded as skipped with the missing files.
+    const jobs = checkTrainingJobs(
+      all.filter((j) => wanted.has(j.id)),
+      { allowMissingAll: true },
+    );
+    await this.recover(roots.artifactRoot);
+    const { run } = await this.startRun({ roots, jobs, dryRun: input.dryRun, knobs: input.knobs });
+    return {
+      runId: run.runId,
+      artifactRoot: run.artifactRoot,
+      manifestPath: join(run.artifactRoot, 'training_manifest.json'),
+      jobIds: run.jobIds,
+      dryRun: input.dryRun,
+    };
+  }
+
+  async cancelJobs(input: { jobIds: string[] } | { all: true }): Promise<{ cancelled: string[] }> {
+    const cancelled: string[] = [];
+    for (const { run } of this.live.values()) {
+      const ids = 'all' in input ? run.jobIds : run.jobIds.filter((id) => input.jobIds.includes(id));
+      if (ids.length === 0) continue;
+      cancelled.push(...run.cancel('all' in input ? undefined : ids));
+    }
+    return { cancelled };
+  }
+
+  async readManifest(input: { artifactRoot?: string }): Promise<ReadManifestOutput> {
+    const root = this.resolveArtifactRoot(input.artifactRoot);
+    await this.recover(root);
+    const { path, manifest, raw } = readManifestFile(root);
+    const skipPath = skipSummaryPath(root);
+    return {
+      path,
+      manifest,
+      raw,
+      skipSummary: readSkipSummary(root),
+      skipSummaryRaw: existsSync(skipPath) ? readFileSync(skipPath, 'utf8') : null,
+    };
+  }
+
+  private jobById(artifactRoot: string, jobId: string): TrainingJob {
+    const roots = { ...this.defaultRoots(), artifactRoot };
+    const job = planTrainingJobs(roots, this.design).find((j) => j.id === jobId);
+    if (!job)
+      throw new StudyError('NOT_FOUND', `no job ${jobId} in the study design`, {
+        key: 'jobId',
+        found: jobId,
+      });
+    return job;
+  }
+
+  async readJobEvents(input: { artifactRoot?: string; jobId: string }): Promise<ReadJobEventsOutput> {
+    const job = this.jobById(this.resolveArtifactRoot(input.artifactRoot), input.jobId);
+    if (!existsSync(job.eventsPath)) return { path: job.eventsPath, events: [], skippedLines: 0 };
+    const events: TrainEvent[] = [];
+    let skippedLines = 0;
+    for (const line of readFileSync(job.eventsPath, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const r = TrainEvent.safeParse(JSON.parse(line));
+        if (r.success) events.push(r.data);
+        else skippedLines++;
+      } catch {
+        skippedLines++;
+      }
+    }
+    return { path: job.eventsPath, events, skippedLines };
+  }
+
+  async readJobLog(input: { artifactRoot?: string; jobId: string; tailBytes: number }): Promise<ReadJobLogOutput> {
+    const job = this.jobById(this.resolveArtifactRoot(input.artifactRoot), input.jobId);
+    if (!existsSync(job.logPath)) return { path: job.logPath, text: '', size: 0, truncated: false, exists: false };
+    const size = statSync(job.logPath).size;
+    const length = Math.min(size, input.tailBytes);
+    const buf = Buffer.alloc(length);
+    const fd = openSync(job.logPath, 'r');
+    try {
+      readSync(fd, buf, 0, length, size - length);
+    } finally {
+      closeSync(fd);
+    }
+    let text = buf.toString('utf8');
+    // Start at a line boundary when the tail cut a line.
+    const firstBreak = text.indexOf('\n');
+    if (length < size && firstBreak >= 0 && firstBreak < text.length - 1) text = text.slice(firstBreak + 1);
+    return { path: job.logPath, text, size, truncated: length < size, exists: true };
+  }
+
+  /** Cancel every live run and wait for them to record their final states (app quit, server stop). */
+  async close(): Promise<void> {
+    const runs = [...this.live.values()];
+    for (const { run } of runs) run.cancel();
+    await Promise.allSettled(runs.map((r) => r.done));
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The study part of the WorkbenchApi: list the job matrix for a set of roots (with each
+ * job's data status and latest manifest state), run / dry-run / cancel a selection, and
+ * read what is on disk (manifest, skip summary, a job's events and log). Spread into
+ * `apiMethods` / `apiEvents` in api.ts.
+ */
+import { z } from 'zod';
+import { TrainEvent } from './events';
+import { JobProgress, JobStatus, ManifestJob, RunStatus, SkipSummary, TrainingManifest } from './manifest';
+import { Gridsize, JobId, TrainingKnobs, ViewName } from './study';
+
+/** Roots as the user typed them; absent = the workspace defaults. Browser mode confines them to the workspace. */
+export const StudyRootsInput = z
+  .object({
+    phaseCRoot: z.string().min(1).optional(),
+    phaseDRoot: z.string().min(1).optional(),
+    artifactRoot: z.string().min(1).optional(),
+  })
+  .strict();
+export type StudyRootsInput = z.infer<typeof StudyRootsInput>;
+
+export const ResolvedStudyRoots = z.object({
+  phaseCRoot: z.string(),
+  phaseDRoot: z.string(),
+  artifactRoot: z.string(),
+});
+export type ResolvedStudyRoots = z.infer<typeof ResolvedStudyRoots>;
+
+export const StudyRootsInfo = ResolvedStudyRoots.extend({
+  workspace: z.string().nullable(),
+  /** True in browser mode: every root must lie inside the workspace. */
+  confined: z.boolean(),
+});
+export type StudyRootsInfo = z.infer<typeof StudyRootsInfo>;
+
+export const JobListing = z.object({
+  id: z.string(),
+  dose: z.number(),
+  view: ViewName,
+  gridsize: Gridsize,
+  trainDataPath: z.string(),
+  testDataPath: z.string(),
+  artifactDir: z.string(),
+  logPath: z.string(),
+  eventsPath: z.string(),
+  data: z.object({ status: z.enum(['ready', 'missing']), missingFiles: z.array(z.string()) }),
+  /** The job's latest entry in the manifest of this artifact root; null if never run there. */
+  state: ManifestJob.nullable(),
+  /** Queued or running in a live run of this service. */
+  active: z.boolean(),
+});
+export type JobListing = z.infer<typeof JobListing>;
+
+export const ListJobsOutput = z.object({
+  roots: ResolvedStudyRoots,
+  doses: z.array(z.number()),
+  jobs: z.array(JobListing),
+  manifestPath: z.string(),
+  hasManifest: z.boolean(),
+});
+export type ListJobsOutput = z.infer<typeof ListJobsOutput>;
+
+export const RunJobsInput = z
+  .object({
+    roots: StudyRootsInput.default({}),
+    jobIds: z.array(JobId).min(1),
+    dryRun: z.boolean().default(false),
+    knobs: TrainingKnobs.default({}),
+  })
+  .strict();
+
+export const RunJobsOutput = z.object({
+  runId: z.string(),
+  artifactRoot: z.string(),
+  manifestPath: z.string(),
+  jobIds: z.array(z.string()),
+  dryRun: z.boolean(),
+});
+export type RunJobsOutput = z.infer<typeof RunJobsOutput>;
+
+export const CancelJobsInput = z.union([
+  z.object({ jobIds: z.array(JobId).min(1) }).strict(),
+  z.object({ all: z.literal(true) }).strict(),
+]);
+export const CancelJobsOutput = z.object({ cancelled: z.array(z.string()) });
+
+export const ReadManifestInput = z.object({ artifactRoot: z.string().min(1).optional() }).strict();
+export const ReadManifestOutput = z.object({
+  path: z.string(),
+  manifest: TrainingManifest.nullable(),
+  raw: z.string().nullable(),
+  skipSummary: SkipSummary.nullable(),
+  skipSummaryRaw: z.string().nullable(),
+});
+export type ReadManifestOutput = z.infer<typeof ReadManifestOutput>;
+
+export const ReadJobEventsInput = z.object({ artifactRoot: z.string().min(1).optional(), jobId: JobId }).strict();
+export const ReadJobEventsOutput = z.object({
+  path: z.string(),
+  events: z.array(TrainEvent),
+  /** Lines that were not valid events (e.g. a last line cut by a crash). */
+  skippedLines: z.number().int().nonnegative(),
+});
+export type ReadJobEventsOutput = z.infer<typeof ReadJobEventsOutput>;
+
+export const ReadJobLogInput = z
+  .object({
+    artifactRoot: z.string().min(1).optional(),
+    jobId: JobId,
+    tailBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(4 << 20)
+      .default(64 << 10),
+  })
+  .strict();
+export const ReadJobLogOutput = z.object({
+  path: z.string(),
+  text: z.string(),
+  size: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+  exists: z.boolean(),
+});
+export type ReadJobLogOutput = z.infer<typeof ReadJobLogOutput>;
+
+export const studyApiMethods = {
+  getStudyRoots: { input: z.object({}).strict(), output: StudyRootsInfo },
+  listJobs: { input: StudyRootsInput, output: ListJobsOutput },
+  runJobs: { input: RunJobsInput, output: RunJobsOutput },
+  cancelJobs: { input: CancelJobsInput, output: CancelJobsOutput },
+  readManifest: { input: ReadManifestInput, output: ReadManifestOutput },
+  readJobEvents: { input: ReadJobEventsInput, output: ReadJobEventsOutput },
+  readJobLog: { input: ReadJobLogInput, output: ReadJobLogOutput },
+} as const;
+
+export const JobStateEvent = z.object({
+  artifactRoot: z.string(),
+  runId: z.string(),
+  jobId: z.string(),
+  status: JobStatus,
+  progress: JobProgress.nullable(),
+  finalLoss: z.number().nullable(),
+  error: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  skipReason: z.string().nullable(),
+  /** 1-based position in its run's queue, and the queue length. */
+  index: z.number().int().positive(),
+  total: z.number().int().positive(),
+});
+export type JobStateEvent = z.infer<typeof JobStateEvent>;
+
+/** Training events of one job, batched (at most ~20 batches a second per job); nothing is dropped. */
+export const TrainEventBatch = z.object({
+  artifactRoot: z.string(),
+  runId: z.string(),
+  jobId: z.string(),
+  events: z.array(TrainEvent),
+});
+export type TrainEventBatch = z.infer<typeof TrainEventBatch>;
+
+export const RunStateEvent = z.object({
+  artifactRoot: z.string(),
+  runId: z.string(),
+  status: RunStatus,
+  exitCode: z.number().int().nullable(),
+  jobIds: z.array(z.string()),
+  dryRun: z.boolean(),
+});
+export type RunStateEvent = z.infer<typeof RunStateEvent>;
+
+export const studyApiEvents = {
+  jobState: JobStateEvent,
+  trainEvent: TrainEventBatch,
+  runState: RunStateEvent,
+} as const;
