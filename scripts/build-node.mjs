@@ -9,6 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** name → entry; every Node-side process entry belongs here. */
 export const nodeEntries = {
   cli: 'src/main/cli/main.ts',
+  trainer: 'src/main/trainer/worker-main.ts',
 };
 
 await build({

@@ -1,0 +1,111 @@
+/**
+ * The PtychoPINN network (NCHW) on the graph builder, as ../shared/docs/ptychopinn-model.md
+ * describes the original: a 3-stage conv/pool encoder and two decoder heads (amplitude,
+ * phase), each ending in a conv on the first 32·nfs − 4 channels (the original drops the last
+ * c_outer = 4), sigmoid (or the configured activation) / π·tanh, zero-padded from the central
+ * N/2 square to N × N; with probe_big a border branch, swish(conv(ConvUp(last 4 channels))),
+ * fills the ring outside that square. Glorot-uniform kernels and zero biases (Keras's
+ * defaults), seeded, created in a fixed order so the same seed gives the same weights.
+ */
+import type { Graph, Tensor } from '../nn/graph';
+import { createRng, glorotUniform, type Rng } from '../nn/init';
+import { add, mul, relu, sigmoid, silu, softplus, tanh } from '../nn/ops-basic';
+import { conv, maxPool, upsampleNearest } from '../nn/ops-nn';
+import { pad, slice } from '../nn/ops-shape';
+
+export type AmpActivation = 'sigmoid' | 'swish' | 'softplus' | 'relu';
+
+export interface NetworkSpec {
+  N: number;
+  /** Patterns per sample, gridsize². */
+  C: number;
+  nFiltersScale: number;
+  ampActivation: AmpActivation;
+  probeBig: boolean;
+  seed: number;
+}
+
+/** Channels the original drops before the last conv (and feeds the border branch). */
+export const C_OUTER = 4;
+
+function conv3(g: Graph, rng: Rng, name: string, x: Tensor, cout: number): Tensor {
+  const cin = x.shape[1];
+  const w = g.param(`${name}.w`, [cout, cin, 3, 3], glorotUniform([cout, cin, 3, 3], rng));
+  const b = g.param(`${name}.b`, [cout], new Float32Array(cout));
+  return conv(x, w, b, { pads: 'same' });
+}
+
+function convPool(g: Graph, rng: Rng, name: string, x: Tensor, cout: number): Tensor {
+  return maxPool(relu(conv3(g, rng, `${name}.conv2`, relu(conv3(g, rng, `${name}.conv1`, x, cout)), cout)));
+}
+
+function convUp(g: Graph, rng: Rng, name: string, x: Tensor, cout: number): Tensor {
+  return upsampleNearest(relu(conv3(g, rng, `${name}.conv2`, relu(conv3(g, rng, `${name}.conv1`, x, cout)), cout)), 2);
+}
+
+function activate(kind: AmpActivation, x: Tensor): Tensor {
+  switch (kind) {
+    case 'sigmoid':
+      return sigmoid(x);
+    case 'swish':
+      return silu(x);
+    case 'softplus':
+      return softplus(x);
+    case 'relu':
+      return relu(x);
+  }
+}
+
+function head(g: Graph, rng: Rng, name: string, h: Tensor, spec: NetworkSpec, act: (t: Tensor) => Tensor): Tensor {
+  const nfs = spec.nFiltersScale;
+  const N = spec.N;
+  let x = convUp(g, rng, `${name}.up1`, h, nfs * 64);
+  x = convUp(g, rng, `${name}.up2`, x, nfs * 32);
+  const ch = x.shape[1];
+  const q = N / 4;
+  const inner = slice(x, [0], [ch - C_OUTER], [1]);
+  const x1 = pad(act(conv3(g, rng, `${name}.last`, inner, spec.C)), [0, 0, q, q, 0, 0, q, q]);
+  if (!spec.probeBig) return x1;
+  const outer = slice(x, [ch - C_OUTER], [ch], [1]);
+  const width = nfs * Math.floor(2048 / N);
+  const y = convUp(g, rng, `${name}.border_up`, outer, width);
+  const border = new Float32Array(N * N).fill(1);
+  for (let r = q; r < N - q; r++) for (let c = q; c < N - q; c++) border[r * N + c] = 0;
+  const x2 = mul(silu(conv3(g, rng, `${name}.border_last`, y, spec.C)), g.constant(border, [1, 1, N, N]));
+  return add(x1, x2);
+}
+
+/**
+ * Amplitude and phase (B, C, N, N) from normalised diffraction amplitudes (B, C, N, N).
+ * The phase is π·tanh, the amplitude the configured activation; both are zero outside the
+ * central N/2 square unless probe_big adds the border branch.
+ */
+export function buildNetwork(g: Graph, x: Tensor, spec: NetworkSpec): { amp: Tensor; phase: Tensor } {
+  const { N, nFiltersScale: nfs } = spec;
+  if (N % 8 !== 0 || N < 16) throw new Error(`network: N=${N} must be a multiple of 8 (three 2×2 pools), at least 16`);
+  const rng = createRng(spec.seed);
+  let h = convPool(g, rng, 'enc.0', x, nfs * 32);
+  h = convPool(g, rng, 'enc.1', h, nfs * 64);
+  h = convPool(g, rng, 'enc.2', h, nfs * 128);
+  const amp = head(g, rng, 'amp', h, spec, (t) => activate(spec.ampActivation, t));
+  const phase = head(g, rng, 'phase', h, spec, (t) => mul(tanh(t), Math.PI));
+  return { amp, phase };
+}
+
+/** Conv kernel + bias count, as the doc tabulates it (log-scale and probe excluded). */
+export function analyticParameterCount(spec: Pick<NetworkSpec, 'C' | 'nFiltersScale' | 'probeBig' | 'N'>): number {
+  const c = (cin: number, cout: number) => 9 * cin * cout + cout;
+  const f = spec.nFiltersScale;
+  const enc =
+    c(spec.C, 32 * f) +
+    c(32 * f, 32 * f) +
+    c(32 * f, 64 * f) +
+    c(64 * f, 64 * f) +
+    c(64 * f, 128 * f) +
+    c(128 * f, 128 * f);
+  const base = c(128 * f, 64 * f) + c(64 * f, 64 * f) + c(64 * f, 32 * f) + c(32 * f, 32 * f);
+  const last = c(32 * f - C_OUTER, spec.C);
+  const width = f * Math.floor(2048 / spec.N);
+  const big = spec.probeBig ? c(C_OUTER, width) + c(width, width) + c(width, spec.C) : 0;
+  return enc + 2 * (base + last + big);
+}

@@ -1,0 +1,100 @@
+/**
+ * A job's event record: every TrainEvent is appended to `events.jsonl` (the contract that
+ * curves, ETA and resume are rebuilt from) and written as one readable line to `train.log`.
+ * `--logger jsonl|csv` adds an extra per-epoch metrics file beside them.
+ */
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { TrainEvent } from '../../shared/events';
+
+export type ExtraLogger = 'none' | 'jsonl' | 'csv';
+
+export interface JobLog {
+  emit(e: TrainEvent): void;
+  /** Convenience: a log event at `level`. */
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+}
+
+export function formatEventLine(e: TrainEvent): string {
+  const t = e.time;
+  switch (e.type) {
+    case 'step':
+      return `${t} step ${e.step} epoch ${e.epoch} loss ${fmt(e.loss)} (${e.samples_per_s.toFixed(1)} samples/s${e.lr !== undefined ? `, lr ${fmt(e.lr)}` : ''})`;
+    case 'epoch':
+      return `${t} epoch ${e.epoch} train_loss ${fmt(e.train_loss)} val_loss ${e.val_loss === null ? 'n/a' : fmt(e.val_loss)} lr ${fmt(e.lr)}${e.eta_s !== undefined ? ` eta ${Math.round(e.eta_s)} s` : ''}`;
+    case 'status':
+      return `${t} status ${e.status}${e.step !== undefined ? ` at step ${e.step}` : ''}${e.message ? `: ${e.message}` : ''}`;
+    case 'progress':
+      return `${t} progress step ${e.step}/${e.total_steps} epoch ${e.epoch}/${e.total_epochs}${e.eta_s !== null ? ` eta ${Math.round(e.eta_s)} s` : ''}`;
+    case 'log':
+      return `${t} ${e.level.toUpperCase()} ${e.message}`;
+  }
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) ? v.toPrecision(6) : String(v);
+}
+
+export function openJobLog(opts: {
+  eventsPath: string;
+  logPath: string;
+  extra?: ExtraLogger;
+  /** Live forwarding (IPC to the parent, or the service in-process). */
+  forward?: (e: TrainEvent) => void;
+}): JobLog {
+  const dir = dirname(opts.eventsPath);
+  const extra = opts.extra ?? 'none';
+  const csvPath = join(dir, 'metrics.csv');
+  const jsonlPath = join(dir, 'metrics.jsonl');
+  if (extra === 'csv' && !existsSync(csvPath)) writeFileSync(csvPath, 'epoch,step,train_loss,val_loss,lr,time\n');
+  const emit = (e: TrainEvent) => {
+    const ev = TrainEvent.parse(e);
+    appendFileSync(opts.eventsPath, `${JSON.stringify(ev)}\n`);
+    if (ev.type !== 'progress') appendFileSync(opts.logPath, `${formatEventLine(ev)}\n`);
+    if (ev.type === 'epoch') {
+      if (extra === 'csv') {
+        appendFileSync(
+          csvPath,
+          `${ev.epoch},${ev.step ?? ''},${ev.train_loss},${ev.val_loss ?? ''},${ev.lr},${ev.time}\n`,
+        );
+      } else if (extra === 'jsonl') appendFileSync(jsonlPath, `${JSON.stringify(ev)}\n`);
+    }
+    opts.forward?.(ev);
+  };
+  return {
+    emit,
+    log: (level, message) => emit({ type: 'log', time: new Date().toISOString(), level, message }),
+  };
+}
+
+/**
+ * Before a resume: drop every event recorded after the checkpoint's step (a crash can leave
+ * steps that the restored parameters never saw), so the curve continues without duplicates
+ * or gaps. Atomic rewrite; unparsable lines (a torn last line) are dropped too.
+ */
+export function truncateEventsAfter(eventsPath: string, step: number, epoch: number): number {
+  if (!existsSync(eventsPath)) return 0;
+  const lines = readFileSync(eventsPath, 'utf8').split('\n');
+  const kept: string[] = [];
+  let dropped = 0;
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    let ev: TrainEvent;
+    try {
+      ev = TrainEvent.parse(JSON.parse(line));
+    } catch {
+      dropped++;
+      continue;
+    }
+    const late =
+      (ev.type === 'step' && ev.step > step) ||
+      (ev.type === 'epoch' && ev.epoch > epoch) ||
+      (ev.type === 'progress' && ev.step > step);
+    if (late) dropped++;
+    else kept.push(line);
+  }
+  const tmp = `${eventsPath}.tmp-${process.pid}`;
+  writeFileSync(tmp, kept.length ? `${kept.join('\n')}\n` : '');
+  renameSync(tmp, eventsPath);
+  return dropped;
+}

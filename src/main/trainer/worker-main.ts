@@ -1,0 +1,93 @@
+/**
+ * Training worker entry (bundled to out/node/trainer.js). It runs under a Node child process
+ * (CLI, server: `process.send`) or an Electron utility process (`process.parentPort`),
+ * waits for one `start`, trains, sends every event and then one result, and exits.
+ * `cancel` aborts the run; the training loop stops within one step and checkpoints.
+ */
+import { serializeError } from '../../shared/errors';
+import type { TrainEvent } from '../../shared/events';
+import { type FromWorker, ToWorker } from './messages';
+import { trainJob } from './train-job';
+
+interface Port {
+  send(msg: FromWorker): Promise<void>;
+  onMessage(cb: (msg: unknown) => void): void;
+}
+
+/** Electron's utility-process port, reached without importing electron. */
+interface ParentPort {
+  postMessage(msg: unknown): void;
+  on(event: 'message', cb: (e: { data: unknown }) => void): void;
+}
+
+function connect(): Port {
+  const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+  if (parentPort) {
+    return {
+      send: async (msg) => parentPort.postMessage(msg),
+      onMessage: (cb) => parentPort.on('message', (e) => cb(e.data)),
+    };
+  }
+  if (!process.send) {
+    process.stderr.write('trainer: started without an IPC channel; run it through the workbench or the CLI\n');
+    process.exit(2);
+  }
+  return {
+    send: (msg) =>
+      new Promise<void>((resolve) => {
+        if (!process.connected) return resolve();
+        process.send?.(msg, undefined, {}, () => resolve());
+      }),
+    onMessage: (cb) => process.on('message', cb),
+  };
+}
+
+const port = connect();
+const abort = new AbortController();
+let started = false;
+
+port.onMessage(async (raw) => {
+  const parsed = ToWorker.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write(`trainer: malformed message: ${parsed.error.message.split('\n')[0]}\n`);
+    return;
+  }
+  const msg = parsed.data;
+  if (msg.type === 'cancel') {
+    abort.abort();
+    return;
+  }
+  if (started) return;
+  started = true;
+  const sends: Promise<void>[] = [];
+  const onEvent = (event: TrainEvent) => {
+    sends.push(port.send({ type: 'event', event }));
+  };
+  let exitCode = 0;
+  try {
+    const result = await trainJob(msg.config, msg.job, msg.logPath, {
+      signal: abort.signal,
+      onEvent,
+      resume: msg.resume,
+      extras: msg.extras,
+    });
+    await Promise.all(sends);
+    await port.send({ type: 'result', result });
+  } catch (e) {
+    const err = serializeError(e);
+    process.stderr.write(`trainer: ${err.code}: ${err.message}\n${e instanceof Error ? (e.stack ?? '') : ''}\n`);
+    await Promise.all(sends);
+    await port.send({
+      type: 'result',
+      result: {
+        status: 'failed',
+        final_loss: null,
+        epochs_completed: 0,
+        checkpoint_path: null,
+        error: `${err.code}: ${err.message}`,
+      },
+    });
+    exitCode = 1;
+  }
+  process.exit(exitCode);
+});
