@@ -5,7 +5,10 @@
 import { Command } from 'commander';
 import { packageJson } from '../paths';
 import { registerInfo } from './commands/info';
+import { registerOverlap } from './commands/overlap';
 import { registerServe } from './commands/serve';
+import { registerSimulate } from './commands/simulate';
+import { registerValidate } from './commands/validate';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,5 +20,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true);
   registerInfo(program);
   registerServe(program);
+  registerSimulate(program);
+  registerOverlap(program);
+  registerValidate(program);
   return program;
 }

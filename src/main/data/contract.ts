@@ -34,7 +34,8 @@ export type RuleId =
   | 'amplitude-not-intensity'
   | 'dose-consistency'
   | 'coords-in-object'
-  | 'oversampling';
+  | 'oversampling'
+  | 'unreadable';
 
 export type Severity = 'error' | 'warning';
 
