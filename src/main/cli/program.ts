@@ -9,6 +9,7 @@ import { registerOverlap } from './commands/overlap';
 import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
 import { registerValidate } from './commands/validate';
+import { registerTrain } from './commands/train';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerOverlap(program);
   registerValidate(program);
+  registerTrain(program);
   return program;
 }

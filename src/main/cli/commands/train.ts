@@ -1,0 +1,285 @@
+/**
+ * `ptycho-study train`: Phase E from a terminal. Enumerate the job matrix, apply the
+ * filters (counting after each, as the original printed), check the data, then run the
+ * selected jobs one at a time through WorkbenchService — the one writer of the manifest.
+ * Filters that match nothing exit 2 and leave an existing manifest alone; a failed job
+ * makes the exit code 1; Ctrl-C cancels (checkpoint written by the trainer) and exits 130.
+ */
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { TrainEvent } from '../../../shared/events';
+import type { JobStateEvent, TrainEventBatch } from '../../../shared/study-api';
+import {
+  defaultStudyDesign,
+  formatDoseShort,
+  type JobFilters,
+  type StudyDesign,
+  TrainingKnobs,
+  type ViewName,
+} from '../../../shared/study';
+import { WorkbenchService } from '../../service/workbench-service';
+import { checkTrainingJobs, filterJobs, planTrainingJobs, type TrainingJob } from '../../study/jobs';
+import { loadStudyDesign } from '../../study/study-file';
+import { CliExit } from '../output';
+
+export interface TrainOptions {
+  phaseCRoot: string;
+  phaseDRoot: string;
+  artifactRoot: string;
+  dose?: number;
+  view?: ViewName;
+  gridsize?: 1 | 2;
+  job?: string[];
+  dryRun?: boolean;
+  allowMissingPhaseD?: boolean;
+  study?: string;
+  maxEpochs?: number;
+  nImages?: number;
+  nGroups?: number;
+  batchSize?: number;
+  learningRate?: number;
+  accelerator?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  deterministic?: boolean;
+  numWorkers?: number;
+  logger?: 'none' | 'jsonl' | 'csv';
+  disableCheckpointing?: boolean;
+  seed?: number;
+  resume?: boolean;
+}
+
+function positiveNumber(what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive ${what}, got '${v}'`);
+    return n;
+  };
+}
+
+function integer(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+function collect(v: string, previous: string[] = []): string[] {
+  return [...previous, ...v.split(',').filter(Boolean)];
+}
+
+export function knobsFromOptions(o: TrainOptions): TrainingKnobs {
+  if (o.nImages !== undefined && o.nGroups !== undefined && o.nImages !== o.nGroups) {
+    throw new CliExit(
+      2,
+      `error: --n-images ${o.nImages} and --n-groups ${o.nGroups} disagree (they are the same knob)`,
+    );
+  }
+  const knobs: TrainingKnobs = {
+    max_epochs: o.maxEpochs,
+    n_groups: o.nGroups ?? o.nImages,
+    batch_size: o.batchSize,
+    learning_rate: o.learningRate,
+    accelerator: o.accelerator,
+    deterministic: o.deterministic,
+    num_workers: o.numWorkers,
+    logger: o.logger,
+    disable_checkpointing: o.disableCheckpointing,
+    seed: o.seed,
+    resume: o.resume,
+  };
+  return TrainingKnobs.parse(Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)));
+}
+
+function jobLabel(job: Pick<TrainingJob, 'view' | 'dose' | 'gridsize'>): string {
+  return `${job.view} (dose=${formatDoseShort(job.dose)}, gridsize=${job.gridsize})`;
+}
+
+function describeFilters(f: JobFilters, ids: string[] | undefined): string {
+  const parts: string[] = [];
+  if (f.dose !== null) parts.push(`dose=${f.dose}`);
+  if (f.view !== null) parts.push(`view=${f.view}`);
+  if (f.gridsize !== null) parts.push(`gridsize=${f.gridsize}`);
+  if (ids?.length) parts.push(`job=${ids.join(',')}`);
+  return parts.join(', ');
+}
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60
+    ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function epochLine(e: TrainEvent, totalEpochs: number | null): string | null {
+  if (e.type === 'epoch') {
+    const val = e.val_loss === null ? '' : `  val_loss=${e.val_loss.toPrecision(5)}`;
+    const eta = e.eta_s !== undefined ? `  eta ${formatSeconds(e.eta_s)}` : '';
+    const of = totalEpochs ? `/${totalEpochs}` : '';
+    return `        epoch ${e.epoch + 1}${of}  train_loss=${e.train_loss.toPrecision(5)}${val}  lr=${e.lr.toExponential(1)}${eta}`;
+  }
+  if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) return `        ${e.level}: ${e.message}`;
+  if (e.type === 'status' && e.message) return `        ${e.status}: ${e.message}`;
+  return null;
+}
+
+export async function runTrain(o: TrainOptions): Promise<number> {
+  const design: StudyDesign = o.study ? loadStudyDesign(resolve(o.study)) : defaultStudyDesign();
+  const roots = {
+    phaseCRoot: resolve(o.phaseCRoot),
+    phaseDRoot: resolve(o.phaseDRoot),
+    artifactRoot: resolve(o.artifactRoot),
+  };
+  const knobs = knobsFromOptions(o);
+  const filters: JobFilters = { dose: o.dose ?? null, view: o.view ?? null, gridsize: o.gridsize ?? null };
+
+  console.log(`Enumerating training jobs from Phase C (${roots.phaseCRoot}) and Phase D (${roots.phaseDRoot})...`);
+  const all = planTrainingJobs(roots, design);
+  console.log(`  → ${all.length} total jobs enumerated`);
+  const filtered = filterJobs(all, filters);
+  for (const step of filtered.steps)
+    console.log(`  → Filtered by ${step.filter}=${step.value}: ${step.remaining} jobs remain`);
+  let selected = filtered.jobs;
+  if (o.job?.length) {
+    const wanted = new Set(o.job);
+    selected = selected.filter((j) => wanted.has(j.id));
+    console.log(`  → Filtered by job=${o.job.join(',')}: ${selected.length} jobs remain`);
+  }
+  if (selected.length === 0) {
+    const views = design.views.map((v) => v.name).join(', ');
+    const gridsizes = [...new Set(design.views.map((v) => v.gridsize))].join(', ');
+    throw new CliExit(
+      2,
+      `\n⚠ No jobs match the specified filters (${describeFilters(filters, o.job)}). ` +
+        `Available: doses ${design.doses.map((d) => Math.trunc(d)).join(', ')}; views ${views}; gridsizes ${gridsizes}` +
+        `${o.job?.length ? `; job ids like ${all[0]?.id}` : ''}.\n  Exiting without training; no manifest was written.`,
+    );
+  }
+  const jobs = checkTrainingJobs(selected, { allowMissingPhaseD: o.allowMissingPhaseD });
+  const runnable = jobs.filter((j) => !j.skipReason).length;
+
+  const service = new WorkbenchService({ transport: 'cli', workspace: null, design });
+  await service.study.recover(roots.artifactRoot);
+  console.log(`\nExecuting ${runnable} training job(s)${o.dryRun ? ' (dry run: nothing will be trained)' : ''}...`);
+  const totals = new Map<string, number | null>();
+  // Skipped jobs are announced when the run opens; print them in queue order with the rest.
+  const pendingSkips = new Map<number, string>();
+  let printedUpTo = 0;
+  const flushSkipsBefore = (index: number) => {
+    for (let i = printedUpTo + 1; i < index; i++) {
+      const line = pendingSkips.get(i);
+      if (line) console.log(line);
+      pendingSkips.delete(i);
+    }
+    printedUpTo = Math.max(printedUpTo, index);
+  };
+  const unsubscribe = service.subscribe((event, payload) => {
+    if (event === 'jobState') {
+      const s = payload as JobStateEvent;
+      const job = jobs.find((j) => j.id === s.jobId);
+      if (!job) return;
+      const head = `  [${s.index}/${s.total}] ${jobLabel(job)}`;
+      if (s.status === 'skipped') {
+        pendingSkips.set(s.index, `${head} → skipped: ${s.skipReason}`);
+        return;
+      }
+      if (s.status === 'queued') return;
+      if (s.status === 'running' && !totals.has(s.jobId)) {
+        flushSkipsBefore(s.index);
+        totals.set(s.jobId, null);
+        console.log(head);
+      } else if (s.status === 'running') {
+        if (s.progress?.total_epochs) totals.set(s.jobId, s.progress.total_epochs);
+      } else if (s.status === 'planned') {
+        flushSkipsBefore(s.index);
+        console.log(`${head} → planned (dry run)`);
+      } else if (s.status === 'cancelled' && !totals.has(s.jobId)) {
+        flushSkipsBefore(s.index);
+        console.log(`${head} → cancelled before it started`);
+      } else {
+        const loss = s.finalLoss !== null ? ` final_loss=${s.finalLoss.toPrecision(6)}` : '';
+        console.log(`      → ${s.status}${loss}${s.error ? `: ${s.error}` : ''}`);
+      }
+    } else if (event === 'trainEvent') {
+      const b = payload as TrainEventBatch;
+      for (const e of b.events) {
+        const line = epochLine(e, totals.get(b.jobId) ?? null);
+        if (line) console.log(line);
+      }
+    }
+  });
+
+  const { run, done } = await service.study.startRun({ roots, jobs, filters, dryRun: o.dryRun ?? false, knobs });
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    console.error('\nCancelling (press Ctrl-C again to quit at once)...');
+    run.cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await done;
+    flushSkipsBefore(jobs.length + 1);
+    const count = (st: string) => outcome.jobs.filter((j) => j.status === st).length;
+    const finished = outcome.jobs.filter((j) => j.status !== 'skipped' && j.status !== 'cancelled').length;
+    console.log(`\n${outcome.exitCode === 0 ? '✓' : '✗'} Training manifest written to ${outcome.manifestPath}`);
+    console.log(`  → ${finished} job(s) completed`);
+    const parts = ['planned', 'done', 'failed', 'diverged', 'cancelled', 'skipped']
+      .map((st) => [st, count(st)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([st, n]) => `${n} ${st}`);
+    console.log(`  → ${parts.join(', ')}`);
+    if (jobs.some((j) => j.skipReason))
+      console.log(`  → skipped views listed in ${roots.artifactRoot}/skip_summary.json`);
+    return outcome.exitCode;
+  } finally {
+    unsubscribe();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train the Phase E jobs (dose × view) selected by the filters, recording each in the manifest')
+    .requiredOption('--phase-c-root <dir>', 'Phase C root (dose_<d>/patched_{train,test}.npz)')
+    .requiredOption('--phase-d-root <dir>', 'Phase D root (dose_<d>/<view>/<view>_{train,test}.npz)')
+    .requiredOption('--artifact-root <dir>', 'where jobs train and the manifest lives')
+    .option('--dose <photons>', 'only this dose (exact match, e.g. 1000 or 1e3)', positiveNumber('dose'))
+    .addOption(new Option('--view <view>', 'only this view').choices(['baseline', 'dense', 'sparse']))
+    .addOption(
+      new Option('--gridsize <g>', 'only this gridsize').choices(['1', '2']).argParser((v) => Number(v) as 1 | 2),
+    )
+    .option('--job <id>', 'only these job ids, e.g. dose_1000-baseline-gs1 (repeatable or comma-separated)', collect)
+    .option('--dry-run', 'write the plan and the manifest, train nothing')
+    .option(
+      '--allow-missing-phase-d',
+      'skip dense/sparse jobs whose Phase D data is missing (listed in skip_summary.json)',
+    )
+    .option('--study <file.json>', 'study file overriding the design (doses, views, seeds, model/training overrides)')
+    .option('--max-epochs <n>', 'epochs per job (default 50)', integer(1))
+    .option('--n-images <n>', 'groups per epoch (alias --n-groups; default: one per scan point)', integer(1))
+    .option('--n-groups <n>', 'groups per epoch', integer(1))
+    .option('--batch-size <n>', 'groups per batch (default 16)', integer(1))
+    .option('--learning-rate <lr>', 'Adam learning rate (default 1e-3)', positiveNumber('learning rate'))
+    .addOption(
+      new Option('--accelerator <name>', 'execution provider; auto falls back to CPU with a notice')
+        .choices(['auto', 'cpu', 'webgpu', 'cuda'])
+        .default('auto'),
+    )
+    .option('--deterministic', 'bit-for-bit repeatable CPU runs (pins the thread count)')
+    .option('--num-workers <n>', 'data-loading threads (0 = on the training thread)', integer(0))
+    .addOption(
+      new Option('--logger <kind>', 'extra logger beside events.jsonl and train.log').choices(['none', 'jsonl', 'csv']),
+    )
+    .option('--disable-checkpointing', 'no per-epoch checkpoints (the final checkpoint and model are still written)')
+    .option('--seed <n>', 'seed of weights, batch order and validation split', integer(0))
+    .option('--resume', 'continue each job from its last checkpoint')
+    .action(async (opts: TrainOptions) => {
+      const code = await runTrain(opts);
+      if (code !== 0) throw new CliExit(code);
+    });
+}
