@@ -5,7 +5,7 @@
  * path is an absolute string.
  */
 import { z } from 'zod';
-import { ResolvedJobConfig } from './config';
+import { LegacyDict, ModelConfig, TrainingConfig } from './config';
 import { Gridsize, JobFilters, TrainingKnobs, ViewName } from './study';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -60,7 +60,7 @@ export const JobResult = z
     finished_at: z.string().optional(),
     duration_s: z.number().nonnegative().optional(),
   })
-  .passthrough();
+  .loose();
 export type JobResult = z.infer<typeof JobResult>;
 
 /** The dry-run summary of seed 001, kept as the `plan` of a job. */
@@ -90,7 +90,19 @@ export type JobProgress = z.infer<typeof JobProgress>;
 export const JobWorker = z.object({ pid: z.number().int(), hostname: z.string(), run_id: z.string() });
 export type JobWorker = z.infer<typeof JobWorker>;
 
-export const ManifestJob = z.object({
+/**
+ * A job's config as recorded. Loose, so that a manifest written by another version (a field
+ * added or dropped since) still opens; the runner always gets a freshly resolved config.
+ */
+export const RecordedJobConfig = z.object({
+  training: TrainingConfig.loose(),
+  model: ModelConfig.loose(),
+  legacy: LegacyDict,
+});
+export type RecordedJobConfig = z.infer<typeof RecordedJobConfig>;
+
+/** Unknown keys are kept (loose) so that fields other modules add (e.g. evaluation) survive every rewrite. */
+export const ManifestJob = z.looseObject({
   id: z.string(),
   dose: z.number(),
   view: ViewName,
@@ -108,7 +120,7 @@ export const ManifestJob = z.object({
   missing_files: z.array(z.string()),
   knobs: TrainingKnobs,
   /** The full config as used (TrainingConfig + ModelConfig + the legacy dictionary); null when never resolved. */
-  config: ResolvedJobConfig.nullable(),
+  config: RecordedJobConfig.nullable(),
   result: JobResult.nullable(),
   progress: JobProgress.nullable(),
   worker: JobWorker.nullable(),
@@ -144,7 +156,7 @@ export const RunRecord = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
-export const TrainingManifest = z.object({
+export const TrainingManifest = z.looseObject({
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
   /** The seed's top-level fields describe the latest invocation. */
   timestamp: z.string(),

@@ -149,6 +149,22 @@ describe('a study run', () => {
     expect(m.runs).toHaveLength(3);
   });
 
+  it('keeps fields other modules added to the manifest through later rewrites', async () => {
+    await new StudyRun(request({ dryRun: true })).execute();
+    const path = join(roots.artifactRoot, 'training_manifest.json');
+    const raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw.comparison_path = 'comparison.json';
+    raw.jobs[1].evaluation = { phase_ssim: 0.8 };
+    raw.jobs[0].result.evaluation = { amp_mae: 0.03 };
+    writeFileSync(path, JSON.stringify(raw));
+    const other = request({ dryRun: true, dose: 10000 });
+    await new StudyRun(other).execute();
+    const after = JSON.parse(readFileSync(path, 'utf8'));
+    expect(after.comparison_path).toBe('comparison.json');
+    expect(after.jobs[1].evaluation).toEqual({ phase_ssim: 0.8 });
+    expect(after.jobs[0].result.evaluation).toEqual({ amp_mae: 0.03 });
+  });
+
   it('cancels the running job through its signal and never starts the queued ones', async () => {
     let started!: () => void;
     const startedP = new Promise<void>((r) => {

@@ -210,6 +210,7 @@ export class StudyRun {
         exit_code: null,
       };
       return {
+        ...current,
         schema_version: MANIFEST_SCHEMA_VERSION,
         timestamp: now,
         phase_c_root: resolve(r.roots.phaseCRoot),
