@@ -98,6 +98,8 @@ export interface AlignedPair {
   /** The aligned complex images (after registration, trim and global phase), for pictures. */
   pred: ComplexImage;
   target: ComplexImage;
+  /** 1 where no patch covered the scored pixel (stitch weight 0), for pictures. */
+  uncovered: Uint8Array;
   record: AlignmentRecord;
 }
 
@@ -255,8 +257,9 @@ export function alignForEvaluation(input: AlignInput, options: Partial<Alignment
   const scale = mean(ampTarget.data) / mean(ampPredRaw.data);
   const ampPred = realImage(ampPredRaw.height, ampPredRaw.width);
   for (let i = 0; i < ampPred.data.length; i++) ampPred.data[i] = ampPredRaw.data[i] * scale;
-  let nCovered = 0;
-  for (let i = 0; i < weight.data.length; i++) if (weight.data[i] > 0) nCovered++;
+  const uncovered = new Uint8Array(weight.data.length);
+  for (let i = 0; i < weight.data.length; i++) uncovered[i] = weight.data[i] > 0 ? 0 : 1;
+  const nCovered = uncovered.length - uncovered.reduce((s, v) => s + v, 0);
   return {
     amplitudeTarget: ampTarget,
     amplitudePred: ampPred,
@@ -264,6 +267,7 @@ export function alignForEvaluation(input: AlignInput, options: Partial<Alignment
     phasePred: removePlane(phiPredRaw, planePred),
     pred,
     target,
+    uncovered,
     record: {
       scanBox: box,
       registrationShift: shift,

@@ -16,10 +16,12 @@ export interface FrcCrossing {
   threshold: number;
   /** Interpolated ring index of the first crossing; null when the curve stays above it up to Nyquist. */
   ring: number | null;
-  /** The same as a fraction of the Nyquist frequency (ring / (n/2)). */
-  fractionOfNyquist: number | null;
-  /** Period of the finest resolved spatial frequency, in pixels (n / ring). */
-  periodPx: number | null;
+  /** The same as a fraction of the Nyquist frequency (ring / (n/2)); 1 when it never crosses. */
+  fractionOfNyquist: number;
+  /** Period of the finest resolved spatial frequency in pixels (n / ring); 2 (Nyquist) when it never crosses. */
+  periodPx: number;
+  /** True when the curve stays above the threshold up to Nyquist: the period is then a bound (≤ 2 px). */
+  reachesNyquist: boolean;
 }
 
 export interface FrcResult {
@@ -83,7 +85,8 @@ function crossing(curve: number[], threshold: number, n: number): FrcCrossing {
   return {
     threshold,
     ring,
-    fractionOfNyquist: ring === null ? null : ring / (n / 2),
-    periodPx: ring === null ? null : n / ring,
+    fractionOfNyquist: ring === null ? 1 : ring / (n / 2),
+    periodPx: ring === null ? 2 : n / ring,
+    reachesNyquist: ring === null,
   };
 }

@@ -1,0 +1,168 @@
+/**
+ * The study comparison table: one row per job of the design (dose × view), scored or with
+ * the reason it is not, written as comparison.json and comparison.csv in the artifact root.
+ */
+import {
+  COMPARISON_CSV,
+  COMPARISON_JSON,
+  type ComparisonFile,
+  type ComparisonRow,
+  EVAL_SCHEMA_VERSION,
+  type EvalFile,
+  type EvalState,
+} from '../../shared/evaluation';
+import type { Gridsize, ViewName } from '../../shared/study';
+import { writeFileAtomic, writeJsonAtomic } from '../data/atomic';
+import { join } from 'node:path';
+
+export interface RowJob {
+  id: string;
+  dose: number;
+  view: ViewName;
+  gridsize: Gridsize;
+  jobStatus: string | null;
+  finalLoss: number | null;
+}
+
+const period = (e: EvalFile, ch: 'amplitude' | 'phase', threshold: number) =>
+  e.metrics[ch].frc.crossings.find((c) => Math.abs(c.threshold - threshold) < 1e-9)?.period_px ?? null;
+
+export function evaluatedRow(job: RowJob, e: EvalFile, evalPath: string): ComparisonRow {
+  const a = e.metrics.amplitude;
+  const p = e.metrics.phase;
+  return {
+    job_id: job.id,
+    dose: job.dose,
+    view: job.view,
+    gridsize: job.gridsize,
+    state: 'evaluated',
+    reason: null,
+    job_status: job.jobStatus,
+    final_loss: job.finalLoss,
+    eval_path: evalPath,
+    amp_mae: a.mae,
+    amp_mse: a.mse,
+    amp_psnr: a.psnr,
+    amp_ssim: a.ssim,
+    amp_ms_ssim: a.ms_ssim,
+    amp_frc50_period_px: period(e, 'amplitude', 0.5),
+    amp_frc17_period_px: period(e, 'amplitude', 1 / 7),
+    phase_mae: p.mae,
+    phase_mse: p.mse,
+    phase_psnr: p.psnr,
+    phase_ssim: p.ssim,
+    phase_ms_ssim: p.ms_ssim,
+    phase_frc50_period_px: period(e, 'phase', 0.5),
+    phase_frc17_period_px: period(e, 'phase', 1 / 7),
+    coverage: e.alignment.coverage,
+    registration_dy: e.alignment.registration_shift?.dy ?? null,
+    registration_dx: e.alignment.registration_shift?.dx ?? null,
+    global_phase_offset_rad: e.alignment.global_phase_offset_rad,
+    amplitude_scale: e.alignment.amplitude_scale,
+  };
+}
+
+export function missingRow(job: RowJob, state: Exclude<EvalState, 'evaluated'>, reason: string): ComparisonRow {
+  return {
+    job_id: job.id,
+    dose: job.dose,
+    view: job.view,
+    gridsize: job.gridsize,
+    state,
+    reason,
+    job_status: job.jobStatus,
+    final_loss: job.finalLoss,
+    eval_path: null,
+    amp_mae: null,
+    amp_mse: null,
+    amp_psnr: null,
+    amp_ssim: null,
+    amp_ms_ssim: null,
+    amp_frc50_period_px: null,
+    amp_frc17_period_px: null,
+    phase_mae: null,
+    phase_mse: null,
+    phase_psnr: null,
+    phase_ssim: null,
+    phase_ms_ssim: null,
+    phase_frc50_period_px: null,
+    phase_frc17_period_px: null,
+    coverage: null,
+    registration_dy: null,
+    registration_dx: null,
+    global_phase_offset_rad: null,
+    amplitude_scale: null,
+  };
+}
+
+export function buildComparison(
+  artifactRoot: string,
+  doses: number[],
+  views: ViewName[],
+  rows: ComparisonRow[],
+  now: Date,
+): ComparisonFile {
+  return {
+    schema_version: EVAL_SCHEMA_VERSION,
+    generated_at: now.toISOString(),
+    artifact_root: artifactRoot,
+    doses,
+    views,
+    rows,
+    missing: rows
+      .filter((r) => r.state !== 'evaluated')
+      .map((r) => ({ job_id: r.job_id, state: r.state, reason: r.reason ?? r.state })),
+  };
+}
+
+const CSV_COLUMNS: (keyof ComparisonRow)[] = [
+  'job_id',
+  'dose',
+  'view',
+  'gridsize',
+  'state',
+  'reason',
+  'job_status',
+  'final_loss',
+  'amp_mae',
+  'amp_mse',
+  'amp_psnr',
+  'amp_ssim',
+  'amp_ms_ssim',
+  'amp_frc50_period_px',
+  'amp_frc17_period_px',
+  'phase_mae',
+  'phase_mse',
+  'phase_psnr',
+  'phase_ssim',
+  'phase_ms_ssim',
+  'phase_frc50_period_px',
+  'phase_frc17_period_px',
+  'coverage',
+  'registration_dy',
+  'registration_dx',
+  'global_phase_offset_rad',
+  'amplitude_scale',
+  'eval_path',
+];
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? String(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** RFC 4180 CSV, one header line, one row per job; empty cells where there is no value. */
+export function comparisonCsv(c: ComparisonFile): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of c.rows) lines.push(CSV_COLUMNS.map((k) => csvCell(r[k])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeComparison(artifactRoot: string, c: ComparisonFile): Promise<{ json: string; csv: string }> {
+  const json = join(artifactRoot, COMPARISON_JSON);
+  const csv = join(artifactRoot, COMPARISON_CSV);
+  await writeJsonAtomic(json, c);
+  await writeFileAtomic(csv, comparisonCsv(c));
+  return { json, csv };
+}

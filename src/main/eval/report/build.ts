@@ -1,0 +1,145 @@
+/**
+ * `ptycho-study report`: from whatever the artifact root holds (manifest, eval.json and
+ * recon.npz per job, events.jsonl), write `<artifact_root>/report/` — heat maps per metric,
+ * amplitude / phase / error pictures per scored job, and report.html with the loss curves.
+ * Nothing is trained or inferred here; jobs without a score are listed with the reason.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  COMPARISON_METRICS,
+  type ComparisonFile,
+  type EvalFile,
+  REPORT_DIR,
+  REPORT_HTML,
+} from '../../../shared/evaluation';
+import { writeFileAtomic } from '../../data/atomic';
+import { loadStudyFile } from '../../data/study-file';
+import { alignForEvaluation, type AlignmentOptions, DEFAULT_ALIGNMENT } from '../align';
+import { evalPathOf, objectOf, reconPathOf } from '../job-eval';
+import { readReconFile } from '../recon-file';
+import { formatDose, formatNumber, formatPeriod } from '../render/format';
+import { renderHeatmap } from '../render/heatmap';
+import { collectComparison, readEvalFile, requireManifest, studyJobs } from '../study-eval';
+import { renderReportHtml, type ReportJob } from './html';
+import { renderJobFigures } from './job-figures';
+import { lossSvg, readLossSeries } from './loss-svg';
+
+export interface BuildReportOptions {
+  artifactRoot: string;
+  now?: () => Date;
+  onProgress?: (message: string) => void;
+}
+
+export interface BuildReportResult {
+  reportDir: string;
+  htmlPath: string;
+  /** Every file written, absolute. */
+  files: string[];
+  comparison: ComparisonFile;
+}
+
+/** Recover the alignment options an eval.json was computed with, so pictures match the scores. */
+function alignmentOf(e: EvalFile): AlignmentOptions {
+  const p = e.parameters;
+  const num = (k: string, d: number) => (typeof p[k] === 'number' ? (p[k] as number) : d);
+  const reg = typeof p.registration === 'string' ? p.registration : '';
+  return {
+    stitchCrop: num('stitch_crop_px', DEFAULT_ALIGNMENT.stitchCrop),
+    register: reg !== 'off',
+    upsampleFactor: num('upsample_factor', DEFAULT_ALIGNMENT.upsampleFactor),
+    registrationMethod: reg.startsWith('skimage') ? 'phase' : 'windowed-xcorr',
+    registrationBorderPx: e.alignment.registration_border_px || DEFAULT_ALIGNMENT.registrationBorderPx,
+    trimPx: e.alignment.trim_px,
+    phaseAlign: e.alignment.phase_align,
+  };
+}
+
+export async function buildReport(opts: BuildReportOptions): Promise<BuildReportResult> {
+  const root = resolve(opts.artifactRoot);
+  const now = opts.now ?? (() => new Date());
+  const manifest = requireManifest(root);
+  const comparison = collectComparison(root, manifest, now());
+  const dir = join(root, REPORT_DIR);
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const write = async (name: string, data: Buffer | string) => {
+    const path = join(dir, name);
+    await writeFileAtomic(path, typeof data === 'string' ? data : [new Uint8Array(data)]);
+    files.push(path);
+    return name;
+  };
+
+  const heatmaps: { key: string; label: string; better: string; file: string }[] = [];
+  for (const m of COMPARISON_METRICS) {
+    const values = comparison.doses.map((d) =>
+      comparison.views.map((v) => comparison.rows.find((r) => r.dose === d && r.view === v)?.[m.key] ?? null),
+    );
+    const png = renderHeatmap({
+      title: m.label,
+      subtitle: `${m.better} is better (bright = better)`,
+      rowLabels: comparison.doses.map(formatDose),
+      colLabels: comparison.views.map((v) => `${v}\ngridsize ${v === 'baseline' ? 1 : 2}`),
+      reverse: m.better === 'lower',
+      formatCell: m.key.endsWith('_period_px') ? formatPeriod : (v) => formatNumber(v, 4),
+      rowAxis: 'dose',
+      colAxis: 'view',
+      values,
+    });
+    heatmaps.push({ key: m.key, label: m.label, better: m.better, file: await write(`heatmap_${m.key}.png`, png) });
+  }
+
+  const jobs: ReportJob[] = [];
+  let parameters: Record<string, unknown> | null = null;
+  for (const ref of studyJobs(manifest)) {
+    const row = comparison.rows.find((r) => r.job_id === ref.row.id);
+    if (!row) continue;
+    const entry = ref.entry;
+    const series = entry ? readLossSeries(entry.events_path) : { steps: [], epochs: [], status: null };
+    const job: ReportJob = {
+      row,
+      eval: null,
+      figures: null,
+      lossSvg: lossSvg(series, `${row.job_id} loss`),
+    };
+    if (row.state === 'evaluated' && entry) {
+      const e = readEvalFile(evalPathOf({ artifactDir: entry.artifact_dir }));
+      job.eval = e;
+      if (e) {
+        parameters ??= e.parameters;
+        opts.onProgress?.(`drawing ${row.job_id}`);
+        try {
+          const reconPath = reconPathOf({ artifactDir: entry.artifact_dir });
+          if (!existsSync(reconPath)) throw new Error(`${reconPath} is missing`);
+          const recon = await readReconFile(reconPath);
+          const gt = objectOf(await loadStudyFile(e.test_data_path));
+          const aligned = alignForEvaluation(
+            { recon: recon.recon, weight: recon.weight, groundTruth: gt, xs: recon.xs, ys: recon.ys },
+            alignmentOf(e),
+          );
+          const f = renderJobFigures(aligned, aligned.uncovered, row);
+          job.figures = {
+            amplitude: await write(`${row.job_id}_amplitude.png`, f.amplitude),
+            phase: await write(`${row.job_id}_phase.png`, f.phase),
+            error: await write(`${row.job_id}_error.png`, f.error),
+          };
+        } catch (err) {
+          job.figureError = err instanceof Error ? err.message : String(err);
+        }
+      }
+    }
+    jobs.push(job);
+  }
+
+  const html = renderReportHtml({
+    artifactRoot: root,
+    generatedAt: now().toISOString(),
+    comparison,
+    heatmaps,
+    jobs,
+    parameters,
+  });
+  const htmlPath = join(dir, REPORT_HTML);
+  await write(REPORT_HTML, html);
+  return { reportDir: dir, htmlPath, files, comparison };
+}

@@ -1,0 +1,182 @@
+/**
+ * The offline HTML report: one self-contained page (inline CSS and SVG, no script, no
+ * network) that references its PNGs by relative path in the same folder, so the folder can
+ * be zipped, mailed and opened anywhere.
+ */
+import { COMPARISON_METRICS, type ComparisonFile, type ComparisonRow, type EvalFile } from '../../../shared/evaluation';
+import { formatDose, formatNumber, formatPeriod } from '../render/format';
+import { doseTrendSvg, frcSvg } from './charts-svg';
+
+export interface ReportJob {
+  row: ComparisonRow;
+  eval: EvalFile | null;
+  figures: { amplitude: string; phase: string; error: string } | null;
+  lossSvg: string;
+  /** Why pictures could not be drawn although the job was scored. */
+  figureError?: string;
+}
+
+export interface ReportModel {
+  artifactRoot: string;
+  generatedAt: string;
+  comparison: ComparisonFile;
+  heatmaps: { key: string; label: string; better: string; file: string }[];
+  jobs: ReportJob[];
+  parameters: Record<string, unknown> | null;
+}
+
+export const esc = (s: string) =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+const STATE_TEXT: Record<string, string> = {
+  evaluated: 'evaluated',
+  not_run: 'never run',
+  not_trained: 'not trained',
+  no_model: 'no model',
+  eval_failed: 'not evaluated',
+};
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1200px;color:#1b1b1b;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h3{font-size:15px;margin:20px 0 6px}.muted{color:#666}.small{font-size:12px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
+th{background:#f5f5f5}td.l,th.l{text-align:left}tr.missing td{color:#888;background:#fafafa}
+.grid{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.grid img{max-width:100%;border:1px solid #eee}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;margin:14px 0}
+.note{background:#fff8e1;border-left:4px solid #f0c040;padding:6px 10px;margin:10px 0}
+code{background:#f3f3f3;padding:0 3px;border-radius:3px}
+`;
+
+function metricCell(v: number | null, digits = 4): string {
+  return `<td>${v === null ? '<span class="muted">–</span>' : esc(formatNumber(v, digits))}</td>`;
+}
+
+function periodCell(v: number | null): string {
+  return `<td title="FRC period in pixels; ≤2 = the curve stays above the threshold up to Nyquist">${v === null ? '<span class="muted">–</span>' : esc(formatPeriod(v))}</td>`;
+}
+
+function trendSection(m: ReportModel): string {
+  const rows = m.comparison.rows;
+  const charts = [
+    doseTrendSvg(rows, 'phase_ms_ssim', 'phase MS-SSIM', 'higher'),
+    doseTrendSvg(rows, 'phase_ssim', 'phase SSIM', 'higher'),
+    doseTrendSvg(rows, 'phase_mae', 'phase MAE (rad)', 'lower'),
+    doseTrendSvg(rows, 'amp_ssim', 'amplitude SSIM', 'higher'),
+  ];
+  const doses = m.comparison.doses;
+  const views = m.comparison.views;
+  const cell = (dose: number, view: string) => rows.find((r) => r.dose === dose && r.view === view);
+  const table = [
+    '<table><tr><th class="l">phase MS-SSIM</th>',
+    ...doses.map((d) => `<th>dose ${esc(formatDose(d))}</th>`),
+    '</tr>',
+    ...views.map(
+      (v) =>
+        `<tr><td class="l">${esc(v)} (gs${v === 'baseline' ? 1 : 2})</td>${doses
+          .map((d) => {
+            const r = cell(d, v);
+            return r?.state === 'evaluated'
+              ? metricCell(r.phase_ms_ssim)
+              : `<td class="muted" title="${esc(r?.reason ?? '')}">${esc(STATE_TEXT[r?.state ?? 'not_run'])}</td>`;
+          })
+          .join('')}</tr>`,
+    ),
+    '</table>',
+  ].join('');
+  return `<h2 id="trend">Dose trend</h2>
+<p>How reconstruction quality on the held-out test split depends on photon dose, per overlap view.
+Phase MS-SSIM is the study's headline metric (<code>emphasize_phase</code>).</p>
+${table}<div class="grid">${charts.join('')}</div>`;
+}
+
+function heatmapSection(m: ReportModel): string {
+  if (!m.heatmaps.length) return '';
+  return `<h2 id="heatmaps">Heat maps (dose × view)</h2>
+<p class="small muted">Each map's colour bar spans exactly the lowest to the highest value shown; grey cells have no score (the reason is in the table below).</p>
+<div class="grid">${m.heatmaps
+    .map((h) => `<figure style="margin:0"><img src="${esc(h.file)}" alt="${esc(h.label)} heat map"></figure>`)
+    .join('')}</div>`;
+}
+
+function tableSection(m: ReportModel): string {
+  const head = `<tr><th class="l">job</th><th class="l">state</th>${COMPARISON_METRICS.map((c) => `<th>${esc(c.label)}</th>`).join('')}<th>coverage</th><th>final loss</th></tr>`;
+  const body = m.comparison.rows
+    .map((r) =>
+      r.state === 'evaluated'
+        ? `<tr><td class="l"><a href="#${esc(r.job_id)}">${esc(r.job_id)}</a></td><td class="l">evaluated</td>${COMPARISON_METRICS.map((c) => (c.key.endsWith('_period_px') ? periodCell(r[c.key]) : metricCell(r[c.key]))).join('')}${metricCell(r.coverage, 3)}${metricCell(r.final_loss)}</tr>`
+        : `<tr class="missing"><td class="l">${esc(r.job_id)}</td><td class="l">${esc(STATE_TEXT[r.state])}</td><td class="l" colspan="${COMPARISON_METRICS.length + 2}">${esc(r.reason ?? '')}</td></tr>`,
+    )
+    .join('');
+  const n = m.comparison.rows.filter((r) => r.state === 'evaluated').length;
+  return `<h2 id="table">All jobs</h2>
+<p>${n} of ${m.comparison.rows.length} jobs of the design are scored. The same table is in <code>comparison.csv</code> and <code>comparison.json</code> in the artifact root.</p>
+<div style="overflow-x:auto"><table>${head}${body}</table></div>`;
+}
+
+function jobSection(j: ReportJob): string {
+  const r = j.row;
+  const e = j.eval;
+  if (!e) return '';
+  const a = e.alignment;
+  const ch = (name: string, c: EvalFile['metrics']['amplitude']) => {
+    const p = (t: number) => c.frc.crossings.find((x) => Math.abs(x.threshold - t) < 1e-9)?.period_px ?? null;
+    return `<tr><td class="l">${name}</td>${metricCell(c.mae)}${metricCell(c.mse)}${metricCell(c.psnr)}${metricCell(c.ssim)}${metricCell(c.ms_ssim)}${periodCell(p(0.5))}${periodCell(p(1 / 7))}</tr>`;
+  };
+  const shift = a.registration_shift
+    ? `(${formatNumber(a.registration_shift.dy, 3)}, ${formatNumber(a.registration_shift.dx, 3)}) px`
+    : 'off';
+  const figs = j.figures
+    ? `<div class="grid"><img src="${esc(j.figures.amplitude)}" alt="amplitude"><img src="${esc(j.figures.phase)}" alt="phase"><img src="${esc(j.figures.error)}" alt="error"></div>`
+    : `<p class="note">No pictures: ${esc(j.figureError ?? 'reconstruction file unavailable')}</p>`;
+  const frc = frcSvg(
+    [
+      { label: 'amplitude', curve: e.metrics.amplitude.frc.curve, color: '#1f4e9c' },
+      { label: 'phase', curve: e.metrics.phase.frc.curve, color: '#c0392b' },
+    ],
+    [0.5, 1 / 7],
+  );
+  return `<div class="card" id="${esc(r.job_id)}"><h3>${esc(r.job_id)} — dose ${esc(formatDose(r.dose))}, ${esc(r.view)}, gridsize ${r.gridsize}</h3>
+<table><tr><th class="l"></th><th>MAE</th><th>MSE</th><th>PSNR (dB)</th><th>SSIM</th><th>MS-SSIM</th><th>FRC 0.5 period (px)</th><th>FRC 1/7 period (px)</th></tr>${ch('amplitude', e.metrics.amplitude)}${ch('phase (rad)', e.metrics.phase)}</table>
+<p class="small">Alignment applied: scan box rows ${a.scan_box.row0}–${a.scan_box.row1}, cols ${a.scan_box.col0}–${a.scan_box.col1};
+registration shift ${esc(shift)}; ${a.registration_border_px}+${a.trim_px} px trimmed per side; global phase offset ${esc(formatNumber(a.global_phase_offset_rad, 4))} rad removed;
+${esc(a.phase_align)} phase alignment; amplitude scaled by ${esc(formatNumber(a.amplitude_scale, 4))}; scored ${a.shape[0]} × ${a.shape[1]} px, ${esc(formatNumber(100 * a.coverage, 3))}% covered by patches.
+${e.n_patches} patches from ${e.n_positions} test positions${e.inference ? `; inference ${e.inference.reused_recon ? 'reused recon.npz' : `${formatNumber(e.inference.seconds, 3)} s`}` : ''}.</p>
+${figs}<div class="grid">${j.lossSvg}${frc}</div></div>`;
+}
+
+function methodsSection(m: ReportModel): string {
+  const params = m.parameters
+    ? `<table>${Object.entries(m.parameters)
+        .map(
+          ([k, v]) =>
+            `<tr><td class="l"><code>${esc(k)}</code></td><td class="l">${esc(typeof v === 'string' ? v : JSON.stringify(v))}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '<p class="muted">No job evaluated yet.</p>';
+  return `<h2 id="methods">How the scores were computed</h2>
+<p>Each trained model reconstructs its test split; the central ${esc(String(m.parameters?.stitch_crop_px ?? 20))} × ${esc(String(m.parameters?.stitch_crop_px ?? 20))} px of every predicted patch is placed at its scan position on the ground-truth object's grid, and overlaps are averaged.
+Before scoring, as in the original study's comparison: crop to the scan box, sub-pixel registration, border trims, removal of a global phase offset and a fitted phase plane, and mean-scaling of the predicted amplitude.</p>
+<p class="note"><b>PSNR</b> uses the target's data range (max − min) as the peak, as scikit-image defines it. The original study passed radians and 0–1 amplitudes to <code>cv2.PSNR</code> with its fixed peak of 255, so its PSNR values are not comparable with these.</p>
+<p class="note"><b>Registration</b> uses plain cross-correlation of mean-free, Hann-windowed magnitudes (upsample factor 50). The original's phase-normalised correlation of raw crops locks onto the crops' shared borders and misses real shifts.</p>
+${params}`;
+}
+
+export function renderReportHtml(m: ReportModel): string {
+  const evaluated = m.jobs.filter((j) => j.eval);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>PtychoPINN dose/overlap study — reconstruction report</title><style>${CSS}</style></head>
+<body>
+<h1>PtychoPINN dose / overlap study — reconstruction quality</h1>
+<p class="muted small">Artifact root <code>${esc(m.artifactRoot)}</code> · generated ${esc(m.generatedAt)} · ${evaluated.length} of ${m.comparison.rows.length} jobs scored</p>
+<p class="small"><a href="#trend">Dose trend</a> · <a href="#heatmaps">Heat maps</a> · <a href="#table">All jobs</a> · <a href="#jobs">Per job</a> · <a href="#methods">Methods</a></p>
+${trendSection(m)}
+${heatmapSection(m)}
+${tableSection(m)}
+<h2 id="jobs">Per job: reconstructions, errors, loss curves</h2>
+${evaluated.length ? evaluated.map(jobSection).join('\n') : '<p class="muted">No job has been evaluated yet: run <code>ptycho-study evaluate --artifact-root …</code>.</p>'}
+${methodsSection(m)}
+</body></html>
+`;
+}

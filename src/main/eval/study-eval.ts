@@ -1,0 +1,205 @@
+/**
+ * Phase G over an artifact root: every job of the design (the manifest's doses × the three
+ * views) is either evaluated or listed with what is missing — never run, not trained, no
+ * exported model, or an evaluation error — so a partly trained study still gives a
+ * comparison of what exists. Results go to each job's folder, comparison.{json,csv} and a
+ * short `evaluation` summary in the job's manifest result.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { StudyError } from '../../shared/errors';
+import { type ComparisonFile, type ComparisonRow, EvalFile } from '../../shared/evaluation';
+import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
+import { jobId, VIEW_GRIDSIZE, VIEW_NAMES, type ViewName } from '../../shared/study';
+import { readManifestFile, updateManifest } from '../study/manifest-store';
+import type { AlignmentOptions } from './align';
+import { buildComparison, evaluatedRow, missingRow, type RowJob, writeComparison } from './comparison';
+import { type EvalTarget, evaluateJob, evalPathOf, modelPathOf, type Reconstructor } from './job-eval';
+
+export interface StudyJobRef {
+  row: RowJob;
+  /** The manifest entry, when the job was ever run under this root. */
+  entry: ManifestJob | null;
+}
+
+export interface StudyEvalOptions {
+  artifactRoot: string;
+  reconstructor: Reconstructor | null;
+  /** Evaluate only these job ids (the others keep whatever eval.json they have). */
+  jobIds?: string[];
+  /** Re-run inference even when recon.npz matches the model. */
+  force?: boolean;
+  alignment?: Partial<AlignmentOptions>;
+  onProgress?: (message: string) => void;
+  now?: () => Date;
+}
+
+export interface StudyEvalResult {
+  comparison: ComparisonFile;
+  files: { json: string; csv: string };
+  evaluated: string[];
+  missing: { job_id: string; state: string; reason: string }[];
+}
+
+export function requireManifest(artifactRoot: string): TrainingManifest {
+  const { manifest, path } = readManifestFile(artifactRoot);
+  if (!manifest) {
+    throw new StudyError('NOT_FOUND', `no training manifest in ${resolve(artifactRoot)}`, {
+      file: path,
+      hint: 'train (or dry-run) the study into this artifact root first: ptycho-study train --artifact-root …',
+    });
+  }
+  return manifest;
+}
+
+/** The design's jobs in study order (dose, then baseline, dense, sparse), joined with the manifest. */
+export function studyJobs(manifest: TrainingManifest): StudyJobRef[] {
+  const byId = new Map(manifest.jobs.map((j) => [j.id, j]));
+  const doses = [...new Set([...manifest.design.doses, ...manifest.jobs.map((j) => j.dose)])].sort((a, b) => a - b);
+  const out: StudyJobRef[] = [];
+  for (const dose of doses) {
+    for (const view of VIEW_NAMES) {
+      const gridsize = VIEW_GRIDSIZE[view];
+      const entry = byId.get(jobId(dose, view, gridsize)) ?? null;
+      const finalLoss = entry?.result?.final_loss ?? null;
+      out.push({
+        row: { id: jobId(dose, view, gridsize), dose, view, gridsize, jobStatus: entry?.status ?? null, finalLoss },
+        entry,
+      });
+    }
+  }
+  return out;
+}
+
+function targetOf(entry: ManifestJob): EvalTarget {
+  return {
+    id: entry.id,
+    dose: entry.dose,
+    view: entry.view,
+    gridsize: entry.gridsize,
+    artifactDir: entry.artifact_dir,
+    testDataPath: entry.test_data_path,
+  };
+}
+
+/** Why a job cannot be scored yet; null when it can. */
+export function missingReason(
+  ref: StudyJobRef,
+): { state: Exclude<ComparisonRow['state'], 'evaluated'>; reason: string } | null {
+  const e = ref.entry;
+  if (!e) return { state: 'not_run', reason: 'never run under this artifact root' };
+  if (e.status !== 'done') {
+    const detail = e.skip_reason ?? e.result?.error ?? (e.dry_run ? 'dry run only' : null);
+    return { state: 'not_trained', reason: `status ${e.status}${detail ? `: ${detail}` : ''}` };
+  }
+  if (!existsSync(modelPathOf(targetOf(e)))) {
+    return { state: 'no_model', reason: `trained, but ${modelPathOf(targetOf(e))} does not exist` };
+  }
+  return null;
+}
+
+/** eval.json of a job if present and valid. */
+export function readEvalFile(path: string): EvalFile | null {
+  if (!existsSync(path)) return null;
+  try {
+    return EvalFile.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+/** The comparison from whatever eval.json files exist, evaluating nothing. */
+export function collectComparison(artifactRoot: string, manifest: TrainingManifest, now: Date): ComparisonFile {
+  const refs = studyJobs(manifest);
+  const rows = refs.map((ref) => {
+    const why = missingReason(ref);
+    if (why) return missingRow(ref.row, why.state, why.reason);
+    const path = evalPathOf(targetOf(ref.entry as ManifestJob));
+    const e = readEvalFile(path);
+    return e ? evaluatedRow(ref.row, e, path) : missingRow(ref.row, 'eval_failed', 'not evaluated yet (run evaluate)');
+  });
+  return buildComparison(resolve(artifactRoot), doseList(refs), viewList(), rows, now);
+}
+
+const doseList = (refs: StudyJobRef[]) => [...new Set(refs.map((r) => r.row.dose))];
+const viewList = (): ViewName[] => [...VIEW_NAMES];
+
+export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalResult> {
+  const root = resolve(opts.artifactRoot);
+  const now = opts.now ?? (() => new Date());
+  const manifest = requireManifest(root);
+  const refs = studyJobs(manifest);
+  const wanted = opts.jobIds ? new Set(opts.jobIds) : null;
+  if (wanted) {
+    const unknown = [...wanted].filter((id) => !refs.some((r) => r.row.id === id));
+    if (unknown.length) {
+      throw new StudyError('NO_MATCH', `unknown job id ${unknown.join(', ')}`, {
+        key: 'job',
+        found: unknown,
+        expected: refs.map((r) => r.row.id),
+      });
+    }
+  }
+  const rows: ComparisonRow[] = [];
+  const evaluated: string[] = [];
+  const summaries = new Map<string, Record<string, unknown>>();
+  for (const ref of refs) {
+    const why = missingReason(ref);
+    if (why) {
+      rows.push(missingRow(ref.row, why.state, why.reason));
+      continue;
+    }
+    const target = targetOf(ref.entry as ManifestJob);
+    if (wanted && !wanted.has(ref.row.id)) {
+      const e = readEvalFile(evalPathOf(target));
+      rows.push(
+        e ? evaluatedRow(ref.row, e, evalPathOf(target)) : missingRow(ref.row, 'eval_failed', 'not evaluated yet'),
+      );
+      continue;
+    }
+    opts.onProgress?.(`evaluating ${ref.row.id}`);
+    try {
+      const r = await evaluateJob(target, {
+        reconstructor: opts.reconstructor,
+        reuseRecon: !opts.force,
+        alignment: opts.alignment,
+        now,
+      });
+      rows.push(evaluatedRow(ref.row, r.eval, evalPathOf(target)));
+      evaluated.push(ref.row.id);
+      summaries.set(ref.row.id, {
+        eval_path: evalPathOf(target),
+        recon_path: r.eval.recon_path,
+        evaluated_at: r.eval.evaluated_at,
+        amp_ssim: r.eval.metrics.amplitude.ssim,
+        phase_ssim: r.eval.metrics.phase.ssim,
+        phase_ms_ssim: r.eval.metrics.phase.ms_ssim,
+        phase_mae: r.eval.metrics.phase.mae,
+      });
+      opts.onProgress?.(
+        `${ref.row.id}: phase SSIM ${r.eval.metrics.phase.ssim.toFixed(4)}, amplitude SSIM ${r.eval.metrics.amplitude.ssim.toFixed(4)}`,
+      );
+    } catch (e) {
+      const message = e instanceof StudyError ? e.toLine() : e instanceof Error ? e.message : String(e);
+      rows.push(missingRow(ref.row, 'eval_failed', message));
+      opts.onProgress?.(`${ref.row.id}: evaluation failed: ${message}`);
+    }
+  }
+  const comparison = buildComparison(root, doseList(refs), viewList(), rows, now());
+  const files = await writeComparison(root, comparison);
+  if (summaries.size) await recordInManifest(root, summaries);
+  return { comparison, files, evaluated, missing: comparison.missing };
+}
+
+/** Add `result.evaluation` to the evaluated jobs' manifest entries (locked read-merge-write). */
+async function recordInManifest(root: string, summaries: Map<string, Record<string, unknown>>): Promise<void> {
+  await updateManifest(root, (current) => {
+    if (!current) return null;
+    return {
+      ...current,
+      jobs: current.jobs.map((j) =>
+        summaries.has(j.id) && j.result ? { ...j, result: { ...j.result, evaluation: summaries.get(j.id) } } : j,
+      ),
+    };
+  });
+}
