@@ -124,6 +124,8 @@ export const ManifestJob = z.looseObject({
   result: JobResult.nullable(),
   progress: JobProgress.nullable(),
   worker: JobWorker.nullable(),
+  /** Set when a later dry run planned this job again; its real outcome above is kept. */
+  last_dry_run: z.object({ run_id: z.string(), planned_at: z.string() }).optional(),
 });
 export type ManifestJob = z.infer<typeof ManifestJob>;
 

@@ -4,7 +4,7 @@
  * or log the resolved config and call the runner exactly once. A runner that throws gives
  * a `failed` result (also written to the log); it never takes the study down.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError } from '../../shared/errors';
@@ -97,7 +97,10 @@ export async function runTrainingJob(
   const config = options.config ?? resolveJobConfig(job, options.design ?? defaultStudyDesign(), options.knobs);
 
   if (options.dryRun) {
-    writeFileSync(
+    // The seed overwrote the log; we do so only when it holds no training, never a real run's record.
+    const previous = readFileSync(job.logPath, 'utf8');
+    const write = previous === '' || previous.startsWith('DRY RUN:') ? writeFileSync : appendFileSync;
+    write(
       job.logPath,
       [
         `DRY RUN: ${job.view} dose=${job.dose} gridsize=${job.gridsize}`,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -147,6 +147,29 @@ describe('a study run', () => {
     expect(m.jobs.find((j) => j.id === 'dose_1000-baseline-gs1')?.status).toBe('diverged');
     expect(m.jobs.find((j) => j.id === 'dose_1000-dense-gs2')?.status).toBe('done');
     expect(m.runs).toHaveLength(3);
+  });
+
+  it('a later dry run keeps the real outcome of a trained job and its log', async () => {
+    const runner: TrainingRunner = async (_c, job) => {
+      appendFileSync(job.logPath, 'epoch 1 train_loss=0.7\n');
+      return { status: 'done', final_loss: 0.7, epochs_completed: 1, checkpoint_path: null };
+    };
+    const one = request({ runner });
+    one.jobs = one.jobs.slice(0, 1);
+    await new StudyRun(one).execute();
+    const states: JobStateChange[] = [];
+    const dry = request({ dryRun: true });
+    await new StudyRun(dry, { onJobState: (s) => states.push(s) }).execute();
+    const m = manifest();
+    const baseline = m.jobs.find((j) => j.id === 'dose_1000-baseline-gs1');
+    expect(baseline?.status).toBe('done');
+    expect(baseline?.result?.final_loss).toBe(0.7);
+    expect(baseline?.last_dry_run?.run_id).toBe(m.runs[1].run_id);
+    expect(m.jobs.find((j) => j.id === 'dose_1000-dense-gs2')?.status).toBe('planned');
+    expect(states.find((s) => s.jobId === 'dose_1000-baseline-gs1')?.status).toBe('done');
+    const log = readFileSync(baseline?.log_path ?? '', 'utf8');
+    expect(log).toContain('epoch 1 train_loss=0.7');
+    expect(log).toContain('DRY RUN: baseline dose=1000 gridsize=1');
   });
 
   it('keeps fields other modules added to the manifest through later rewrites', async () => {

@@ -101,6 +101,10 @@ function manifestJob(
   };
 }
 
+function hasRealOutcome(j: ManifestJob): boolean {
+  return !j.dry_run && ['done', 'failed', 'diverged', 'cancelled', 'interrupted'].includes(j.status);
+}
+
 /** Refuse to start a job that a live process is training (or about to) under this root right now. */
 function assertNotRunningElsewhere(current: TrainingManifest | null, ids: Set<string>): void {
   if (!current) return;
@@ -126,6 +130,8 @@ export class StudyRun {
   private readonly finished = new Set<string>();
   private cancelAll = false;
   private readonly configs = new Map<string, ResolvedJobConfig>();
+  /** Jobs whose real outcome a dry run left in place. */
+  private readonly kept = new Map<string, ManifestJob>();
   private started: Promise<void> | null = null;
 
   constructor(
@@ -186,15 +192,22 @@ export class StudyRun {
     const ids = new Set(this.jobIds);
     await updateManifest(this.artifactRoot, (current) => {
       assertNotRunningElsewhere(current, ids);
-      const opening = r.jobs.map((job) =>
-        manifestJob(job, {
+      const previous = new Map((current?.jobs ?? []).map((j) => [j.id, j]));
+      const opening = r.jobs.map((job) => {
+        const before = previous.get(job.id);
+        // A dry run never replaces what real training recorded; it only notes that it planned the job.
+        if (r.dryRun && before && hasRealOutcome(before)) {
+          this.kept.set(job.id, before);
+          return { ...before, last_dry_run: { run_id: runId, planned_at: now } };
+        }
+        return manifestJob(job, {
           status: job.skipReason ? 'skipped' : r.dryRun ? 'planned' : 'queued',
           dry_run: r.dryRun,
           run_id: runId,
           knobs: r.knobs,
           config: this.configs.get(job.id) ?? null,
-        }),
-      );
+        });
+      });
       const run: RunRecord = {
         run_id: runId,
         started_at: now,
@@ -322,6 +335,16 @@ export class StudyRun {
         epochs_completed: 0,
         checkpoint_path: null,
       };
+      const kept = this.kept.get(job.id);
+      if (kept) {
+        // The manifest keeps the real outcome; tell the front ends that state, not "planned".
+        this.emitState(job, kept.status, index, {
+          progress: kept.progress,
+          finalLoss: kept.result?.final_loss ?? null,
+          error: kept.result?.error ?? null,
+        });
+        return { id: job.id, status: 'planned', result };
+      }
       await this.patchJob(job.id, { status: 'planned', result });
       this.emitState(job, 'planned', index);
       return { id: job.id, status: 'planned', result };

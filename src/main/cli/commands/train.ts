@@ -184,6 +184,11 @@ export async function runTrain(o: TrainOptions): Promise<number> {
         return;
       }
       if (s.status === 'queued') return;
+      if (o.dryRun && s.status !== 'planned') {
+        flushSkipsBefore(s.index);
+        console.log(`${head} → planned (dry run); its recorded ${s.status} result is kept`);
+        return;
+      }
       if (s.status === 'running' && !totals.has(s.jobId)) {
         flushSkipsBefore(s.index);
         totals.set(s.jobId, null);
