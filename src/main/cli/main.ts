@@ -1,4 +1,5 @@
 /** Entry of the `ptycho-study` binary (bundled to out/node/cli.js). */
+import '../trainer/register';
 import { formatError } from './output';
 import { runCli } from './run';
 

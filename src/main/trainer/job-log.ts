@@ -19,13 +19,13 @@ export function formatEventLine(e: TrainEvent): string {
   const t = e.time;
   switch (e.type) {
     case 'step':
-      return `${t} step ${e.step} epoch ${e.epoch} loss ${fmt(e.loss)} (${e.samples_per_s.toFixed(1)} samples/s${e.lr !== undefined ? `, lr ${fmt(e.lr)}` : ''})`;
+      return `${t} step ${e.step} epoch ${e.epoch + 1} loss ${fmt(e.loss)} (${e.samples_per_s.toFixed(1)} samples/s${e.lr !== undefined ? `, lr ${fmt(e.lr)}` : ''})`;
     case 'epoch':
-      return `${t} epoch ${e.epoch} train_loss ${fmt(e.train_loss)} val_loss ${e.val_loss === null ? 'n/a' : fmt(e.val_loss)} lr ${fmt(e.lr)}${e.eta_s !== undefined ? ` eta ${Math.round(e.eta_s)} s` : ''}`;
+      return `${t} epoch ${e.epoch + 1} train_loss ${fmt(e.train_loss)} val_loss ${e.val_loss === null ? 'n/a' : fmt(e.val_loss)} lr ${fmt(e.lr)}${e.eta_s !== undefined ? ` eta ${Math.round(e.eta_s)} s` : ''}`;
     case 'status':
       return `${t} status ${e.status}${e.step !== undefined ? ` at step ${e.step}` : ''}${e.message ? `: ${e.message}` : ''}`;
     case 'progress':
-      return `${t} progress step ${e.step}/${e.total_steps} epoch ${e.epoch}/${e.total_epochs}${e.eta_s !== null ? ` eta ${Math.round(e.eta_s)} s` : ''}`;
+      return `${t} progress step ${e.step}/${e.total_steps} epoch ${e.epoch + 1}/${e.total_epochs}${e.eta_s !== null ? ` eta ${Math.round(e.eta_s)} s` : ''}`;
     case 'log':
       return `${t} ${e.level.toUpperCase()} ${e.message}`;
   }
@@ -68,10 +68,14 @@ export function openJobLog(opts: {
 }
 
 /**
+ * Epoch numbers in events are 0-based indices (step and progress events: the epoch being
+ * trained; epoch events: the epoch just completed); steps count from 1.
+ *
  * Before a resume: drop every event recorded after the checkpoint's step (a crash can leave
  * steps that the restored parameters never saw), so the curve continues without duplicates
  * or gaps. Atomic rewrite; unparsable lines (a torn last line) are dropped too.
  */
+/** `step` = steps taken, `epoch` = epochs completed at the checkpoint. */
 export function truncateEventsAfter(eventsPath: string, step: number, epoch: number): number {
   if (!existsSync(eventsPath)) return 0;
   const lines = readFileSync(eventsPath, 'utf8').split('\n');
@@ -88,7 +92,7 @@ export function truncateEventsAfter(eventsPath: string, step: number, epoch: num
     }
     const late =
       (ev.type === 'step' && ev.step > step) ||
-      (ev.type === 'epoch' && ev.epoch > epoch) ||
+      (ev.type === 'epoch' && ev.epoch >= epoch) ||
       (ev.type === 'progress' && ev.step > step);
     if (late) dropped++;
     else kept.push(line);

@@ -242,7 +242,7 @@ export async function trainJob(
             type: 'step',
             time: now(),
             step: st.step,
-            epoch: st.epoch + 1,
+            epoch: st.epoch,
             loss: r.loss,
             samples_per_s: batch.count / dt,
             lr: st.lr,
@@ -254,7 +254,7 @@ export async function trainJob(
             time: now(),
             step: st.step,
             total_steps: totalSteps,
-            epoch: st.epoch + 1,
+            epoch: st.epoch,
             total_epochs: s.epochs,
             eta_s: eta(),
           });
@@ -310,7 +310,7 @@ export async function trainJob(
       log.emit({
         type: 'epoch',
         time: now(),
-        epoch: st.epoch,
+        epoch: st.epoch - 1,
         step: st.step,
         train_loss: trainLoss,
         val_loss: valLoss,

@@ -1,0 +1,109 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TrainEvent } from '../../shared/events';
+import { ensureBuilt } from '../../../test/helpers/cli';
+import type { TrainingJob } from '../study/jobs';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from './fixtures';
+import { forkLauncher } from './fork-launcher';
+import { createTrainerHost } from './host';
+import { createWorkerRunner } from './runner';
+
+let study: TinyStudy;
+beforeAll(async () => {
+  ensureBuilt();
+  study = await simulateTinyStudy({ N: 32, nPositions: 40 });
+}, 120_000);
+
+function script(body: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'fake-worker-')), 'worker.mjs');
+  writeFileSync(path, body);
+  return path;
+}
+
+function asStudyJob(dir: string, gridsize: 1 | 2 = 1): TrainingJob {
+  return { ...tinyJob(study, dir, gridsize), skipReason: null, missingFiles: [] };
+}
+
+describe('trainer host', () => {
+  it('trains in a forked worker, forwarding the same events it writes to events.jsonl', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-job-'));
+    const job = asStudyJob(dir, 2);
+    const live: TrainEvent[] = [];
+    const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    const r = await runner(tinyConfig(study, dir, { nepochs: 1 }, { gridsize: 2 }), job, job.logPath, {
+      signal: new AbortController().signal,
+      onEvent: (e) => live.push(e),
+    });
+    expect(r.status).toBe('done');
+    expect(r.model_sha256).toMatch(/^[0-9a-f]{64}$/);
+    const lines = readFileSync(job.eventsPath, 'utf8').trim().split('\n');
+    expect(lines.length).toBe(live.length);
+    expect(lines.map((l) => TrainEvent.parse(JSON.parse(l)))).toEqual(live);
+    expect(readFileSync(job.logPath, 'utf8')).toMatch(/status done/);
+  });
+
+  it('cancel stops the worker within a step and leaves a checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-cancel-'));
+    const job = asStudyJob(dir);
+    const abort = new AbortController();
+    const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    const r = await runner(tinyConfig(study, dir, { nepochs: 5 }), job, job.logPath, {
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 2) abort.abort();
+      },
+    });
+    expect(r.status).toBe('cancelled');
+    expect(existsSync(r.checkpoint_path as string)).toBe(true);
+    const steps = readFileSync(job.eventsPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step?: number })
+      .filter((e) => e.type === 'step');
+    expect(steps.at(-1)?.step).toBeLessThanOrEqual(3);
+  });
+
+  it('a worker that dies is failed with its stderr tail in the log, and the next job still runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-crash-'));
+    const job = asStudyJob(dir);
+    writeFileSync(job.logPath, '');
+    const crash = script(
+      "process.on('message', () => { process.stderr.write('native crash in kernel XYZ\\n'); process.exit(3); });",
+    );
+    const host = createTrainerHost(forkLauncher({ entry: crash }));
+    const ctx = { signal: new AbortController().signal, onEvent: () => {} };
+    const r = await host.run(tinyConfig(study, dir), job, job.logPath, ctx);
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(/code 3/);
+    const log = readFileSync(job.logPath, 'utf8');
+    expect(log).toContain('native crash in kernel XYZ');
+    expect(readFileSync(job.eventsPath, 'utf8')).toMatch(/"status":"failed"/);
+
+    const ok = script(
+      "process.on('message', (m) => { if (m.type === 'start') process.send({ type: 'result', result: { status: 'done', final_loss: 1.5, epochs_completed: 1, checkpoint_path: null } }, () => process.exit(0)); });",
+    );
+    const next = await createTrainerHost(forkLauncher({ entry: ok })).run(
+      tinyConfig(study, dir),
+      job,
+      job.logPath,
+      ctx,
+    );
+    expect(next.status).toBe('done');
+    expect(next.final_loss).toBe(1.5);
+  });
+
+  it('a worker that ignores cancel is killed after the grace period and recorded cancelled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-stuck-'));
+    const job = asStudyJob(dir);
+    writeFileSync(job.logPath, '');
+    const stuck = script("process.on('message', () => {}); setInterval(() => {}, 1000);");
+    const host = createTrainerHost(forkLauncher({ entry: stuck }), { cancelGraceMs: 300 });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 200);
+    const r = await host.run(tinyConfig(study, dir), job, job.logPath, { signal: abort.signal, onEvent: () => {} });
+    expect(r.status).toBe('cancelled');
+    expect(readFileSync(job.logPath, 'utf8')).toMatch(/killed/);
+  });
+});

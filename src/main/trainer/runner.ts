@@ -1,0 +1,38 @@
+/**
+ * The study engine's runner: each job trains in its own worker process through a
+ * TrainerHost. `registerTrainingRunner()` installs it as the default runner (the CLI and the
+ * server do so at start; the Electron app passes its utilityProcess launcher instead).
+ */
+import type { ResolvedJobConfig } from '../../shared/config';
+import type { TrainingJob } from '../study/jobs';
+import { type RunnerContext, type RunnerResult, setDefaultRunner, type TrainingRunner } from '../study/runner';
+import { forkLauncher } from './fork-launcher';
+import { createTrainerHost, type WorkerLauncher } from './host';
+import type { JobWire, TrainerExtras } from './messages';
+
+export function jobWire(job: TrainingJob): JobWire {
+  return {
+    id: job.id,
+    dose: job.dose,
+    view: job.view,
+    gridsize: job.gridsize,
+    trainDataPath: job.trainDataPath,
+    testDataPath: job.testDataPath,
+    artifactDir: job.artifactDir,
+    logPath: job.logPath,
+    eventsPath: job.eventsPath,
+  };
+}
+
+export function createWorkerRunner(
+  launcher: WorkerLauncher = forkLauncher(),
+  extras: TrainerExtras = {},
+): TrainingRunner {
+  const host = createTrainerHost(launcher);
+  return (config: ResolvedJobConfig, job: TrainingJob, logPath: string, ctx: RunnerContext): Promise<RunnerResult> =>
+    host.run(config, jobWire(job), logPath, { ...ctx, extras });
+}
+
+export function registerTrainingRunner(launcher?: WorkerLauncher): void {
+  setDefaultRunner(createWorkerRunner(launcher));
+}

@@ -1,0 +1,103 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TrainingConfig } from '../../shared/config';
+import { TrainEvent } from '../../shared/events';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from './fixtures';
+import { trainJob } from './train-job';
+
+let study: TinyStudy;
+beforeAll(async () => {
+  study = await simulateTinyStudy({ N: 32, nPositions: 40 });
+}, 60_000);
+
+async function train(
+  gridsize: 1 | 2,
+  training: Partial<TrainingConfig> = {},
+  opts: { dir?: string; cancelAtStep?: number; resume?: boolean; train?: string } = {},
+) {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pinn-job-'));
+  const job = { ...tinyJob(study, dir, gridsize), ...(opts.train ? { trainDataPath: opts.train } : {}) };
+  const config = tinyConfig(study, dir, training, { gridsize });
+  const abort = new AbortController();
+  const live: TrainEvent[] = [];
+  const result = await trainJob(config, job, job.logPath, {
+    signal: abort.signal,
+    resume: opts.resume,
+    extras: { threads: 1 },
+    onEvent: (e) => {
+      live.push(e);
+      if (e.type === 'step' && e.step === opts.cancelAtStep) abort.abort();
+    },
+  });
+  const events = readFileSync(job.eventsPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => TrainEvent.parse(JSON.parse(l)));
+  return { dir, job, result, live, events, log: readFileSync(job.logPath, 'utf8') };
+}
+
+const stepLosses = (events: TrainEvent[]) => events.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss]] : []));
+
+describe('training a tiny PtychoPINN', () => {
+  it('gridsize 1 lowers the loss, is bit-identical when repeated, and exports a loadable model.onnx', async () => {
+    const a = await train(1, { nepochs: 3 });
+    expect(a.result.status).toBe('done');
+    expect(a.result.epochs_completed).toBe(3);
+    const losses = stepLosses(a.events).map(([, l]) => l);
+    expect(losses.length).toBeGreaterThanOrEqual(9);
+    expect(Math.min(...losses.slice(-3))).toBeLessThan(losses[0]);
+    expect(a.log).toMatch(/parameters/);
+    const b = await train(1, { nepochs: 3 });
+    expect(stepLosses(b.events)).toEqual(stepLosses(a.events));
+    expect(b.result.model_sha256).toBe(a.result.model_sha256);
+    expect(a.result.model_bytes).toBeGreaterThan(1000);
+    // A plain onnxruntime session loads and runs it.
+    const session = await ort.InferenceSession.create(a.result.model_path as string);
+    const x = new Float32Array(16 * 32 * 32).fill(0.5);
+    const out = await session.run({ diffraction: new ort.Tensor('float32', x, [16, 1, 32, 32]) });
+    expect(out.amplitude.dims).toEqual([16, 1, 32, 32]);
+    expect(Number.isFinite((out.phase.data as Float32Array)[600])).toBe(true);
+    await session.release();
+    // every event line is schema-valid and live events equal the file
+    expect(a.live.length).toBe(a.events.length);
+  });
+
+  it('gridsize 2 trains with offsets; cancel then resume equals the uninterrupted run', async () => {
+    const full = await train(2, { nepochs: 2 });
+    expect(full.result.status).toBe('done');
+    const dir = mkdtempSync(join(tmpdir(), 'pinn-cancel-'));
+    const cut = await train(2, { nepochs: 2 }, { dir, cancelAtStep: 3 });
+    expect(cut.result.status).toBe('cancelled');
+    expect(cut.result.checkpoint_path).toMatch(/last\.ckpt$/);
+    expect(stepLosses(cut.events).at(-1)?.[0]).toBe(3);
+    const rest = await train(2, { nepochs: 2 }, { dir, resume: true });
+    expect(rest.result.status).toBe('done');
+    expect(rest.result.model_sha256).toBe(full.result.model_sha256);
+    const steps = stepLosses(rest.events).map(([s]) => s);
+    expect(steps).toEqual(stepLosses(full.events).map(([s]) => s));
+    expect(stepLosses(rest.events)).toEqual(stepLosses(full.events));
+    expect(rest.events.some((e) => e.type === 'status' && e.status === 'resumed')).toBe(true);
+  });
+
+  it('a NaN-producing learning rate stops the job as diverged with the step', async () => {
+    const r = await train(1, { learning_rate: 1e12, nepochs: 2 });
+    expect(r.result.status).toBe('diverged');
+    expect(r.result.error).toMatch(/at step \d+/);
+    expect(r.result.error).toMatch(/lower the learning rate/);
+    expect(r.events.some((e) => e.type === 'status' && e.status === 'diverged')).toBe(true);
+  });
+
+  it('a corrupt NPZ fails with a stated error naming the file', async () => {
+    const bad = join(mkdtempSync(join(tmpdir(), 'pinn-bad-')), 'patched_train.npz');
+    copyFileSync(study.train, bad);
+    const bytes = readFileSync(bad);
+    writeFileSync(bad, bytes.subarray(0, Math.floor(bytes.length / 3)));
+    const r = await train(1, {}, { train: bad });
+    expect(r.result.status).toBe('failed');
+    expect(r.result.error).toMatch(/NPZ|DATA_CONTRACT|BAD_INPUT/);
+    expect(r.result.error).toContain(bad);
+  });
+});
