@@ -1,4 +1,5 @@
 /** Registry of bench groups; each module under bench/ adds its own entry here. */
 import type { BenchGroup } from './types';
+import { uiBench } from './ui';
 
-export const groups: BenchGroup[] = [];
+export const groups: BenchGroup[] = [uiBench];

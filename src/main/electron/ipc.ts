@@ -1,6 +1,7 @@
 /** ipcMain adapter: one allow-listed invoke channel validated by WorkbenchService.dispatch. */
-import { type BrowserWindow, ipcMain } from 'electron';
+import { type BrowserWindow, dialog, ipcMain } from 'electron';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, type RpcResponse } from '../../shared/api';
+import { IPC_PICK_FOLDER_CHANNEL } from '../../shared/ipc-channels';
 import { serializeError } from '../../shared/errors';
 import type { WorkbenchService } from '../service/workbench-service';
 
@@ -19,11 +20,22 @@ export function wireIpc(service: WorkbenchService, getWindow: () => BrowserWindo
       return { ok: false, error: { ...err, details: { ...err.details } } };
     }
   });
+  // The folder picker: our window only, a short string title, a directory or null back.
+  ipcMain.handle(IPC_PICK_FOLDER_CHANNEL, async (event, title: unknown): Promise<string | null> => {
+    const win = getWindow();
+    if (!win || event.sender.id !== win.webContents.id) return null;
+    const r = await dialog.showOpenDialog(win, {
+      title: typeof title === 'string' ? title.slice(0, 120) : 'Choose a folder',
+      properties: ['openDirectory', 'createDirectory'],
+    });
+    return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+  });
   const unsubscribe = service.subscribe((event, payload) => {
     getWindow()?.webContents.send(IPC_EVENT_CHANNEL, { event, payload });
   });
   return () => {
     ipcMain.removeHandler(IPC_INVOKE_CHANNEL);
+    ipcMain.removeHandler(IPC_PICK_FOLDER_CHANNEL);
     unsubscribe();
   };
 }

@@ -1,55 +1,180 @@
-import { useEffect } from 'react';
-import { useInfo } from './store';
+/**
+ * The workbench window: engine line and theme on top, the study roots bar, then the job
+ * matrix with run controls and queue on the left, and curves over the manifest / log /
+ * results tabs on the right. Sized for 1280×800 and up.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { canPickFolders } from './api-client';
+import { CurvesPanel } from './components/CurvesPanel';
+import { FilterChips } from './components/FilterChips';
+import { JobMatrix } from './components/JobMatrix';
+import { LogTail } from './components/LogTail';
+import { ManifestInspector } from './components/ManifestInspector';
+import { RunPanel } from './components/RunPanel';
+import { RunQueue } from './components/RunQueue';
+import { StudyBar } from './components/StudyBar';
+import { TopBar } from './components/TopBar';
+import { cliCommand, createController } from './controller';
+import { cellName, isActive } from './model';
+import type { CurveStore } from './stores/curves';
+import { useSettings } from './stores/settings';
+import { matchesFilters, useStudy } from './stores/study';
 
-export function App() {
-  const { info, error, load } = useInfo();
+type Tab = 'manifest' | 'log';
+
+export function App({ curves }: { curves: CurveStore }) {
+  const settings = useSettings();
+  const study = useStudy();
+  const [tab, setTab] = useState<Tab>('manifest');
+  const ctl = useMemo(() => createController(curves), [curves]);
+
+  useEffect(() => ctl.start(), [ctl]);
   useEffect(() => {
-    void load();
-  }, [load]);
+    // The UI benchmark reads this mark: the workbench itself (not the static shell) is on screen.
+    performance.mark('workbench-ready');
+  }, []);
+  useEffect(() => {
+    document.documentElement.dataset.theme = settings.theme;
+  }, [settings.theme]);
+
+  const cellList = useMemo(() => [...study.cells.values()], [study.cells]);
+  const selectedCells = cellList.filter((c) => study.selection.ids.has(c.id));
+  const focused = selectedCells.length === 1 ? selectedCells[0] : null;
+  const focusedManifestJob = focused ? (study.manifest?.jobs.find((j) => j.id === focused.id) ?? null) : null;
+  const queueJobs = study.queueOrder
+    .map((id) => study.cells.get(id))
+    .filter((c): c is NonNullable<typeof c> => !!c)
+    .concat(cellList.filter((c) => isActive(c.state) && !study.queueOrder.includes(c.id)));
+
+  const copy = useCallback((text: string, what: string) => {
+    void navigator.clipboard
+      ?.writeText(text)
+      .then(() => useStudy.getState().patch({ notice: `Copied ${what}: ${text}` }))
+      .catch(() => useStudy.getState().patch({ notice: `Could not copy; ${what}: ${text}` }));
+  }, []);
+
+  const visible = useCallback(
+    (c: Parameters<typeof matchesFilters>[0]) => matchesFilters(c, study.filters),
+    [study.filters],
+  );
+  const command = study.roots
+    ? cliCommand(study.roots, selectedCells, study.doses, settings.knobs, settings.dryRun)
+    : '';
 
   return (
     <div className="app">
-      <header className="topbar">
-        <h1>PtychoPINN study workbench</h1>
-        {info && (
-          <span className="muted">
-            v{info.appVersion} · {info.transport === 'electron' ? 'desktop' : 'browser mode'}
-          </span>
-        )}
-      </header>
-      <main>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-        {!info && !error && <p className="muted">Connecting to the engine…</p>}
-        {info && (
-          <section className="panel" aria-label="Engine">
-            <h2>Engine</h2>
-            <dl>
-              <dt>onnxruntime-node</dt>
-              <dd data-testid="ort-version">{info.onnxruntimeVersion}</dd>
-              <dt>Node</dt>
-              <dd>{info.nodeVersion}</dd>
-              <dt>Platform</dt>
-              <dd>
-                {info.platform}/{info.arch}
-              </dd>
-              <dt>Workspace</dt>
-              <dd>{info.workspace ?? '—'}</dd>
-            </dl>
-            <h3>Execution providers</h3>
-            <ul className="providers">
-              {info.providers.map((p) => (
-                <li key={p.name} className={p.available ? 'ok' : 'off'} title={p.detail}>
-                  <strong>{p.name}</strong> {p.available ? 'available' : `unavailable — ${p.detail}`}
-                </li>
-              ))}
-            </ul>
-          </section>
-        )}
-      </main>
+      <TopBar
+        info={study.info}
+        error={study.infoError}
+        theme={settings.theme}
+        onTheme={(theme) => settings.set({ theme })}
+      />
+      <StudyBar
+        roots={study.roots}
+        error={study.rootsError}
+        busy={study.loading}
+        demo={study.demo}
+        canPick={canPickFolders()}
+        canCreateDemo={ctl.canCreateDemo}
+        onOpen={(roots) => void ctl.openRoots(roots)}
+        onCreateDemo={() => void ctl.createDemo()}
+      />
+      <div className="columns">
+        <div className="left">
+          <FilterChips doses={study.doses} filters={study.filters} onChange={study.setFilters} />
+          {study.cells.size === 0 && !study.loading && (
+            <p className="muted">Open a study's roots, or create the demo study, to see its nine jobs.</p>
+          )}
+          {study.cells.size > 0 && (
+            <JobMatrix
+              doses={study.doses}
+              cells={study.cells}
+              selection={study.selection}
+              visible={visible}
+              onSelect={study.select}
+            />
+          )}
+          <RunPanel
+            knobs={settings.knobs}
+            dryRun={settings.dryRun}
+            selectedCount={selectedCells.length}
+            providers={study.info?.providers ?? []}
+            busy={study.loading}
+            cliCommand={command}
+            onKnob={settings.setKnob}
+            onDryRun={(dryRun) => settings.set({ dryRun })}
+            onRun={() =>
+              void ctl.run(
+                selectedCells.map((c) => c.id),
+                settings.dryRun,
+                settings.knobs,
+              )
+            }
+          />
+          {study.runError && (
+            <p className="error" role="alert">
+              {study.runError}
+            </p>
+          )}
+          <RunQueue jobs={queueJobs} onCancel={(ids) => void ctl.cancel(ids)} />
+        </div>
+        <div className="right">
+          <CurvesPanel
+            store={curves}
+            cells={cellList}
+            selectedIds={study.selection.ids}
+            smoothing={settings.smoothing}
+            logScale={settings.logScale}
+            theme={settings.theme}
+            onSmoothing={(smoothing) => settings.set({ smoothing })}
+            onLogScale={(logScale) => settings.set({ logScale })}
+          />
+          <div className="tabs" role="tablist" aria-label="Details">
+            {(
+              [
+                ['manifest', 'Manifest'],
+                ['log', focused ? `Log · ${cellName(focused)}` : 'Log'],
+              ] as [Tab, string][]
+            ).map(([t, label]) => (
+              <button
+                key={t}
+                type="button"
+                role="tab"
+                aria-selected={tab === t}
+                className={tab === t ? 'active' : ''}
+                onClick={() => setTab(t)}
+              >
+                {label}
+              </button>
+            ))}
+          </div>
+          <div className="tabpanel" role="tabpanel">
+            {tab === 'manifest' && (
+              <ManifestInspector
+                manifest={study.manifest}
+                manifestPath={study.manifestPath}
+                skipSummary={study.skipSummary}
+                job={focusedManifestJob}
+                error={study.manifestError}
+                onCopy={copy}
+              />
+            )}
+            {tab === 'log' && (
+              <LogTail
+                jobId={focused?.id ?? null}
+                jobName={focused ? cellName(focused) : ''}
+                live={!!focused && isActive(focused.state)}
+                revision={focused ? `${focused.state}` : ''}
+                read={ctl.readLog}
+                onCopy={copy}
+              />
+            )}
+          </div>
+        </div>
+      </div>
+      <div className="statusline" role="status" aria-live="polite">
+        {study.notice}
+      </div>
     </div>
   );
 }

@@ -16,6 +16,8 @@ import {
 interface Bridge {
   invoke(method: string, input: unknown): Promise<unknown>;
   onEvent(listener: (envelope: { event: string; payload: unknown }) => void): () => void;
+  /** Electron only (older preloads may lack it). */
+  pickFolder?(title: string): Promise<string | null>;
 }
 
 declare global {
@@ -105,4 +107,16 @@ export function onEvent<E extends EventName>(event: E, handler: (payload: EventP
   listeners.add(l);
   ensureEventStream();
   return () => listeners.delete(l);
+}
+
+/** Native folder pickers exist only inside the Electron window. */
+export function canPickFolders(): boolean {
+  return typeof window.workbenchBridge?.pickFolder === 'function';
+}
+
+export async function pickFolder(title: string): Promise<string | null> {
+  const pick = window.workbenchBridge?.pickFolder;
+  if (!pick) return null;
+  const r = await pick(title);
+  return typeof r === 'string' && r.length > 0 ? r : null;
 }

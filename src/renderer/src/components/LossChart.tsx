@@ -1,0 +1,275 @@
+/**
+ * Live loss curves on uPlot (canvas). React renders the frame and the controls once; data
+ * flows from the CurveStore straight into uPlot at the store's coalesced rate, so a
+ * streaming study never re-renders React per event. Per job: the raw training loss (faint),
+ * its debiased EMA (bold) and the validation loss per epoch (dashed, with markers).
+ */
+import { useEffect, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { withAlpha } from '../lib/colors';
+import { type EmaState, emaState, extendEma } from '../lib/ema';
+import { formatCount, formatLoss } from '../lib/format';
+import { alignSeries } from '../lib/series';
+import type { CurveStore } from '../stores/curves';
+
+export interface ChartJob {
+  id: string;
+  label: string;
+  color: string;
+}
+
+interface Props {
+  store: CurveStore;
+  jobs: ChartJob[];
+  smoothing: number;
+  logScale: boolean;
+  theme: 'light' | 'dark';
+}
+
+interface Smoothed {
+  out: Float64Array;
+  state: EmaState;
+}
+
+interface DrawInfo {
+  points: number;
+  maxSeries: number;
+  plotWidth: number;
+  nonPositive: boolean;
+}
+
+type Built = { data: uPlot.AlignedData; series: uPlot.Series[]; signature: string; info: DrawInfo };
+
+export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const readout = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const zoomed = useRef(false);
+  const smoothCache = useRef(new Map<string, Smoothed>());
+  const [info, setInfo] = useState<DrawInfo>({ points: 0, maxSeries: 0, plotWidth: 0, nonPositive: false });
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new smoothing weight is exactly what invalidates the cache
+  useEffect(() => {
+    // A new weight invalidates every cached EMA.
+    smoothCache.current.clear();
+  }, [smoothing]);
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    let signature = '';
+    let lastInfo = '';
+    let wantLog = logScale;
+
+    const smoothedFor = (id: string, y: Float64Array): Float64Array => {
+      let s = smoothCache.current.get(id);
+      if (!s || s.state.done > y.length) {
+        s = { out: new Float64Array(Math.max(1024, y.length)), state: emaState(smoothing) };
+        smoothCache.current.set(id, s);
+      }
+      if (s.out.length < y.length) {
+        const grown = new Float64Array(y.length * 2);
+        grown.set(s.out.subarray(0, s.state.done));
+        s.out = grown;
+      }
+      extendEma(y, y.length, s.out, s.state);
+      return s.out.subarray(0, y.length);
+    };
+
+    const build = (): Built => {
+      const inputs: { x: Float64Array; y: Float64Array }[] = [];
+      const series: uPlot.Series[] = [{ label: 'step' }];
+      const sig: string[] = [];
+      let points = 0;
+      let maxSeries = 0;
+      let nonPositive = false;
+      for (const job of jobs) {
+        const c = store.get(job.id);
+        if (!c || c.train.length + c.val.length === 0) continue;
+        const tx = c.train.x;
+        const ty = c.train.y;
+        points += c.train.length + c.val.length;
+        maxSeries = Math.max(maxSeries, c.train.length);
+        if (c.train.length) {
+          for (let i = 0; i < ty.length && !nonPositive; i++) if (ty[i] <= 0) nonPositive = true;
+          if (smoothing > 0) {
+            inputs.push({ x: tx, y: ty });
+            series.push({
+              label: `${job.label} (raw)`,
+              stroke: withAlpha(job.color, 0.28),
+              width: 1,
+              points: { show: false },
+            });
+            inputs.push({ x: tx, y: smoothedFor(job.id, ty) });
+            series.push({ label: `${job.label}`, stroke: job.color, width: 2, points: { show: false } });
+            sig.push(`${job.id}:rs`);
+          } else {
+            inputs.push({ x: tx, y: ty });
+            series.push({ label: `${job.label}`, stroke: job.color, width: 1.5, points: { show: false } });
+            sig.push(`${job.id}:r`);
+          }
+        }
+        if (c.val.length) {
+          const vy = c.val.y;
+          for (let i = 0; i < vy.length && !nonPositive; i++) if (vy[i] <= 0) nonPositive = true;
+          inputs.push({ x: c.val.x, y: vy });
+          series.push({
+            label: `${job.label} (validation)`,
+            stroke: job.color,
+            width: 1.5,
+            dash: [6, 4],
+            spanGaps: true,
+            points: { show: true, size: 6, fill: job.color },
+          });
+          sig.push(`${job.id}:v`);
+        }
+      }
+      const { x, ys } = alignSeries(inputs);
+      const distr = !wantLog ? 'lin' : nonPositive ? 'asinh' : 'log';
+      sig.push(distr, theme);
+      return {
+        data: [x, ...ys] as uPlot.AlignedData,
+        series,
+        signature: sig.join('|'),
+        info: { points, maxSeries, plotWidth: plot.current?.bbox.width ?? 0, nonPositive },
+      };
+    };
+
+    const css = getComputedStyle(document.documentElement);
+    const fg = css.getPropertyValue('--muted').trim() || '#888';
+    const grid = css.getPropertyValue('--grid').trim() || 'rgba(128,128,128,0.15)';
+
+    const make = (b: Built): uPlot => {
+      const strokes = b.series.map((s) => (typeof s.stroke === 'string' ? s.stroke : ''));
+      const distr = b.signature.includes('|asinh|') ? 4 : b.signature.includes('|log|') ? 3 : 1;
+      const axis: uPlot.Axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+      const opts: uPlot.Options = {
+        width: el.clientWidth || 600,
+        height: Math.max(200, el.clientHeight || 300),
+        legend: { show: false },
+        scales: { x: { time: false }, y: { distr, log: 10, asinh: 1e-3 } },
+        axes: [
+          { ...axis, label: 'step', labelSize: 18 },
+          {
+            ...axis,
+            label: distr === 3 ? 'loss (log)' : distr === 4 ? 'loss (symlog)' : 'loss',
+            labelSize: 18,
+            size: 64,
+          },
+        ],
+        series: b.series,
+        cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
+        hooks: {
+          setSelect: [() => (zoomed.current = true)],
+          setCursor: [(u) => renderReadout(u, readout.current, strokes)],
+        },
+      };
+      return new uPlot(opts, b.data, el);
+    };
+
+    const refresh = () => {
+      const b = build();
+      if (b.signature !== signature || !plot.current) {
+        plot.current?.destroy();
+        signature = b.signature;
+        plot.current = b.series.length > 1 ? make(b) : null;
+        zoomed.current = false;
+      } else {
+        plot.current.setData(b.data, !zoomed.current);
+      }
+      b.info.plotWidth = plot.current?.bbox.width ? plot.current.bbox.width / devicePixelRatio : el.clientWidth;
+      const key = `${b.info.points}|${b.info.maxSeries}|${Math.round(b.info.plotWidth)}|${b.info.nonPositive}`;
+      if (key !== lastInfo) {
+        lastInfo = key;
+        setInfo(b.info);
+      }
+    };
+
+    wantLog = logScale;
+    refresh();
+    const unsubscribe = store.subscribe(refresh);
+    const ro = new ResizeObserver(() => {
+      const u = plot.current;
+      if (u) u.setSize({ width: el.clientWidth, height: Math.max(200, el.clientHeight) });
+    });
+    ro.observe(el);
+    const onDbl = () => {
+      zoomed.current = false;
+    };
+    el.addEventListener('dblclick', onDbl);
+    return () => {
+      unsubscribe();
+      ro.disconnect();
+      el.removeEventListener('dblclick', onDbl);
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [store, jobs, smoothing, logScale, theme]);
+
+  const resetZoom = () => {
+    const u = plot.current;
+    if (!u) return;
+    zoomed.current = false;
+    const x = u.data[0];
+    if (x.length) u.setScale('x', { min: x[0] as number, max: x[x.length - 1] as number });
+  };
+
+  const decimated = info.maxSeries > info.plotWidth && info.plotWidth > 0;
+  return (
+    <div className="chart">
+      <div
+        className="chart-canvas"
+        ref={host}
+        role="img"
+        aria-label={`Loss curves, ${formatCount(info.points)} points`}
+      >
+        {info.points === 0 && <p className="muted chart-empty">No loss points yet for the shown jobs.</p>}
+      </div>
+      <div className="chart-foot">
+        <div className="chart-readout" ref={readout} aria-live="off" />
+        <div className="chart-notes">
+          <span data-testid="chart-points">{formatCount(info.points)} points</span>
+          {decimated && (
+            <span className="note" title="uPlot draws each pixel column as the min–max of the points in it">
+              {' '}
+              · drawn as a per-pixel min/max envelope ({formatCount(info.maxSeries)} points in{' '}
+              {Math.round(info.plotWidth)} px; every point counted — zoom in to see each one)
+            </span>
+          )}
+          {logScale && info.nonPositive && (
+            <span className="note"> · losses ≤ 0 present: y uses a symmetric log (asinh) scale</span>
+          )}
+          <button type="button" className="link" onClick={resetZoom}>
+            Reset zoom
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** The hover readout, written straight to the DOM: it changes on every mouse move. */
+function renderReadout(u: uPlot, el: HTMLDivElement | null, strokes: string[]): void {
+  if (!el) return;
+  const idx = u.cursor.idx;
+  el.textContent = '';
+  if (idx === null || idx === undefined) {
+    el.textContent = 'Hover the chart for values; drag to zoom, double-click to reset.';
+    return;
+  }
+  const head = document.createElement('strong');
+  head.textContent = `step ${u.data[0][idx]}`;
+  el.append(head);
+  for (let i = 1; i < u.series.length; i++) {
+    const v = u.data[i][idx];
+    if (v === null || v === undefined) continue;
+    const s = u.series[i];
+    const row = document.createElement('span');
+    row.className = 'readout-row';
+    const sw = document.createElement('i');
+    sw.style.background = strokes[i] ?? '';
+    row.append(sw, `${s.label}: ${formatLoss(v as number)}`);
+    el.append(row);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The live training_manifest.json: a searchable tree, the raw JSON, the skip summary and a
+ * per-job drill-down (config, result, paths, hashes) for the job selected in the matrix.
+ * It re-reads whenever a job changes state, so what it shows is what is on disk.
+ */
+import { memo, useMemo, useState } from 'react';
+import type { ManifestJob, SkipSummary, TrainingManifest } from '../../../shared/manifest';
+import type { Json } from '../lib/json-tree';
+import { searchJson } from '../lib/json-tree';
+import { JsonTree } from './JsonTree';
+
+type Tab = 'tree' | 'job' | 'raw' | 'skip';
+
+interface Props {
+  manifest: TrainingManifest | null;
+  manifestPath: string | null;
+  skipSummary: SkipSummary | null;
+  /** The job to drill into (the matrix's focused selection). */
+  job: ManifestJob | null;
+  error: string | null;
+  onCopy(text: string, what: string): void;
+}
+
+export const ManifestInspector = memo(function ManifestInspector({
+  manifest,
+  manifestPath,
+  skipSummary,
+  job,
+  error,
+  onCopy,
+}: Props) {
+  const [tab, setTab] = useState<Tab>('tree');
+  const [query, setQuery] = useState('');
+  const shown: Json | null = useMemo(() => {
+    if (tab === 'job') return (job as unknown as Json) ?? null;
+    if (tab === 'skip') return (skipSummary as unknown as Json) ?? null;
+    return (manifest as unknown as Json) ?? null;
+  }, [tab, manifest, skipSummary, job]);
+  const search = useMemo(() => searchJson(shown, query), [shown, query]);
+  const raw = useMemo(() => (tab === 'raw' && manifest ? JSON.stringify(manifest, null, 2) : ''), [tab, manifest]);
+
+  const tabs: [Tab, string][] = [
+    ['tree', 'Manifest'],
+    ['job', 'Selected job'],
+    ['skip', 'skip_summary.json'],
+    ['raw', 'Raw JSON'],
+  ];
+
+  return (
+    <section className="inspector" aria-label="Manifest inspector">
+      <div className="subtabs" role="tablist" aria-label="Manifest views">
+        {tabs.map(([t, label]) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            aria-selected={tab === t}
+            className={tab === t ? 'active' : ''}
+            onClick={() => setTab(t)}
+          >
+            {label}
+          </button>
+        ))}
+        <input
+          type="search"
+          placeholder="Search keys and values"
+          aria-label="Search the manifest"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          disabled={tab === 'raw'}
+        />
+        {query && <span className="muted">{search.matches.size} matches</span>}
+      </div>
+      {manifestPath && (
+        <div className="path-line">
+          <code title={manifestPath}>{manifestPath}</code>
+          <button type="button" className="link" onClick={() => onCopy(manifestPath, 'manifest path')}>
+            Copy path
+          </button>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <div className="inspector-body" data-testid="manifest-view">
+        {!manifest && !error && (
+          <p className="muted">
+            No training_manifest.json in this artifact root yet. Run (or dry-run) a job to create one.
+          </p>
+        )}
+        {tab === 'raw' && manifest && <pre className="raw">{raw}</pre>}
+        {tab !== 'raw' && shown !== null && (
+          <JsonTree
+            key={tab}
+            value={shown}
+            forceOpen={search.open}
+            matches={search.matches}
+            defaultDepth={tab === 'tree' ? 1 : 2}
+            rootLabel={
+              tab === 'skip' ? 'skip_summary.json' : tab === 'job' ? (job?.id ?? 'job') : 'training_manifest.json'
+            }
+            onCopy={onCopy}
+          />
+        )}
+        {tab === 'job' && !job && (
+          <p className="muted">Select one job in the matrix to see its config, result and files.</p>
+        )}
+        {tab === 'skip' && manifest && !skipSummary && <p className="muted">No skip_summary.json yet.</p>}
+      </div>
+    </section>
+  );
+});

@@ -1,0 +1,198 @@
+/**
+ * Glue between the engine and the stores: loads a study, follows live job states and
+ * training events, reloads the manifest when jobs change, and rebuilds curves from disk
+ * when a study is opened (so finished runs keep their curves after a restart).
+ */
+import type { JobProgress } from '../../shared/manifest';
+import { call } from './api-client';
+import type { Engine } from './engine';
+import { createEngine } from './engine-api';
+import { createCoalescer } from './lib/coalesce';
+import { trainCommand } from './lib/cli-command';
+import type { JobCell } from './model';
+import type { CurveStore } from './stores/curves';
+import { type Knobs, type Roots, useSettings } from './stores/settings';
+import { useStudy } from './stores/study';
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function cliCommand(roots: Roots, selected: JobCell[], doses: number[], knobs: Knobs, dryRun: boolean): string {
+  const all = [...useStudy.getState().cells.values()].filter((c) => doses.includes(c.dose));
+  return trainCommand(roots, selected, all, knobs, dryRun);
+}
+
+/** States whose job has (or had) an events.jsonl worth drawing. */
+const HAS_EVENTS = new Set(['running', 'done', 'failed', 'cancelled', 'diverged', 'interrupted']);
+
+export function createController(curves: CurveStore, engine: Engine = createEngine()) {
+  const study = useStudy.getState;
+  const patch = (p: Parameters<ReturnType<typeof study>['patch']>[0]) => study().patch(p);
+
+  const reloadManifest = async () => {
+    const roots = study().roots;
+    if (!roots) return;
+    try {
+      const r = await engine.readManifest(roots);
+      study().setManifest(r.manifest, r.path, r.skipSummary);
+    } catch (e) {
+      patch({ manifestError: errorText(e) });
+    }
+  };
+  // Job-state bursts (nine jobs queueing at once) become one manifest read.
+  const manifestReload = createCoalescer(() => void reloadManifest(), 250);
+
+  const reloadCurve = async (roots: Roots, id: string) => {
+    try {
+      const r = await engine.readJobEvents(roots, id);
+      curves.replace(id, r.events);
+      if (r.skippedLines > 0)
+        patch({ notice: `${id}: ${r.skippedLines} line(s) of events.jsonl were not valid events and were skipped` });
+    } catch (e) {
+      patch({ notice: `Could not read the events of ${id}: ${errorText(e)}` });
+    }
+  };
+  const ours = (artifactRoot: string) => study().roots?.artifact === artifactRoot;
+
+  const openRoots = async (roots: Roots) => {
+    patch({ loading: true, rootsError: null });
+    try {
+      const listed = await engine.listJobs(roots);
+      patch({ roots: listed.roots });
+      useSettings.getState().set({ roots: listed.roots });
+      study().setJobs(listed.doses, listed.jobs);
+      await reloadManifest();
+      const withEvents = [...study().cells.values()].filter((c) => HAS_EVENTS.has(c.state));
+      await Promise.all(withEvents.map((c) => reloadCurve(listed.roots, c.id)));
+    } catch (e) {
+      patch({ rootsError: errorText(e) });
+    } finally {
+      patch({ loading: false });
+    }
+  };
+
+  return {
+    start(): () => void {
+      void call('getInfo', {})
+        .then((info) => patch({ info, infoError: null }))
+        .catch((e) => patch({ infoError: errorText(e) }));
+      const offState = engine.onJobState((ev) => {
+        if (!ours(ev.artifactRoot)) return;
+        study().applyJobState(ev);
+        manifestReload.poke();
+        const roots = study().roots;
+        // A settled job's curve is re-read from events.jsonl, so what is drawn is what is on disk.
+        if (
+          roots &&
+          (ev.status === 'done' || ev.status === 'failed' || ev.status === 'cancelled' || ev.status === 'diverged')
+        )
+          void reloadCurve(roots, ev.jobId);
+      });
+      const offTrain = engine.onTrainEvents((batch) => {
+        if (!ours(batch.artifactRoot)) return;
+        for (const ev of batch.events) curves.ingest(batch.jobId, ev);
+      });
+      const offRun = engine.onRunState((ev) => {
+        if (!ours(ev.artifactRoot) || ev.status === 'running') return;
+        const n = ev.jobIds.length;
+        patch({
+          notice: ev.dryRun
+            ? `Dry run finished: ${n} job(s) planned and written to the manifest — nothing was trained.`
+            : `Run ${ev.status}: ${n} job(s)${ev.exitCode !== null ? `, exit code ${ev.exitCode}` : ''}.`,
+        });
+        manifestReload.poke();
+      });
+      // Live progress for running cells comes from the curve store at its coalesced rate.
+      const offCurves = curves.subscribe(() => {
+        const updates = new Map<string, JobProgress>();
+        for (const c of study().cells.values()) {
+          if (c.state !== 'running') continue;
+          const lp = curves.get(c.id)?.progress;
+          if (!lp) continue;
+          const prev = c.progress;
+          const next = {
+            step: lp.step ?? prev?.step ?? null,
+            total_steps: lp.totalSteps ?? prev?.total_steps ?? null,
+            epoch: lp.epoch ?? prev?.epoch ?? null,
+            total_epochs: lp.totalEpochs ?? prev?.total_epochs ?? null,
+            eta_s: lp.etaS ?? prev?.eta_s ?? null,
+            last_loss: lp.lastLoss ?? prev?.last_loss ?? null,
+          };
+          if (
+            !prev ||
+            prev.step !== next.step ||
+            prev.eta_s !== next.eta_s ||
+            prev.epoch !== next.epoch ||
+            prev.total_steps !== next.total_steps
+          )
+            updates.set(c.id, next);
+        }
+        study().applyProgress(updates);
+      });
+      void (async () => {
+        const remembered = useSettings.getState().roots;
+        const roots = remembered ?? (await engine.defaultRoots().catch(() => null));
+        if (roots) await openRoots(roots);
+      })();
+      return () => {
+        offState();
+        offTrain();
+        offRun();
+        offCurves();
+        manifestReload.dispose();
+      };
+    },
+
+    openRoots,
+
+    canCreateDemo: engine.createDemoStudy !== null,
+
+    async createDemo() {
+      if (!engine.createDemoStudy) {
+        patch({ rootsError: 'This engine build has no demo-study generator (WorkbenchApi lacks createDemoStudy).' });
+        return;
+      }
+      patch({ demo: { running: true, message: 'Simulating Phase C and Phase D data…', fraction: null } });
+      try {
+        const roots = await engine.createDemoStudy();
+        patch({ demo: { running: false, message: 'Demo study ready', fraction: 1 } });
+        await openRoots(roots);
+      } catch (e) {
+        patch({ demo: { running: false, message: null, fraction: null }, rootsError: errorText(e) });
+      }
+    },
+
+    async run(ids: string[], dryRun: boolean, knobs: Knobs) {
+      const roots = study().roots;
+      if (!roots || ids.length === 0) return;
+      patch({ runError: null, notice: dryRun ? `Dry run of ${ids.length} job(s): nothing will be trained.` : null });
+      study().enqueue(ids);
+      try {
+        await engine.runJobs(roots, ids, knobs, dryRun);
+      } catch (e) {
+        patch({ runError: errorText(e) });
+      } finally {
+        await reloadManifest();
+      }
+    },
+
+    async cancel(ids: string[] | 'all') {
+      if (ids !== 'all' && ids.length === 0) return;
+      try {
+        const cancelled = await engine.cancelJobs(ids);
+        patch({ notice: cancelled.length ? `Cancelling ${cancelled.join(', ')}` : 'Nothing to cancel.' });
+      } catch (e) {
+        patch({ runError: errorText(e) });
+      }
+    },
+
+    readLog: async (id: string) => {
+      const roots = study().roots;
+      if (!roots) return { text: '', path: null, truncated: false };
+      return engine.readJobLog(roots, id);
+    },
+  };
+}
+
+export type Controller = ReturnType<typeof createController>;

@@ -1,0 +1,31 @@
+/**
+ * The study operations the UI needs, as one interface over WorkbenchApi (api-client's
+ * `call` / `onEvent`). The controller programs against this interface; engine-api.ts is
+ * its one implementation.
+ */
+import type { TrainEvent } from '../../shared/events';
+import type { SkipSummary, TrainingManifest } from '../../shared/manifest';
+import type { JobStateEvent, RunStateEvent, TrainEventBatch } from '../../shared/study-api';
+import type { JobCell } from './model';
+import type { Knobs, Roots } from './stores/settings';
+
+export interface Engine {
+  defaultRoots(): Promise<Roots | null>;
+  /** The matrix for these roots; `roots` comes back resolved (absolute). */
+  listJobs(roots: Roots): Promise<{ roots: Roots; doses: number[]; jobs: JobCell[]; manifestPath: string }>;
+  readManifest(roots: Roots): Promise<{
+    manifest: TrainingManifest | null;
+    path: string | null;
+    skipSummary: SkipSummary | null;
+    raw: string | null;
+  }>;
+  runJobs(roots: Roots, ids: string[], knobs: Knobs, dryRun: boolean): Promise<{ runId: string }>;
+  cancelJobs(ids: string[] | 'all'): Promise<string[]>;
+  readJobEvents(roots: Roots, id: string): Promise<{ events: TrainEvent[]; skippedLines: number }>;
+  readJobLog(roots: Roots, id: string): Promise<{ text: string; path: string | null; truncated: boolean }>;
+  /** Null when this engine build has no demo-study generator. */
+  createDemoStudy: (() => Promise<Roots>) | null;
+  onJobState(handler: (ev: JobStateEvent) => void): () => void;
+  onTrainEvents(handler: (batch: TrainEventBatch) => void): () => void;
+  onRunState(handler: (ev: RunStateEvent) => void): () => void;
+}

@@ -1,0 +1,71 @@
+/**
+ * The `ptycho-study train` command equivalent to a Run in the UI, so a selection can be
+ * repeated from a terminal or a batch script. A selection that one set of CLI filters
+ * describes becomes one command; any other selection becomes one command per job.
+ */
+export interface CommandJob {
+  dose: number;
+  view: string;
+  gridsize: number;
+}
+
+export interface CommandKnobs {
+  max_epochs: number | null;
+  n_groups: number | null;
+  batch_size: number | null;
+  accelerator: string;
+  deterministic: boolean;
+  seed: number | null;
+}
+
+function quote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function single<T>(values: T[]): T | null {
+  return values.length > 0 && values.every((v) => v === values[0]) ? values[0] : null;
+}
+
+export function trainCommand(
+  roots: { phaseC: string; phaseD: string; artifact: string },
+  selected: CommandJob[],
+  all: CommandJob[],
+  knobs: CommandKnobs,
+  dryRun: boolean,
+): string {
+  if (selected.length === 0) return '';
+  const base = [
+    'ptycho-study train',
+    `--phase-c-root ${quote(roots.phaseC)}`,
+    `--phase-d-root ${quote(roots.phaseD)}`,
+    `--artifact-root ${quote(roots.artifact)}`,
+  ];
+  const tail: string[] = [];
+  if (knobs.max_epochs !== null) tail.push(`--max-epochs ${knobs.max_epochs}`);
+  if (knobs.n_groups !== null) tail.push(`--n-images ${knobs.n_groups}`);
+  if (knobs.batch_size !== null) tail.push(`--batch-size ${knobs.batch_size}`);
+  if (knobs.accelerator !== 'auto') tail.push(`--accelerator ${knobs.accelerator}`);
+  if (knobs.deterministic) tail.push('--deterministic');
+  if (knobs.seed !== null) tail.push(`--seed ${knobs.seed}`);
+  if (dryRun) tail.push('--dry-run');
+
+  const dose = single(selected.map((j) => j.dose));
+  const view = single(selected.map((j) => j.view));
+  const gridsize = single(selected.map((j) => j.gridsize));
+  const matched = all.filter(
+    (j) =>
+      (dose === null || j.dose === dose) &&
+      (view === null || j.view === view) &&
+      (gridsize === null || j.gridsize === gridsize),
+  );
+  const filterFlags = (d: number | null, v: string | null, g: number | null) =>
+    [
+      d !== null ? `--dose ${d}` : '',
+      v !== null ? `--view ${v}` : '',
+      g !== null && v === null ? `--gridsize ${g}` : '',
+    ].filter(Boolean); // a view fixes its gridsize
+  if (matched.length === selected.length) {
+    return [...base, ...filterFlags(dose, view, gridsize), ...tail].join(' ');
+  }
+  return selected.map((j) => [...base, ...filterFlags(j.dose, j.view, null), ...tail].join(' ')).join(' && \\\n  ');
+}

@@ -1,0 +1,26 @@
+/** Number and time formatting shared by the matrix, queue and chart readout. */
+export function formatLoss(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+  return v.toPrecision(4);
+}
+
+export function formatEta(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Dose label the way scientists say it: 1000 → "1e3". */
+export function formatDose(dose: number): string {
+  const e = Math.log10(dose);
+  return Number.isInteger(e) ? `1e${e}` : String(dose);
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

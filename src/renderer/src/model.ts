@@ -1,0 +1,38 @@
+/**
+ * The renderer's view of a job: one matrix cell. Built from the engine's job list (data
+ * status) merged with the manifest's latest state and live progress.
+ */
+import type { JobProgress, JobStatus } from '../../shared/manifest';
+
+export type CellState = JobStatus | 'ready' | 'missing';
+
+export interface JobCell {
+  id: string;
+  dose: number;
+  view: 'baseline' | 'dense' | 'sparse';
+  gridsize: 1 | 2;
+  state: CellState;
+  /** Why it is skipped/failed/missing, in words. */
+  reason: string | null;
+  missingFiles: string[];
+  finalLoss: number | null;
+  dryRun: boolean;
+  progress: JobProgress | null;
+  artifactDir: string | null;
+  logPath: string | null;
+}
+
+export const COLUMNS = [
+  { view: 'baseline', gridsize: 1 },
+  { view: 'dense', gridsize: 2 },
+  { view: 'sparse', gridsize: 2 },
+] as const;
+
+export function cellName(c: Pick<JobCell, 'dose' | 'view' | 'gridsize'>): string {
+  return `dose ${c.dose} ${c.view} gs${c.gridsize}`;
+}
+
+/** Jobs that can still change by themselves (a live run). */
+export function isActive(s: CellState): boolean {
+  return s === 'queued' || s === 'running';
+}

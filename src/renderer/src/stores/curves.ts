@@ -1,0 +1,170 @@
+/**
+ * Live and recorded training curves, kept outside React: events append to flat typed
+ * arrays as they arrive (any rate), and subscribers — the chart, the matrix's progress —
+ * are notified through a coalescer at most ~20 times a second. A job's curve is rebuilt
+ * from its events.jsonl after a restart with `replace`, through the same code path.
+ */
+import type { TrainEvent } from '../../../shared/events';
+import { type Coalescer, createCoalescer } from '../lib/coalesce';
+import { Series } from '../lib/series';
+
+export interface LiveProgress {
+  step: number | null;
+  totalSteps: number | null;
+  epoch: number | null;
+  totalEpochs: number | null;
+  etaS: number | null;
+  lastLoss: number | null;
+  samplesPerS: number | null;
+}
+
+export interface JobCurve {
+  readonly jobId: string;
+  /** Per-step training loss. */
+  readonly train: Series;
+  /** Per-epoch validation loss, placed at the epoch's last step. */
+  readonly val: Series;
+  /** Per-epoch mean training loss, placed at the epoch's last step. */
+  readonly epochTrain: Series;
+  progress: LiveProgress;
+  /** Bumped on every change so consumers can skip unchanged jobs. */
+  revision: number;
+}
+
+function emptyProgress(): LiveProgress {
+  return {
+    step: null,
+    totalSteps: null,
+    epoch: null,
+    totalEpochs: null,
+    etaS: null,
+    lastLoss: null,
+    samplesPerS: null,
+  };
+}
+
+export class CurveStore {
+  private readonly curves = new Map<string, JobCurve>();
+  private readonly listeners = new Set<() => void>();
+  private readonly coalescer: Coalescer;
+  /** Total events folded in; the chart shows it so nothing is dropped silently. */
+  eventCount = 0;
+  version = 0;
+
+  constructor(intervalMs = 50) {
+    this.coalescer = createCoalescer(() => {
+      this.version++;
+      for (const l of this.listeners) l();
+    }, intervalMs);
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get(jobId: string): JobCurve | undefined {
+    return this.curves.get(jobId);
+  }
+
+  jobIds(): string[] {
+    return [...this.curves.keys()];
+  }
+
+  /** Fold one live event in. */
+  ingest(jobId: string, ev: TrainEvent): void {
+    this.apply(this.curveFor(jobId), ev);
+    this.coalescer.poke();
+  }
+
+  /** Replace a job's curve with a recorded event list (events.jsonl read back from disk). */
+  replace(jobId: string, events: readonly TrainEvent[]): void {
+    const c = this.curveFor(jobId);
+    reset(c);
+    for (const ev of events) this.apply(c, ev);
+    this.coalescer.poke();
+  }
+
+  /** Load bulk points straight into a job (benchmarks, imports); x must be ascending; the arrays are taken over. */
+  loadPoints(jobId: string, steps: Float64Array, losses: Float64Array): void {
+    const c = this.curveFor(jobId);
+    reset(c);
+    c.train.adopt(steps, losses);
+    c.revision++;
+    this.coalescer.poke();
+  }
+
+  dispose(): void {
+    this.coalescer.dispose();
+    this.listeners.clear();
+  }
+
+  private curveFor(jobId: string): JobCurve {
+    let c = this.curves.get(jobId);
+    if (!c) {
+      c = {
+        jobId,
+        train: new Series(),
+        val: new Series(),
+        epochTrain: new Series(),
+        progress: emptyProgress(),
+        revision: 0,
+      };
+      this.curves.set(jobId, c);
+    }
+    return c;
+  }
+
+  private apply(c: JobCurve, ev: TrainEvent): void {
+    this.eventCount++;
+    c.revision++;
+    const p = c.progress;
+    switch (ev.type) {
+      case 'step': {
+        if (c.train.length && ev.step <= c.train.lastX) c.train.truncateFrom(ev.step);
+        c.train.push(ev.step, ev.loss);
+        p.step = ev.step;
+        p.epoch = ev.epoch;
+        p.lastLoss = ev.loss;
+        p.samplesPerS = ev.samples_per_s;
+        break;
+      }
+      case 'epoch': {
+        const x = ev.step ?? (c.train.length ? c.train.lastX : ev.epoch);
+        for (const s of [c.val, c.epochTrain]) if (s.length && x <= s.lastX) s.truncateFrom(x);
+        c.epochTrain.push(x, ev.train_loss);
+        if (ev.val_loss !== null) c.val.push(x, ev.val_loss);
+        if (ev.eta_s !== undefined) p.etaS = ev.eta_s;
+        break;
+      }
+      case 'progress': {
+        p.step = ev.step;
+        p.totalSteps = ev.total_steps;
+        p.epoch = ev.epoch;
+        p.totalEpochs = ev.total_epochs;
+        p.etaS = ev.eta_s;
+        break;
+      }
+      case 'status': {
+        // A fresh start replaces the curve; a resume continues it.
+        if (ev.status === 'started') reset(c);
+        const q = c.progress;
+        if (ev.total_steps !== undefined) q.totalSteps = ev.total_steps;
+        if (ev.total_epochs !== undefined) q.totalEpochs = ev.total_epochs;
+        if (ev.status === 'done' || ev.status === 'failed' || ev.status === 'cancelled' || ev.status === 'diverged')
+          q.etaS = null;
+        break;
+      }
+      case 'log':
+        break;
+    }
+  }
+}
+
+function reset(c: JobCurve): void {
+  c.train.clear();
+  c.val.clear();
+  c.epochTrain.clear();
+  c.progress = emptyProgress();
+  c.revision++;
+}

@@ -1,0 +1,92 @@
+/**
+ * What the user set and expects back next launch: roots, knobs, dry-run, chart options and
+ * theme. Persisted in localStorage (per app in Electron, per origin in the browser) and
+ * validated on load, so a stale or hand-edited entry falls back to defaults instead of
+ * breaking the page.
+ */
+import { z } from 'zod';
+import { create } from 'zustand';
+
+export const Knobs = z.object({
+  max_epochs: z.number().int().positive().nullable(),
+  n_groups: z.number().int().positive().nullable(),
+  batch_size: z.number().int().positive().nullable(),
+  accelerator: z.enum(['auto', 'cpu', 'webgpu', 'cuda']),
+  deterministic: z.boolean(),
+  seed: z.number().int().nonnegative().nullable(),
+});
+export type Knobs = z.infer<typeof Knobs>;
+
+export const Roots = z.object({ phaseC: z.string(), phaseD: z.string(), artifact: z.string() });
+export type Roots = z.infer<typeof Roots>;
+
+const Persisted = z.object({
+  theme: z.enum(['light', 'dark']),
+  roots: Roots.nullable(),
+  knobs: Knobs,
+  dryRun: z.boolean(),
+  smoothing: z.number().min(0).max(0.999),
+  logScale: z.boolean(),
+});
+type Persisted = z.infer<typeof Persisted>;
+
+const KEY = 'ptycho-study.settings.v1';
+
+function systemTheme(): 'light' | 'dark' {
+  return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+function defaults(): Persisted {
+  return {
+    theme: systemTheme(),
+    roots: null,
+    knobs: {
+      max_epochs: null,
+      n_groups: null,
+      batch_size: null,
+      accelerator: 'auto',
+      deterministic: false,
+      seed: null,
+    },
+    dryRun: false,
+    smoothing: 0.6,
+    logScale: true,
+  };
+}
+
+function load(): Persisted {
+  try {
+    const raw = localStorage.getItem(KEY);
+    if (!raw) return defaults();
+    const parsed = Persisted.partial().safeParse(JSON.parse(raw));
+    return parsed.success ? { ...defaults(), ...parsed.data } : defaults();
+  } catch {
+    return defaults();
+  }
+}
+
+interface SettingsState extends Persisted {
+  set(patch: Partial<Persisted>): void;
+  setKnob<K extends keyof Knobs>(key: K, value: Knobs[K]): void;
+}
+
+export const useSettings = create<SettingsState>((set, get) => ({
+  ...load(),
+  set(patch) {
+    set(patch);
+    save(get());
+  },
+  setKnob(key, value) {
+    set({ knobs: { ...get().knobs, [key]: value } });
+    save(get());
+  },
+}));
+
+function save(s: SettingsState): void {
+  const { theme, roots, knobs, dryRun, smoothing, logScale } = s;
+  try {
+    localStorage.setItem(KEY, JSON.stringify({ theme, roots, knobs, dryRun, smoothing, logScale }));
+  } catch {
+    // storage full or disabled: settings simply are not remembered
+  }
+}
