@@ -94,12 +94,23 @@ export const ReadManifestOutput = z.object({
 });
 export type ReadManifestOutput = z.infer<typeof ReadManifestOutput>;
 
-export const ReadJobEventsInput = z.object({ artifactRoot: z.string().min(1).optional(), jobId: JobId }).strict();
+export const ReadJobEventsInput = z
+  .object({
+    artifactRoot: z.string().min(1).optional(),
+    jobId: JobId,
+    /** Read from this byte offset (a previous answer's `nextByte`) to fetch only what was appended. */
+    fromByte: z.number().int().nonnegative().default(0),
+    /** Only these event types (e.g. ['epoch'] for a long run's coarse curve). */
+    types: z.array(z.enum(['step', 'epoch', 'status', 'progress', 'log'])).optional(),
+  })
+  .strict();
 export const ReadJobEventsOutput = z.object({
   path: z.string(),
   events: z.array(TrainEvent),
-  /** Lines that were not valid events (e.g. a last line cut by a crash). */
+  /** Lines that were not valid events (e.g. a line garbled by a crash). */
   skippedLines: z.number().int().nonnegative(),
+  /** Offset just after the last complete line read; pass it as `fromByte` next time. */
+  nextByte: z.number().int().nonnegative(),
 });
 export type ReadJobEventsOutput = z.infer<typeof ReadJobEventsOutput>;
 

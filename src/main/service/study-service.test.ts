@@ -98,7 +98,15 @@ describe('study methods of WorkbenchService', () => {
     expect(m.skipSummary?.skipped_count).toBe(1);
     const ev = await svc.readJobEvents({ jobId: 'dose_1000-baseline-gs1' });
     expect(ev.events).toHaveLength(1);
-    expect(ev.skippedLines).toBe(1); // the cut last line
+    expect(ev.skippedLines).toBe(0); // the cut last line is left for the next read
+    const eventsPath = join(ws, 'artifacts', 'dose_1000', 'baseline', 'gs1', 'events.jsonl');
+    appendFileSync(eventsPath, `atus","time":"t","status":"done"}\n{"type":"bogus","time":"t"}\n`);
+    const more = await svc.readJobEvents({ jobId: 'dose_1000-baseline-gs1', fromByte: ev.nextByte });
+    expect(more.events).toEqual([{ type: 'status', time: 't', status: 'done' }]);
+    expect(more.skippedLines).toBe(1);
+    expect(more.nextByte).toBe(readFileSync(eventsPath).length);
+    const epochsOnly = await svc.readJobEvents({ jobId: 'dose_1000-baseline-gs1', types: ['epoch'] });
+    expect(epochsOnly.events.map((e) => e.type)).toEqual(['epoch']);
     const log = await svc.readJobLog({ jobId: 'dose_1000-baseline-gs1', tailBytes: 120 });
     expect(log.truncated).toBe(true);
     expect(log.size).toBeGreaterThan(120);

@@ -269,22 +269,40 @@ export class StudyService {
     return job;
   }
 
-  async readJobEvents(input: { artifactRoot?: string; jobId: string }): Promise<ReadJobEventsOutput> {
+  async readJobEvents(input: {
+    artifactRoot?: string;
+    jobId: string;
+    fromByte: number;
+    types?: TrainEvent['type'][];
+  }): Promise<ReadJobEventsOutput> {
     const job = this.jobById(this.resolveArtifactRoot(input.artifactRoot), input.jobId);
-    if (!existsSync(job.eventsPath)) return { path: job.eventsPath, events: [], skippedLines: 0 };
+    const empty = { path: job.eventsPath, events: [], skippedLines: 0, nextByte: input.fromByte };
+    if (!existsSync(job.eventsPath)) return empty;
+    const size = statSync(job.eventsPath).size;
+    if (input.fromByte >= size) return { ...empty, nextByte: size };
+    const buf = Buffer.alloc(size - input.fromByte);
+    const fd = openSync(job.eventsPath, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, input.fromByte);
+    } finally {
+      closeSync(fd);
+    }
+    // Only complete lines: a line still being appended is read next time.
+    const end = buf.lastIndexOf(0x0a) + 1;
+    const wanted = input.types ? new Set<string>(input.types) : null;
     const events: TrainEvent[] = [];
     let skippedLines = 0;
-    for (const line of readFileSync(job.eventsPath, 'utf8').split('\n')) {
+    for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
         const r = TrainEvent.safeParse(JSON.parse(line));
-        if (r.success) events.push(r.data);
-        else skippedLines++;
+        if (!r.success) skippedLines++;
+        else if (!wanted || wanted.has(r.data.type)) events.push(r.data);
       } catch {
         skippedLines++;
       }
     }
-    return { path: job.eventsPath, events, skippedLines };
+    return { path: job.eventsPath, events, skippedLines, nextByte: input.fromByte + end };
   }
 
   async readJobLog(input: { artifactRoot?: string; jobId: string; tailBytes: number }): Promise<ReadJobLogOutput> {

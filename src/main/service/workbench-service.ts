@@ -96,7 +96,7 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   readJobEvents(input: MethodInput<'readJobEvents'>): Promise<MethodOutput<'readJobEvents'>> {
-    return this.study.readJobEvents(input);
+    return this.study.readJobEvents(apiMethods.readJobEvents.input.parse(input));
   }
 
   readJobLog(input: MethodInput<'readJobLog'>): Promise<MethodOutput<'readJobLog'>> {
