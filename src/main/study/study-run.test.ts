@@ -43,12 +43,13 @@ function manifest(): TrainingManifest {
 describe('a study run', () => {
   it('records a failing job and still runs the next one', async () => {
     const seen: string[] = [];
-    const runner: TrainingRunner = async (_c, job) => {
+    const runner: TrainingRunner = async (_c, job, _l, ctx) => {
+      expect(ctx.resume).toBe(true);
       seen.push(job.id);
       if (job.view === 'baseline') throw new Error('NaN in the diffraction data');
       return { status: 'done', final_loss: 0.5, epochs_completed: 1, checkpoint_path: null };
     };
-    const outcome = await new StudyRun(request({ runner })).execute();
+    const outcome = await new StudyRun(request({ runner, knobs: { max_epochs: 1, resume: true } })).execute();
     expect(seen).toEqual(['dose_1000-baseline-gs1', 'dose_1000-dense-gs2']);
     expect(outcome.exitCode).toBe(1);
     const m = manifest();

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,23 @@ describe('ptycho-study train', () => {
       expect(r.stdout).toContain(`Executing ${n} training job(s)`);
     }
     expect(manifest().runs.at(-1)?.job_ids).toEqual(['dose_10000-dense-gs2']);
+    const byId = train(['--job', 'dose_1000-dense-gs2,dose_100000-sparse-gs2', '--dry-run']);
+    expect(byId.code, byId.stderr).toBe(0);
+    expect(manifest().runs.at(-1)?.job_ids).toEqual(['dose_1000-dense-gs2', 'dose_100000-sparse-gs2']);
+  });
+
+  it('takes the design from a study file', () => {
+    writeFileSync(join(dir, 'study.json'), JSON.stringify({ doses: [1000], neighbor_count: 6 }));
+    const r = train(['--study', 'study.json', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('  → 3 total jobs enumerated');
+    const m = manifest();
+    expect(m.design).toMatchObject({ doses: [1000], neighbor_count: 6 });
+    expect(m.jobs.every((j) => j.config?.training.neighbor_count === 6)).toBe(true);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ dosez: [1] }));
+    const bad = train(['--study', 'bad.json', '--dry-run']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: BAD_INPUT: study file: .*dosez/);
   });
 
   it('exits 2 when no job matches and leaves an existing manifest untouched', () => {
