@@ -48,7 +48,7 @@ export * from './complex';
 export { gradients } from './autodiff';
 export { adam, sgd, type Optimizer, type AdamOptions, type SgdOptions } from './optim';
 export { buildTrainStep, exportInference, stepNames, type TrainStepModel, type TrainStepSpec } from './train-step';
-export { Trainer, type Batch, type StepResult } from './trainer';
+export { Trainer, type Batch, type StepResult, type TrainerOptions } from './trainer';
 export {
   ACCELERATORS,
   createSession,

@@ -81,6 +81,8 @@ export interface SessionSpec {
   provider: ExecutionProviderName;
   threads?: number;
   deterministic?: boolean;
+  /** Outputs to leave on the device (GPU providers only): ORT's preferredOutputLocation. */
+  deviceOutputs?: readonly string[];
 }
 
 /** ORT session options used for every training and inference graph. */
@@ -96,6 +98,13 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
     enableCpuMemArena: true,
     enableMemPattern: true,
     logSeverityLevel: 3,
+    ...(spec.deviceOutputs?.length && spec.provider !== 'cpu'
+      ? {
+          preferredOutputLocation: Object.fromEntries(
+            spec.deviceOutputs.map((n) => [n, spec.provider === 'webgpu' ? 'gpu-buffer' : 'cpu'] as const),
+          ),
+        }
+      : {}),
   };
 }
 

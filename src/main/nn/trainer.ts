@@ -6,8 +6,11 @@
  * Copies per step on CPU: inputs are handed to ORT zero-copy; each output (loss, new
  * parameters, new slots, extras) is copied once from ORT's buffer into a JS ArrayBuffer by
  * onnxruntime-node. For Adam that is 3 × the parameter bytes per step (≈ 27 MB for the
- * 2.3 M-parameter PtychoPINN, a few ms). On GPU providers onnxruntime-node 1.30 gives no
- * device-resident outputs, so the same tensors make a host round-trip each step.
+ * 2.3 M-parameter PtychoPINN, a few ms). On a GPU provider the same tensors make a host
+ * round-trip each step, unless `deviceResidentState` is set (webgpu): then the new
+ * parameters and slots stay in GPU buffers (ORT preferredOutputLocation 'gpu-buffer') and
+ * are fed back as they are; only the loss and extras come to the host. Call
+ * `await syncToHost()` before parameters()/getState() in that mode (save() does it).
  */
 import type * as ort from 'onnxruntime-node';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
@@ -20,6 +23,14 @@ import { type TrainStepModel, exportInference, stepNames } from './train-step';
 
 /** A batch: graph input name → data (typed array in the input's dtype, or an ORT tensor). */
 export type Batch = Readonly<Record<string, ort.Tensor | FloatArray | Int32Array | BigInt64Array>>;
+
+export interface TrainerOptions extends EngineOptions {
+  /**
+   * Keep parameters and optimizer state in device buffers between steps (webgpu). Off by
+   * default: it needs a GPU to verify, and the host round-trip is always correct.
+   */
+  deviceResidentState?: boolean;
+}
 
 export interface StepResult {
   loss: number;
@@ -48,10 +59,17 @@ export class Trainer {
     }
   }
 
-  static async create(model: TrainStepModel, options: EngineOptions = {}): Promise<Trainer> {
+  static async create(model: TrainStepModel, options: TrainerOptions = {}): Promise<Trainer> {
     const resolved = await resolveProvider(options);
     const spec = { provider: resolved.provider, threads: options.threads, deterministic: options.deterministic };
-    const train = await createSession(model.trainModel, spec);
+    const resident =
+      options.deviceResidentState && resolved.provider === 'webgpu'
+        ? model.params.flatMap((p) => [
+            stepNames.newParam(p.name),
+            ...model.optimizer.slots.map((s) => stepNames.newSlot(s, p.name)),
+          ])
+        : [];
+    const train = await createSession(model.trainModel, { ...spec, deviceOutputs: resident });
     const evaluate = await createSession(model.evalModel, spec);
     return new Trainer(model, resolved.provider, resolved.detail, train, evaluate);
   }
@@ -67,11 +85,15 @@ export class Trainer {
       if (t) feeds[name] = t;
     }
     const out = await this.trainSession.run(feeds);
+    const replace = (name: string, t: ort.Tensor) => {
+      const prev = this.state.get(name);
+      this.state.set(name, t);
+      // Device buffers are not garbage-collected: free the previous step's.
+      if (prev && prev.location === 'gpu-buffer') prev.dispose();
+    };
     for (const p of this.model.params) {
-      this.state.set(p.name, out[stepNames.newParam(p.name)]);
-      for (const s of this.model.optimizer.slots) {
-        this.state.set(stepNames.slot(s, p.name), out[stepNames.newSlot(s, p.name)]);
-      }
+      replace(p.name, out[stepNames.newParam(p.name)]);
+      for (const s of this.model.optimizer.slots) replace(stepNames.slot(s, p.name), out[stepNames.newSlot(s, p.name)]);
     }
     this.step++;
     const extras: Record<string, ort.Tensor> = {};
@@ -105,12 +127,27 @@ export class Trainer {
     return feeds;
   }
 
+  /** Bring device-resident state to host memory (a no-op when it is there already). */
+  async syncToHost(): Promise<void> {
+    for (const [name, t] of this.state) {
+      if (t.location === 'cpu') continue;
+      const data = (await t.getData()) as FloatArray;
+      this.state.set(name, new OrtTensor(t.type as 'float32', data as Float32Array, [...t.dims]));
+    }
+  }
+
+  private hostData(name: string): FloatArray {
+    const t = this.state.get(name)!;
+    if (t.location !== 'cpu') {
+      throw new StudyError('INTERNAL', `trainer state '${name}' is on the device: await syncToHost() first`);
+    }
+    return t.data as FloatArray;
+  }
+
   /** Current parameter values (copies), by name. */
   parameters(): Map<string, FloatArray> {
     const m = new Map<string, FloatArray>();
-    for (const p of [...this.model.params, ...this.model.frozen]) {
-      m.set(p.name, (this.state.get(p.name)!.data as FloatArray).slice());
-    }
+    for (const p of [...this.model.params, ...this.model.frozen]) m.set(p.name, this.hostData(p.name).slice());
     return m;
   }
 
@@ -119,7 +156,7 @@ export class Trainer {
     const params = new Map<string, NamedArray>();
     const slots = new Map<string, NamedArray>();
     for (const [name, t] of this.state) {
-      const a = { shape: [...t.dims], data: Float32Array.from(t.data as FloatArray) };
+      const a = { shape: [...t.dims], data: Float32Array.from(this.hostData(name)) };
       (this.model.graph.params.some((p) => p.name === name) ? params : slots).set(name, a);
     }
     return {
@@ -153,6 +190,7 @@ export class Trainer {
   }
 
   async save(path: string, meta?: Record<string, unknown>): Promise<void> {
+    await this.syncToHost();
     await saveState(path, this.getState(meta));
   }
 
