@@ -1,5 +1,6 @@
 /** Registry of bench groups; each module under bench/ adds its own entry here. */
 import type { BenchGroup } from './types';
 import { uiBench } from './ui';
+import { nnGroup } from './nn';
 
-export const groups: BenchGroup[] = [uiBench];
+export const groups: BenchGroup[] = [uiBench, nnGroup];
