@@ -4,7 +4,7 @@
  * artifact root never erase each other's records, and each write is atomic so a crash at
  * any moment leaves valid JSON describing what had happened up to then.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StudyError } from '../../shared/errors';
 import {
@@ -16,7 +16,7 @@ import {
   TrainingManifest,
 } from '../../shared/manifest';
 import { writeJsonAtomic } from './atomic';
-import { withFileLock } from './lock';
+import { isProcessAlive, withFileLock } from './lock';
 
 export function manifestPath(artifactRoot: string): string {
   return join(resolve(artifactRoot), MANIFEST_FILE);
@@ -82,6 +82,19 @@ export function readSkipSummary(artifactRoot: string): SkipSummary | null {
 }
 
 /**
+ * A writer killed between writing its temp file and renaming it leaves the temp behind (the
+ * manifest itself stays whole). Under the lock, temps of processes that are gone are removed.
+ */
+function sweepStaleTemps(root: string): void {
+  const prefix = `.${MANIFEST_FILE}.`;
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (pid !== process.pid && !isProcessAlive(pid)) rmSync(join(root, name), { force: true });
+  }
+}
+
+/**
  * Locked read-modify-write. `mutate` gets the current manifest (null when none yet) and
  * returns the next one, or null to leave the file untouched.
  */
@@ -92,6 +105,7 @@ export async function updateManifest(
   const root = resolve(artifactRoot);
   mkdirSync(root, { recursive: true });
   return withFileLock(lockPath(root), () => {
+    sweepStaleTemps(root);
     const { manifest } = readManifestFile(root);
     const next = mutate(manifest);
     if (next === null) return manifest;

@@ -271,12 +271,14 @@ describe('a study run', () => {
       runs: [...m.runs, { ...m.runs[0], run_id: 'x', pid: deadPid, status: 'running' as const, exit_code: null }],
     };
     writeFileSync(join(roots.artifactRoot, 'training_manifest.json'), JSON.stringify(stale));
+    writeFileSync(join(roots.artifactRoot, `.training_manifest.json.${deadPid}.1.tmp`), '{"half":');
     expect(await recoverInterrupted(roots.artifactRoot)).toEqual(['dose_1000-baseline-gs1']);
     const after = manifest();
     expect(after.jobs[0].status).toBe('interrupted');
     expect(after.jobs[0].result?.error).toMatch(/is gone/);
     expect(after.runs.find((r) => r.run_id === 'x')?.status).toBe('interrupted');
     expect(existsSync(join(roots.artifactRoot, 'training_manifest.json.lock'))).toBe(false);
+    expect(existsSync(join(roots.artifactRoot, `.training_manifest.json.${deadPid}.1.tmp`))).toBe(false);
     expect(readManifestFile(roots.artifactRoot).raw).toContain('"interrupted"');
   });
 });
