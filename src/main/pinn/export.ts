@@ -37,6 +37,12 @@ export const ModelCard = z.object({
   trained_log_scale: z.number(),
   nphotons: z.number(),
   parameter_count: z.number().int(),
+  /** How the training data were grouped; reconstruct the test file the same way. */
+  grouping: z.object({
+    rule: z.enum(['random-knn', 'nearest']),
+    neighbor_count: z.number().int(),
+    seed: z.number().int(),
+  }),
   model: z.record(z.string(), z.unknown()),
 });
 export type ModelCard = z.infer<typeof ModelCard>;
@@ -62,6 +68,7 @@ export function exportModel(
   nphotons: number,
   params: ReadonlyMap<string, FloatArray>,
   parameterCount: number,
+  grouping: ModelCard['grouping'],
 ): ExportedModel {
   const pg = buildPinnGraph({ ...spec, batch: EXPORT_BATCH }, probe, intensityScale, false, true);
   const bytes = exportInference(
@@ -96,6 +103,7 @@ export function exportModel(
     trained_log_scale: logScale ? logScale[0] : Math.log(intensityScale),
     nphotons,
     parameter_count: parameterCount,
+    grouping,
     model: { ...spec },
   };
   const cardPath = join(dir, MODEL_CARD_FILE);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../shared/config';
 import { TrainEvent } from '../../shared/events';
 import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from './fixtures';
+import { reconstructStudyFile } from '../pinn/inference';
 import { trainJob } from './train-job';
 
 let study: TinyStudy;
@@ -61,6 +62,11 @@ describe('training a tiny PtychoPINN', () => {
     expect(out.amplitude.dims).toEqual([16, 1, 32, 32]);
     expect(Number.isFinite((out.phase.data as Float32Array)[600])).toBe(true);
     await session.release();
+    // gridsize 1: the output is the network's patch over (mask + 0.001) on the central support.
+    const rec = await reconstructStudyFile(a.result.model_path as string, study.test, { threads: 1 });
+    const centre = 16 * 32 + 16;
+    expect(rec.amplitude[centre]).toBeCloseTo(rec.objectAmplitude[centre] / 1.001, 5);
+    expect(rec.phase[centre]).toBeCloseTo(rec.objectPhase[centre], 5);
     // every event line is schema-valid and live events equal the file
     expect(a.live.length).toBe(a.events.length);
   });
@@ -80,6 +86,13 @@ describe('training a tiny PtychoPINN', () => {
     expect(steps).toEqual(stepLosses(full.events).map(([s]) => s));
     expect(stepLosses(rest.events)).toEqual(stepLosses(full.events));
     expect(rest.events.some((e) => e.type === 'status' && e.status === 'resumed')).toBe(true);
+    // The exported model reconstructs the held-out file, one output per scan point at its group centre.
+    const rec = await reconstructStudyFile(rest.result.model_path as string, study.test, { threads: 1 });
+    expect(rec.C).toBe(4);
+    expect(rec.amplitude.length).toBe(rec.count * 32 * 32);
+    expect(rec.amplitude.every(Number.isFinite)).toBe(true);
+    expect(rec.phase.every((v) => Math.abs(v) <= Math.PI + 1e-6)).toBe(true);
+    expect(rec.xcoords.length).toBe(rec.count);
   });
 
   it('a NaN-producing learning rate stops the job as diverged with the step', async () => {

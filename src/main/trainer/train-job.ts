@@ -11,20 +11,10 @@ import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError, StudyError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
 import { loadStudyFile } from '../data/study-file';
-import { adam } from '../nn/optim';
-import { buildTrainStep } from '../nn/train-step';
-import { Trainer } from '../nn/trainer';
-import { gatherBatch, prepareTrainingData, type TrainingData } from '../pinn/dataset';
+import type { Trainer } from '../nn/trainer';
+import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
+import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
 import { exportModel } from '../pinn/export';
-import {
-  buildPinnGraph,
-  convParameterCount,
-  expectedParameterCount,
-  INPUT_DIFFRACTION,
-  INPUT_OFFSETS,
-  INPUT_WEIGHTS,
-  type PinnModelSpec,
-} from '../pinn/model';
 import { createRng, permutation, seedState } from '../pinn/rng';
 import { earlyStopStep, initialEarlyStop, initialPlateau, plateauStep, splitTrainValidation } from '../pinn/schedule';
 import { type PinnSettings, resolveSettings } from '../pinn/settings';
@@ -41,20 +31,6 @@ export interface TrainJobContext {
 }
 
 const now = () => new Date().toISOString();
-
-function modelSpec(s: PinnSettings, batch: number): PinnModelSpec {
-  return {
-    N: s.N,
-    gridsize: s.gridsize,
-    nFiltersScale: s.nFiltersScale,
-    ampActivation: s.ampActivation,
-    probeBig: s.probeBig,
-    probeMask: s.probeMask,
-    intensityScaleTrainable: s.intensityScaleTrainable,
-    seed: s.seed,
-    batch,
-  };
-}
 
 function fingerprintOf(s: PinnSettings, job: JobWire, data: TrainingData, nTrain: number): string {
   const what = {
@@ -130,24 +106,16 @@ export async function trainJob(
     const split = s.validationSplit > 0 ? splitTrainValidation(G, s.validationSplit) : { train: G, validation: 0 };
     const nTrain = split.train;
     const B = s.batchSize;
-    const spec = modelSpec(s, B);
-    const pg = buildPinnGraph(spec, data.probe, data.intensityScale, true);
-    const count = convParameterCount(pg);
-    const expected = expectedParameterCount(spec);
-    if (count !== expected) throw new StudyError('INTERNAL', `model has ${count} parameters, expected ${expected}`);
+    const pt = await createPinnTrainer(s, data, (m) => log.log('warn', m));
+    trainer = pt.trainer;
+    const spec = pt.spec;
+    const count = pt.parameterCount;
     log.log(
       'info',
       `PtychoPINN N=${s.N} gridsize=${s.gridsize} probe_big=${s.probeBig} probe_mask=${s.probeMask}: ${count.toLocaleString('en-US')} parameters; ` +
         `${G} groups (${s.groupingRule}, K=${data.groups.neighborCount}, C=${data.C}, seed ${s.groupingSeed}), ${nTrain} train / ${split.validation} validation; ` +
         `nphotons ${data.nphotons.toPrecision(6)}, intensity scale ${data.intensityScale.toPrecision(6)} (${s.intensityScaleTrainable ? 'trainable' : 'fixed'}), probe gauge ${s.probeGauge}`,
     );
-    const model = buildTrainStep({ loss: pg.loss!, optimizer: adam({ epsilon: 1e-7 }) });
-    trainer = await Trainer.create(model, {
-      accelerator: s.accelerator,
-      threads: s.threads,
-      deterministic: s.deterministic,
-      onNotice: (m) => log.log('warn', m),
-    });
     log.log(
       'info',
       `execution provider ${trainer.provider} (${trainer.providerDetail}), ${s.threads} threads${s.deterministic ? ', deterministic' : ''}`,
@@ -190,11 +158,7 @@ export async function trainJob(
       message: `${trainer.provider}, batch ${B}, ${stepsPerEpoch} steps per epoch`,
     });
 
-    const feeds = (b: ReturnType<typeof gatherBatch>) => ({
-      [INPUT_DIFFRACTION]: b.diffraction,
-      [INPUT_WEIGHTS]: b.weights,
-      ...(data.C > 1 ? { [INPUT_OFFSETS]: b.offsets } : {}),
-    });
+    const feeds = pt.feeds;
     const save = () => writeCheckpoint(ckptPath, trainer!.getState(), st);
     const runStart = performance.now();
     const runStartStep = st.step;
@@ -215,7 +179,7 @@ export async function trainJob(
           break epochs;
         }
         const ids = perm.subarray(k * B, Math.min((k + 1) * B, nTrain));
-        const batch = gatherBatch(data, ids, B);
+        const batch = pt.batch(ids);
         const t0 = performance.now();
         const r = await trainer.trainStep(feeds(batch), st.lr);
         const dt = (performance.now() - t0) / 1000;
@@ -283,7 +247,7 @@ export async function trainJob(
         let acc = 0;
         for (let v = nTrain; v < G; v += B) {
           const ids = Array.from({ length: Math.min(B, G - v) }, (_, i) => v + i);
-          const batch = gatherBatch(data, ids, B);
+          const batch = pt.batch(ids);
           acc += (await trainer.evaluate(feeds(batch))).loss * batch.count;
         }
         valLoss = acc / split.validation;
@@ -338,6 +302,7 @@ export async function trainJob(
       data.nphotons,
       trainer.parameters(),
       count,
+      { rule: s.groupingRule, neighbor_count: s.neighborCount, seed: s.groupingSeed },
     );
     const finalLoss = st.train_loss.at(-1) ?? (st.partial_samples ? st.partial_loss_sum / st.partial_samples : null);
     log.emit({
