@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCliSync } from '../../../../test/helpers/cli';
 import { TrainingManifest } from '../../../shared/manifest';
 import { createPlaceholderLayout } from '../../study/fixture-layout';
+import { runCli } from '../run';
 import type { StudyRoots } from '../../study/jobs';
 
 let dir: string;
@@ -68,24 +69,41 @@ describe('ptycho-study train', () => {
     expect(m.runs[0].job_ids).toHaveLength(9);
   });
 
-  it('filters: none 9, dose 3, view 3, gridsize 2 → 6, combined 1', () => {
+  it('filters: none 9, dose 3, view 3, gridsize 2 → 6, combined 1', async () => {
+    // In-process (same argv path as the binary) to keep the suite fast; the spawned tests cover the binary.
     const cases: [string[], number][] = [
       [[], 9],
       [['--dose', '1000'], 3],
       [['--view', 'baseline'], 3],
       [['--gridsize', '2'], 6],
       [['--dose', '10000', '--view', 'dense', '--gridsize', '2'], 1],
+      [['--job', 'dose_1000-dense-gs2,dose_100000-sparse-gs2'], 2],
     ];
-    for (const [flags, n] of cases) {
-      const r = train([...flags, '--dry-run']);
-      expect(r.code, r.stderr).toBe(0);
-      expect(manifest().runs.at(-1)?.job_ids).toHaveLength(n);
-      expect(r.stdout).toContain(`Executing ${n} training job(s)`);
+    const absRoots = [
+      '--phase-c-root',
+      roots.phaseCRoot,
+      '--phase-d-root',
+      roots.phaseDRoot,
+      '--artifact-root',
+      roots.artifactRoot,
+    ];
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+      out.push(a.join(' '));
+    });
+    try {
+      for (const [flags, n] of cases) {
+        out.length = 0;
+        expect(await runCli(['train', ...absRoots, ...flags, '--dry_run'])).toBe(0);
+        expect(manifest().runs.at(-1)?.job_ids).toHaveLength(n);
+        expect(out.join('\n')).toContain(`Executing ${n} training job(s)`);
+      }
+    } finally {
+      log.mockRestore();
     }
-    expect(manifest().runs.at(-1)?.job_ids).toEqual(['dose_10000-dense-gs2']);
-    const byId = train(['--job', 'dose_1000-dense-gs2,dose_100000-sparse-gs2', '--dry-run']);
-    expect(byId.code, byId.stderr).toBe(0);
-    expect(manifest().runs.at(-1)?.job_ids).toEqual(['dose_1000-dense-gs2', 'dose_100000-sparse-gs2']);
+    const runs = manifest().runs;
+    expect(runs.at(-2)?.job_ids).toEqual(['dose_10000-dense-gs2']);
+    expect(runs.at(-1)?.job_ids).toEqual(['dose_1000-dense-gs2', 'dose_100000-sparse-gs2']);
   });
 
   it('takes the design from a study file', () => {
