@@ -12,6 +12,8 @@ export interface ConvNetSpec {
   channels: number;
   decoder: boolean;
   seed: number;
+  /** Default Adam (Keras defaults). */
+  optimizer?: nn.Optimizer;
 }
 
 export interface ConvNet {
@@ -54,6 +56,6 @@ export function buildConvNet(spec: ConvNetSpec): ConvNet {
   }
   const target = g.input('target', h.shape);
   const loss = nn.mse(h, target);
-  const model = nn.buildTrainStep({ loss, optimizer: nn.adam() });
+  const model = nn.buildTrainStep({ loss, optimizer: spec.optimizer ?? nn.adam() });
   return { model, trainFlops: flops, outShape: [...h.shape] };
 }

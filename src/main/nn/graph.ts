@@ -207,6 +207,9 @@ export class Graph {
     );
     const outputs: onnxProto.onnx.IValueInfoProto[] = [];
     for (const [outName, t] of outEntries) {
+      if (outName !== t.name && this.names.has(outName)) {
+        throw new Error(`graph: output name '${outName}' is already the name of another tensor`);
+      }
       if (outName !== t.name) protoNodes.push(protoNode('Identity', [t.name], [outName], [], `out_${outName}`));
       outputs.push(valueInfo(outName, t.dtype, t.shape));
     }
