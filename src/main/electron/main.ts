@@ -51,10 +51,18 @@ function createWindow(): BrowserWindow {
   return w;
 }
 
-function buildMenu(): void {
+function buildMenu(workspace: string): void {
   const template: Electron.MenuItemConstructorOptions[] = [
     ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
-    { role: 'fileMenu' },
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Show workspace folder', click: () => void shell.openPath(workspace) },
+        { type: 'separator' },
+        // Quitting goes through before-quit, which cancels running jobs and waits for their checkpoints.
+        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
     { role: 'editMenu' },
     { role: 'viewMenu' },
     { role: 'windowMenu' },
@@ -74,13 +82,30 @@ app.whenReady().then(() => {
   });
   const workspace = process.env.PTYCHO_STUDY_WORKSPACE ?? join(homedir(), 'ptycho-study');
   const service = new WorkbenchService({ transport: 'electron', workspace });
-  buildMenu();
+  buildMenu(workspace);
   wireIpc(service, () => win);
+  cancelJobsOnQuit(service);
   win = createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) win = createWindow();
   });
 });
+
+/**
+ * Quitting while jobs train: cancel them and wait (bounded) until each has written its
+ * checkpoint and final state, so the manifest never keeps a job "running" after the app is
+ * gone and a later run can resume.
+ */
+function cancelJobsOnQuit(service: WorkbenchService): void {
+  let closing = false;
+  app.on('before-quit', (event) => {
+    if (closing) return;
+    closing = true;
+    event.preventDefault();
+    const limit = new Promise<void>((resolve) => setTimeout(resolve, 20_000));
+    void Promise.race([service.close().catch(() => undefined), limit]).finally(() => app.quit());
+  });
+}
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();

@@ -39,7 +39,22 @@ interface DrawInfo {
   nonPositive: boolean;
 }
 
-type Built = { data: uPlot.AlignedData; series: uPlot.Series[]; signature: string; info: DrawInfo };
+/** `frame` (scale kind, theme) needs a new chart; `signature` (which lines) only new series. */
+type Built = {
+  data: uPlot.AlignedData;
+  series: uPlot.Series[];
+  meta: SeriesMeta[];
+  frame: string;
+  signature: string;
+  info: DrawInfo;
+};
+
+/** What each uPlot series is, for the hover readout (grouped per job). */
+interface SeriesMeta {
+  job: string;
+  color: string;
+  kind: 'raw' | 'train' | 'val';
+}
 
 export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
   const host = useRef<HTMLDivElement>(null);
@@ -59,7 +74,9 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
     const el = host.current;
     if (!el) return;
     let signature = '';
+    let frame = '';
     let lastInfo = '';
+    let meta: SeriesMeta[] = [];
     let wantLog = logScale;
 
     const smoothedFor = (id: string, y: Float64Array): Float64Array => {
@@ -80,6 +97,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
     const build = (): Built => {
       const inputs: { x: Float64Array; y: Float64Array }[] = [];
       const series: uPlot.Series[] = [{ label: 'step' }];
+      const meta: SeriesMeta[] = [{ job: '', color: '', kind: 'train' }];
       const sig: string[] = [];
       let points = 0;
       let maxSeries = 0;
@@ -97,16 +115,19 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
             inputs.push({ x: tx, y: ty });
             series.push({
               label: `${job.label} (raw)`,
-              stroke: withAlpha(job.color, 0.28),
+              stroke: withAlpha(job.color, 0.3),
               width: 1,
               points: { show: false },
             });
+            meta.push({ job: job.label, color: job.color, kind: 'raw' });
             inputs.push({ x: tx, y: smoothedFor(job.id, ty) });
             series.push({ label: `${job.label}`, stroke: job.color, width: 2, points: { show: false } });
+            meta.push({ job: job.label, color: job.color, kind: 'train' });
             sig.push(`${job.id}:rs`);
           } else {
             inputs.push({ x: tx, y: ty });
             series.push({ label: `${job.label}`, stroke: job.color, width: 1.5, points: { show: false } });
+            meta.push({ job: job.label, color: job.color, kind: 'train' });
             sig.push(`${job.id}:r`);
           }
         }
@@ -122,15 +143,17 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
             spanGaps: true,
             points: { show: true, size: 6, fill: job.color },
           });
+          meta.push({ job: job.label, color: job.color, kind: 'val' });
           sig.push(`${job.id}:v`);
         }
       }
       const { x, ys } = alignSeries(inputs);
       const distr = !wantLog ? 'lin' : nonPositive ? 'asinh' : 'log';
-      sig.push(distr, theme);
       return {
         data: [x, ...ys] as uPlot.AlignedData,
         series,
+        meta,
+        frame: `${distr}|${theme}`,
         signature: sig.join('|'),
         info: { points, maxSeries, plotWidth: plot.current?.bbox.width ?? 0, nonPositive },
       };
@@ -141,8 +164,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
     const grid = css.getPropertyValue('--grid').trim() || 'rgba(128,128,128,0.15)';
 
     const make = (b: Built): uPlot => {
-      const strokes = b.series.map((s) => (typeof s.stroke === 'string' ? s.stroke : ''));
-      const distr = b.signature.includes('|asinh|') ? 4 : b.signature.includes('|log|') ? 3 : 1;
+      const distr = b.frame.startsWith('asinh') ? 4 : b.frame.startsWith('log') ? 3 : 1;
       const axis: uPlot.Axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
       const opts: uPlot.Options = {
         width: el.clientWidth || 600,
@@ -162,7 +184,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
         cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
         hooks: {
           setSelect: [() => (zoomed.current = true)],
-          setCursor: [(u) => renderReadout(u, readout.current, strokes)],
+          setCursor: [(u) => renderReadout(u, readout.current, meta)],
         },
       };
       return new uPlot(opts, b.data, el);
@@ -170,13 +192,25 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
 
     const refresh = () => {
       const b = build();
-      if (b.signature !== signature || !plot.current) {
-        plot.current?.destroy();
+      meta = b.meta;
+      const u = plot.current;
+      if (!u || b.frame !== frame || b.series.length === 1) {
+        u?.destroy();
+        frame = b.frame;
         signature = b.signature;
         plot.current = b.series.length > 1 ? make(b) : null;
         zoomed.current = false;
+      } else if (b.signature !== signature) {
+        // A job started or gained a validation curve: swap the series, keep the chart
+        // (rebuilding it mid-stream costs a long frame).
+        signature = b.signature;
+        u.batch(() => {
+          for (let i = u.series.length - 1; i >= 1; i--) u.delSeries(i);
+          for (let i = 1; i < b.series.length; i++) u.addSeries(b.series[i], i);
+          u.setData(b.data, !zoomed.current);
+        });
       } else {
-        plot.current.setData(b.data, !zoomed.current);
+        u.setData(b.data, !zoomed.current);
       }
       b.info.plotWidth = plot.current?.bbox.width ? plot.current.bbox.width / devicePixelRatio : el.clientWidth;
       const key = `${b.info.points}|${b.info.maxSeries}|${Math.round(b.info.plotWidth)}|${b.info.nonPositive}`;
@@ -249,27 +283,37 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
   );
 }
 
-/** The hover readout, written straight to the DOM: it changes on every mouse move. */
-function renderReadout(u: uPlot, el: HTMLDivElement | null, strokes: string[]): void {
+/** The hover readout, written straight to the DOM (it changes on every mouse move): one row per job. */
+function renderReadout(u: uPlot, el: HTMLDivElement | null, meta: SeriesMeta[]): void {
   if (!el) return;
   const idx = u.cursor.idx;
   el.textContent = '';
   if (idx === null || idx === undefined) {
-    el.textContent = 'Hover the chart for values; drag to zoom, double-click to reset.';
+    el.textContent = 'Hover for values · drag to zoom · double-click or Reset zoom to see all';
     return;
   }
   const head = document.createElement('strong');
   head.textContent = `step ${u.data[0][idx]}`;
   el.append(head);
+  const rows = new Map<string, { color: string; train?: number; raw?: number; val?: number }>();
   for (let i = 1; i < u.series.length; i++) {
     const v = u.data[i][idx];
-    if (v === null || v === undefined) continue;
-    const s = u.series[i];
-    const row = document.createElement('span');
-    row.className = 'readout-row';
+    const m = meta[i];
+    if (!m || v === null || v === undefined) continue;
+    const row = rows.get(m.job) ?? { color: m.color };
+    row[m.kind] = v as number;
+    rows.set(m.job, row);
+  }
+  for (const [job, r] of rows) {
+    const span = document.createElement('span');
+    span.className = 'readout-row';
     const sw = document.createElement('i');
-    sw.style.background = strokes[i] ?? '';
-    row.append(sw, `${s.label}: ${formatLoss(v as number)}`);
-    el.append(row);
+    sw.style.background = r.color;
+    const parts: string[] = [];
+    if (r.train !== undefined) parts.push(`train ${formatLoss(r.train)}`);
+    if (r.raw !== undefined) parts.push(`raw ${formatLoss(r.raw)}`);
+    if (r.val !== undefined) parts.push(`val ${formatLoss(r.val)}`);
+    span.append(sw, `${job}: ${parts.join(' · ')}`);
+    el.append(span);
   }
 }

@@ -9,7 +9,7 @@ import type { Json } from '../lib/json-tree';
 import { searchJson } from '../lib/json-tree';
 import { JsonTree } from './JsonTree';
 
-type Tab = 'tree' | 'job' | 'raw' | 'skip';
+type Tab = 'tree' | 'job' | 'runs' | 'raw' | 'skip';
 
 interface Props {
   manifest: TrainingManifest | null;
@@ -42,6 +42,7 @@ export const ManifestInspector = memo(function ManifestInspector({
   const tabs: [Tab, string][] = [
     ['tree', 'Manifest'],
     ['job', 'Selected job'],
+    ['runs', `Runs${manifest ? ` (${manifest.runs.length})` : ''}`],
     ['skip', 'skip_summary.json'],
     ['raw', 'Raw JSON'],
   ];
@@ -67,7 +68,7 @@ export const ManifestInspector = memo(function ManifestInspector({
           aria-label="Search the manifest"
           value={query}
           onChange={(e) => setQuery(e.target.value)}
-          disabled={tab === 'raw'}
+          disabled={tab === 'raw' || tab === 'runs'}
         />
         {query && <span className="muted">{search.matches.size} matches</span>}
       </div>
@@ -91,7 +92,8 @@ export const ManifestInspector = memo(function ManifestInspector({
           </p>
         )}
         {tab === 'raw' && manifest && <pre className="raw">{raw}</pre>}
-        {tab !== 'raw' && shown !== null && (
+        {tab === 'runs' && manifest && <RunsTable manifest={manifest} />}
+        {tab !== 'raw' && tab !== 'runs' && shown !== null && (
           <JsonTree
             key={tab}
             value={shown}
@@ -112,3 +114,37 @@ export const ManifestInspector = memo(function ManifestInspector({
     </section>
   );
 });
+
+/** Every invocation recorded under this artifact root, newest first. */
+function RunsTable({ manifest }: { manifest: TrainingManifest }) {
+  const runs = [...manifest.runs].reverse();
+  if (runs.length === 0) return <p className="muted">No runs recorded yet.</p>;
+  return (
+    <table className="runs">
+      <thead>
+        <tr>
+          <th scope="col">started</th>
+          <th scope="col">from</th>
+          <th scope="col">kind</th>
+          <th scope="col">jobs</th>
+          <th scope="col">status</th>
+          <th scope="col">exit</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((r) => (
+          <tr key={r.run_id} title={r.run_id}>
+            <td>{new Date(r.started_at).toLocaleString()}</td>
+            <td>{r.source}</td>
+            <td>{r.dry_run ? 'dry run' : 'training'}</td>
+            <td title={r.job_ids.join(', ')}>{r.job_ids.length === 1 ? r.job_ids[0] : `${r.job_ids.length} jobs`}</td>
+            <td>
+              <span className={`badge badge-${r.status}`}>{r.status}</span>
+            </td>
+            <td>{r.exit_code ?? '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
