@@ -49,7 +49,9 @@ describe('a study run', () => {
       if (job.view === 'baseline') throw new Error('NaN in the diffraction data');
       return { status: 'done', final_loss: 0.5, epochs_completed: 1, checkpoint_path: null };
     };
-    const outcome = await new StudyRun(request({ runner, knobs: { max_epochs: 1, resume: true } })).execute();
+    const run = new StudyRun(request({ runner, knobs: { max_epochs: 1, resume: true } }));
+    const outcome = await run.execute();
+    expect(run.cancel()).toEqual([]);
     expect(seen).toEqual(['dose_1000-baseline-gs1', 'dose_1000-dense-gs2']);
     expect(outcome.exitCode).toBe(1);
     const m = manifest();

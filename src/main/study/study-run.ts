@@ -126,8 +126,8 @@ export class StudyRun {
   readonly artifactRoot: string;
   private readonly controllers = new Map<string, AbortController>();
   private readonly cancelled = new Set<string>();
-  /** Jobs whose final state is recorded (or being recorded by cancel). */
-  private readonly finished = new Set<string>();
+  /** Jobs the queue has taken (running or finished) or that cancel has already recorded. */
+  private readonly taken = new Set<string>();
   private cancelAll = false;
   private readonly configs = new Map<string, ResolvedJobConfig>();
   /** Jobs whose real outcome a dry run left in place. */
@@ -159,13 +159,14 @@ export class StudyRun {
     for (const id of jobIds ?? this.jobIds) {
       const index = this.request.jobs.findIndex((j) => j.id === id);
       const job = this.request.jobs[index];
-      if (!job || job.skipReason || this.finished.has(id) || this.cancelled.has(id)) continue;
+      if (!job || job.skipReason || this.cancelled.has(id)) continue;
+      const controller = this.controllers.get(id);
+      if (this.taken.has(id) && !controller) continue; // already finished
       this.cancelled.add(id);
       affected.push(id);
-      const controller = this.controllers.get(id);
       if (controller) controller.abort();
       else if (this.started && !this.request.dryRun) {
-        this.finished.add(id);
+        this.taken.add(id);
         void this.started
           .then(() => this.patchJob(id, { status: 'cancelled' }))
           .then(() => this.emitState(job, 'cancelled', index))
@@ -291,17 +292,16 @@ export class StudyRun {
         continue;
       }
       if (this.isCancelled(job.id)) {
-        if (!this.finished.has(job.id)) {
-          this.finished.add(job.id);
+        if (!this.taken.has(job.id)) {
+          this.taken.add(job.id);
           await this.patchJob(job.id, { status: 'cancelled' });
           this.emitState(job, 'cancelled', i);
         }
         outcomes.push({ id: job.id, status: 'cancelled', result: null });
         continue;
       }
-      const outcome = await this.runOne(job, i);
-      this.finished.add(job.id);
-      outcomes.push(outcome);
+      this.taken.add(job.id);
+      outcomes.push(await this.runOne(job, i));
     }
     const statuses = outcomes.map((o) => o.status);
     const anyCancelled = statuses.includes('cancelled');
