@@ -57,6 +57,8 @@ export const ListJobsOutput = z.object({
   jobs: z.array(JobListing),
   manifestPath: z.string(),
   hasManifest: z.boolean(),
+  /** Why the manifest could not be read (the jobs are still listed, without state). */
+  manifestError: z.string().nullable(),
 });
 export type ListJobsOutput = z.infer<typeof ListJobsOutput>;
 

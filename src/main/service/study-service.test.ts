@@ -68,6 +68,13 @@ describe('study methods of WorkbenchService', () => {
       join(ws, 'phase_d', 'dose_100000', 'dense', 'dense_test.npz'),
     ]);
     expect(list.jobs.every((j) => j.state === null)).toBe(true);
+    expect(list.manifestError).toBeNull();
+    mkdirSync(join(ws, 'artifacts'));
+    writeFileSync(join(ws, 'artifacts', 'training_manifest.json'), '{"timestamp": ');
+    const damaged = await svc.listJobs({});
+    expect(damaged.jobs).toHaveLength(9);
+    expect(damaged.manifestError).toMatch(/DATA_CONTRACT: manifest is not valid JSON/);
+    await expect(svc.readManifest({})).rejects.toMatchObject({ code: 'DATA_CONTRACT' });
   });
 
   it('runs a selection in the background, pushes job states and events, and lists the results', async () => {

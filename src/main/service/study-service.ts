@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { EventName, EventPayload } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { TrainEvent } from '../../shared/events';
-import type { ManifestJob } from '../../shared/manifest';
+import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { defaultStudyDesign, NO_FILTERS, type StudyDesign, type TrainingKnobs } from '../../shared/study';
 import type {
   JobListing,
@@ -24,7 +24,7 @@ import type {
   StudyRootsInput,
 } from '../../shared/study-api';
 import { checkTrainingJobs, missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
-import { readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
+import { manifestPath, readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
 import { recoverInterrupted } from '../study/recover';
 import { getDefaultRunner, type TrainingRunner } from '../study/runner';
 import { StudyRun, type StudyRunOutcome, type StudyRunRequest } from '../study/study-run';
@@ -128,8 +128,15 @@ export class StudyService {
 
   async listJobs(input: StudyRootsInput): Promise<ListJobsOutput> {
     const roots = this.resolveRoots(input);
-    await this.recover(roots.artifactRoot);
-    const { path, manifest } = readManifestFile(roots.artifactRoot);
+    let manifest: TrainingManifest | null = null;
+    let manifestError: string | null = null;
+    try {
+      await this.recover(roots.artifactRoot);
+      manifest = readManifestFile(roots.artifactRoot).manifest;
+    } catch (e) {
+      // A damaged manifest must not hide the job matrix; say what is wrong instead.
+      manifestError = e instanceof StudyError ? e.toLine() : String(e);
+    }
     const states = new Map<string, ManifestJob>((manifest?.jobs ?? []).map((j) => [j.id, j]));
     const active = this.activeJobIds(roots.artifactRoot);
     const jobs: JobListing[] = planTrainingJobs(roots, this.design).map((job) => {
@@ -149,7 +156,14 @@ export class StudyService {
         active: active.has(job.id),
       };
     });
-    return { roots, doses: this.design.doses, jobs, manifestPath: path, hasManifest: manifest !== null };
+    return {
+      roots,
+      doses: this.design.doses,
+      jobs,
+      manifestPath: manifestPath(roots.artifactRoot),
+      hasManifest: manifest !== null,
+      manifestError,
+    };
   }
 
   /**
