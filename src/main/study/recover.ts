@@ -3,10 +3,17 @@
  * interrupted — the app quit, the machine rebooted, the CLI was killed. Marking it so on
  * start-up is what keeps "zombie running" jobs out of the UI.
  */
-import { hostname } from 'node:os';
+import { hostname, uptime } from 'node:os';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { isProcessAlive } from './lock';
 import { updateManifest } from './manifest-store';
+
+/** A run started before this machine booted cannot still be running, whatever now holds its pid. */
+function startedBeforeBoot(startedAt: string | undefined): boolean {
+  if (!startedAt) return false;
+  const bootedAt = Date.now() - uptime() * 1000;
+  return Date.parse(startedAt) < bootedAt - 5000;
+}
 
 /** Is the process that owns this job's run still alive? Another host's process is assumed alive. */
 export function jobOwnerAlive(
@@ -20,7 +27,7 @@ export function jobOwnerAlive(
   if (pid === undefined || host === undefined) return false;
   if (host !== hostname()) return true;
   if (pid === process.pid) return isActiveRun(job.run_id);
-  return isProcessAlive(pid);
+  return !startedBeforeBoot(run?.started_at) && isProcessAlive(pid);
 }
 
 /** Mark orphaned running/queued jobs and their runs as interrupted; returns the job ids changed. */
@@ -56,7 +63,8 @@ export async function recoverInterrupted(
     const runs = m.runs.map((r) => {
       if (r.status !== 'running') return r;
       const alive =
-        r.hostname !== hostname() || (r.pid === process.pid ? isActiveRun(r.run_id) : isProcessAlive(r.pid));
+        r.hostname !== hostname() ||
+        (r.pid === process.pid ? isActiveRun(r.run_id) : !startedBeforeBoot(r.started_at) && isProcessAlive(r.pid));
       return alive ? r : { ...r, status: 'interrupted' as const, finished_at: r.finished_at ?? now };
     });
     if (changed.length === 0 && runs.every((r, i) => r === m.runs[i])) return null;

@@ -259,6 +259,28 @@ describe('a study run', () => {
     await done;
   });
 
+  it('treats a run that started before the machine booted as gone, even if its pid is in use now', async () => {
+    await new StudyRun(request({ dryRun: true })).execute();
+    const m = manifest();
+    const livePid = process.ppid; // alive, but not the process that started this old run
+    const stale = {
+      ...m,
+      jobs: m.jobs.map((j, i) => (i === 0 ? { ...j, status: 'running' as const, run_id: 'old' } : j)),
+      runs: [
+        ...m.runs,
+        {
+          ...m.runs[0],
+          run_id: 'old',
+          pid: livePid,
+          started_at: '2001-01-01T00:00:00.000Z',
+          status: 'running' as const,
+        },
+      ],
+    };
+    writeFileSync(join(roots.artifactRoot, 'training_manifest.json'), JSON.stringify(stale));
+    expect(await recoverInterrupted(roots.artifactRoot)).toEqual(['dose_1000-baseline-gs1']);
+  });
+
   it('marks a running job whose process is gone as interrupted', async () => {
     await new StudyRun(request({ dryRun: true })).execute();
     const m = manifest();
