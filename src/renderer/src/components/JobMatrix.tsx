@@ -148,6 +148,10 @@ export function JobMatrix({ doses, cells, selection, visible, onSelect }: Props)
   );
 }
 
+function basename(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+
 const STATE_LABEL: Record<JobCell['state'], string> = {
   missing: 'data missing',
   ready: 'ready',
@@ -173,7 +177,9 @@ function CellBody({ cell, descId }: { cell: JobCell; descId: string }) {
   let detail = '';
   switch (cell.state) {
     case 'missing':
-      detail = cell.missingFiles.map((f) => f.split(/[\\/]/).slice(-2).join('/')).join(', ') || (cell.reason ?? '');
+      detail = cell.missingFiles.length
+        ? `${basename(cell.missingFiles[0])}${cell.missingFiles.length > 1 ? ` +${cell.missingFiles.length - 1}` : ''}`
+        : (cell.reason ?? '');
       break;
     case 'running': {
       const parts: string[] = [];
