@@ -177,6 +177,13 @@ describe('study methods of WorkbenchService', () => {
         await expect(svc.listJobs({ artifactRoot: root })).rejects.toMatchObject({ code: 'PATH_OUTSIDE_WORKSPACE' });
       }
       await expect(svc.dispatch('readManifest', { artifactRoot: '../x' })).rejects.toBeInstanceOf(StudyError);
+      // A job folder inside the artifact root that links out is not read either.
+      mkdirSync(join(ws, 'artifacts', 'dose_1000', 'baseline'), { recursive: true });
+      symlinkSync(outside, join(ws, 'artifacts', 'dose_1000', 'baseline', 'gs1'));
+      writeFileSync(join(outside, 'train.log'), 'secret');
+      await expect(svc.readJobLog({ jobId: 'dose_1000-baseline-gs1', tailBytes: 100 })).rejects.toMatchObject({
+        code: 'PATH_OUTSIDE_WORKSPACE',
+      });
       const ok = await svc.listJobs({ artifactRoot: 'inner/new-artifacts' });
       expect(ok.roots.artifactRoot).toBe(join(ws, 'inner', 'new-artifacts'));
       // The Electron app is the user's own program: not confined.

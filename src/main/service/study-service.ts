@@ -280,6 +280,9 @@ export class StudyService {
         key: 'jobId',
         found: jobId,
       });
+    // In browser mode a job folder that is a symlink out of the workspace is not followed.
+    const confine = this.confinement();
+    if (confine) for (const p of [job.logPath, job.eventsPath]) resolveRoot(p, this.base(), confine);
     return job;
   }
 
