@@ -184,6 +184,9 @@ describe('study methods of WorkbenchService', () => {
       await expect(svc.readJobLog({ jobId: 'dose_1000-baseline-gs1', tailBytes: 100 })).rejects.toMatchObject({
         code: 'PATH_OUTSIDE_WORKSPACE',
       });
+      await expect(
+        svc.runJobs({ roots: {}, jobIds: ['dose_1000-baseline-gs1'], dryRun: true, knobs: {} }),
+      ).rejects.toMatchObject({ code: 'PATH_OUTSIDE_WORKSPACE' });
       const ok = await svc.listJobs({ artifactRoot: 'inner/new-artifacts' });
       expect(ok.roots.artifactRoot).toBe(join(ws, 'inner', 'new-artifacts'));
       // The Electron app is the user's own program: not confined.

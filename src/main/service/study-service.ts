@@ -232,6 +232,12 @@ export class StudyService {
       });
     }
     const wanted = new Set(input.jobIds);
+    const confine = this.confinement();
+    if (confine) {
+      // Nothing a browser asked for is written or read through a link out of the workspace.
+      for (const job of all.filter((j) => wanted.has(j.id)))
+        for (const p of [job.artifactDir, job.trainDataPath, job.testDataPath]) resolveRoot(p, this.base(), confine);
+    }
     // An explicit selection with missing data is recorded as skipped with the missing files.
     const jobs = checkTrainingJobs(
       all.filter((j) => wanted.has(j.id)),
