@@ -16,7 +16,8 @@
  *   const loss = nn.reduceMean(nn.square(nn.sub(h, target)));   // any scalar
  *   const model = nn.buildTrainStep({ loss, optimizer: nn.adam(), extras: { pred: h } });
  *   const trainer = await nn.Trainer.create(model, { accelerator: 'auto', threads: 2, onNotice: log });
- *   const { loss: l, extras } = await trainer.trainStep({ x: Float32Array, … }, 1e-3);
+ *   const { loss: l, gradNorm, extras } = await trainer.trainStep({ x: Float32Array, … }, 1e-3);
+ *   // buildTrainStep({ …, clipGradNorm: 1 }) clips the global gradient norm (Keras global_clipnorm).
  *   const v = await trainer.evaluate(batch);            // loss + extras, no update
  *   await trainer.save(path); await trainer.load(path); // params + Adam state, atomic
  *   const onnxBytes = trainer.exportInference({ pred: h }); // model.onnx, params baked in

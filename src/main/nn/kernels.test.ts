@@ -126,6 +126,19 @@ describe('conv, pooling and upsampling', () => {
   });
 });
 
+describe('autodiff plumbing', () => {
+  it('stopGradient blocks its branch and fan-out gradients add up', async () => {
+    const g = new nn.Graph('float64');
+    const x = g.param('x', [3], [1, -2, 3]);
+    // d/dx Σ (sg(x)·x + x·x) = x + 2x = 3x
+    const y = nn.reduceSum(nn.add(nn.mul(nn.stopGradient(x), x), nn.mul(x, x)));
+    const [gx] = nn.gradients(y, [x]);
+    const run = await nn.compileGraph(g, { gx });
+    expect(Array.from((await run.run()).gx.data as Float64Array)).toEqual([3, -6, 9]);
+    await run.release();
+  });
+});
+
 describe('initialisers and checkpoints', () => {
   it('seeded initialisers repeat exactly and respect the Glorot bound', () => {
     const a = nn.glorotUniform([64, 32, 3, 3], nn.createRng(42));

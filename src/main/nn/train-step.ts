@@ -6,6 +6,7 @@
  */
 import { gradients } from './autodiff';
 import type { FloatArray, Graph, ParamTensor, Tensor } from './graph';
+import { add, div, greater, mul, reduceSum, sqrt, where } from './ops-basic';
 import type { Optimizer } from './optim';
 
 /** Names the train-step graph uses for its inputs and outputs. */
@@ -13,6 +14,7 @@ export const stepNames = {
   lr: 'optim.lr',
   step: 'optim.step',
   loss: 'loss',
+  gradNorm: 'grad_norm',
   slot: (slot: string, param: string) => `${slot}:${param}`,
   newParam: (param: string) => `new:${param}`,
   newSlot: (slot: string, param: string) => `new:${slot}:${param}`,
@@ -26,6 +28,11 @@ export interface TrainStepSpec {
   params?: readonly ParamTensor[];
   /** Forward outputs returned by each step and by evaluate (e.g. predictions), by name. */
   extras?: Readonly<Record<string, Tensor>>;
+  /**
+   * Clip the global gradient norm to this value before the update (Keras' global_clipnorm);
+   * the pre-clip norm is a step output either way.
+   */
+  clipGradNorm?: number;
 }
 
 export interface TrainStepModel {
@@ -58,14 +65,21 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
   const extras = { ...(spec.extras ?? {}) };
   const batchInputs = [...g.inputs];
   for (const name of Object.keys(extras)) {
-    if (name === stepNames.loss || name.startsWith('new:')) throw new Error(`train step: extra output name '${name}'`);
+    if (name === stepNames.loss || name === stepNames.gradNorm || name.startsWith('new:'))
+      throw new Error(`train step: extra output name '${name}'`);
   }
 
-  const grads = gradients(spec.loss, params);
+  let grads = gradients(spec.loss, params);
+  const norm = sqrt(grads.map((t) => reduceSum(mul(t, t))).reduce((a, b) => add(a, b)));
+  if (spec.clipGradNorm !== undefined) {
+    // scale = clip / max(norm, clip): 1 below the threshold, shrinking above it.
+    const scale = div(spec.clipGradNorm, where(greater(norm, spec.clipGradNorm), norm, spec.clipGradNorm));
+    grads = grads.map((t) => mul(t, scale));
+  }
   const lr = g.input(stepNames.lr, [], g.float);
   const step = g.input(stepNames.step, [], g.float);
   const update = spec.optimizer.begin(lr, step);
-  const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss };
+  const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss, [stepNames.gradNorm]: norm };
   params.forEach((p, i) => {
     const slots = spec.optimizer.slots.map((s) => g.input(stepNames.slot(s, p.name), p.shape, p.dtype));
     const r = update(p, grads[i], slots);

@@ -138,6 +138,27 @@ describe('training with the train-step graph', () => {
     await trainer.release();
   });
 
+  it('reports the global gradient norm and clips it when asked', async () => {
+    const make = (clipGradNorm?: number) => {
+      const g = new nn.Graph('float64');
+      const p = g.param('p', [2], [1, 1]);
+      const q = g.param('q', [1], [0]);
+      // ∂L/∂p = [3, 0], ∂L/∂q = [4]: global norm 5.
+      const loss = nn.add(nn.reduceSum(nn.mul(p, g.constant([3, 0], [2]))), nn.reduceSum(nn.mul(q, 4)));
+      return nn.buildTrainStep({ loss, optimizer: nn.sgd(), clipGradNorm });
+    };
+    const plain = await nn.Trainer.create(make(), { accelerator: 'cpu' });
+    const clipped = await nn.Trainer.create(make(1), { accelerator: 'cpu' });
+    expect((await plain.trainStep({}, 1)).gradNorm).toBeCloseTo(5, 12);
+    expect((await clipped.trainStep({}, 1)).gradNorm).toBeCloseTo(5, 12);
+    expect(Array.from(plain.parameters().get('p')!)).toEqual([-2, 1]);
+    const p = Array.from(clipped.parameters().get('p')!);
+    expect(p[0]).toBeCloseTo(1 - 0.6, 12);
+    expect(Array.from(clipped.parameters().get('q')!)[0]).toBeCloseTo(-0.8, 12);
+    await plain.release();
+    await clipped.release();
+  });
+
   it('saves and restores parameters and Adam state; resumed training matches uninterrupted', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nn-state-'));
     try {

@@ -34,6 +34,8 @@ export interface TrainerOptions extends EngineOptions {
 
 export interface StepResult {
   loss: number;
+  /** Global L2 norm of the gradient before any clipping (training steps only; NaN in evaluate). */
+  gradNorm: number;
   /** The step's extra outputs (TrainStepSpec.extras), as ORT tensors. */
   extras: Record<string, ort.Tensor>;
 }
@@ -98,7 +100,7 @@ export class Trainer {
     this.step++;
     const extras: Record<string, ort.Tensor> = {};
     for (const n of this.model.extraNames) extras[n] = out[n];
-    return { loss: Number(out[stepNames.loss].data[0]), extras };
+    return { loss: Number(out[stepNames.loss].data[0]), gradNorm: Number(out[stepNames.gradNorm].data[0]), extras };
   }
 
   /** Loss and extras on `batch` with the current parameters; nothing is updated. */
@@ -111,7 +113,7 @@ export class Trainer {
     const out = await this.evalSession.run(feeds);
     const extras: Record<string, ort.Tensor> = {};
     for (const n of this.model.extraNames) if (out[n]) extras[n] = out[n];
-    return { loss: Number(out[stepNames.loss].data[0]), extras };
+    return { loss: Number(out[stepNames.loss].data[0]), gradNorm: Number.NaN, extras };
   }
 
   private batchFeeds(batch: Batch, needed: readonly string[]): Record<string, ort.Tensor> {
