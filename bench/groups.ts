@@ -1,7 +1,7 @@
 /** Registry of bench groups; each module under bench/ adds its own entry here. */
-import { pinnBench, qualityBench } from './pinn';
+import { dataBench } from './data';
 import type { BenchGroup } from './types';
 import { uiBench } from './ui';
 import { nnGroup } from './nn';
 
-export const groups: BenchGroup[] = [uiBench, nnGroup, pinnBench, qualityBench];
+export const groups: BenchGroup[] = [uiBench, nnGroup, dataBench];

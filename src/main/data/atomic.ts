@@ -3,9 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/**
+ * `durable` also fsyncs before the rename (a crash can then never leave an empty file under
+ * the final name). Large regenerable data skips it: on shared disks the flush costs more
+ * than computing the data.
+ */
 export async function writeFileAtomic(
   path: string,
   chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> | string,
+  { durable = true }: { durable?: boolean } = {},
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -13,7 +19,7 @@ export async function writeFileAtomic(
   try {
     if (typeof chunks === 'string') await fh.writeFile(chunks, 'utf8');
     else for await (const c of chunks) await writeAll(fh, c);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });

@@ -150,21 +150,23 @@ function swapBytes(bytes: Uint8Array, width: number): void {
     }
 }
 
-function typedView(dtype: DType, buffer: ArrayBuffer): NdData {
+function typedView(dtype: DType, bytes: Uint8Array): NdData {
+  const { buffer, byteOffset: o } = bytes;
+  const n = bytes.byteLength;
   switch (dtype) {
     case 'float32':
     case 'complex64':
-      return new Float32Array(buffer);
+      return new Float32Array(buffer, o, n / 4);
     case 'float64':
     case 'complex128':
-      return new Float64Array(buffer);
+      return new Float64Array(buffer, o, n / 8);
     case 'int32':
-      return new Int32Array(buffer);
+      return new Int32Array(buffer, o, n / 4);
     case 'int64':
-      return new BigInt64Array(buffer);
+      return new BigInt64Array(buffer, o, n / 8);
     case 'uint8':
     case 'bool':
-      return new Uint8Array(buffer);
+      return new Uint8Array(buffer, o, n);
   }
 }
 
@@ -212,9 +214,32 @@ function elementBytes(header: NpyHeader, bytes: Uint8Array, itemSize: number, wh
   return own;
 }
 
-/** Decodes a whole .npy buffer into a C-order, native-endian NdArray. */
+/** Decodes a whole .npy buffer into a C-order, native-endian NdArray (copying the data). */
 export function decodeNpy(bytes: Uint8Array, where: NpyWhere = {}): NdArray {
   const header = parseNpyHeader(bytes, where);
+  const numeric = numericKind(header, where);
+  return finish(header, numeric, elementBytes(header, bytes, ITEM_SIZE[numeric.dtype], where));
+}
+
+/**
+ * Decodes a .npy split into its header bytes and a body the caller hands over: the array
+ * views the body in place (no copy) when it is native-endian, C-order and aligned.
+ */
+export function decodeNpyParts(head: Uint8Array, body: Uint8Array, where: NpyWhere = {}): NdArray {
+  const header = parseNpyHeader(head, where);
+  const numeric = numericKind(header, where);
+  const need = size(header.shape) * ITEM_SIZE[numeric.dtype];
+  if (head.length !== header.dataOffset || body.length < need)
+    throw formatError(`${label(where)} is truncated`, where, {
+      found: `${body.length} data bytes`,
+      expected: `${need} bytes for shape (${header.shape.join(', ')})`,
+    });
+  let data = body.subarray(0, need);
+  if (data.byteOffset % (ITEM_SIZE[numeric.dtype] / lanes(numeric.dtype)) !== 0) data = data.slice();
+  return finish(header, numeric, data);
+}
+
+function numericKind(header: NpyHeader, where: NpyWhere): Extract<NpyKind, { kind: 'numeric' }> {
   const kind = header.kind;
   if (kind.kind !== 'numeric') {
     if (kind.kind === 'text')
@@ -224,10 +249,14 @@ export function decodeNpy(bytes: Uint8Array, where: NpyWhere = {}): NdArray {
       });
     refuse(header, where);
   }
-  const own = elementBytes(header, bytes, ITEM_SIZE[kind.dtype], where);
+  return kind;
+}
+
+/** Byte order and memory order fixed up in place; `own` belongs to the new array. */
+function finish(header: NpyHeader, kind: Extract<NpyKind, { kind: 'numeric' }>, own: Uint8Array): NdArray {
   const width = lanes(kind.dtype);
   if (kind.littleEndian !== HOST_LE) swapBytes(own, ITEM_SIZE[kind.dtype] / width);
-  let data = typedView(kind.dtype, own.buffer as ArrayBuffer);
+  let data = typedView(kind.dtype, own);
   if (header.fortranOrder) data = fortranToC(data, header.shape, width);
   return { dtype: kind.dtype, shape: header.shape, data };
 }

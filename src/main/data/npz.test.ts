@@ -138,7 +138,12 @@ np.save(f'{d}/np_f.npy', np.asfortranarray(make('complex64')))
       const path = join(dir, `np_${name}.npz`);
       const arrays = await readNpz(path);
       expect(Object.keys(arrays).sort()).toEqual([...DTYPES].sort());
-      for (const dt of DTYPES) expectSame(arrays[dt], make(dt));
+      for (const dt of DTYPES) {
+        expectSame(arrays[dt], make(dt));
+        // each array owns a tight buffer: consumers may use data.buffer directly
+        expect(arrays[dt].data.byteOffset).toBe(0);
+        expect(arrays[dt].data.buffer.byteLength).toBe(arrays[dt].data.byteLength);
+      }
     }
     const info = await describeNpz(join(dir, 'np_f_z.npz'), ['complex64']);
     expect(info[0]).toMatchObject({ descr: '<c8', fortranOrder: true, shape: SHAPE, compressed: true });

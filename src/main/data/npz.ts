@@ -10,7 +10,7 @@ import { StudyError } from '../../shared/errors';
 import { writeFileAtomic } from './atomic';
 import { describeArray, type NdArray } from './ndarray';
 import {
-  decodeNpy,
+  decodeNpyParts,
   decodeNpyText,
   encodeNpyParts,
   encodeNpyText,
@@ -18,7 +18,7 @@ import {
   npyHeaderLength,
   parseNpyHeader,
 } from './npy';
-import { readZipDirectory, readZipEntry, readZipEntryPrefix, type ZipEntry, zipChunks } from './zip';
+import { readZipDirectory, readZipEntry, readZipEntryPrefix, readZipEntrySplit, type ZipEntry, zipChunks } from './zip';
 
 /** What one key of an archive holds, read from its .npy header only. */
 export interface NpzKeyInfo {
@@ -109,11 +109,10 @@ export async function readNpz(path: string, keys?: readonly string[]): Promise<R
     for (const key of keys ?? [...entries.keys()]) {
       const entry = entries.get(key);
       if (!entry) throw missing(path, key, entries);
-      if (!keys) {
-        const head = await readZipEntryPrefix(fh, entry, path, (b) => npyHeaderLength(b) ?? 12);
-        if (parseNpyHeader(head, { file: path, key }).kind.kind === 'text') continue;
-      }
-      out[key] = decodeNpy(await readZipEntry(fh, entry, path), { file: path, key });
+      const where = { file: path, key };
+      const { head, body } = await readZipEntrySplit(fh, entry, path, npyHeaderLength);
+      if (!keys && parseNpyHeader(head, where).kind.kind === 'text') continue;
+      out[key] = decodeNpyParts(head, body, where);
     }
     return out;
   });
@@ -137,6 +136,8 @@ export interface WriteNpzOptions {
   compress?: boolean;
   /** string-valued keys, written as 0-d numpy unicode arrays (e.g. `_metadata` JSON) */
   text?: Record<string, string>;
+  /** fsync before the rename (default true); regenerable bulk data may skip it */
+  durable?: boolean;
 }
 
 /** Writes arrays (and optional text keys) as an .npz numpy can `np.load` without pickles. */
@@ -162,5 +163,5 @@ export async function writeNpz(
     if (seen.has(i.name)) throw new StudyError('BAD_INPUT', `duplicate key ${i.name.slice(0, -4)}`, { file: path });
     seen.add(i.name);
   }
-  await writeFileAtomic(path, zipChunks(inputs, options.compress ?? false, path));
+  await writeFileAtomic(path, zipChunks(inputs, options.compress ?? false, path), { durable: options.durable });
 }

@@ -30,7 +30,7 @@ import {
   type SpacingStats,
   spacingStats,
 } from './overlap-metrics';
-import { loadStudyFile } from './study-file';
+import { loadStudyFile, type StudyFile } from './study-file';
 import { validateStudyFile } from './validate';
 
 export const OverlapView = z.object({
@@ -218,12 +218,23 @@ export async function buildOverlapViews(
 
   const views: ViewSummary[] = [];
   const probeDiameterPx = D as number;
+  // each Phase C file is read once, for all the views of its dose
+  const loaded = new Map<string, Promise<StudyFile>>();
+  const load = (path: string) => {
+    let f = loaded.get(path);
+    if (!f) {
+      if (loaded.size >= 2) loaded.clear(); // keep one dose (train + test) in memory
+      f = loadStudyFile(path);
+      loaded.set(path, f);
+    }
+    return f;
+  };
   for (const plan of plans) {
     const dir = join(dRoot, doseFolder(plan.dose), plan.view.name);
     const records = {} as Record<'train' | 'test', SplitRecord>;
     for (const side of ['train', 'test'] as const) {
       const s = plan.sides[side];
-      const file = await loadStudyFile(s.source);
+      const file = await load(s.source);
       const keep = s.keep;
       const kx = keep.map((i) => s.xs[i]);
       const ky = keep.map((i) => s.ys[i]);
@@ -291,7 +302,11 @@ export async function buildOverlapViews(
         gridsize: settings.gridsize,
         neighbor_count: settings.neighborCount,
       };
-      await writeNpz(output, arrays, { compress: settings.compress, text: { _metadata: JSON.stringify(metadata) } });
+      await writeNpz(output, arrays, {
+        compress: settings.compress,
+        text: { _metadata: JSON.stringify(metadata) },
+        durable: false,
+      });
       const report = await validateStudyFile(output);
       if (!report.ok) {
         const e = report.errors[0];

@@ -322,7 +322,7 @@ export async function simulatePhaseC(
           objectGuess: specimen.object,
           scan_index: { dtype: 'int64', shape: [idx.length], data: BigInt64Array.from(idx, (j) => BigInt(j)) },
         },
-        { compress: settings.compress, text: { _metadata: JSON.stringify(metadata) } },
+        { compress: settings.compress, text: { _metadata: JSON.stringify(metadata) }, durable: false },
       );
       files.push(path);
       onProgress?.({ stage: 'write', done: files.length, total: totalFiles, message: path });

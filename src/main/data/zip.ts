@@ -1,11 +1,14 @@
 /**
  * The zip container of .npz files: central-directory reading (zip64 included, as numpy's
  * savez writes zip64 records) with random access to one entry, and a deterministic writer.
- * Compression itself is fflate's (inflate/deflate); this module only walks the headers.
+ * This module only walks the headers. Whole entries are (de)compressed by Node's zlib
+ * (the same C zlib numpy uses, several times faster than a JavaScript inflater), streamed
+ * into a buffer of the entry's final size; fflate's streaming inflater peeks at headers.
  */
+import { once } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
-import { Deflate, Inflate, inflateSync } from 'fflate';
+import { crc32, createDeflateRaw, createInflateRaw } from 'node:zlib';
+import { Inflate } from 'fflate';
 import { StudyError } from '../../shared/errors';
 
 export interface ZipEntry {
@@ -30,7 +33,8 @@ function zipError(file: string, message: string, extra: { key?: string; found?: 
 }
 
 async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
+  // allocUnsafe: every byte is overwritten by the read (a short read is sliced off below)
+  const buf = length > 4096 ? Buffer.allocUnsafeSlow(length) : Buffer.alloc(length);
   let off = 0;
   while (off < length) {
     const { bytesRead } = await fh.read(buf, off, length - off, position + off);
@@ -124,22 +128,114 @@ function checkEntry(entry: ZipEntry, file: string): void {
     });
 }
 
-/** Reads and (if deflated) inflates one entry straight into a buffer of its final size; checks its CRC. */
-export async function readZipEntry(fh: FileHandle, entry: ZipEntry, file: string): Promise<Uint8Array> {
+/**
+ * Reads one entry, inflating if needed, into two fresh buffers: the first `headLength(prefix)`
+ * bytes and the rest, each starting at offset 0 of its own ArrayBuffer, so arrays can view
+ * the body without a copy. The CRC is checked over both.
+ */
+export async function readZipEntrySplit(
+  fh: FileHandle,
+  entry: ZipEntry,
+  file: string,
+  headLength: (prefix: Uint8Array) => number | null,
+): Promise<{ head: Uint8Array; body: Uint8Array }> {
   checkEntry(entry, file);
-  const raw = await readAt(fh, await dataOffset(fh, entry, file), entry.compressedSize);
-  if (raw.length !== entry.compressedSize) throw zipError(file, `entry ${entry.name} is truncated`);
-  let out: Uint8Array;
-  if (entry.method === 0) out = raw;
-  else {
+  const start = await dataOffset(fh, entry, file);
+  const size = entry.uncompressedSize;
+  let head: Uint8Array;
+  let body: Uint8Array;
+  if (entry.method === 0) {
+    const prefix = await readAt(fh, start, Math.min(size, 4096));
+    let h = Math.min(headLength(prefix) ?? size, size);
+    if (h > prefix.length) {
+      const longer = await readAt(fh, start, h);
+      h = Math.min(headLength(longer) ?? h, size);
+    }
+    head = await readAt(fh, start, h);
+    body = await readAt(fh, start + h, size - h);
+    if (head.length + body.length !== size) throw zipError(file, `entry ${entry.name} is truncated`);
+  } else {
+    const raw = await readAt(fh, start, entry.compressedSize);
+    if (raw.length !== entry.compressedSize) throw zipError(file, `entry ${entry.name} is truncated`);
     try {
-      out = inflateSync(raw, { out: new Uint8Array(entry.uncompressedSize) });
+      ({ head, body } = await inflateSplit(raw, size, headLength));
     } catch (e) {
       throw zipError(file, `entry ${entry.name} does not inflate: ${(e as Error).message}`);
     }
   }
-  if (out.length !== entry.uncompressedSize || crc32(out) >>> 0 !== entry.crc >>> 0)
-    throw zipError(file, `entry ${entry.name} is corrupt (size or CRC mismatch)`);
+  if (crc32(body, crc32(head)) >>> 0 !== entry.crc >>> 0)
+    throw zipError(file, `entry ${entry.name} is corrupt (CRC mismatch)`);
+  return { head, body };
+}
+
+/** Reads one whole entry (inflated) into one buffer; checks its CRC. */
+export async function readZipEntry(fh: FileHandle, entry: ZipEntry, file: string): Promise<Uint8Array> {
+  const { body } = await readZipEntrySplit(fh, entry, file, () => 0);
+  return body;
+}
+
+/** Inflates raw deflate data chunk by chunk into a head buffer and a body buffer of known sizes. */
+async function inflateSplit(
+  raw: Uint8Array,
+  size: number,
+  headLength: (prefix: Uint8Array) => number | null,
+): Promise<{ head: Uint8Array; body: Uint8Array }> {
+  let pending: Uint8Array = new Uint8Array(0); // bytes seen before the head length is known
+  let head: Uint8Array | null = null;
+  let body = new Uint8Array(0);
+  let off = 0;
+  const take = (chunk: Uint8Array) => {
+    if (!head) {
+      const joined = new Uint8Array(pending.length + chunk.length);
+      joined.set(pending);
+      joined.set(chunk, pending.length);
+      const h = headLength(joined);
+      if (h === null || h > joined.length) {
+        if (joined.length >= size) throw new Error('entry ends inside its header');
+        pending = joined;
+        return;
+      }
+      head = joined.slice(0, h);
+      body = new Uint8Array(new ArrayBuffer(size - h));
+      chunk = joined.subarray(h);
+      pending = new Uint8Array(0);
+    }
+    if (off + chunk.length > body.length) throw new Error('entry inflates past its recorded size');
+    body.set(chunk, off);
+    off += chunk.length;
+  };
+  const inflater = createInflateRaw({ chunkSize: 1 << 20 });
+  let failure: unknown = null;
+  inflater.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    try {
+      take(chunk);
+    } catch (e) {
+      failure = e;
+    }
+  });
+  const done = once(inflater, 'end');
+  inflater.end(raw);
+  await done;
+  if (failure) throw failure;
+  if (!head) {
+    if (size === 0) return { head: new Uint8Array(0), body };
+    throw new Error('entry ends inside its header');
+  }
+  if (off !== body.length) throw new Error(`inflated ${(head as Uint8Array).length + off} bytes, expected ${size}`);
+  return { head, body };
+}
+
+async function deflateChunks(chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  const deflater = createDeflateRaw({ level: 6, chunkSize: 1 << 20 });
+  deflater.on('data', (chunk: Buffer) => {
+    out.push(chunk);
+  });
+  const done = once(deflater, 'end');
+  for (const c of chunks) deflater.write(c);
+  deflater.end();
+  await done;
   return out;
 }
 
@@ -247,7 +343,11 @@ function centralHeader(
  * Yields the bytes of a zip holding `inputs`, entry by entry (stored or deflated), so a
  * caller can stream it to disk. Sizes over 4 GiB are refused (no zip64 writing).
  */
-export function* zipChunks(inputs: readonly ZipInput[], compress: boolean, file: string): Generator<Uint8Array> {
+export async function* zipChunks(
+  inputs: readonly ZipInput[],
+  compress: boolean,
+  file: string,
+): AsyncGenerator<Uint8Array> {
   const central: Uint8Array[] = [];
   let offset = 0;
   for (const input of inputs) {
@@ -258,18 +358,7 @@ export function* zipChunks(inputs: readonly ZipInput[], compress: boolean, file:
       crc = crc32(c, crc);
       usize += c.length;
     }
-    let body = input.chunks;
-    if (compress) {
-      const out: Uint8Array[] = [];
-      const deflater = new Deflate({ level: 6 }, (d) => {
-        out.push(d);
-      });
-      input.chunks.forEach((c, i) => {
-        deflater.push(c, i === input.chunks.length - 1);
-      });
-      if (input.chunks.length === 0) deflater.push(new Uint8Array(0), true);
-      body = out;
-    }
+    const body = compress ? await deflateChunks(input.chunks) : input.chunks;
     const csize = body.reduce((s, c) => s + c.length, 0);
     if (usize >= U32_MAX || csize >= U32_MAX || offset >= U32_MAX)
       throw zipError(file, `entry ${input.name} is over 4 GiB; split the data into smaller files`);

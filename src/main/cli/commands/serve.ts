@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startServer } from '../../server/server';
 import { WorkbenchService } from '../../service/workbench-service';
@@ -19,9 +19,26 @@ export function registerServe(program: Command): void {
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--workspace <dir>', 'workspace folder (phase_c/, phase_d/, artifacts/ inside)', '.')
     .option('--open', 'open the system browser at the Workbench URL')
-    .action(async (opts: { port: number; host: string; workspace: string; open?: boolean }) => {
+    .option('--demo', 'create the demo study (phase_c/, phase_d/) first if the workspace has no phase_c')
+    .action(async (opts: { port: number; host: string; workspace: string; open?: boolean; demo?: boolean }) => {
       const workspace = resolve(opts.workspace);
       mkdirSync(workspace, { recursive: true });
+      if (opts.demo && !existsSync(join(workspace, 'phase_c'))) {
+        // stdout carries only the Workbench line; progress goes to stderr
+        const { createDemoStudy } = await import('../../data/demo');
+        const { progressBar } = await import('./simulate');
+        console.error(`Creating the demo study in ${workspace} …`);
+        const bar = progressBar(true);
+        try {
+          const demo = await createDemoStudy(workspace, (p) =>
+            bar.update(`Phase ${p.phase} ${p.stage}`, p.done, p.total),
+          );
+          bar.stop();
+          console.error(`Demo study ready: ${demo.phaseCRoot}, ${demo.phaseDRoot}`);
+        } finally {
+          bar.stop();
+        }
+      }
       const service = new WorkbenchService({ transport: 'http', workspace });
       const server = await startServer(service, { port: opts.port, host: opts.host });
       console.log(`Workbench: ${server.url}`);

@@ -53,6 +53,7 @@ export function progressBar(enabled: boolean) {
     },
     stop() {
       if (current) bar.stop();
+      current = '';
     },
   };
 }
