@@ -69,6 +69,11 @@ export function App({ curves }: { curves: CurveStore }) {
         theme={settings.theme}
         onTheme={(theme) => settings.set({ theme })}
       />
+      {study.disconnected && (
+        <p className="banner" role="alert">
+          Lost the connection to the engine — reconnecting. Job states and curves will be re-read from disk.
+        </p>
+      )}
       <StudyBar
         roots={study.roots}
         error={study.rootsError}

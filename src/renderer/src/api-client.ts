@@ -4,6 +4,7 @@
  * the server carries the token). Components never touch a transport directly.
  */
 import {
+  apiEvents,
   type EventName,
   type EventPayload,
   isEventName,
@@ -45,9 +46,38 @@ export function transportName(): 'electron' | 'http' {
   return window.workbenchBridge ? 'electron' : 'http';
 }
 
+/** (connected, isReconnect): the event stream opened (again) or dropped. */
+type ConnectionListener = (connected: boolean, reconnect: boolean) => void;
+const connectionListeners = new Set<ConnectionListener>();
+let everOpened = false;
+let isConnected = false;
+
+function setConnected(connected: boolean): void {
+  if (connected === isConnected) return;
+  isConnected = connected;
+  const reconnect = connected && everOpened;
+  if (connected) everOpened = true;
+  for (const l of connectionListeners) l(connected, reconnect);
+}
+
+/**
+ * Follow the event stream's connection. Events sent while it was down are lost, so a
+ * reconnect is the signal to re-read state from disk (the engine's files are the truth).
+ */
+export function onConnection(listener: ConnectionListener): () => void {
+  connectionListeners.add(listener);
+  return () => connectionListeners.delete(listener);
+}
+
 function dispatchEnvelope(raw: { event: string; payload: unknown }): void {
   if (!isEventName(raw.event)) return;
-  for (const l of listeners) l(raw.event, raw.payload);
+  // Events enter the renderer here: validate them against the contract.
+  const parsed = apiEvents[raw.event].safeParse(raw.payload);
+  if (!parsed.success) {
+    console.warn(`dropped a malformed '${raw.event}' event: ${parsed.error.message}`);
+    return;
+  }
+  for (const l of listeners) l(raw.event, parsed.data);
 }
 
 function ensureEventStream(): void {
@@ -63,6 +93,7 @@ function ensureEventStream(): void {
   const url = new URL('ws', window.location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   socket = new WebSocket(url.href);
+  socket.onopen = () => setConnected(true);
   socket.onmessage = (m) => {
     try {
       dispatchEnvelope(JSON.parse(String(m.data)) as { event: string; payload: unknown });
@@ -71,6 +102,7 @@ function ensureEventStream(): void {
     }
   };
   socket.onclose = () => {
+    setConnected(false);
     socket = null;
     if (listeners.size > 0) setTimeout(ensureEventStream, 1000);
   };

@@ -4,7 +4,7 @@
  * when a study is opened (so finished runs keep their curves after a restart).
  */
 import type { JobProgress } from '../../shared/manifest';
-import { call } from './api-client';
+import { call, onConnection } from './api-client';
 import type { Engine } from './engine';
 import { createEngine } from './engine-api';
 import { createCoalescer } from './lib/coalesce';
@@ -130,6 +130,12 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         }
         study().applyProgress(updates);
       });
+      const offConnection = onConnection((connected, reconnect) => {
+        patch({ disconnected: !connected });
+        // Events sent while the stream was down are lost: rebuild everything from disk.
+        const roots = study().roots;
+        if (reconnect && roots) void openRoots(roots);
+      });
       void (async () => {
         const remembered = useSettings.getState().roots;
         const roots = remembered ?? (await engine.defaultRoots().catch(() => null));
@@ -139,6 +145,7 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         offState();
         offTrain();
         offRun();
+        offConnection();
         offCurves();
         manifestReload.dispose();
       };

@@ -45,6 +45,8 @@ export interface StudyState {
   queueOrder: string[];
   runError: string | null;
   notice: string | null;
+  /** The live event stream dropped (browser mode: the server stopped or restarted). */
+  disconnected: boolean;
   demo: { running: boolean; message: string | null; fraction: number | null };
 
   patch(p: Partial<StudyState>): void;
@@ -98,6 +100,7 @@ export const useStudy = create<StudyState>((set, get) => ({
   queueOrder: [],
   runError: null,
   notice: null,
+  disconnected: false,
   demo: { running: false, message: null, fraction: null },
 
   patch(p) {
