@@ -27,3 +27,22 @@ describe('parameter count', () => {
     expect(convParameterCount(pg)).toBe(count);
   });
 });
+
+describe('other patch sizes from the same code', () => {
+  it.each([32, 128])('N = %i builds with the analytic parameter count and N × N outputs', (N) => {
+    for (const gridsize of [1, 2]) {
+      const spec = { ...base, N, gridsize, batch: 2 };
+      const pg = buildPinnGraph(spec, probe(N), 10, true);
+      expect(convParameterCount(pg)).toBe(expectedParameterCount(spec));
+      expect(pg.amp.shape).toEqual([2, gridsize * gridsize, N, N]);
+      expect(pg.amplitude.shape).toEqual([2, 1, N, N]);
+      expect(pg.loss?.shape).toEqual([]);
+    }
+  });
+  it('the border branch width follows the original: nfs · 2048 / N', () => {
+    const small = expectedParameterCount({ N: 128, gridsize: 1, nFiltersScale: 2, probeBig: true });
+    const plain = expectedParameterCount({ N: 128, gridsize: 1, nFiltersScale: 2, probeBig: false });
+    const c = (i: number, o: number) => 9 * i * o + o;
+    expect(small - plain).toBe(2 * (c(4, 32) + c(32, 32) + c(32, 1)));
+  });
+});
