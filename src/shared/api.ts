@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { studyApiEvents, studyApiMethods } from './study-api';
+import { evalApiEvents, evalApiMethods } from './eval-api';
 
 export const ExecutionProviderName = z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
@@ -39,6 +40,7 @@ const Empty = z.object({}).strict();
 export const apiMethods = {
   getInfo: { input: Empty, output: WorkbenchInfo },
   ...studyApiMethods,
+  ...evalApiMethods,
 } as const;
 
 export type ApiMethods = typeof apiMethods;
@@ -50,6 +52,7 @@ export type MethodOutput<M extends MethodName> = z.infer<ApiMethods[M]['output']
 export const apiEvents = {
   log: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string(), time: z.string() }),
   ...studyApiEvents,
+  ...evalApiEvents,
 } as const;
 
 export type ApiEvents = typeof apiEvents;

@@ -32,15 +32,19 @@ export const ChannelMetrics = z.object({
   mae: z.number(),
   mse: z.number(),
   psnr: z.number().nullable(),
-  ssim: z.number(),
-  ms_ssim: z.number(),
-  frc: z.object({
-    /** Side of the central square the curve was computed on. */
-    size: z.number().int(),
-    /** Per ring from zero frequency to Nyquist. */
-    curve: z.array(z.number().nullable()),
-    crossings: z.array(FrcCrossing),
-  }),
+  /** Null when no 7×7 window lies wholly inside the scored pixels. */
+  ssim: z.number().nullable(),
+  ms_ssim: z.number().nullable(),
+  /** Null when coverage is partial and no covered square is large enough for rings to mean anything. */
+  frc: z
+    .object({
+      /** Side of the square the curve was computed on. */
+      size: z.number().int(),
+      /** Per ring from zero frequency to Nyquist. */
+      curve: z.array(z.number().nullable()),
+      crossings: z.array(FrcCrossing),
+    })
+    .nullable(),
 });
 export type ChannelMetrics = z.infer<typeof ChannelMetrics>;
 

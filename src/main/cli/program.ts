@@ -10,6 +10,8 @@ import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
 import { registerValidate } from './commands/validate';
 import { registerTrain } from './commands/train';
+import { registerEvaluate } from './commands/evaluate';
+import { registerReport } from './commands/report';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,5 +27,7 @@ export function buildProgram(): Command {
   registerOverlap(program);
   registerValidate(program);
   registerTrain(program);
+  registerEvaluate(program);
+  registerReport(program);
   return program;
 }

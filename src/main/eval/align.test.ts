@@ -180,6 +180,31 @@ describe('alignment', () => {
     expect(off.amplitude.ssim).toBeLessThan(on.amplitude.ssim - 0.05);
   });
 
+  it('holes no patch covered are not scored: a perfect but partial reconstruction scores as perfect', () => {
+    const recon = complexImage(H, W);
+    recon.re.set(OBJ.re);
+    recon.im.set(OBJ.im);
+    const weight = realImage(H, W);
+    weight.data.fill(1);
+    for (let y = 40; y < 70; y++) {
+      for (let x = 30; x < 60; x++) {
+        recon.re[y * W + x] = 0;
+        recon.im[y * W + x] = 0;
+        weight.data[y * W + x] = 0;
+      }
+    }
+    const { aligned, scores } = scoreReconstruction(
+      { recon, weight, groundTruth: OBJ, xs: XS, ys: YS },
+      { stitchCrop: 12 },
+    );
+    expect(aligned.record.coverage).toBeLessThan(0.9);
+    expect(aligned.record.registrationShift).toEqual({ dy: 0, dx: 0 });
+    expect(scores.amplitude.mae).toBeLessThan(1e-6);
+    expect(scores.phase.ssim).toBeGreaterThan(0.99999);
+    expect(scores.amplitude.ms_ssim).toBeGreaterThan(0.99999);
+    expect(scores.phase.frc?.size).toBeGreaterThanOrEqual(16);
+  });
+
   it('fits and removes a phase plane exactly', () => {
     const img = realImage(17, 23);
     for (let y = 0; y < 17; y++) for (let x = 0; x < 23; x++) img.data[y * 23 + x] = 0.1 * x - 0.2 * y + 0.5;

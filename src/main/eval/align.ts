@@ -39,6 +39,12 @@ export interface AlignmentOptions {
    * magnitudes. 'phase': skimage's default, as the original — unreliable on box crops.
    */
   registrationMethod: 'windowed-xcorr' | 'phase';
+  /**
+   * Largest shift registration may apply, per axis. Patches are placed at known scan
+   * positions, so a real misregistration is a pixel or two; a farther correlation peak of a
+   * poor reconstruction is spurious and would be rewarded by "aligning" to it.
+   */
+  maxShiftPx: number;
   /** Border cropped after the Fourier shift. */
   registrationBorderPx: number;
   /** Further trim per side before scoring. */
@@ -52,6 +58,7 @@ export const DEFAULT_ALIGNMENT: AlignmentOptions = {
   register: true,
   upsampleFactor: 50,
   registrationMethod: 'windowed-xcorr',
+  maxShiftPx: 4,
   registrationBorderPx: 2,
   trimPx: 2,
   phaseAlign: 'plane',
@@ -100,6 +107,8 @@ export interface AlignedPair {
   target: ComplexImage;
   /** 1 where no patch covered the scored pixel (stitch weight 0), for pictures. */
   uncovered: Uint8Array;
+  /** Pixels that are scored (1) when coverage is partial; null when every pixel is covered. */
+  valid: Uint8Array | null;
   record: AlignmentRecord;
 }
 
@@ -131,8 +140,9 @@ export function scanBox(
   };
 }
 
-/** Least-squares plane a·x + b·y + c over all pixels (closed form on the regular grid). */
-export function fitPlane(img: RealImage): Plane {
+/** Least-squares plane a·x + b·y + c over all pixels, or over the `valid` ones. */
+export function fitPlane(img: RealImage, valid?: Uint8Array): Plane {
+  if (valid) return fitPlaneMasked(img, valid);
   const { height: h, width: w } = img;
   // Centred coordinates make the normal equations diagonal.
   const cx = (w - 1) / 2;
@@ -159,6 +169,46 @@ export function fitPlane(img: RealImage): Plane {
   return { a, b, c: sz / (h * w) - a * cx - b * cy };
 }
 
+function fitPlaneMasked(img: RealImage, valid: Uint8Array): Plane {
+  // normal equations of [x y 1]·[a b c]ᵀ = z over the valid pixels, solved by Cramer's rule
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  let sz = 0;
+  let sxz = 0;
+  let syz = 0;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const i = y * img.width + x;
+      if (!valid[i]) continue;
+      const z = img.data[i];
+      n++;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      syy += y * y;
+      sxy += x * y;
+      sz += z;
+      sxz += x * z;
+      syz += y * z;
+    }
+  }
+  const det3 = (m: number[]) =>
+    m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+  const A = [sxx, sxy, sx, sxy, syy, sy, sx, sy, n];
+  const D = det3(A);
+  if (n === 0) return { a: 0, b: 0, c: 0 };
+  if (Math.abs(D) < 1e-9 * Math.max(1, sxx * syy * n)) return { a: 0, b: 0, c: sz / n };
+  return {
+    a: det3([sxz, sxy, sx, syz, syy, sy, sz, sy, n]) / D,
+    b: det3([sxx, sxz, sx, sxy, syz, sy, sx, sz, n]) / D,
+    c: det3([sxx, sxy, sxz, sxy, syy, syz, sx, sy, sz]) / D,
+  };
+}
+
 export function removePlane(img: RealImage, p: Plane): RealImage {
   const out = realImage(img.height, img.width);
   for (let y = 0; y < img.height; y++) {
@@ -178,6 +228,18 @@ export function globalPhaseOffset(pred: ComplexImage, target: ComplexImage, use?
     im += pred.im[i] * target.re[i] - pred.re[i] * target.im[i];
   }
   return Math.atan2(im, re);
+}
+
+function maskedMean(a: Float64Array, valid: Uint8Array | null): number {
+  if (!valid) return mean(a);
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!valid[i]) continue;
+    s += a[i];
+    n++;
+  }
+  return s / n;
 }
 
 function rotate(img: ComplexImage, angle: number): ComplexImage {
@@ -226,10 +288,19 @@ export function alignForEvaluation(input: AlignInput, options: Partial<Alignment
   let weight = cropReal(input.weight, box.row0, box.col0, bh, bw);
   let shift: Shift | null = null;
   if (o.register) {
+    let full = true;
+    for (let i = 0; i < weight.data.length && full; i++) full = weight.data[i] > 0;
+    const regValid = full ? undefined : Uint8Array.from(weight.data, (v) => (v > 0 ? 1 : 0));
     shift =
       o.registrationMethod === 'phase'
-        ? phaseCrossCorrelation(amplitude(target), amplitude(pred), o.upsampleFactor, 'phase')
-        : phaseCrossCorrelation(hannWindowed(amplitude(target)), hannWindowed(amplitude(pred)), o.upsampleFactor, null);
+        ? phaseCrossCorrelation(amplitude(target), amplitude(pred), o.upsampleFactor, 'phase', o.maxShiftPx)
+        : phaseCrossCorrelation(
+            hannWindowed(amplitude(target), regValid),
+            hannWindowed(amplitude(pred), regValid),
+            o.upsampleFactor,
+            null,
+            o.maxShiftPx,
+          );
     pred = trimComplex(fourierShift(pred, shift), o.registrationBorderPx);
     target = trimComplex(target, o.registrationBorderPx);
     weight = trimReal(weight, o.registrationBorderPx);
@@ -237,8 +308,13 @@ export function alignForEvaluation(input: AlignInput, options: Partial<Alignment
   pred = trimComplex(pred, o.trimPx);
   target = trimComplex(target, o.trimPx);
   weight = trimReal(weight, o.trimPx);
-  const covered = (i: number) => weight.data[i] > 0;
-  const offset = globalPhaseOffset(pred, target, covered);
+  const uncovered = new Uint8Array(weight.data.length);
+  for (let i = 0; i < weight.data.length; i++) uncovered[i] = weight.data[i] > 0 ? 0 : 1;
+  const nCovered = uncovered.length - uncovered.reduce((s, v) => s + v, 0);
+  if (nCovered === 0) throw new Error('alignment: no scored pixel is covered by a patch');
+  // Fits and scores use covered pixels only; with full coverage this is the original exactly.
+  const valid = nCovered < uncovered.length ? Uint8Array.from(uncovered, (u) => 1 - u) : null;
+  const offset = globalPhaseOffset(pred, target, (i) => weight.data[i] > 0);
   pred = rotate(pred, -offset);
 
   const phiPredRaw = phase(pred);
@@ -246,20 +322,17 @@ export function alignForEvaluation(input: AlignInput, options: Partial<Alignment
   let planePred: Plane;
   let planeTarget: Plane;
   if (o.phaseAlign === 'plane') {
-    planePred = fitPlane(phiPredRaw);
-    planeTarget = fitPlane(phiTargetRaw);
+    planePred = fitPlane(phiPredRaw, valid ?? undefined);
+    planeTarget = fitPlane(phiTargetRaw, valid ?? undefined);
   } else {
-    planePred = { a: 0, b: 0, c: mean(phiPredRaw.data) };
-    planeTarget = { a: 0, b: 0, c: mean(phiTargetRaw.data) };
+    planePred = { a: 0, b: 0, c: maskedMean(phiPredRaw.data, valid) };
+    planeTarget = { a: 0, b: 0, c: maskedMean(phiTargetRaw.data, valid) };
   }
   const ampTarget = amplitude(target);
   const ampPredRaw = amplitude(pred);
-  const scale = mean(ampTarget.data) / mean(ampPredRaw.data);
+  const scale = maskedMean(ampTarget.data, valid) / maskedMean(ampPredRaw.data, valid);
   const ampPred = realImage(ampPredRaw.height, ampPredRaw.width);
   for (let i = 0; i < ampPred.data.length; i++) ampPred.data[i] = ampPredRaw.data[i] * scale;
-  const uncovered = new Uint8Array(weight.data.length);
-  for (let i = 0; i < weight.data.length; i++) uncovered[i] = weight.data[i] > 0 ? 0 : 1;
-  const nCovered = uncovered.length - uncovered.reduce((s, v) => s + v, 0);
   return {
     amplitudeTarget: ampTarget,
     amplitudePred: ampPred,
@@ -268,6 +341,7 @@ export function alignForEvaluation(input: AlignInput, options: Partial<Alignment
     pred,
     target,
     uncovered,
+    valid,
     record: {
       scanBox: box,
       registrationShift: shift,

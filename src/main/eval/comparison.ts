@@ -25,7 +25,7 @@ export interface RowJob {
 }
 
 const period = (e: EvalFile, ch: 'amplitude' | 'phase', threshold: number) =>
-  e.metrics[ch].frc.crossings.find((c) => Math.abs(c.threshold - threshold) < 1e-9)?.period_px ?? null;
+  e.metrics[ch].frc?.crossings.find((c) => Math.abs(c.threshold - threshold) < 1e-9)?.period_px ?? null;
 
 export function evaluatedRow(job: RowJob, e: EvalFile, evalPath: string): ComparisonRow {
   const a = e.metrics.amplitude;

@@ -62,6 +62,21 @@ export function frcCurveAllRings(a: RealImage, b: RealImage): number[] {
   return Array.from(c, (v, k) => v / Math.sqrt(Math.abs(c1[k] * c2[k])));
 }
 
+/** The largest square of valid pixels (1 = valid), as its top-left corner and side. */
+export function largestValidSquare(h: number, w: number, valid: Uint8Array): { y0: number; x0: number; size: number } {
+  const side = new Int32Array(h * w);
+  let best = { y0: 0, x0: 0, size: 0 };
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!valid[i]) continue;
+      side[i] = y === 0 || x === 0 ? 1 : 1 + Math.min(side[i - w], side[i - 1], side[i - w - 1]);
+      if (side[i] > best.size) best = { y0: y - side[i] + 1, x0: x - side[i] + 1, size: side[i] };
+    }
+  }
+  return best;
+}
+
 export function frc(a: RealImage, b: RealImage, thresholds: readonly number[] = FRC_THRESHOLDS): FrcResult {
   const all = frcCurveAllRings(a, b);
   const n = Math.min(a.height, a.width);

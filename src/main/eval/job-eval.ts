@@ -23,7 +23,7 @@ import { type AlignedPair, type AlignmentOptions, DEFAULT_ALIGNMENT } from './al
 import { type ComplexImage, complexFromInterleaved } from './image';
 import { PLACEMENT_CONVENTION, type ReconFile, readReconFile, writeReconFile } from './recon-file';
 import { type ChannelMetrics, type Scores, scoreReconstruction, scoringParameters } from './score';
-import { type PatchStack, stitchPatches } from './stitch';
+import { defaultStitchCrop, type PatchStack, stitchPatches } from './stitch';
 
 /** One job as evaluation needs it (a subset of the manifest entry). */
 export interface EvalTarget {
@@ -151,9 +151,9 @@ function channelToFile(m: ChannelMetrics): ChannelMetricsFile {
     mae: m.mae,
     mse: m.mse,
     psnr: finiteOrNull(m.psnr),
-    ssim: m.ssim,
-    ms_ssim: m.ms_ssim,
-    frc: {
+    ssim: finiteOrNull(m.ssim),
+    ms_ssim: finiteOrNull(m.ms_ssim),
+    frc: m.frc && {
       size: m.frc.size,
       curve: m.frc.curve.map(finiteOrNull),
       crossings: m.frc.crossings.map((c) => ({
@@ -173,8 +173,12 @@ export function scoresToFile(s: Scores): EvalFile['metrics'] {
 
 /** Reconstruct (or reuse), align, score and write recon.npz + eval.json for one job. */
 export async function evaluateJob(job: EvalTarget, opts: EvaluateJobOptions): Promise<JobEvaluation> {
-  const alignment = { ...DEFAULT_ALIGNMENT, ...opts.alignment };
   const testData = await loadStudyFile(job.testDataPath);
+  const alignment = {
+    ...DEFAULT_ALIGNMENT,
+    stitchCrop: defaultStitchCrop(testData.N),
+    ...opts.alignment,
+  };
   const got = await obtainReconstruction(job, testData, opts, alignment.stitchCrop);
   const gt = objectOf(testData);
   if (got.recon.recon.height !== gt.height || got.recon.recon.width !== gt.width) {

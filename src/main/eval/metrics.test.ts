@@ -189,6 +189,36 @@ describe('metrics match their references on fixed images', () => {
     expect(ref.ssim).toBeLessThan(0.99); // the pair is not trivially similar
   });
 
+  it('masked SSIM is the mean of the reference map over windows inside the mask; a full mask changes nothing', () => {
+    const valid = new Uint8Array(A.data.length).fill(1);
+    expect(ssim(A, Bimg, dataRange(A), valid)).toBe(ssim(A, Bimg, dataRange(A)));
+    expect(mae(A, Bimg, valid)).toBe(mae(A, Bimg));
+    expect(msSsim(A, Bimg, { sigma: 1, valid })).toBe(msSsim(A, Bimg, { sigma: 1 }));
+    // a hole: rows 10..19, cols 5..24
+    const w = A.width;
+    for (let y = 10; y < 20; y++) for (let x = 5; x < 25; x++) valid[y * w + x] = 0;
+    let s = 0;
+    let n = 0;
+    let e = 0;
+    let m = 0;
+    for (let y = 3; y < A.height - 3; y++) {
+      for (let x = 3; x < w - 3; x++) {
+        let inside = true;
+        for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) inside &&= valid[(y + dy) * w + x + dx] === 1;
+        if (!inside) continue;
+        s += ref.ssim_map[y * w + x];
+        n++;
+      }
+    }
+    for (let i = 0; i < A.data.length; i++) {
+      if (!valid[i]) continue;
+      e += Math.abs(A.data[i] - Bimg.data[i]);
+      m++;
+    }
+    expect(Math.abs(ssim(A, Bimg, dataRange(A), valid) - s / n)).toBeLessThan(1e-4);
+    expect(mae(A, Bimg, valid)).toBeCloseTo(e / m, 12);
+  });
+
   it("MS-SSIM matches the original's definition (with and without σ = 1 smoothing)", () => {
     expect(Math.abs(msSsim(A, Bimg, { sigma: 1 }) - ref.ms_ssim_amp)).toBeLessThan(1e-4);
     expect(Math.abs(msSsim(A, Bimg) - ref.ms_ssim_plain)).toBeLessThan(1e-4);

@@ -29,6 +29,8 @@ export function phaseCrossCorrelation(
   moving: RealImage,
   upsampleFactor = 50,
   normalization: 'phase' | null = 'phase',
+  /** Only consider shifts up to this many pixels per axis (default: any, as skimage). */
+  maxShift = Number.POSITIVE_INFINITY,
 ): Shift {
   if (reference.height !== moving.height || reference.width !== moving.width) {
     throw new Error('registration: images differ in shape');
@@ -51,9 +53,11 @@ export function phaseCrossCorrelation(
     prod.im[i] = m / mag;
   }
   const cc = fft2(prod, true);
+  const lag = (k: number, n: number) => (k > Math.trunc(n / 2) ? k - n : k);
   let best = -1;
   let arg = 0;
   for (let i = 0; i < h * w; i++) {
+    if (Math.abs(lag(Math.floor(i / w), h)) > maxShift || Math.abs(lag(i % w, w)) > maxShift) continue;
     const v = Math.hypot(cc.re[i], cc.im[i]);
     if (v > best) {
       best = v;
@@ -163,18 +167,29 @@ export function fourierShift(img: ComplexImage, shift: Shift): ComplexImage {
 /**
  * Mean-free, Hann-windowed copy (numpy.hanning per axis) of an image, for registration: it
  * keeps the common edges of two crops of the same box from dominating the correlation.
+ * With `valid`, the mean is over valid pixels and invalid ones are set to it (0 after the
+ * subtraction), so holes in a sparse reconstruction do not pull the correlation either.
  */
-export function hannWindowed(img: RealImage): RealImage {
+export function hannWindowed(img: RealImage, valid?: Uint8Array): RealImage {
   const { height: h, width: w } = img;
   const hann = (n: number) =>
     Float64Array.from({ length: n }, (_, i) => (n === 1 ? 1 : 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1))));
   const wy = hann(h);
   const wx = hann(w);
   let mean = 0;
-  for (let i = 0; i < img.data.length; i++) mean += img.data[i];
-  mean /= img.data.length;
+  let n = 0;
+  for (let i = 0; i < img.data.length; i++) {
+    if (valid && !valid[i]) continue;
+    mean += img.data[i];
+    n++;
+  }
+  mean /= Math.max(1, n);
   const out = { height: h, width: w, data: new Float64Array(h * w) };
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) out.data[y * w + x] = (img.data[y * w + x] - mean) * wy[y] * wx[x];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      out.data[i] = valid && !valid[i] ? 0 : (img.data[i] - mean) * wy[y] * wx[x];
+    }
+  }
   return out;
 }

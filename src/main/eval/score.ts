@@ -6,8 +6,8 @@
  * range 1, as the original; PSNR uses the target's range for both (ours, see metrics.ts).
  */
 import { type AlignedPair, type AlignmentOptions, alignForEvaluation, type AlignInput } from './align';
-import { FRC_THRESHOLDS, type FrcResult, frc } from './frc';
-import { mapReal, type RealImage } from './image';
+import { FRC_THRESHOLDS, type FrcResult, frc, largestValidSquare } from './frc';
+import { cropReal, mapReal, type RealImage } from './image';
 import { dataRange, mae, msSsim, mse, psnr, ssim } from './metrics';
 
 export const MS_SSIM_SIGMA_AMPLITUDE = 1.0;
@@ -18,8 +18,12 @@ export interface ChannelMetrics {
   psnr: number;
   ssim: number;
   ms_ssim: number;
-  frc: FrcResult;
+  /** Null when coverage is partial and no covered square of at least FRC_MIN_SIDE px exists. */
+  frc: FrcResult | null;
 }
+
+/** Smallest square FRC is computed on: below this the rings are too few to mean anything. */
+export const FRC_MIN_SIDE = 16;
 
 export interface Scores {
   amplitude: ChannelMetrics;
@@ -36,6 +40,9 @@ export function scoringParameters(align: AlignmentOptions) {
         ? 'skimage phase_cross_correlation on magnitudes (phase normalisation), Fourier shift'
         : 'upsampled cross-correlation of mean-free Hann-windowed magnitudes (no phase normalisation), Fourier shift',
     upsample_factor: align.upsampleFactor,
+    max_registration_shift_px: align.maxShiftPx,
+    scored_pixels:
+      'pixels of the trimmed scan box covered by a patch (all of them for a full scan); SSIM windows must lie inside them',
     registration_border_px: align.register ? align.registrationBorderPx : 0,
     trim_px: align.trimPx,
     phase_align: align.phaseAlign,
@@ -48,7 +55,7 @@ export function scoringParameters(align: AlignmentOptions) {
       'ptycho/evaluation.py ms_ssim: 5 levels, weights 0.0448 0.2856 0.3001 0.2363 0.1333, [::2, ::2] decimation',
     ms_ssim_sigma_amplitude: MS_SSIM_SIGMA_AMPLITUDE,
     ms_ssim_sigma_phase: 0,
-    frc: 'Re-part ring correlation on the central square, rings round(|k|); interpolated first crossing from ring 1',
+    frc: 'Re-part ring correlation on the central square (partial coverage: the largest covered square), rings round(|k|); interpolated first crossing from ring 1',
     frc_thresholds: [...FRC_THRESHOLDS],
   };
 }
@@ -57,6 +64,14 @@ export type ScoringParameters = ReturnType<typeof scoringParameters>;
 
 const scaledPhase = (img: RealImage) => mapReal(img, (v) => (v + Math.PI) / (2 * Math.PI));
 
+/** FRC on the full image, or on the largest covered square when coverage is partial. */
+function frcOn(t: RealImage, p: RealImage, valid: Uint8Array | null): FrcResult | null {
+  if (!valid) return frc(t, p);
+  const sq = largestValidSquare(t.height, t.width, valid);
+  if (sq.size < FRC_MIN_SIDE) return null;
+  return frc(cropReal(t, sq.y0, sq.x0, sq.size, sq.size), cropReal(p, sq.y0, sq.x0, sq.size, sq.size));
+}
+
 export function scoreAligned(a: AlignedPair): Scores {
   const ampT = a.amplitudeTarget;
   const ampP = a.amplitudePred;
@@ -64,22 +79,23 @@ export function scoreAligned(a: AlignedPair): Scores {
   const phP = a.phasePred;
   const phTs = scaledPhase(phT);
   const phPs = scaledPhase(phP);
+  const v = a.valid ?? undefined;
   return {
     amplitude: {
-      mae: mae(ampT, ampP),
-      mse: mse(ampT, ampP),
-      psnr: psnr(ampT, ampP, dataRange(ampT)),
-      ssim: ssim(ampT, ampP, dataRange(ampT)),
-      ms_ssim: msSsim(ampT, ampP, { sigma: MS_SSIM_SIGMA_AMPLITUDE }),
-      frc: frc(ampT, ampP),
+      mae: mae(ampT, ampP, v),
+      mse: mse(ampT, ampP, v),
+      psnr: psnr(ampT, ampP, dataRange(ampT, v), v),
+      ssim: ssim(ampT, ampP, dataRange(ampT, v), v),
+      ms_ssim: msSsim(ampT, ampP, { sigma: MS_SSIM_SIGMA_AMPLITUDE, valid: v }),
+      frc: frcOn(ampT, ampP, a.valid),
     },
     phase: {
-      mae: mae(phT, phP),
-      mse: mse(phT, phP),
-      psnr: psnr(phT, phP, dataRange(phT)),
-      ssim: ssim(phTs, phPs, 1),
-      ms_ssim: msSsim(phTs, phPs),
-      frc: frc(phT, phP),
+      mae: mae(phT, phP, v),
+      mse: mse(phT, phP, v),
+      psnr: psnr(phT, phP, dataRange(phT, v), v),
+      ssim: ssim(phTs, phPs, 1, v),
+      ms_ssim: msSsim(phTs, phPs, { valid: v }),
+      frc: frcOn(phT, phP, a.valid),
     },
   };
 }

@@ -11,6 +11,14 @@
 import { type ComplexImage, complexImage, type RealImage, realImage } from './image';
 
 export const DEFAULT_STITCH_CROP = 20;
+
+/**
+ * The study's M = 20 at N = 64, kept in proportion for other patch sizes (10 at N = 32), so
+ * small test models stitch the same fraction of each patch.
+ */
+export function defaultStitchCrop(n: number): number {
+  return Math.max(2, Math.round((DEFAULT_STITCH_CROP * n) / 64));
+}
 /** The original's denominator guard: uncovered pixels come out as exactly 0. */
 const COUNT_EPS = 1e-9;
 

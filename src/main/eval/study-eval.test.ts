@@ -56,7 +56,7 @@ describe('evaluate over an artifact root', () => {
     expect(e.metrics.phase.ssim).toBeGreaterThan(0);
     expect(e.metrics.phase.ssim).toBeLessThan(1);
     expect(e.parameters.stitch_crop_px).toBe(8);
-    expect(e.metrics.amplitude.frc.crossings.map((c) => c.threshold)).toEqual([0.5, 1 / 7]);
+    expect(e.metrics.amplitude.frc?.crossings.map((c) => c.threshold)).toEqual([0.5, 1 / 7]);
   });
 
   it('shows the dose trend: every view scores better at the higher dose', () => {

@@ -15,6 +15,8 @@ import { readManifestFile, updateManifest } from '../study/manifest-store';
 import type { AlignmentOptions } from './align';
 import { buildComparison, evaluatedRow, missingRow, type RowJob, writeComparison } from './comparison';
 import { type EvalTarget, evaluateJob, evalPathOf, modelPathOf, type Reconstructor } from './job-eval';
+import { formatNumber } from './render/format';
+import { type InferenceOptions, modelReconstructor } from './inference';
 
 export interface StudyJobRef {
   row: RowJob;
@@ -24,7 +26,10 @@ export interface StudyJobRef {
 
 export interface StudyEvalOptions {
   artifactRoot: string;
-  reconstructor: Reconstructor | null;
+  /** 'model': each job's own model.onnx (the product); a function: injected inference (tests). */
+  reconstructor: Reconstructor | null | 'model';
+  /** Provider and threads for 'model' inference. */
+  inference?: Omit<InferenceOptions, 'configOf'>;
   /** Evaluate only these job ids (the others keep whatever eval.json they have). */
   jobIds?: string[];
   /** Re-run inference even when recon.npz matches the model. */
@@ -38,7 +43,7 @@ export interface StudyEvalResult {
   comparison: ComparisonFile;
   files: { json: string; csv: string };
   evaluated: string[];
-  missing: { job_id: string; state: string; reason: string }[];
+  missing: ComparisonFile['missing'];
 }
 
 export function requireManifest(artifactRoot: string): TrainingManifest {
@@ -140,6 +145,13 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
       });
     }
   }
+  const reconstructor =
+    opts.reconstructor === 'model'
+      ? modelReconstructor({
+          ...opts.inference,
+          configOf: (id) => manifest.jobs.find((j) => j.id === id)?.config ?? null,
+        })
+      : opts.reconstructor;
   const rows: ComparisonRow[] = [];
   const evaluated: string[] = [];
   const summaries = new Map<string, Record<string, unknown>>();
@@ -160,7 +172,7 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
     opts.onProgress?.(`evaluating ${ref.row.id}`);
     try {
       const r = await evaluateJob(target, {
-        reconstructor: opts.reconstructor,
+        reconstructor,
         reuseRecon: !opts.force,
         alignment: opts.alignment,
         now,
@@ -177,7 +189,7 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
         phase_mae: r.eval.metrics.phase.mae,
       });
       opts.onProgress?.(
-        `${ref.row.id}: phase SSIM ${r.eval.metrics.phase.ssim.toFixed(4)}, amplitude SSIM ${r.eval.metrics.amplitude.ssim.toFixed(4)}`,
+        `${ref.row.id}: phase SSIM ${formatNumber(r.eval.metrics.phase.ssim, 4)}, phase MAE ${formatNumber(r.eval.metrics.phase.mae, 4)} rad, amplitude SSIM ${formatNumber(r.eval.metrics.amplitude.ssim, 4)}`,
       );
     } catch (e) {
       const message = e instanceof StudyError ? e.toLine() : e instanceof Error ? e.message : String(e);

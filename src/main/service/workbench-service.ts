@@ -19,6 +19,8 @@ import type { StudyDesign } from '../../shared/study';
 import type { TrainingRunner } from '../study/runner';
 import { probeProviders } from './providers';
 import { StudyService } from './study-service';
+import { EvalService } from './eval-service';
+import type { Reconstructor } from '../eval/job-eval';
 import { appVersion, onnxruntimeVersion } from './version';
 
 export interface WorkbenchServiceOptions {
@@ -30,6 +32,8 @@ export interface WorkbenchServiceOptions {
   runner?: TrainingRunner | null;
   /** The study design; by default the fly64 dose/overlap study. */
   design?: StudyDesign;
+  /** Inference for evaluation; by default each job's own model.onnx (tests inject their own). */
+  reconstructor?: Reconstructor;
 }
 
 export type EventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -40,6 +44,8 @@ export class WorkbenchService implements WorkbenchApi {
 
   /** Job matrix, runs and manifests; the methods below delegate to it. */
   readonly study: StudyService;
+  /** Phase G: evaluation, comparison and report. */
+  readonly evaluation: EvalService;
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.events.setMaxListeners(100);
@@ -49,6 +55,11 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (event, payload) => this.emit(event, payload),
       runner: options.runner,
       design: options.design,
+    });
+    this.evaluation = new EvalService({
+      emit: (event, payload) => this.emit(event, payload),
+      resolveArtifactRoot: (root) => this.study.resolveRoots({ artifactRoot: root }).artifactRoot,
+      reconstructor: options.reconstructor,
     });
   }
 
@@ -101,6 +112,26 @@ export class WorkbenchService implements WorkbenchApi {
 
   readJobLog(input: MethodInput<'readJobLog'>): Promise<MethodOutput<'readJobLog'>> {
     return this.study.readJobLog(apiMethods.readJobLog.input.parse(input));
+  }
+
+  evaluateStudy(input: MethodInput<'evaluateStudy'> = {}): Promise<MethodOutput<'evaluateStudy'>> {
+    return this.evaluation.evaluateStudy(input);
+  }
+
+  buildReport(input: MethodInput<'buildReport'> = {}): Promise<MethodOutput<'buildReport'>> {
+    return this.evaluation.buildReport(input);
+  }
+
+  getComparison(input: MethodInput<'getComparison'> = {}): Promise<MethodOutput<'getComparison'>> {
+    return this.evaluation.getComparison(input);
+  }
+
+  getJobEvaluation(input: MethodInput<'getJobEvaluation'>): Promise<MethodOutput<'getJobEvaluation'>> {
+    return this.evaluation.getJobEvaluation(input);
+  }
+
+  readReportImage(input: MethodInput<'readReportImage'>): Promise<MethodOutput<'readReportImage'>> {
+    return this.evaluation.readReportImage(input);
   }
 
   /** Cancel live runs and wait until their final states are recorded (app quit, server stop). */

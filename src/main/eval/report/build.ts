@@ -49,6 +49,7 @@ function alignmentOf(e: EvalFile): AlignmentOptions {
     register: reg !== 'off',
     upsampleFactor: num('upsample_factor', DEFAULT_ALIGNMENT.upsampleFactor),
     registrationMethod: reg.startsWith('skimage') ? 'phase' : 'windowed-xcorr',
+    maxShiftPx: num('max_registration_shift_px', DEFAULT_ALIGNMENT.maxShiftPx),
     registrationBorderPx: e.alignment.registration_border_px || DEFAULT_ALIGNMENT.registrationBorderPx,
     trimPx: e.alignment.trim_px,
     phaseAlign: e.alignment.phase_align,

@@ -120,7 +120,7 @@ function jobSection(j: ReportJob): string {
   if (!e) return '';
   const a = e.alignment;
   const ch = (name: string, c: EvalFile['metrics']['amplitude']) => {
-    const p = (t: number) => c.frc.crossings.find((x) => Math.abs(x.threshold - t) < 1e-9)?.period_px ?? null;
+    const p = (t: number) => c.frc?.crossings.find((x) => Math.abs(x.threshold - t) < 1e-9)?.period_px ?? null;
     return `<tr><td class="l">${name}</td>${metricCell(c.mae)}${metricCell(c.mse)}${metricCell(c.psnr)}${metricCell(c.ssim)}${metricCell(c.ms_ssim)}${periodCell(p(0.5))}${periodCell(p(1 / 7))}</tr>`;
   };
   const shift = a.registration_shift
@@ -129,13 +129,13 @@ function jobSection(j: ReportJob): string {
   const figs = j.figures
     ? `<div class="grid"><img src="${esc(j.figures.amplitude)}" alt="amplitude"><img src="${esc(j.figures.phase)}" alt="phase"><img src="${esc(j.figures.error)}" alt="error"></div>`
     : `<p class="note">No pictures: ${esc(j.figureError ?? 'reconstruction file unavailable')}</p>`;
-  const frc = frcSvg(
-    [
-      { label: 'amplitude', curve: e.metrics.amplitude.frc.curve, color: '#1f4e9c' },
-      { label: 'phase', curve: e.metrics.phase.frc.curve, color: '#c0392b' },
-    ],
-    [0.5, 1 / 7],
-  );
+  const curves = [
+    { label: 'amplitude', curve: e.metrics.amplitude.frc?.curve, color: '#1f4e9c' },
+    { label: 'phase', curve: e.metrics.phase.frc?.curve, color: '#c0392b' },
+  ].flatMap((c) => (c.curve ? [{ ...c, curve: c.curve }] : []));
+  const frc = curves.length
+    ? frcSvg(curves, [0.5, 1 / 7])
+    : '<p class="muted small">No FRC: no covered square of at least 16 px.</p>';
   return `<div class="card" id="${esc(r.job_id)}"><h3>${esc(r.job_id)} — dose ${esc(formatDose(r.dose))}, ${esc(r.view)}, gridsize ${r.gridsize}</h3>
 <table><tr><th class="l"></th><th>MAE</th><th>MSE</th><th>PSNR (dB)</th><th>SSIM</th><th>MS-SSIM</th><th>FRC 0.5 period (px)</th><th>FRC 1/7 period (px)</th></tr>${ch('amplitude', e.metrics.amplitude)}${ch('phase (rad)', e.metrics.phase)}</table>
 <p class="small">Alignment applied: scan box rows ${a.scan_box.row0}–${a.scan_box.row1}, cols ${a.scan_box.col0}–${a.scan_box.col1};

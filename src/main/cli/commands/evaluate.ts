@@ -1,0 +1,69 @@
+/**
+ * `ptycho-study evaluate --artifact-root A`: Phase G for every trained job of the study —
+ * reconstruct its test split through its model.onnx, stitch, align, score — writing
+ * recon.npz and eval.json per job and comparison.{json,csv} in A. Jobs that cannot be scored
+ * yet are listed with the reason (exit 0); an evaluation that fails exits 1.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { formatNumber } from '../../eval/render/format';
+import { WorkbenchService } from '../../service/workbench-service';
+import { CliExit, printJson } from '../output';
+
+interface EvaluateOptions {
+  artifactRoot: string;
+  job?: string[];
+  force?: boolean;
+  accelerator?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  json?: boolean;
+}
+
+const collect = (v: string, previous: string[] = []) => [...previous, ...v.split(',').filter(Boolean)];
+
+export async function runEvaluate(o: EvaluateOptions): Promise<number> {
+  const service = new WorkbenchService({ transport: 'cli', workspace: null });
+  const r = await service.evaluation.evaluateStudy({
+    artifactRoot: o.artifactRoot,
+    jobIds: o.job,
+    force: o.force,
+    accelerator: o.accelerator,
+    onProgress: o.json ? undefined : (m) => console.log(`  ${m}`),
+  });
+  const failed = r.comparison.rows.filter((row) => row.state === 'eval_failed' && row.reason !== 'not evaluated yet');
+  if (o.json) {
+    printJson(r);
+    return failed.length ? 1 : 0;
+  }
+  const scored = r.comparison.rows.filter((row) => row.state === 'evaluated');
+  console.log(`\n${failed.length ? '✗' : '✓'} ${scored.length} of ${r.comparison.rows.length} jobs scored`);
+  for (const row of scored) {
+    console.log(
+      `  ${row.job_id.padEnd(26)} phase MS-SSIM ${formatNumber(row.phase_ms_ssim, 4).padEnd(7)} phase SSIM ${formatNumber(row.phase_ssim, 4).padEnd(7)} phase MAE ${formatNumber(row.phase_mae, 4)} rad  amplitude SSIM ${formatNumber(row.amp_ssim, 4)}`,
+    );
+  }
+  if (r.missing.length) {
+    console.log('  Not scored:');
+    for (const m of r.missing) console.log(`    ${m.job_id.padEnd(26)} ${m.state}: ${m.reason}`);
+  }
+  console.log(`  → ${r.comparisonJson}\n  → ${r.comparisonCsv}`);
+  return failed.length ? 1 : 0;
+}
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('reconstruct and score every trained job (recon.npz, eval.json) and write comparison.{json,csv}')
+    .requiredOption('--artifact-root <dir>', 'the artifact root the study trained into')
+    .option('--job <ids>', 'only these job ids (comma-separated or repeated)', collect)
+    .option('--force', 're-run inference even when recon.npz was made from the current model')
+    .addOption(
+      new Option('--accelerator <name>', 'execution provider for inference')
+        .choices(['auto', 'cpu', 'webgpu', 'cuda'])
+        .default('cpu'),
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: EvaluateOptions) => {
+      const code = await runEvaluate(opts);
+      if (code !== 0) throw new CliExit(code);
+    });
+}

@@ -1,0 +1,38 @@
+/**
+ * `ptycho-study report --artifact-root A`: the offline comparison report in A/report/ —
+ * heat maps (dose × view) per metric, amplitude / phase / error pictures per scored job and
+ * report.html with the dose trend and loss curves — from whatever A holds.
+ */
+import type { Command } from 'commander';
+import { WorkbenchService } from '../../service/workbench-service';
+import { printJson } from '../output';
+
+interface ReportOptions {
+  artifactRoot: string;
+  json?: boolean;
+}
+
+export async function runReport(o: ReportOptions): Promise<void> {
+  const service = new WorkbenchService({ transport: 'cli', workspace: null });
+  const r = await service.evaluation.buildReport({ artifactRoot: o.artifactRoot });
+  const comparison = await service.getComparison({ artifactRoot: o.artifactRoot });
+  if (o.json) return printJson({ ...r, comparison: comparison.comparison });
+  const rows = comparison.comparison?.rows ?? [];
+  const scored = rows.filter((row) => row.state === 'evaluated').length;
+  console.log(`✓ Report written: ${r.htmlPath}`);
+  console.log(`  → ${r.files.length} files in ${r.reportDir}`);
+  console.log(
+    `  → ${scored} of ${rows.length} jobs scored${scored < rows.length ? ' (the report lists why the others are not)' : ''}`,
+  );
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('write the offline comparison report (heat maps, pictures, loss curves) into <artifact-root>/report/')
+    .requiredOption('--artifact-root <dir>', 'the artifact root the study trained into')
+    .option('--json', 'print the written files as JSON')
+    .action(async (opts: ReportOptions) => {
+      await runReport(opts);
+    });
+}
