@@ -25,7 +25,7 @@ export function registerOverlap(program: Command): void {
     .requiredOption('--phase-c-root <dir>', 'Phase C root (dose_<d>/patched_{train,test}.npz)')
     .option('--out <dir>', 'Phase D root to write (dose_<d>/<view>/ folders inside)')
     .option('--output-root <dir>', 'same as --out (the original study’s flag)')
-    .option('--doses <list>', 'only these doses (default: every dose_<d> in the Phase C root)', parseDoses)
+    .option('--doses <doses...>', 'only these doses (default: every dose_<d> in the Phase C root)', parseDoses)
     .addOption(new Option('--views <names...>', 'views to build').choices(['dense', 'sparse']))
     .option(
       '--probe-diameter-px <px>',

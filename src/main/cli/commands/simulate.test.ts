@@ -22,7 +22,8 @@ describe('simulate, overlap and validate commands', () => {
         '--object-size',
         '256',
         '--doses',
-        '1e3,1e4',
+        '1e3',
+        '1e4',
         '--seed',
         '3',
         '--json',
@@ -69,9 +70,11 @@ describe('simulate, overlap and validate commands', () => {
         .map((f) => join(root, f)),
     );
     expect(files).toHaveLength(12);
-    const ok = runCliSync(['validate', ...files, '--json']);
+    const ok = runCliSync(['validate', phaseC, phaseD, '--json']);
     expect(ok.code, ok.stdout).toBe(0);
-    expect(JSON.parse(ok.stdout).ok).toBe(true);
+    const report = JSON.parse(ok.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.files.map((f: { file: string }) => f.file).sort()).toEqual([...files].sort());
 
     const bad = join(dir, 'counts.npz');
     runPython(

@@ -83,8 +83,8 @@ export function registerSimulate(program: Command): void {
     .option('--output-root <dir>', 'same as --out (the original study’s flag)')
     .option('--base-npz <file>', 'use objectGuess and probeGuess of this NPZ instead of the synthetic specimen')
     .option(
-      '--doses <list>',
-      `photons per exposure, e.g. 1e3,1e4 (default ${DEFAULT_SIMULATION.doses.join(',')})`,
+      '--doses <doses...>',
+      `photons per exposure, e.g. --doses 1e3 1e4 or 1e3,1e4 (default ${DEFAULT_SIMULATION.doses.join(' ')})`,
       parseDoses,
     )
     .option(

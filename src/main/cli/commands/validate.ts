@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { validateStudyFile } from '../../data/validate';
 import { CliExit, printJson } from '../output';
@@ -14,14 +16,14 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('check NPZ files against the DATA-001 contract (exit 1 on any violation)')
-    .argument('<files...>', 'NPZ files to check')
+    .argument('<files...>', 'NPZ files to check (a folder stands for every .npz below it)')
     .option('--gridsize <g>', 'gridsize the data will train at (checks neighbor_count ≥ gridsize²)', parsePositiveInt)
     .option('--neighbor-count <k>', 'K nearest neighbours used for grouping', parsePositiveInt)
     .option('--no-physics', 'skip the far-field amplitude-vs-intensity comparison')
     .option('--json', 'print the reports as JSON')
     .action(async (files: string[], opts: ValidateOptions) => {
       const reports = [];
-      for (const file of files)
+      for (const file of expandFolders(files))
         reports.push(
           await validateStudyFile(file, {
             gridsize: opts.gridsize,
@@ -42,4 +44,21 @@ export function registerValidate(program: Command): void {
       }
       if (failed) throw new CliExit(1);
     });
+}
+
+/** Folders expand to the .npz files below them, sorted; anything else is checked as given. */
+function expandFolders(paths: string[]): string[] {
+  return paths.flatMap((p) => {
+    let folder = false;
+    try {
+      folder = statSync(p).isDirectory();
+    } catch {
+      return [p]; // reported as unreadable
+    }
+    if (!folder) return [p];
+    return readdirSync(p, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.npz'))
+      .sort()
+      .map((f) => join(p, f));
+  });
 }
