@@ -14,6 +14,7 @@ export interface ConvNetSpec {
   seed: number;
   /** Default Adam (Keras defaults). */
   optimizer?: nn.Optimizer;
+  weightGrad?: 'taps' | 'unfold';
 }
 
 export interface ConvNet {
@@ -34,7 +35,7 @@ export function buildConvNet(spec: ConvNetSpec): ConvNet {
     const shape = [cout, cin, 3, 3];
     const w = g.param(`${name}.w`, shape, nn.glorotUniform(shape, rng));
     const b = g.param(`${name}.b`, [cout], nn.zeros([cout]));
-    const y = nn.conv(h, w, b, { pads: 'same' });
+    const y = nn.conv(h, w, b, { pads: 'same', weightGrad: spec.weightGrad });
     const f = 2 * spec.batch * y.shape[2] * y.shape[3] * cout * cin * 9;
     flops += f * (first ? 2 : 3); // the first conv needs no input gradient
     first = false;

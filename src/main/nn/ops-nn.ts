@@ -16,6 +16,11 @@ export interface ConvOptions {
   pads?: readonly number[] | 'same';
   strides?: readonly [number, number];
   dilations?: readonly [number, number];
+  /**
+   * How the weight gradient is formed: 'taps' (one batched MatMul per kernel tap, default)
+   * or 'unfold' (a one-hot Conv unfolds the input, then one batched MatMul).
+   */
+  weightGrad?: 'taps' | 'unfold';
 }
 
 /** 2-D convolution, NCHW, weight [Cout, Cin, kh, kw], optional bias [Cout]. */
@@ -43,7 +48,12 @@ export function conv(x: Tensor, w: Tensor, b?: Tensor, options: ConvOptions = {}
   return g.op('Conv', b ? [x, w, b] : [x, w], [{ dtype: x.dtype, shape: [B, Cout, Ho, Wo] }], attrs, ([gy], needs) => {
     if (!gy) return [undefined, undefined, undefined];
     const gx = needs[0] ? convInputGrad(gy, w, x, pads, [sh, sw], [dh, dw]) : undefined;
-    const gw = needs[1] ? convWeightGrad(gy, x, w, pads, [sh, sw], [dh, dw]) : undefined;
+    const unfold = options.weightGrad === 'unfold';
+    const gw = needs[1]
+      ? unfold
+        ? convWeightGradUnfold(gy, x, w, pads, [sh, sw], [dh, dw])
+        : convWeightGrad(gy, x, w, pads, [sh, sw], [dh, dw])
+      : undefined;
     // Sum the contiguous spatial axes first: far faster than one reduction over (0, 2, 3).
     const gb = needs[2] ? reduceSum(reduceSum(gy, [2, 3]), [0]) : undefined;
     return [gx, gw, gb];
@@ -116,6 +126,36 @@ function convWeightGrad(
   }
   // Stacking on a leading tap axis copies contiguous blocks; the small transpose is the weight's size.
   return reshape(transpose(concat(taps, 0), [1, 2, 0]), [Cout, Cin, kh, kw]);
+}
+
+/**
+ * dW via an unfold: a Conv with a one-hot [kh·kw, 1, kh, kw] kernel turns x (as B·Cin
+ * one-channel images) into its patches, [B, Cin·kh·kw, Ho·Wo] in OIHW order, then one
+ * batched MatMul with gy and a sum over the batch give the weight gradient directly.
+ */
+function convWeightGradUnfold(
+  gy: Tensor,
+  x: Tensor,
+  w: Tensor,
+  pads: readonly number[],
+  strides: readonly number[],
+  dil: readonly number[],
+): Tensor {
+  const [B, Cout, Ho, Wo] = gy.shape;
+  const [, Cin, kh, kw] = w.shape;
+  const [, , H, W] = x.shape;
+  const k = kh * kw;
+  const eye = new Array<number>(k * k).fill(0);
+  for (let t = 0; t < k; t++) eye[t * k + t] = 1;
+  const g = x.graph;
+  const cols = conv(reshape(x, [B * Cin, 1, H, W]), g.constant(eye, [k, 1, kh, kw], x.dtype), undefined, {
+    pads,
+    strides: [strides[0], strides[1]],
+    dilations: [dil[0], dil[1]],
+  });
+  const c3 = transpose(reshape(cols, [B, Cin * k, Ho * Wo]), [0, 2, 1]);
+  const m = matmul(reshape(gy, [B, Cout, Ho * Wo]), c3);
+  return reshape(sumLeading(m), [Cout, Cin, kh, kw]);
 }
 
 /**

@@ -117,6 +117,18 @@ describe('VJP rules match central finite differences', () => {
       F32,
     );
   });
+  it('conv weight gradient by unfolding, same padding and stride 2 (float32)', async () => {
+    await check(
+      [P('x', [2, 3, 5, 5]), P('w', [4, 3, 3, 3]), P('b', [4])],
+      ([x, w, b]) => nn.conv(x, w, b, { pads: 'same', weightGrad: 'unfold' }),
+      F32,
+    );
+    await check(
+      [P('x', [2, 2, 7, 7]), P('w', [3, 2, 3, 3])],
+      ([x, w]) => nn.conv(x, w, undefined, { pads: [1, 1, 1, 1], strides: [2, 2], weightGrad: 'unfold' }),
+      F32,
+    );
+  });
   it('nearest upsampling ×2 (float32)', async () => {
     await check([P('x', [2, 3, 3, 4])], ([x]) => nn.upsampleNearest(x, 2), F32);
   });
