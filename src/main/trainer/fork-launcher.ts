@@ -25,13 +25,18 @@ export function forkLauncher(opts: { entry?: string; env?: NodeJS.ProcessEnv } =
       });
     }
     const child = fork(entry, [], {
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      // stdout too: nothing a worker prints may reach the CLI's own output (e.g. --json).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ...opts.env },
       serialization: 'advanced',
     });
     const tail = tailBuffer();
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
+      tail.push(d);
+    });
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (d: string) => {
       tail.push(d);
     });
     const exitCbs: ((code: number | null, signal: string | null) => void)[] = [];

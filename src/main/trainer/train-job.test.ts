@@ -51,8 +51,12 @@ describe('training a tiny PtychoPINN', () => {
     expect(losses.length).toBeGreaterThanOrEqual(9);
     expect(Math.min(...losses.slice(-3))).toBeLessThan(losses[0]);
     expect(a.log).toMatch(/parameters/);
-    const b = await train(1, { nepochs: 3 });
+    const b = await train(1, { nepochs: 3, logger: 'csv' });
     expect(stepLosses(b.events)).toEqual(stepLosses(a.events));
+    // --logger csv adds per-epoch metrics beside events.jsonl
+    const csv = readFileSync(join(b.dir, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('epoch,step,train_loss,val_loss,lr,time');
+    expect(csv.length).toBe(4);
     expect(b.result.model_sha256).toBe(a.result.model_sha256);
     expect(a.result.model_bytes).toBeGreaterThan(1000);
     // A plain onnxruntime session loads and runs it.
