@@ -16,6 +16,7 @@ export type RuleId =
   | 'object-array'
   | 'unsupported-dtype'
   | 'metadata'
+  | 'legacy-key'
   | 'diffraction-dtype'
   | 'diffraction-shape'
   | 'empty'
@@ -56,6 +57,8 @@ export interface ContractInput {
   arrays: Record<string, NdArray>;
   /** `_metadata` parsed from JSON (undefined when absent, pickled or not JSON) */
   metadata?: Record<string, unknown>;
+  /** contract keys that were read under a legacy name (diffraction ← diff3d) */
+  aliases?: Record<string, string>;
 }
 
 export interface ContractOptions {
@@ -139,6 +142,8 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
     else if (k.kind === 'text' && (CONTRACT_KEYS as readonly string[]).includes(k.key))
       add('diffraction-dtype', 'error', k.key, `holds strings (${k.descr}), not numbers`, k.descr, 'numeric');
   }
+  for (const [key, legacy] of Object.entries(input.aliases ?? {}))
+    add('legacy-key', 'warning', key, `read from the original's raw key '${legacy}'`, legacy, key);
   if (info.get('_metadata')?.kind === 'text' && input.metadata === undefined)
     add('metadata', 'warning', '_metadata', 'is not a JSON object; ignored', 'text', 'JSON object');
 

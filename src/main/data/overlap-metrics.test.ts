@@ -96,4 +96,19 @@ describe('views and groups', () => {
       12,
     );
   });
+
+  it('large scans get the median from a histogram, within one bin of the exact value', () => {
+    const n = 2900; // 4.2M pairs: above the exact-sort limit
+    const xs = Array.from({ length: n }, (_, i) => (i * 7919) % 1013);
+    const ys = Array.from({ length: n }, (_, i) => (i * 104729) % 997);
+    const s = spacingStats(xs, ys);
+    const d = new Float64Array((n * (n - 1)) / 2);
+    let k = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) d[k++] = Math.hypot(xs[i] - xs[j], ys[i] - ys[j]);
+    d.sort();
+    const exact = (d[d.length / 2 - 1] + d[d.length / 2]) / 2;
+    expect(Math.abs(s.median_spacing - exact)).toBeLessThanOrEqual((d[d.length - 1] - d[0]) / 65536);
+    expect(s.min_spacing).toBe(d[0]);
+    expect(s.max_spacing).toBe(d[d.length - 1]);
+  });
 });

@@ -192,29 +192,53 @@ export interface SpacingStats {
   mean_nearest_neighbor: number;
 }
 
-/** Statistics of all pairwise distances (the original's spacing fields) plus the mean nearest-neighbour distance. */
+/**
+ * Statistics of all pairwise distances (the original's spacing fields) plus the mean
+ * nearest-neighbour distance. Up to 4M pairs the median is exact; above, it comes from a
+ * 2^16-bin histogram (within (max − min)/65536) so memory stays O(n).
+ */
 export function spacingStats(xs: ArrayLike<number>, ys: ArrayLike<number>): SpacingStats {
   const n = xs.length;
   if (n < 2) return { min_spacing: 0, max_spacing: 0, mean_spacing: 0, median_spacing: 0, mean_nearest_neighbor: 0 };
-  const d = new Float64Array((n * (n - 1)) / 2);
+  const m = (n * (n - 1)) / 2;
+  const exact = m <= 4_000_000;
+  const d = exact ? new Float64Array(m) : null;
   const nn = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   let k = 0;
   let sum = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = 0;
   for (let i = 0; i < n; i++)
     for (let j = i + 1; j < n; j++) {
       const v = Math.hypot(xs[i] - xs[j], ys[i] - ys[j]);
-      d[k++] = v;
+      if (d) d[k++] = v;
       sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
       if (v < nn[i]) nn[i] = v;
       if (v < nn[j]) nn[j] = v;
     }
-  d.sort();
-  const m = d.length;
+  let median: number;
+  if (d) {
+    d.sort();
+    median = m % 2 ? d[m >> 1] : (d[m / 2 - 1] + d[m / 2]) / 2;
+  } else {
+    const bins = 1 << 16;
+    const hist = new Float64Array(bins);
+    const width = (max - min) / bins || 1;
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++)
+        hist[Math.min(bins - 1, Math.floor((Math.hypot(xs[i] - xs[j], ys[i] - ys[j]) - min) / width))]++;
+    let seen = 0;
+    let b = 0;
+    while (b < bins - 1 && seen + hist[b] < m / 2) seen += hist[b++];
+    median = min + (b + 0.5) * width;
+  }
   return {
-    min_spacing: d[0],
-    max_spacing: d[m - 1],
+    min_spacing: min,
+    max_spacing: max,
     mean_spacing: sum / m,
-    median_spacing: m % 2 ? d[m >> 1] : (d[m / 2 - 1] + d[m / 2]) / 2,
+    median_spacing: median,
     mean_nearest_neighbor: nn.reduce((a, b) => a + b, 0) / n,
   };
 }

@@ -46,6 +46,20 @@ describe('loadStudyFile', () => {
     expect(f.warnings).toEqual(seen);
   });
 
+  it("reads the original's raw key diff3d as diffraction, with a warning", async () => {
+    const path = join(dir, 'raw.npz');
+    runPython(
+      ['numpy'],
+      `import numpy as np, sys
+np.savez(sys.argv[1], diff3d=np.full((3, 8, 8), 0.5, np.float32), objectGuess=np.ones((16, 16), np.complex64),
+         probeGuess=np.ones((8, 8), np.complex64), xcoords=np.full(3, 8.0), ycoords=np.full(3, 8.0))`,
+      [path],
+    );
+    const f = await loadStudyFile(path);
+    expect(f.diffraction.shape).toEqual([3, 8, 8]);
+    expect(f.warnings.join()).toContain("[diffraction]: read from the original's raw key 'diff3d'");
+  });
+
   it('throws DATA_CONTRACT naming the file, the key, found and expected', async () => {
     const path = join(dir, 'short-coords.npz');
     runPython(

@@ -53,6 +53,8 @@ export interface LoadedNpz {
   keys: NpzKeyInfo[];
   arrays: Record<string, NdArray>;
   metadata?: Record<string, unknown>;
+  /** contract key → the legacy key it was read from (e.g. diffraction ← diff3d) */
+  aliases?: Record<string, string>;
 }
 
 /** Reads the contract keys, the metadata and every key's header (object arrays never decoded). */
@@ -62,6 +64,14 @@ export async function readStudyNpz(path: string): Promise<LoadedNpz> {
     .filter((k) => k.kind === 'numeric' && (CONTRACT_KEYS as readonly string[]).includes(k.key))
     .map((k) => k.key);
   const arrays = await readNpz(path, wanted);
+  // the original's raw (pre-canonical) files call the patterns `diff3d`
+  const legacy = keys.find((k) => k.key === 'diff3d' && k.kind === 'numeric');
+  const aliases: Record<string, string> = {};
+  if (!arrays.diffraction && legacy) {
+    arrays.diffraction = (await readNpz(path, ['diff3d'])).diff3d;
+    keys.push({ ...legacy, key: 'diffraction' });
+    aliases.diffraction = 'diff3d';
+  }
   let metadata: Record<string, unknown> | undefined;
   if (keys.find((k) => k.key === '_metadata')?.kind === 'text') {
     try {
@@ -71,7 +81,7 @@ export async function readStudyNpz(path: string): Promise<LoadedNpz> {
       metadata = undefined; // reported by the contract as a warning
     }
   }
-  return { keys, arrays, metadata };
+  return { keys, arrays, metadata, aliases };
 }
 
 function contractError(errors: ContractIssue[]): StudyError {
