@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Device bundle runner: PtychoPINN training on a GPU through onnxruntime-node's WebGPU
+# provider (Dawn over Vulkan), with no package registry needed on the machine.
+#
+#   ./run.sh [--accelerator auto|webgpu|cpu|cuda] [--quick] [--out DIR] [--threads N] [--no-torch]
+#
+# Unpacks the bundled Node and onnxruntime-node, the Vulkan loader from Debian's packages,
+# finds the NVIDIA Vulkan driver, prints the adapter Dawn chose, runs the checks, runs the
+# PyTorch reference (CUDA when torch sees a GPU), and writes JSON + logs to --out.
+set -uo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ACCEL=auto
+QUICK=""
+OUTDIR="$PWD/gpu-out"
+THREADS=2
+TORCH=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --accelerator) ACCEL="$2"; shift 2 ;;
+    --accelerator=*) ACCEL="${1#*=}"; shift ;;
+    --quick) QUICK="--quick"; shift ;;
+    --out) OUTDIR="$2"; shift 2 ;;
+    --out=*) OUTDIR="${1#*=}"; shift ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --no-torch) TORCH=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$OUTDIR"
+OUTDIR="$(cd "$OUTDIR" && pwd)"
+LOG="$OUTDIR/run.log"
+: >"$LOG"
+say() { echo "$*" | tee -a "$LOG"; }
+
+RUN="$(mktemp -d "${TMPDIR:-/tmp}/ptycho-bundle-XXXXXX")"
+trap 'rm -rf "$RUN"' EXIT
+say "== unpacking into $RUN"
+xz -dc "$HERE/node.xz" >"$RUN/node" && chmod +x "$RUN/node" || { say "cannot unpack node (needs xz)"; exit 1; }
+tar -xJf "$HERE/runtime.tar.xz" -C "$RUN" || { say "cannot unpack runtime.tar.xz"; exit 1; }
+cp "$HERE/checks.mjs" "$RUN/"
+mkdir -p "$RUN/sysroot"
+for deb in "$HERE"/debs/*.deb; do
+  [ -f "$deb" ] || continue
+  if command -v dpkg-deb >/dev/null 2>&1; then dpkg-deb -x "$deb" "$RUN/sysroot"
+  else (cd "$RUN" && ar x "$deb" data.tar.xz && tar -xJf data.tar.xz -C sysroot && rm -f data.tar.xz); fi
+done
+export LD_LIBRARY_PATH="$RUN/sysroot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+say "node $("$RUN/node" --version), bundled Vulkan/GL loaders: $(ls "$RUN/sysroot/usr/lib/x86_64-linux-gnu" 2>/dev/null | grep -c '\.so') libraries"
+
+# The NVIDIA Vulkan ICD: container images put it in different places.
+if [ -z "${VK_DRIVER_FILES:-}" ]; then
+  for f in /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd*.json; do
+    if [ -f "$f" ]; then export VK_DRIVER_FILES="$f"; break; fi
+  done
+fi
+if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
+  export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+say "VK_DRIVER_FILES=${VK_DRIVER_FILES:-<none found>}"
+if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L 2>&1 | tee -a "$LOG"; else say "nvidia-smi: not present"; fi
+
+if [ "$ACCEL" != "cpu" ]; then
+  say "== WebGPU adapter (Dawn)"
+  "$RUN/node" "$RUN/checks.mjs" --adapter --accelerator webgpu >"$OUTDIR/adapter.log" 2>&1
+  grep -iE "adapter|vendor|architecture|description|device|backend" "$OUTDIR/adapter.log" | head -20 | tee -a "$LOG"
+  tail -2 "$OUTDIR/adapter.log" | tee -a "$LOG"
+fi
+
+say "== checks (--accelerator $ACCEL $QUICK)"
+start=$(date +%s)
+"$RUN/node" "$RUN/checks.mjs" --accelerator "$ACCEL" $QUICK --threads "$THREADS" --out "$OUTDIR" 2>&1 | tee -a "$LOG"
+status=${PIPESTATUS[0]}
+say "checks exit $status after $(( $(date +%s) - start )) s"
+
+if [ "$TORCH" = 1 ] && [ -z "$QUICK" ]; then
+  PY=""
+  for p in python3 /usr/bin/python3; do
+    if "$p" -c "import torch, numpy" >/dev/null 2>&1; then PY="$p"; break; fi
+  done
+  if [ -n "$PY" ]; then
+    REF="$RUN/reference"; cp -r "$HERE/reference" "$REF"
+    if "$PY" -c "import torch; assert torch.cuda.is_available()" >/dev/null 2>&1; then
+      say "== PyTorch reference on CUDA ($PY)"
+      "$PY" "$REF/bench_torch.py" --device cuda --batch 16 64 --out "$RUN/ref-out" >"$OUTDIR/torch.jsonl" 2>>"$LOG"
+    else
+      say "== PyTorch reference on CPU ($PY; no CUDA)"
+      "$PY" "$REF/bench_torch.py" --device cpu --threads "$THREADS" --out "$RUN/ref-out" >"$OUTDIR/torch.jsonl" 2>>"$LOG"
+    fi
+    cat "$OUTDIR/torch.jsonl" | tee -a "$LOG" >/dev/null
+  else
+    say "PyTorch reference: no python3 with torch here"
+  fi
+fi
+
+"$RUN/node" "$RUN/checks.mjs" --summarize "$OUTDIR" 2>&1 | tee -a "$LOG"
+exit "$status"
