@@ -113,6 +113,7 @@ export function flip(x: Tensor, axes: readonly number[]): Tensor {
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   const rank = x.shape.length;
   if (pads.length !== 2 * rank) throw new Error(`pad: ${pads.length} pads for rank ${rank}`);
+  if (pads.some((p) => p < 0)) throw new Error(`pad: negative pads [${pads}]; crop with slice`);
   if (pads.every((p) => p === 0)) return x;
   const g = x.graph;
   const shape = x.shape.map((d, i) => d + pads[i] + pads[i + rank]);

@@ -138,6 +138,21 @@ describe('training with the train-step graph', () => {
     await trainer.release();
   });
 
+  it('trains only the chosen parameters; the others stay at their initial values', async () => {
+    const g = new nn.Graph('float64');
+    const a = g.param('a', [1], [2]);
+    const b = g.param('b', [1], [3]);
+    const loss = nn.reduceSum(nn.mul(a, b)); // ∂L/∂a = b = 3
+    const trainer = await nn.Trainer.create(nn.buildTrainStep({ loss, optimizer: nn.sgd(), params: [a] }), {
+      accelerator: 'cpu',
+    });
+    await trainer.trainStep({}, 0.5);
+    const p = trainer.parameters();
+    expect(p.get('a')![0]).toBeCloseTo(0.5, 12);
+    expect(p.get('b')![0]).toBe(3);
+    await trainer.release();
+  });
+
   it('reports the global gradient norm and clips it when asked', async () => {
     const make = (clipGradNorm?: number) => {
       const g = new nn.Graph('float64');
