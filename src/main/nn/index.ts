@@ -39,7 +39,11 @@
  * (ReduceLROnPlateau) just pass another lr. Accelerators: resolveProvider / Trainer.create
  * take 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'; an explicit unavailable one
  * throws StudyError('PROVIDER_UNAVAILABLE'). deterministic: true (threads fixed, default 1)
- * makes CPU runs bit-identical.
+ * makes CPU runs bit-identical (checked at 1 and 2 threads). Trainer option
+ * deviceResidentState keeps params/moments in GPU buffers on webgpu (off by default; not yet
+ * verified on a GPU) — then `await trainer.syncToHost()` before parameters()/getState().
+ * conv(…, { weightGrad: 'unfold' }) picks the alternative weight-gradient form (same speed
+ * here, kept for other machines).
  */
 export * from './graph';
 export * from './ops-basic';
