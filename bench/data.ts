@@ -77,10 +77,14 @@ else:
     t0 = time.perf_counter()
     (np.savez_compressed if compress else np.savez)(path, **arrays)
     t1 = time.perf_counter()
-    with np.load(path) as f:
-        back = {k: f[k] for k in f.files}
-    t2 = time.perf_counter()
-    print(json.dumps({'write_mb_s': nbytes / 1e6 / (t1 - t0), 'read_mb_s': nbytes / 1e6 / (t2 - t1)}))
+    reads = []
+    for _ in range(2):  # the second read is the one reported (file in the page cache for both sides)
+        t = time.perf_counter()
+        with np.load(path) as f:
+            back = {k: f[k] for k in f.files}
+        reads.append(time.perf_counter() - t)
+        del back
+    print(json.dumps({'write_mb_s': nbytes / 1e6 / (t1 - t0), 'read_mb_s': nbytes / 1e6 / reads[-1]}))
 `;
 
 function numpy(python: string | null, args: string[]): Record<string, number> | undefined {
@@ -105,9 +109,14 @@ async function npzOurs(arrays: Record<string, NdArray>, path: string, compress: 
   const t0 = nowSeconds();
   await writeNpz(path, arrays, { compress, durable: false });
   const t1 = nowSeconds();
-  await readNpz(path);
-  const t2 = nowSeconds();
-  return { write: bytes / 1e6 / (t1 - t0), read: bytes / 1e6 / (t2 - t1) };
+  let read = 0;
+  for (let k = 0; k < 2; k++) {
+    // the second read is the one reported, as on the numpy side
+    const t = nowSeconds();
+    await readNpz(path);
+    read = nowSeconds() - t;
+  }
+  return { write: bytes / 1e6 / (t1 - t0), read: bytes / 1e6 / read };
 }
 
 async function run(ctx: BenchContext): Promise<void> {
