@@ -168,6 +168,23 @@ export async function trainJob(
       return (((performance.now() - runStart) / 1000) * Math.max(0, totalSteps - st.step)) / done;
     };
 
+    const cancel = async (): Promise<RunnerResult> => {
+      await save();
+      log.emit({
+        type: 'status',
+        time: now(),
+        status: 'cancelled',
+        step: st.step,
+        epoch: st.epoch,
+        message: `checkpoint written at step ${st.step}; resume with --resume`,
+      });
+      return {
+        status: 'cancelled',
+        final_loss: st.train_loss.at(-1) ?? null,
+        epochs_completed: st.epoch,
+        checkpoint_path: ckptPath,
+      };
+    };
     let stoppedBySteps = false;
     epochs: while (st.epoch < s.epochs && !st.stopped_early) {
       const rng = createRng(st.epoch_rng);
@@ -178,6 +195,7 @@ export async function trainJob(
           stoppedBySteps = true;
           break epochs;
         }
+        if (ctx.signal.aborted) return cancel();
         const ids = perm.subarray(k * B, Math.min((k + 1) * B, nTrain));
         const batch = pt.batch(ids);
         const t0 = performance.now();
@@ -223,23 +241,7 @@ export async function trainJob(
             eta_s: eta(),
           });
         }
-        if (ctx.signal.aborted) {
-          await save();
-          log.emit({
-            type: 'status',
-            time: now(),
-            status: 'cancelled',
-            step: st.step,
-            epoch: st.epoch,
-            message: `checkpoint written at step ${st.step}; resume with --resume`,
-          });
-          return {
-            status: 'cancelled',
-            final_loss: st.train_loss.at(-1) ?? null,
-            epochs_completed: st.epoch,
-            checkpoint_path: ckptPath,
-          };
-        }
+        if (ctx.signal.aborted) return cancel();
       }
       const trainLoss = st.partial_loss_sum / Math.max(1, st.partial_samples);
       let valLoss: number | null = null;
