@@ -20,7 +20,7 @@ import { doseFolder } from '../../shared/study';
 import { writeJsonAtomic } from './atomic';
 import type { NdArray } from './ndarray';
 import { takeRows } from './ndarray';
-import { readNpz, readNpzText, writeNpz } from './npz';
+import { describeNpz, readNpz, readNpzText, writeNpz } from './npz';
 import {
   greedySpacingSelection,
   knnGroups,
@@ -177,10 +177,12 @@ export async function buildOverlapViews(
     const coords: Record<string, { source: string; xs: Float64Array; ys: Float64Array }> = {};
     for (const side of ['train', 'test'] as const) {
       const source = join(cRoot, doseFolder(dose), `patched_${side}.npz`);
-      const a = await readNpz(source, ['xcoords', 'ycoords', 'diffraction']);
+      // coordinates only: the patterns are read once a view is written
+      const a = await readNpz(source, ['xcoords', 'ycoords']);
       if (D === undefined) {
         const meta = await readMetadata(source);
-        D = typeof meta.probe_diameter_px === 'number' ? meta.probe_diameter_px : 0.6 * a.diffraction.shape[1];
+        const [diffraction] = await describeNpz(source, ['diffraction']);
+        D = typeof meta.probe_diameter_px === 'number' ? meta.probe_diameter_px : 0.6 * (diffraction.shape[1] ?? 64);
       }
       coords[side] = {
         source,
