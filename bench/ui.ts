@@ -87,6 +87,7 @@ async function seedNineJobs(page: Page): Promise<string[]> {
         finalLoss: null,
         dryRun: false,
         progress: null,
+        etaAt: null,
         artifactDir: null,
         logPath: null,
       })),

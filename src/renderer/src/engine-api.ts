@@ -36,6 +36,7 @@ export function cellFromListing(j: JobListing): JobCell {
     finalLoss: null,
     dryRun: false,
     progress: null,
+    etaAt: null,
     artifactDir: j.artifactDir,
     logPath: j.logPath,
   };

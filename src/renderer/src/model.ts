@@ -18,6 +18,8 @@ export interface JobCell {
   finalLoss: number | null;
   dryRun: boolean;
   progress: JobProgress | null;
+  /** Wall-clock time (ms) the job should finish at, from the last ETA the trainer gave. */
+  etaAt: number | null;
   artifactDir: string | null;
   logPath: string | null;
 }
@@ -35,4 +37,16 @@ export function cellName(c: Pick<JobCell, 'dose' | 'view' | 'gridsize'>): string
 /** Jobs that can still change by themselves (a live run). */
 export function isActive(s: CellState): boolean {
   return s === 'queued' || s === 'running';
+}
+
+/** Seconds left, counting down from the trainer's last estimate (which comes once per epoch). */
+export function etaSeconds(c: Pick<JobCell, 'etaAt'>, now = Date.now()): number | null {
+  return c.etaAt === null ? null : Math.max(0, (c.etaAt - now) / 1000);
+}
+
+/** A new etaAt when the estimate changed, else the old one. */
+export function nextEtaAt(prev: JobProgress | null, next: JobProgress | null, etaAt: number | null): number | null {
+  if (!next || next.eta_s === null) return null;
+  if (prev && prev.eta_s === next.eta_s && etaAt !== null) return etaAt;
+  return Date.now() + next.eta_s * 1000;
 }

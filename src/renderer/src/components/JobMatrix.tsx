@@ -9,7 +9,7 @@ import { type KeyboardEvent, type MouseEvent, useRef } from 'react';
 import { jobId } from '../../../shared/study';
 import { formatDose, formatEta, formatLoss } from '../lib/format';
 import { clickCell, clickHeader, type Selection, selectAll } from '../lib/selection';
-import { COLUMNS, cellName, type JobCell } from '../model';
+import { COLUMNS, cellName, etaSeconds, type JobCell } from '../model';
 
 interface Props {
   doses: number[];
@@ -185,7 +185,8 @@ function CellBody({ cell, descId }: { cell: JobCell; descId: string }) {
       const parts: string[] = [];
       if (p?.epoch != null) parts.push(`epoch ${p.epoch + 1}${p.total_epochs ? `/${p.total_epochs}` : ''}`);
       if (frac !== null) parts.push(`${Math.round(frac * 100)}%`);
-      if (p?.eta_s != null) parts.push(`ETA ${formatEta(p.eta_s)}`);
+      const eta = etaSeconds(cell);
+      if (eta !== null) parts.push(`ETA ${formatEta(eta)}`);
       if (p?.last_loss != null) parts.push(`loss ${formatLoss(p.last_loss)}`);
       detail = parts.join(' · ') || 'starting…';
       break;

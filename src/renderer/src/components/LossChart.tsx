@@ -37,6 +37,8 @@ interface DrawInfo {
   maxSeries: number;
   plotWidth: number;
   nonPositive: boolean;
+  /** Half-width of the linear band of the symmetric-log scale: a power of ten near the smallest typical |loss|. */
+  asinhLinear: number;
 }
 
 /** `frame` (scale kind, theme) needs a new chart; `signature` (which lines) only new series. */
@@ -62,7 +64,13 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
   const plot = useRef<uPlot | null>(null);
   const zoomed = useRef(false);
   const smoothCache = useRef(new Map<string, Smoothed>());
-  const [info, setInfo] = useState<DrawInfo>({ points: 0, maxSeries: 0, plotWidth: 0, nonPositive: false });
+  const [info, setInfo] = useState<DrawInfo>({
+    points: 0,
+    maxSeries: 0,
+    plotWidth: 0,
+    nonPositive: false,
+    asinhLinear: 1,
+  });
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new smoothing weight is exactly what invalidates the cache
   useEffect(() => {
@@ -148,14 +156,15 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
         }
       }
       const { x, ys } = alignSeries(inputs);
-      const distr = !wantLog ? 'lin' : nonPositive ? 'asinh' : 'log';
+      const asinhLinear = nonPositive ? linearBand(inputs) : 1;
+      const distr = !wantLog ? 'lin' : nonPositive ? `asinh:${asinhLinear}` : 'log';
       return {
         data: [x, ...ys] as uPlot.AlignedData,
         series,
         meta,
         frame: `${distr}|${theme}`,
         signature: sig.join('|'),
-        info: { points, maxSeries, plotWidth: plot.current?.bbox.width ?? 0, nonPositive },
+        info: { points, maxSeries, plotWidth: plot.current?.bbox.width ?? 0, nonPositive, asinhLinear },
       };
     };
 
@@ -170,7 +179,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
         width: el.clientWidth || 600,
         height: Math.max(200, el.clientHeight || 300),
         legend: { show: false },
-        scales: { x: { time: false }, y: { distr, log: 10, asinh: 1e-3 } },
+        scales: { x: { time: false }, y: { distr, log: 10, asinh: b.info.asinhLinear } },
         axes: [
           { ...axis, label: 'step', labelSize: 18 },
           {
@@ -178,12 +187,24 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
             label: distr === 3 ? 'loss (log)' : distr === 4 ? 'loss (symlog)' : 'loss',
             labelSize: 18,
             size: 64,
+            // log-like scales: grid lines and labels at decades only (and zero), not at 2..9 × 10^k
+            splits:
+              distr === 1
+                ? undefined
+                : (_u: uPlot, _i: number, min: number, max: number) => decadeSplits(min, max, b.info.asinhLinear),
           },
         ],
         series: b.series,
-        cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
+        // uPlot's default cursor points must stay: its delSeries (used when a job joins the
+        // chart) removes each series' point element and fails if there is none.
+        cursor: { drag: { x: true, y: false, setScale: true } },
         hooks: {
-          setSelect: [() => (zoomed.current = true)],
+          // uPlot also fires setSelect on its own commits (resize); only a real drag zooms.
+          setSelect: [
+            (u) => {
+              if (u.select.width > 0) zoomed.current = true;
+            },
+          ],
           setCursor: [(u) => renderReadout(u, readout.current, meta)],
         },
       };
@@ -281,6 +302,38 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
       </div>
     </div>
   );
+}
+
+/** ±10^k inside [min, max], with |v| ≥ floor (the symlog's linear band), plus 0 when spanned. */
+function decadeSplits(min: number, max: number, floor: number): number[] {
+  const out: number[] = [];
+  const side = (lo: number, hi: number, sign: 1 | -1) => {
+    if (hi <= 0) return;
+    const from = Math.floor(Math.log10(Math.max(lo, floor * 0.999, 1e-300)));
+    for (let e = from; e <= Math.ceil(Math.log10(hi)); e++) {
+      const v = 10 ** e;
+      if (v >= lo && v <= hi && v >= floor * 0.999) out.push(sign * v);
+    }
+  };
+  if (min < 0) side(Math.max(0, -max), -min, -1);
+  if (min <= 0 && max >= 0) out.push(0);
+  if (max > 0) side(Math.max(min, 0), max, 1);
+  return out.sort((a, b) => a - b);
+}
+
+/** A power of ten at the 10th percentile of |loss| (sampled), so typical losses sit in the log part. */
+function linearBand(inputs: { y: Float64Array }[]): number {
+  const sample: number[] = [];
+  for (const { y } of inputs) {
+    const stride = Math.max(1, Math.floor(y.length / 2000));
+    for (let i = 0; i < y.length; i += stride) {
+      const a = Math.abs(y[i]);
+      if (a > 0 && Number.isFinite(a)) sample.push(a);
+    }
+  }
+  if (sample.length === 0) return 1;
+  sample.sort((a, b) => a - b);
+  return 10 ** Math.floor(Math.log10(sample[Math.floor(sample.length * 0.1)]));
 }
 
 /** The hover readout, written straight to the DOM (it changes on every mouse move): one row per job. */

@@ -4,7 +4,7 @@
  * their outcome so a run never silently disappears.
  */
 import { formatEta, formatLoss } from '../lib/format';
-import { cellName, type JobCell } from '../model';
+import { cellName, etaSeconds, type JobCell } from '../model';
 
 interface Props {
   jobs: JobCell[];
@@ -35,7 +35,7 @@ export function RunQueue({ jobs, onCancel }: Props) {
                   <progress max={1} value={frac ?? undefined} aria-label={`progress ${cellName(j)}`} />
                   <span className="muted">
                     {p?.epoch != null ? `epoch ${p.epoch + 1}${p.total_epochs ? `/${p.total_epochs}` : ''}` : ''}
-                    {p?.eta_s != null ? ` · ETA ${formatEta(p.eta_s)}` : ''}
+                    {etaSeconds(j) !== null ? ` · ETA ${formatEta(etaSeconds(j))}` : ''}
                   </span>
                 </>
               )}

@@ -8,7 +8,7 @@ import type { WorkbenchInfo } from '../../../shared/api';
 import type { JobProgress, ManifestJob, SkipSummary, TrainingManifest } from '../../../shared/manifest';
 import type { JobStateEvent } from '../../../shared/study-api';
 import { emptySelection, pruneSelection, type Selection } from '../lib/selection';
-import type { JobCell } from '../model';
+import { type JobCell, nextEtaAt } from '../model';
 import type { Roots } from './settings';
 
 export interface Filters {
@@ -78,6 +78,7 @@ export function cellFromManifest(base: JobCell, j: ManifestJob): JobCell {
     finalLoss: r?.final_loss ?? null,
     dryRun: j.dry_run,
     progress: j.progress ?? base.progress,
+    etaAt: j.status === 'running' ? nextEtaAt(base.progress, j.progress ?? base.progress, base.etaAt) : null,
     artifactDir: j.artifact_dir,
     logPath: j.log_path,
   };
@@ -122,10 +123,12 @@ export const useStudy = create<StudyState>((set, get) => ({
     if (!c) return;
     const cells = new Map(get().cells);
     const settled = ev.status !== 'queued' && ev.status !== 'running';
+    const progress = ev.status === 'queued' ? null : (ev.progress ?? c.progress);
     cells.set(ev.jobId, {
       ...c,
       state: ev.status,
-      progress: ev.status === 'queued' ? null : (ev.progress ?? c.progress),
+      progress,
+      etaAt: settled ? null : nextEtaAt(c.progress, progress, c.etaAt),
       finalLoss: ev.finalLoss ?? (ev.status === 'done' ? c.finalLoss : null),
       reason: ev.error ?? ev.skipReason ?? (settled ? c.reason : null),
       dryRun: ev.status === 'planned',
@@ -137,7 +140,7 @@ export const useStudy = create<StudyState>((set, get) => ({
     const cells = new Map(get().cells);
     for (const [id, progress] of updates) {
       const c = cells.get(id);
-      if (c) cells.set(id, { ...c, progress });
+      if (c) cells.set(id, { ...c, progress, etaAt: nextEtaAt(c.progress, progress, c.etaAt) });
     }
     set({ cells });
   },
@@ -174,6 +177,7 @@ function mergeManifestJob(cells: Map<string, JobCell>, j: ManifestJob): void {
     finalLoss: null,
     dryRun: false,
     progress: null,
+    etaAt: null,
     artifactDir: j.artifact_dir,
     logPath: j.log_path,
   };
