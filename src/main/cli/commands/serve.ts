@@ -46,8 +46,18 @@ export function registerServe(program: Command): void {
         const { openInBrowser } = await import('../open-browser');
         openInBrowser(server.url);
       }
+      // Stopping the server cancels running jobs cleanly (checkpoint written, state
+      // `cancelled`) instead of leaving them to be found `interrupted` at the next start.
+      let stopping = false;
       const stop = () => {
-        void server.close().then(() => process.exit(0));
+        if (stopping) return;
+        stopping = true;
+        console.error('Stopping: cancelling running jobs …');
+        void service
+          .close()
+          .catch((e: unknown) => console.error(`error while cancelling jobs: ${String(e)}`))
+          .then(() => server.close())
+          .then(() => process.exit(0));
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
