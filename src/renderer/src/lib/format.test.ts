@@ -26,3 +26,15 @@ describe('formatting', () => {
     expect(jobColor('dense', 1e4)).toBe(jobColor('dense', 1e4));
   });
 });
+
+describe('ETA countdown', () => {
+  it('counts down from the last estimate and keeps it while the estimate is unchanged', async () => {
+    const { etaSeconds, nextEtaAt } = await import('../model');
+    const p = { step: 1, total_steps: 10, epoch: 0, total_epochs: 2, eta_s: 60, last_loss: 1 };
+    const at = nextEtaAt(null, p, null);
+    expect(at).not.toBeNull();
+    expect(etaSeconds({ etaAt: at }, (at ?? 0) - 30_000)).toBeCloseTo(30, 6);
+    expect(nextEtaAt(p, { ...p, step: 2 }, at)).toBe(at);
+    expect(nextEtaAt(p, { ...p, eta_s: null }, at)).toBeNull();
+  });
+});
