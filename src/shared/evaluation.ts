@@ -32,7 +32,7 @@ export const ChannelMetrics = z.object({
   mae: z.number(),
   mse: z.number(),
   psnr: z.number().nullable(),
-  /** Null when no 7×7 window lies wholly inside the scored pixels. */
+  /** Null when too few 7×7 windows lie wholly inside the scored pixels (SSIM: none; MS-SSIM: none at some level). */
   ssim: z.number().nullable(),
   ms_ssim: z.number().nullable(),
   /** Null when coverage is partial and no covered square is large enough for rings to mean anything. */

@@ -58,7 +58,7 @@ export const DEFAULT_ALIGNMENT: AlignmentOptions = {
   register: true,
   upsampleFactor: 50,
   registrationMethod: 'windowed-xcorr',
-  maxShiftPx: 4,
+  maxShiftPx: 2,
   registrationBorderPx: 2,
   trimPx: 2,
   phaseAlign: 'plane',

@@ -154,8 +154,8 @@ export const MS_SSIM_WEIGHTS = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333] as const
  * (smoothed) full-size images, then Π SSIM_l^w_l over up to 5 levels of `[::2, ::2]`
  * decimation, stopping early once a side drops below 7 px. A negative SSIM is clamped to
  * 1e-4 and a NaN gives 0, as there. This is not Wang's contrast/structure MS-SSIM. With a
- * mask, a level where no 7×7 window is wholly scored ends the product early, the same way
- * (NaN when that happens at the first level: there is nothing to score).
+ * mask, the product stops at the first level where no 7×7 window is wholly scored and the
+ * weights of the levels used are renormalised (NaN when even the first level has none).
  */
 export function msSsim(
   a: RealImage,
@@ -172,16 +172,18 @@ export function msSsim(
   const levels = Math.min(options.levels ?? 5, MS_SSIM_WEIGHTS.length);
   const range = Math.max(dataRange(x, valid), dataRange(y, valid));
   let value = 1;
+  let used = 0;
+  let maskStopped = false;
   for (let level = 0; level < levels; level++) {
-    // like the original's stop when the image gets too small: stop when no whole window is scored
     if (valid && !erodeValid(x.height, x.width, (SSIM_WINDOW - 1) / 2, valid).includes(1)) {
-      if (level === 0) return Number.NaN;
+      maskStopped = true;
       break;
     }
     let s = ssim(x, y, range, valid);
     if (Number.isNaN(s)) return 0;
     if (s < 0) s = 1e-4;
     value *= s ** MS_SSIM_WEIGHTS[level];
+    used += MS_SSIM_WEIGHTS[level];
     if (level < levels - 1) {
       const h = x.height;
       const w = x.width;
@@ -194,6 +196,11 @@ export function msSsim(
       if (Math.min(x.height, x.width) < SSIM_WINDOW) break;
     }
   }
+  if (used === 0) return Number.NaN;
+  // Holes end the product at the first level without a wholly scored window; its unused
+  // weights would inflate the product toward 1, so with a mask the levels used are
+  // renormalised (a weighted geometric mean of their SSIMs). Unmasked: the original exactly.
+  if (maskStopped) value **= 1 / used;
   return Number.isNaN(value) ? 0 : value;
 }
 

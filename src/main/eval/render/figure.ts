@@ -37,15 +37,22 @@ export interface FieldPanel {
 
 const PAD = 16;
 const BAR_W = 16;
-const TICKS = 5;
 const SCALE = 2;
 
+/** Integer zoom: about 300 px on the long side, at least ~140 px tall where the width allows. */
 function zoomFor(img: RealImage): number {
-  const side = Math.max(img.height, img.width);
-  return Math.max(1, Math.min(4, Math.floor(280 / side)));
+  let zoom = Math.max(1, Math.min(4, Math.floor(300 / Math.max(img.height, img.width))));
+  if (img.height * zoom < 140)
+    zoom = Math.max(zoom, Math.min(4, Math.ceil(140 / img.height), Math.floor(600 / img.width)));
+  return Math.max(1, zoom);
 }
 
-function tickLabels(p: FieldPanel): string[] {
+/** As many ticks as fit the bar without the labels touching (2 … 5). */
+function tickCount(barHeight: number): number {
+  return Math.max(2, Math.min(5, Math.floor(barHeight / 24) + 1));
+}
+
+function tickLabels(p: FieldPanel, ticks: number): string[] {
   let below = false;
   let above = false;
   if (!p.cyclic) {
@@ -55,18 +62,18 @@ function tickLabels(p: FieldPanel): string[] {
       if (p.image.data[i] > p.vmax) above = true;
     }
   }
-  return Array.from({ length: TICKS }, (_, k) => {
-    const v = p.vmax - ((p.vmax - p.vmin) * k) / (TICKS - 1);
+  return Array.from({ length: ticks }, (_, k) => {
+    const v = p.vmax - ((p.vmax - p.vmin) * k) / (ticks - 1);
     const s = formatNumber(v);
     if (k === 0 && above) return `≥${s}`;
-    if (k === TICKS - 1 && below) return `≤${s}`;
+    if (k === ticks - 1 && below) return `≤${s}`;
     return s;
   });
 }
 
 function panelSize(p: FieldPanel): { w: number; h: number; zoom: number; labels: string[] } {
   const zoom = zoomFor(p.image);
-  const labels = tickLabels(p);
+  const labels = tickLabels(p, tickCount(p.image.height * zoom));
   const labelW = Math.max(...labels.map((l) => textWidth(l, SCALE)), textWidth(p.unit ?? '', SCALE) - BAR_W - 6);
   const imgW = p.image.width * zoom;
   const w = Math.max(imgW + 10 + BAR_W + 6 + labelW, textWidth(p.title, SCALE));
@@ -93,7 +100,7 @@ function drawPanel(c: Canvas, x0: number, y0: number, p: FieldPanel, zoom: numbe
   for (let y = 0; y < bh; y++) fillRect(c, bx, iy + y, BAR_W, 1, colorAt(p.colormap, 1 - y / Math.max(1, bh - 1)));
   strokeRect(c, bx - 1, iy - 1, BAR_W + 2, bh + 2, BLACK);
   labels.forEach((label, k) => {
-    const ty = iy + Math.round(((bh - 1) * k) / (TICKS - 1));
+    const ty = iy + Math.round(((bh - 1) * k) / (labels.length - 1));
     fillRect(c, bx + BAR_W, ty, 4, 1, BLACK);
     const top = Math.min(Math.max(ty - textHeight(SCALE) / 2, iy - 2), iy + bh - textHeight(SCALE) + 2);
     drawText(c, bx + BAR_W + 6, Math.round(top), label, BLACK, SCALE);

@@ -20,6 +20,8 @@ export interface HeatmapSpec {
   colAxis: string;
   /** values[row][col]; null = no score for that cell. */
   values: (number | null)[][];
+  /** Text for each null cell (default `missingLabel`). */
+  nullLabels?: (string | null)[][];
   /** Text for a null cell. */
   missingLabel?: string;
   colormap?: ColormapName;
@@ -86,9 +88,8 @@ export function renderHeatmap(spec: HeatmapSpec): Buffer {
       const has = v !== null && Number.isFinite(v);
       const bg = has ? colorAt(cmap, t(v)) : LIGHT_GREY;
       fillRect(c, x, y, CELL_W, CELL_H, bg);
-      const label = has
-        ? (spec.formatCell ?? ((x: number) => formatNumber(x, 4)))(v)
-        : (spec.missingLabel ?? 'missing');
+      const nullLabel = spec.nullLabels?.[i]?.[j] ?? spec.missingLabel ?? 'missing';
+      const label = has ? (spec.formatCell ?? ((x: number) => formatNumber(x, 4)))(v) : nullLabel;
       drawText(
         c,
         x + CELL_W / 2,

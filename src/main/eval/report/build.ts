@@ -76,7 +76,14 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     const values = comparison.doses.map((d) =>
       comparison.views.map((v) => comparison.rows.find((r) => r.dose === d && r.view === v)?.[m.key] ?? null),
     );
+    const nullLabels = comparison.doses.map((d) =>
+      comparison.views.map((v) => {
+        const row = comparison.rows.find((r) => r.dose === d && r.view === v);
+        return row?.state === 'evaluated' ? 'n/a' : 'missing';
+      }),
+    );
     const png = renderHeatmap({
+      nullLabels,
       title: m.label,
       subtitle: `${m.better} is better (bright = better)`,
       rowLabels: comparison.doses.map(formatDose),
