@@ -101,8 +101,10 @@ export const EvalState = z.enum([
   'not_trained',
   /** trained, but no exported model.onnx to reconstruct with */
   'no_model',
-  /** evaluation was attempted and failed */
+  /** evaluation was attempted and failed, or has not been run yet */
   'eval_failed',
+  /** eval.json predates the current model.onnx (the job was retrained): evaluate again */
+  'stale',
 ]);
 export type EvalState = z.infer<typeof EvalState>;
 

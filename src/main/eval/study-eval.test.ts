@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { readManifestFile } from '../study/manifest-store';
 import { runPython } from '../util/python';
 import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from './eval.fixture';
 import { buildReport } from './report/build';
-import { evaluateStudy, type StudyEvalResult } from './study-eval';
+import { collectComparison, evaluateStudy, type StudyEvalResult } from './study-eval';
 
 let dir: string;
 let fx: FixtureOutcome;
@@ -105,6 +105,19 @@ describe('evaluate over an artifact root', () => {
     expect(e.inference?.reused_recon).toBe(true);
     expect(again.evaluated).toEqual(['dose_1000-baseline-gs1']);
     expect(again.comparison.rows.filter((r) => r.state === 'evaluated')).toHaveLength(4);
+  });
+});
+
+describe('a retrained job', () => {
+  it('shows as stale until it is evaluated again', () => {
+    const model = join(jobDir(10000, 'baseline', 1), 'model.onnx');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(model, later, later);
+    const m = readManifestFile(art()).manifest;
+    if (!m) throw new Error('no manifest');
+    const row = collectComparison(art(), m, new Date()).rows.find((r) => r.job_id === 'dose_10000-baseline-gs1');
+    expect(row).toMatchObject({ state: 'stale', phase_ssim: null });
+    expect(row?.reason).toContain('evaluate again');
   });
 });
 

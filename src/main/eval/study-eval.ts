@@ -5,7 +5,7 @@
  * comparison of what exists. Results go to each job's folder, comparison.{json,csv} and a
  * short `evaluation` summary in the job's manifest result.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StudyError } from '../../shared/errors';
 import { type ComparisonFile, type ComparisonRow, EvalFile } from '../../shared/evaluation';
@@ -113,15 +113,26 @@ export function readEvalFile(path: string): EvalFile | null {
   }
 }
 
+/** A trained job's row from its eval.json as it is on disk (not evaluated, stale or scored). */
+function existingRow(row: RowJob, target: EvalTarget): ComparisonRow {
+  const path = evalPathOf(target);
+  const e = readEvalFile(path);
+  if (!e) return missingRow(row, 'eval_failed', NOT_EVALUATED);
+  if (statSync(modelPathOf(target)).mtimeMs > statSync(path).mtimeMs) {
+    return missingRow(row, 'stale', 'model.onnx is newer than eval.json (retrained): run evaluate again');
+  }
+  return evaluatedRow(row, e, path);
+}
+
+export const NOT_EVALUATED = 'not evaluated yet (run evaluate)';
+
 /** The comparison from whatever eval.json files exist, evaluating nothing. */
 export function collectComparison(artifactRoot: string, manifest: TrainingManifest, now: Date): ComparisonFile {
   const refs = studyJobs(manifest);
   const rows = refs.map((ref) => {
     const why = missingReason(ref);
     if (why) return missingRow(ref.row, why.state, why.reason);
-    const path = evalPathOf(targetOf(ref.entry as ManifestJob));
-    const e = readEvalFile(path);
-    return e ? evaluatedRow(ref.row, e, path) : missingRow(ref.row, 'eval_failed', 'not evaluated yet (run evaluate)');
+    return existingRow(ref.row, targetOf(ref.entry as ManifestJob));
   });
   return buildComparison(resolve(artifactRoot), doseList(refs), viewList(), rows, now);
 }
@@ -163,10 +174,7 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
     }
     const target = targetOf(ref.entry as ManifestJob);
     if (wanted && !wanted.has(ref.row.id)) {
-      const e = readEvalFile(evalPathOf(target));
-      rows.push(
-        e ? evaluatedRow(ref.row, e, evalPathOf(target)) : missingRow(ref.row, 'eval_failed', 'not evaluated yet'),
-      );
+      rows.push(existingRow(ref.row, target));
       continue;
     }
     opts.onProgress?.(`evaluating ${ref.row.id}`);

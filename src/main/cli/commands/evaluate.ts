@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { formatNumber } from '../../eval/render/format';
+import { NOT_EVALUATED } from '../../eval/study-eval';
 import { WorkbenchService } from '../../service/workbench-service';
 import { CliExit, printJson } from '../output';
 
@@ -29,7 +30,7 @@ export async function runEvaluate(o: EvaluateOptions): Promise<number> {
     accelerator: o.accelerator,
     onProgress: o.json ? undefined : (m) => console.log(`  ${m}`),
   });
-  const failed = r.comparison.rows.filter((row) => row.state === 'eval_failed' && row.reason !== 'not evaluated yet');
+  const failed = r.comparison.rows.filter((row) => row.state === 'eval_failed' && row.reason !== NOT_EVALUATED);
   if (o.json) {
     printJson(r);
     return failed.length ? 1 : 0;

@@ -34,6 +34,7 @@ const STATE_TEXT: Record<string, string> = {
   not_trained: 'not trained',
   no_model: 'no model',
   eval_failed: 'not evaluated',
+  stale: 'stale',
 };
 
 const CSS = `
