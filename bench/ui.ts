@@ -39,7 +39,7 @@ interface PageGlobal {
   clearInterval(h: number): void;
   setTimeout(cb: () => void, ms: number): number;
   document: { querySelector(sel: string): { textContent: string | null } | null };
-  performance: { now(): number; getEntriesByName(name: string): PageEntry[] };
+  performance: { now(): number; getEntriesByName(name: string): PageEntry[]; clearMeasures(name?: string): void };
   PerformanceObserver: new (
     cb: (list: { getEntries(): PageEntry[] }) => void,
   ) => { observe(o: { type: string; buffered?: boolean }): void };
@@ -149,75 +149,90 @@ async function streaming(ctx: BenchContext, page: Page, seconds: number) {
   const ids = await seedNineJobs(page);
   const r = await page.evaluate(
     ({ ids, seconds }) =>
-      new Promise<{ frames: number[]; events: number; points: number; longTasks: number[] }>((resolve) => {
-        const g = globalThis as unknown as PageGlobal;
-        const curves = g.__workbenchBench.curves;
-        const longTasks: number[] = [];
-        new g.PerformanceObserver((l) => {
-          for (const e of l.getEntries()) longTasks.push(e.duration);
-        }).observe({ type: 'longtask' });
-        let events = 0;
-        const steps = new Map(ids.map((id) => [id, 0]));
-        const t = new Date().toISOString();
-        // each job: one step event every 50 ms (20/s), staggered like independent workers
-        const timers: number[] = [];
-        ids.forEach((id, k) => {
-          g.setTimeout(
-            () => {
-              const h = g.setInterval(() => {
-                const s = steps.get(id) ?? 0;
-                const loss = (2 + k * 0.1) * Math.exp(-s / 300) + 0.05 * Math.random() + 0.1;
-                curves.ingest(id, {
-                  type: 'step',
-                  time: t,
-                  step: s,
-                  epoch: Math.floor(s / 100),
-                  loss,
-                  samples_per_s: 300,
-                });
-                if (s % 100 === 99)
+      new Promise<{ frames: number[]; events: number; points: number; longTasks: number[]; updates: number[] }>(
+        (resolve) => {
+          const g = globalThis as unknown as PageGlobal;
+          g.performance.clearMeasures('loss-chart-update');
+          const curves = g.__workbenchBench.curves;
+          const longTasks: number[] = [];
+          new g.PerformanceObserver((l) => {
+            for (const e of l.getEntries()) longTasks.push(e.duration);
+          }).observe({ type: 'longtask' });
+          let events = 0;
+          const steps = new Map(ids.map((id) => [id, 0]));
+          const t = new Date().toISOString();
+          // each job: one step event every 50 ms (20/s), staggered like independent workers
+          const timers: number[] = [];
+          ids.forEach((id, k) => {
+            g.setTimeout(
+              () => {
+                const h = g.setInterval(() => {
+                  const s = steps.get(id) ?? 0;
+                  const loss = (2 + k * 0.1) * Math.exp(-s / 300) + 0.05 * Math.random() + 0.1;
                   curves.ingest(id, {
-                    type: 'epoch',
+                    type: 'step',
                     time: t,
-                    epoch: Math.floor(s / 100),
                     step: s,
-                    train_loss: loss,
-                    val_loss: loss * 1.1,
-                    lr: 1e-3,
+                    epoch: Math.floor(s / 100),
+                    loss,
+                    samples_per_s: 300,
                   });
-                steps.set(id, s + 1);
-                events++;
-              }, 50);
-              timers.push(h);
-            },
-            (k * 50) / ids.length,
-          );
-        });
-        const frames: number[] = [];
-        let last = g.performance.now();
-        const start = last;
-        const tick = (now: number) => {
-          frames.push(now - last);
-          last = now;
-          if (now - start < seconds * 1000) g.requestAnimationFrame(tick);
-          else {
-            for (const h of timers) g.clearInterval(h);
-            let points = 0;
-            for (const id of ids) points += curves.get(id)?.train.length ?? 0;
-            resolve({ frames: frames.slice(1), events, points, longTasks });
-          }
-        };
-        g.requestAnimationFrame(tick);
-      }),
+                  if (s % 100 === 99)
+                    curves.ingest(id, {
+                      type: 'epoch',
+                      time: t,
+                      epoch: Math.floor(s / 100),
+                      step: s,
+                      train_loss: loss,
+                      val_loss: loss * 1.1,
+                      lr: 1e-3,
+                    });
+                  steps.set(id, s + 1);
+                  events++;
+                }, 50);
+                timers.push(h);
+              },
+              (k * 50) / ids.length,
+            );
+          });
+          const frames: number[] = [];
+          let last = g.performance.now();
+          const start = last;
+          const tick = (now: number) => {
+            frames.push(now - last);
+            last = now;
+            if (now - start < seconds * 1000) g.requestAnimationFrame(tick);
+            else {
+              for (const h of timers) g.clearInterval(h);
+              let points = 0;
+              for (const id of ids) points += curves.get(id)?.train.length ?? 0;
+              const updates = g.performance.getEntriesByName('loss-chart-update').map((e) => e.duration);
+              resolve({ frames: frames.slice(1), events, points, longTasks, updates });
+            }
+          };
+          g.requestAnimationFrame(tick);
+        },
+      ),
     { ids, seconds },
   );
   const sorted = [...r.frames].sort((a, b) => a - b);
   const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? Number.NaN;
   const max = sorted[sorted.length - 1] ?? Number.NaN;
+  const over50 = r.frames.filter((f) => f > 50).length;
+  const maxUpdate = Math.max(0, ...r.updates);
   ctx.log(
-    `streamed ${r.events} events (${(r.events / seconds).toFixed(0)}/s) → ${r.points} points in ${seconds}s; ${r.frames.length} frames, median ${median(r.frames).toFixed(1)} ms, long tasks: ${r.longTasks.length}`,
+    `streamed ${r.events} events (${(r.events / seconds).toFixed(0)}/s) → ${r.points} points in ${seconds}s; ${r.frames.length} frames (median ${median(r.frames).toFixed(1)} ms, ${over50} over 50 ms); ${r.updates.length} chart updates (${(r.updates.length / seconds).toFixed(1)}/s, max ${maxUpdate.toFixed(1)} ms); long tasks (> 50 ms): ${r.longTasks.length}`,
   );
-  return { max, p99, medianFrame: median(r.frames), frames: r.frames.length };
+  return {
+    max,
+    p99,
+    medianFrame: median(r.frames),
+    frames: r.frames.length,
+    over50,
+    longTasks: r.longTasks.length,
+    maxUpdate,
+    updatesPerS: r.updates.length / seconds,
+  };
 }
 
 async function millionPoints(ctx: BenchContext, page: Page): Promise<number[]> {
@@ -295,6 +310,20 @@ export const uiBench: BenchGroup = {
         });
         ctx.report({ name: 'ui_stream_p99_frame_ms', value: s.p99, unit: 'ms' });
         ctx.report({ name: 'ui_stream_median_frame_ms', value: s.medianFrame, unit: 'ms' });
+        ctx.report({ name: 'ui_stream_frames_over_50ms', value: s.over50, unit: 'frames', notes: `of ${s.frames}` });
+        ctx.report({
+          name: 'ui_stream_long_tasks',
+          value: s.longTasks,
+          unit: 'tasks',
+          notes: 'main-thread tasks > 50 ms',
+        });
+        ctx.report({ name: 'ui_stream_max_chart_update_ms', value: s.maxUpdate, unit: 'ms' });
+        ctx.report({
+          name: 'ui_stream_chart_updates_per_s',
+          value: s.updatesPerS,
+          unit: '1/s',
+          notes: 'coalesced, goal ≤ ~20',
+        });
         await page.reload();
         await page.getByRole('heading', { name: 'PtychoPINN study workbench' }).waitFor();
         await seedNineJobs(page);
