@@ -3,9 +3,99 @@
  * job cell is a button named like `dose 1000 baseline gs1`, the `Dry run` switch, `Run`).
  * Screenshots of each step go to test-results/screenshots/.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
 const SHOTS = 'test-results/screenshots';
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}/workbench-${name}.png` });
+}
+
+async function chartPoints(page: Page): Promise<number> {
+  const text = (await page.getByTestId('chart-points').textContent()) ?? '';
+  return Number(text.replace(/[^0-9]/g, '')) || 0;
+}
+
+/** The CLI as a user runs it (through bin/), failing the test on a non-zero exit. */
+function runCli(args: string[]): void {
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'ptycho-study.mjs'), ...args], {
+    stdio: 'pipe',
+    timeout: 300_000,
+  });
+}
+
+test('on the demo study: dry-run then train one job, watch its curve, and keep it after a reload', async ({
+  page,
+  workbench,
+}) => {
+  test.setTimeout(600_000);
+  // The demo study's data, made from a terminal as a scientist would (the engine offers no
+  // createDemoStudy method to the UI yet): Phase C with the demo preset, then Phase D.
+  runCli(['simulate', '--preset', 'demo', '--out', join(workbench.workspace, 'phase_c')]);
+  runCli([
+    'overlap',
+    '--phase-c-root',
+    join(workbench.workspace, 'phase_c'),
+    '--out',
+    join(workbench.workspace, 'phase_d'),
+  ]);
+  await page.goto(workbench.url);
+  await expect(page.getByRole('heading', { name: 'PtychoPINN study workbench' })).toBeVisible();
+
+  // 1. the workspace's study opens with nine ready jobs
+  const cells = page.getByRole('button', { name: /^dose \d+ (baseline gs1|dense gs2|sparse gs2)$/ });
+  await expect(cells).toHaveCount(9);
+  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9);
+  await shot(page, '1-demo-study-ready');
+
+  // 2. select one cell and dry-run it
+  const cell = page.getByRole('button', { name: 'dose 1000 baseline gs1', exact: true });
+  await cell.click();
+  await expect(cell).toHaveAttribute('aria-pressed', 'true');
+  const dryRun = page.getByRole('switch', { name: 'Dry run' });
+  await dryRun.check();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const manifest = page.getByTestId('manifest-view');
+  await expect(manifest).toContainText('dry_run: true');
+  await expect(manifest).toContainText('jobs [1]');
+  await expect(cell).toHaveAttribute('data-state', 'planned');
+  await expect(page.getByRole('status').last()).toContainText('nothing was trained');
+  await shot(page, '2-dry-run-manifest');
+
+  // 3. a real run of one short epoch; the chart gains points while it runs
+  await dryRun.uncheck();
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByLabel('n-images').fill('64');
+  await page.getByLabel('Batch').fill('8');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(cell).toHaveAttribute('data-state', /queued|running/);
+  await expect.poll(() => chartPoints(page), { timeout: 300_000 }).toBeGreaterThan(0);
+  const early = await chartPoints(page);
+  await shot(page, '3-training-live');
+  await expect(cell).toHaveAttribute('data-state', 'done', { timeout: 300_000 });
+  expect(await chartPoints(page)).toBeGreaterThan(early);
+  await expect(cell).toContainText(/final loss -?\d/);
+  await shot(page, '4-done');
+
+  // 4. the manifest carries the result
+  await expect(manifest).toContainText('dry_run: false');
+  await page.getByRole('searchbox', { name: 'Search the manifest' }).fill('final_loss');
+  await expect(manifest.getByText('final_loss:').first()).toBeVisible();
+  await shot(page, '5-manifest-result');
+  const finalPoints = await chartPoints(page);
+
+  // 5. after a reload the curve is read back from disk
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'dose 1000 baseline gs1', exact: true })).toHaveAttribute(
+    'data-state',
+    'done',
+  );
+  await expect.poll(() => chartPoints(page)).toBe(finalPoints);
+  await shot(page, '6-after-reload');
+});
 
 test('the job matrix works from the keyboard and the workbench has a dark theme', async ({ page, workbench }) => {
   await page.goto(workbench.url);

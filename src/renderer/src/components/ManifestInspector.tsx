@@ -3,7 +3,7 @@
  * per-job drill-down (config, result, paths, hashes) for the job selected in the matrix.
  * It re-reads whenever a job changes state, so what it shows is what is on disk.
  */
-import { memo, useMemo, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { ManifestJob, SkipSummary, TrainingManifest } from '../../../shared/manifest';
 import type { Json } from '../lib/json-tree';
 import { searchJson } from '../lib/json-tree';
@@ -38,6 +38,12 @@ export const ManifestInspector = memo(function ManifestInspector({
   }, [tab, manifest, skipSummary, job]);
   const search = useMemo(() => searchJson(shown, query), [shown, query]);
   const raw = useMemo(() => (tab === 'raw' && manifest ? JSON.stringify(manifest, null, 2) : ''), [tab, manifest]);
+  const body = useRef<HTMLDivElement>(null);
+  // Bring the first search hit into view (the manifest is long; hits are deep inside jobs[]).
+  useEffect(() => {
+    if (search.matches.size === 0) return;
+    body.current?.querySelector('.hit')?.scrollIntoView({ block: 'center' });
+  }, [search]);
 
   const tabs: [Tab, string][] = [
     ['tree', 'Manifest'],
@@ -62,6 +68,14 @@ export const ManifestInspector = memo(function ManifestInspector({
             {label}
           </button>
         ))}
+      </div>
+      <div className="path-line">
+        {manifestPath && <code title={manifestPath}>{manifestPath}</code>}
+        {manifestPath && (
+          <button type="button" className="link" onClick={() => onCopy(manifestPath, 'manifest path')}>
+            Copy path
+          </button>
+        )}
         <input
           type="search"
           placeholder="Search keys and values"
@@ -70,22 +84,19 @@ export const ManifestInspector = memo(function ManifestInspector({
           onChange={(e) => setQuery(e.target.value)}
           disabled={tab === 'raw' || tab === 'runs'}
         />
-        {query && <span className="muted">{search.matches.size} matches</span>}
+        {query && (
+          <span className="muted nowrap">
+            {search.matches.size} match{search.matches.size === 1 ? '' : 'es'}
+          </span>
+        )}
       </div>
-      {manifestPath && (
-        <div className="path-line">
-          <code title={manifestPath}>{manifestPath}</code>
-          <button type="button" className="link" onClick={() => onCopy(manifestPath, 'manifest path')}>
-            Copy path
-          </button>
-        </div>
-      )}
+      {manifest && <Summary manifest={manifest} />}
       {error && (
         <p role="alert" className="error">
           {error}
         </p>
       )}
-      <div className="inspector-body" data-testid="manifest-view">
+      <div className="inspector-body" data-testid="manifest-view" ref={body}>
         {!manifest && !error && (
           <p className="muted">
             No training_manifest.json in this artifact root yet. Run (or dry-run) a job to create one.
@@ -146,5 +157,21 @@ function RunsTable({ manifest }: { manifest: TrainingManifest }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** One line on top: what the latest invocation was and where every job stands. */
+function Summary({ manifest }: { manifest: TrainingManifest }) {
+  const counts = new Map<string, number>();
+  for (const j of manifest.jobs) counts.set(j.status, (counts.get(j.status) ?? 0) + 1);
+  const byStatus = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+  return (
+    <p className="manifest-summary">
+      Latest run: <strong>{manifest.dry_run ? 'dry run — nothing trained' : 'training'}</strong> at{' '}
+      {new Date(manifest.timestamp).toLocaleString()} · {manifest.jobs.length} job
+      {manifest.jobs.length === 1 ? '' : 's'} recorded ({byStatus || 'none'}) · {manifest.runs.length} run
+      {manifest.runs.length === 1 ? '' : 's'}
+      {manifest.skipped_count > 0 ? ` · ${manifest.skipped_count} skipped view(s)` : ''}
+    </p>
   );
 }
