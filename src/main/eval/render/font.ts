@@ -104,6 +104,10 @@ export function glyph(ch: string): boolean[][] {
   return rows;
 }
 
+export function hasGlyph(ch: string): boolean {
+  return Object.hasOwn(GLYPHS, ch);
+}
+
 export function textWidth(text: string, scale: number): number {
   const n = [...text].length;
   return n === 0 ? 0 : (n * GLYPH_ADVANCE - 1) * scale;
