@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStudyFile } from '../data/study-file';
 import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../trainer/fixtures';
 import { trainJob } from '../trainer/train-job';
 import { modelReconstructor } from './inference';
@@ -22,11 +23,11 @@ afterAll(() => {
   for (const d of [...dirs, study?.root]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-async function trainAndEvaluate(epochs: number, maxSteps?: number) {
+async function trainAndEvaluate(epochs: number, maxSteps?: number, gridsize: 1 | 2 = 1) {
   const dir = mkdtempSync(join(tmpdir(), 'eval-trained-'));
   dirs.push(dir);
-  const job = tinyJob(study, dir, 1);
-  const config = tinyConfig(study, dir, { nepochs: epochs, seed: 3 }, { gridsize: 1 });
+  const job = tinyJob(study, dir, gridsize);
+  const config = tinyConfig(study, dir, { nepochs: epochs, seed: 3 }, { gridsize });
   const result = await trainJob(config, job, job.logPath, {
     signal: new AbortController().signal,
     extras: { threads: 2, ...(maxSteps ? { max_steps: maxSteps } : {}) },
@@ -58,4 +59,17 @@ describe('evaluation of a trained model', () => {
     const s = trained.eval.alignment.registration_shift;
     expect(Math.hypot(s?.dy ?? 9, s?.dx ?? 9)).toBeLessThan(1);
   }, 120_000);
+
+  it('gridsize 2 infers one reassembled group per scan point, placed at the group centre', async () => {
+    const r = await trainAndEvaluate(1, 1, 2);
+    expect(r.eval.n_patches).toBe(r.eval.n_positions);
+    expect(r.recon.meta.n_patches).toBe(r.eval.n_positions);
+    // group centres are means of 4 scan positions: inside the scan's bounding box, rarely on a scan point
+    const { xcoords, ycoords } = await loadStudyFile(study.test);
+    const onPoint = r.recon.xs.filter((x, i) => xcoords.some((px, j) => px === x && ycoords[j] === r.recon.ys[i]));
+    expect(onPoint.length).toBeLessThan(r.recon.xs.length / 4);
+    expect(Math.min(...r.recon.xs)).toBeGreaterThanOrEqual(Math.min(...xcoords));
+    expect(Math.max(...r.recon.ys)).toBeLessThanOrEqual(Math.max(...ycoords));
+    expect(r.eval.metrics.phase.mae).toBeGreaterThan(0);
+  }, 60_000);
 });
