@@ -39,13 +39,26 @@ export function referenceConfig(
     output_dir: tmpdir(),
     batch_size: 16,
     intensity_scale_trainable: false,
-    accelerator: 'cpu',
+    accelerator: benchAccelerator(),
     validation_split: 0,
     ...training,
   });
   const m = ModelConfig.parse({ N: 64, gridsize, probe_big: false, probe_mask: true });
   return { training: t, model: m, legacy: toLegacyDict(t, m) };
 }
+
+/**
+ * Ours runs on `PTYCHO_BENCH_ACCELERATOR` (default cpu; webgpu/cuda on a GPU machine) and the
+ * PyTorch reference on `PTYCHO_BENCH_TORCH_DEVICE` (default cpu; cuda), so the GPU figures
+ * come from the same group.
+ */
+export function benchAccelerator(): 'cpu' | 'webgpu' | 'cuda' | 'auto' {
+  const a = process.env.PTYCHO_BENCH_ACCELERATOR ?? 'cpu';
+  if (a !== 'cpu' && a !== 'webgpu' && a !== 'cuda' && a !== 'auto') throw new Error(`PTYCHO_BENCH_ACCELERATOR=${a}`);
+  return a;
+}
+
+const torchDevice = (): 'cpu' | 'cuda' => (process.env.PTYCHO_BENCH_TORCH_DEVICE === 'cuda' ? 'cuda' : 'cpu');
 
 export const REFERENCE_EXTRAS = { grouping_rule: 'nearest', probe_gauge: 'absolute' } as const;
 
@@ -126,6 +139,8 @@ function torchRun(
       String(threads),
       '--infer-batches',
       '1',
+      '--device',
+      torchDevice(),
       '--out',
       dir,
     ],
@@ -151,7 +166,9 @@ async function runPinnBench(ctx: BenchContext): Promise<void> {
   const steps = ctx.quick ? 3 : 5;
   for (const gs of [1, 2] as const) {
     const run = await oursSetup(train, gs, ctx.threads);
-    ctx.log(`gs${gs}: ${run.pt.parameterCount.toLocaleString('en-US')} parameters, ${run.data.groups.count} groups`);
+    ctx.log(
+      `gs${gs}: ${run.pt.parameterCount.toLocaleString('en-US')} parameters, ${run.data.groups.count} groups, ours on ${run.pt.trainer.provider}, torch on ${torchDevice()}`,
+    );
     const ours: number[] = [];
     const theirs: number[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -165,12 +182,12 @@ async function runPinnBench(ctx: BenchContext): Promise<void> {
     const o = median(ours);
     const t = theirs.length ? median(theirs) : undefined;
     ctx.report({
-      name: `pinn_train_gs${gs}_b16_cpu_samples_per_s`,
+      name: `pinn_train_gs${gs}_b16_${run.pt.trainer.provider}_samples_per_s`,
       value: o,
       unit: 'samples/s',
       reference_value: t,
       ratio_vs_reference: ratio(o, t),
-      notes: `reference configuration, N=64, ${ctx.threads} threads, median of ${rounds}`,
+      notes: `reference configuration, N=64, ${ctx.threads} threads, PyTorch on ${torchDevice()}, median of ${rounds}`,
     });
     ctx.report({
       name: `pinn_train_gs${gs}_peak_rss_mib`,
