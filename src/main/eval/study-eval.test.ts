@@ -133,6 +133,9 @@ describe('report over an artifact root', () => {
     for (const src of imgs) expect(existsSync(join(r.reportDir, src))).toBe(true);
     expect(html.match(/aria-label="dose_1000-baseline-gs1 loss"/g)).toHaveLength(1);
     expect(html).toContain('never run');
+    // a trained job without a model still shows why, with its loss curve
+    expect(html).toContain('Not scored (no model)');
+    expect(html).toContain('aria-label="dose_10000-sparse-gs2 loss"');
     const png = readFileSync(join(r.reportDir, 'dose_1000-dense-gs2_error.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   });

@@ -118,7 +118,12 @@ function tableSection(m: ReportModel): string {
 function jobSection(j: ReportJob): string {
   const r = j.row;
   const e = j.eval;
-  if (!e) return '';
+  if (!e) {
+    // trained (or tried) but not scored: still show why, and the loss curve it left
+    if (r.state === 'not_run') return '';
+    return `<div class="card" id="${esc(r.job_id)}"><h3>${esc(r.job_id)} — dose ${esc(formatDose(r.dose))}, ${esc(r.view)}, gridsize ${r.gridsize}</h3>
+<p class="note">Not scored (${esc(STATE_TEXT[r.state])}): ${esc(r.reason ?? '')}</p><div class="grid">${j.lossSvg}</div></div>`;
+  }
   const a = e.alignment;
   const ch = (name: string, c: EvalFile['metrics']['amplitude']) => {
     const p = (t: number) => c.frc?.crossings.find((x) => Math.abs(x.threshold - t) < 1e-9)?.period_px ?? null;
@@ -176,7 +181,8 @@ ${trendSection(m)}
 ${heatmapSection(m)}
 ${tableSection(m)}
 <h2 id="jobs">Per job: reconstructions, errors, loss curves</h2>
-${evaluated.length ? evaluated.map(jobSection).join('\n') : '<p class="muted">No job has been evaluated yet: run <code>ptycho-study evaluate --artifact-root …</code>.</p>'}
+${evaluated.length ? '' : '<p class="muted">No job has been evaluated yet: run <code>ptycho-study evaluate --artifact-root …</code>.</p>'}
+${m.jobs.map(jobSection).join('\n')}
 ${methodsSection(m)}
 </body></html>
 `;
