@@ -336,7 +336,8 @@ async function runQualityBench(ctx: BenchContext): Promise<void> {
   const train = referenceData(python, dir);
   const test = train.replace('_train', '_test');
   const steps = Number(process.env.PINN_QUALITY_STEPS ?? (ctx.quick ? 100 : 1000));
-  for (const gs of [1, 2] as const) {
+  const gridsizes = (process.env.PINN_QUALITY_GRIDSIZES ?? '1,2').split(',').map(Number) as (1 | 2)[];
+  for (const gs of gridsizes) {
     const t0 = nowSeconds();
     const ours = await oursQuality(train, test, gs, steps, ctx.threads);
     ctx.log(`gs${gs}: ours ${steps} steps in ${(nowSeconds() - t0).toFixed(0)} s`);
