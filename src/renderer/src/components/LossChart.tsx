@@ -32,6 +32,8 @@ interface Props {
 interface Smoothed {
   out: Float64Array;
   state: EmaState;
+  /** The curve generation it was computed from (a replaced or cut curve starts over). */
+  generation: number;
 }
 
 interface DrawInfo {
@@ -89,10 +91,10 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
     let meta: SeriesMeta[] = [];
     let wantLog = logScale;
 
-    const smoothedFor = (id: string, y: Float64Array): Float64Array => {
+    const smoothedFor = (id: string, generation: number, y: Float64Array): Float64Array => {
       let s = smoothCache.current.get(id);
-      if (!s || s.state.done > y.length) {
-        s = { out: new Float64Array(Math.max(1024, y.length)), state: emaState(smoothing) };
+      if (!s || s.generation !== generation || s.state.done > y.length) {
+        s = { out: new Float64Array(Math.max(1024, y.length)), state: emaState(smoothing), generation };
         smoothCache.current.set(id, s);
       }
       if (s.out.length < y.length) {
@@ -131,7 +133,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
               paths: envelopePaths,
             });
             meta.push({ job: job.label, color: job.color, kind: 'raw' });
-            inputs.push({ x: tx, y: smoothedFor(job.id, ty) });
+            inputs.push({ x: tx, y: smoothedFor(job.id, c.generation, ty) });
             series.push({
               label: `${job.label}`,
               stroke: job.color,
@@ -229,6 +231,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
     const refresh = () => {
       const t0 = performance.now();
       const b = build();
+      const oldKeys = meta.map(seriesKey);
       meta = b.meta;
       const u = plot.current;
       if (!u || b.frame !== frame || b.series.length === 1) {
@@ -241,9 +244,18 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
         // A job started or gained a validation curve: swap the series, keep the chart
         // (rebuilding it mid-stream costs a long frame).
         signature = b.signature;
+        const newKeys = b.meta.map(seriesKey);
         u.batch(() => {
-          for (let i = u.series.length - 1; i >= 1; i--) u.delSeries(i);
-          for (let i = 1; i < b.series.length; i++) u.addSeries(b.series[i], i);
+          if (isSubsequence(oldKeys, newKeys)) {
+            // the usual case: lines were only added — insert them where they belong
+            for (let i = 1, j = 1; i < newKeys.length; i++) {
+              if (newKeys[i] === oldKeys[j]) j++;
+              else u.addSeries(b.series[i], i);
+            }
+          } else {
+            for (let i = u.series.length - 1; i >= 1; i--) u.delSeries(i);
+            for (let i = 1; i < b.series.length; i++) u.addSeries(b.series[i], i);
+          }
           u.setData(b.data, !zoomed.current);
         });
       } else {
@@ -340,6 +352,17 @@ const envelopePaths: uPlot.Series.PathBuilder = (u, seriesIdx, idx0, idx1) => {
   }
   return { stroke, fill: null, clip: null, band: null, flags: 0 };
 };
+
+function seriesKey(m: SeriesMeta): string {
+  return `${m.job}\u0000${m.kind}`;
+}
+
+/** Every element of `a` appears in `b`, in the same order. */
+function isSubsequence(a: string[], b: string[]): boolean {
+  let j = 0;
+  for (const x of b) if (j < a.length && x === a[j]) j++;
+  return j === a.length;
+}
 
 /** The hover readout, written straight to the DOM (it changes on every mouse move): one row per job. */
 function renderReadout(u: uPlot, el: HTMLDivElement | null, meta: SeriesMeta[]): void {

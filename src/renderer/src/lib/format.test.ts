@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobColor } from './colors';
-import { formatDose, formatEta, formatLoss } from './format';
+import { formatCount, formatDose, formatEta, formatLoss } from './format';
 
 describe('formatting', () => {
   it('formats ETA in human units', () => {
@@ -14,6 +14,11 @@ describe('formatting', () => {
     expect(formatLoss(1.5e-5)).toBe('1.500e-5');
     expect(formatLoss(Number.NaN)).toBe('—');
     expect(formatLoss(-2.5)).toBe('-2.500');
+  });
+  it('groups thousands in counts', () => {
+    expect(formatCount(1_000_000)).toBe('1,000,000');
+    expect(formatCount(999)).toBe('999');
+    expect(formatCount(1234)).toBe('1,234');
   });
   it('labels doses as powers of ten', () => {
     expect(formatDose(1000)).toBe('1e3');

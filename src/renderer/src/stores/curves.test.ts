@@ -59,6 +59,18 @@ describe('curve store', () => {
     expect(c?.progress.totalEpochs).toBe(2);
   });
 
+  it('marks replaced or cut curves so derived lines are rebuilt', () => {
+    const store = new CurveStore();
+    store.replace('j', [step(0, 1), step(1, 0.5), step(2, 0.4)]);
+    const g0 = store.get('j')?.generation ?? -1;
+    store.ingest('j', step(3, 0.3));
+    expect(store.get('j')?.generation).toBe(g0);
+    store.ingest('j', step(2, 0.35)); // a resume re-logs step 2
+    expect(store.get('j')?.generation).toBe(g0 + 1);
+    store.loadPoints('j', new Float64Array([0]), new Float64Array([9]));
+    expect(store.get('j')?.generation).toBeGreaterThan(g0 + 1);
+  });
+
   it('a fresh start replaces the previous curve', () => {
     const store = new CurveStore();
     store.replace('j', [step(0, 1), step(1, 0.5)]);

@@ -29,6 +29,8 @@ export interface JobCurve {
   progress: LiveProgress;
   /** Bumped on every change so consumers can skip unchanged jobs. */
   revision: number;
+  /** Bumped when points are replaced or cut (not merely appended): derived data such as a smoothed line must be rebuilt. */
+  generation: number;
 }
 
 function emptyProgress(): LiveProgress {
@@ -109,6 +111,7 @@ export class CurveStore {
         epochTrain: new Series(),
         progress: emptyProgress(),
         revision: 0,
+        generation: 0,
       };
       this.curves.set(jobId, c);
     }
@@ -121,7 +124,10 @@ export class CurveStore {
     const p = c.progress;
     switch (ev.type) {
       case 'step': {
-        if (c.train.length && ev.step <= c.train.lastX) c.train.truncateFrom(ev.step);
+        if (c.train.length && ev.step <= c.train.lastX) {
+          c.train.truncateFrom(ev.step);
+          c.generation++;
+        }
         c.train.push(ev.step, ev.loss);
         p.step = ev.step;
         p.epoch = ev.epoch;
@@ -162,6 +168,7 @@ export class CurveStore {
 }
 
 function reset(c: JobCurve): void {
+  c.generation++;
   c.train.clear();
   c.val.clear();
   c.epochTrain.clear();
