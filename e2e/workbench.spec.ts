@@ -95,6 +95,18 @@ test('on the demo study: dry-run then train one job, watch its curve, and keep i
   );
   await expect.poll(() => chartPoints(page)).toBe(finalPoints);
   await shot(page, '6-after-reload');
+
+  // 6. evaluate: the dose × view heat map scores the trained job, the report adds its pictures
+  await page.getByRole('button', { name: 'dose 1000 baseline gs1', exact: true }).click();
+  await page.getByRole('tab', { name: 'Results' }).click();
+  await page.getByRole('button', { name: 'Evaluate trained jobs' }).click();
+  const heatmap = page.getByRole('region', { name: 'Dose by view heat map' });
+  await expect(heatmap.getByRole('button', { name: /^\d\.\d+$/ })).toHaveCount(1, { timeout: 300_000 });
+  await page.getByRole('button', { name: 'Build report' }).click();
+  const recon = page.getByRole('region', { name: 'Reconstruction of dose_1000-baseline-gs1' });
+  await expect(recon.getByRole('img', { name: /^phase of dose_1000-baseline-gs1/ })).toBeVisible({ timeout: 300_000 });
+  await recon.scrollIntoViewIfNeeded();
+  await shot(page, '7-results');
 });
 
 test('the job matrix works from the keyboard and the workbench has a dark theme', async ({ page, workbench }) => {

@@ -10,6 +10,7 @@ import { FilterChips } from './components/FilterChips';
 import { JobMatrix } from './components/JobMatrix';
 import { LogTail } from './components/LogTail';
 import { ManifestInspector } from './components/ManifestInspector';
+import { ResultsPanel } from './components/ResultsPanel';
 import { RunPanel } from './components/RunPanel';
 import { RunQueue } from './components/RunQueue';
 import { StudyBar } from './components/StudyBar';
@@ -20,7 +21,7 @@ import type { CurveStore } from './stores/curves';
 import { useSettings } from './stores/settings';
 import { matchesFilters, useStudy } from './stores/study';
 
-type Tab = 'manifest' | 'log';
+type Tab = 'manifest' | 'log' | 'results';
 
 export function App({ curves }: { curves: CurveStore }) {
   const settings = useSettings();
@@ -45,6 +46,12 @@ export function App({ curves }: { curves: CurveStore }) {
     .map((id) => study.cells.get(id))
     .filter((c): c is NonNullable<typeof c> => !!c)
     .concat(cellList.filter((c) => isActive(c.state) && !study.queueOrder.includes(c.id)));
+
+  // Changes whenever a job settles: the results re-read their files then.
+  const settledKey = cellList
+    .filter((c) => !isActive(c.state))
+    .map((c) => `${c.id}:${c.state}`)
+    .join(',');
 
   const copy = useCallback((text: string, what: string) => {
     void navigator.clipboard
@@ -139,6 +146,7 @@ export function App({ curves }: { curves: CurveStore }) {
               [
                 ['manifest', 'Manifest'],
                 ['log', focused ? `Log · ${cellName(focused)}` : 'Log'],
+                ['results', 'Results'],
               ] as [Tab, string][]
             ).map(([t, label]) => (
               <button
@@ -162,6 +170,14 @@ export function App({ curves }: { curves: CurveStore }) {
                 job={focusedManifestJob}
                 error={study.manifestError}
                 onCopy={copy}
+              />
+            )}
+            {tab === 'results' && (
+              <ResultsPanel
+                artifactRoot={study.roots?.artifact ?? null}
+                jobId={focused?.id ?? null}
+                revision={settledKey}
+                onPickJob={(id) => study.select({ ids: new Set([id]), anchor: id })}
               />
             )}
             {tab === 'log' && (

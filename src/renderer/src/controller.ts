@@ -7,6 +7,7 @@ import type { JobProgress } from '../../shared/manifest';
 import { call, onConnection } from './api-client';
 import type { Engine } from './engine';
 import { createEngine } from './engine-api';
+import { errorText } from './errors';
 import { createCoalescer } from './lib/coalesce';
 import { trainCommand } from './lib/cli-command';
 import type { JobCell } from './model';
@@ -14,9 +15,7 @@ import type { CurveStore } from './stores/curves';
 import { type Knobs, type Roots, useSettings } from './stores/settings';
 import { useStudy } from './stores/study';
 
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+export { errorText } from './errors';
 
 export function cliCommand(roots: Roots, selected: JobCell[], doses: number[], knobs: Knobs, dryRun: boolean): string {
   const all = [...useStudy.getState().cells.values()].filter((c) => doses.includes(c.dose));

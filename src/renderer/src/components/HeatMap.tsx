@@ -80,7 +80,7 @@ export function HeatMap({ comparison, onPick }: Props) {
         </tbody>
       </table>
       {comparison.missing.length > 0 && (
-        <p className="muted">Not scored: {comparison.missing.map((m) => `${m.job_id} (${m.reason})`).join('; ')}</p>
+        <p className="muted">{comparison.missing.length} job(s) not scored — hover a cell for the reason.</p>
       )}
     </section>
   );

@@ -1,0 +1,211 @@
+/**
+ * Phase G in the workbench: evaluate the trained jobs, see the dose × view heat map of any
+ * metric, and for the selected job its reconstruction (amplitude, phase, error against the
+ * ground truth) with its metrics. Everything is read from the artifact root's files through
+ * the evaluation API; nothing is computed here.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import type { GetComparisonOutput, GetJobEvaluationOutput } from '../../../shared/eval-api';
+import type { ChannelMetrics } from '../../../shared/evaluation';
+import { call, onEvent } from '../api-client';
+import { errorText } from '../errors';
+import { HeatMap } from './HeatMap';
+
+interface Props {
+  artifactRoot: string | null;
+  /** The job selected in the matrix (one), for the reconstruction view. */
+  jobId: string | null;
+  /** Changes when jobs settle, to re-read the comparison. */
+  revision: string;
+  onPickJob(jobId: string): void;
+}
+
+export function ResultsPanel({ artifactRoot, jobId, revision, onPickJob }: Props) {
+  const [comparison, setComparison] = useState<GetComparisonOutput | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [progress, setProgress] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  /** Bumped after an evaluation or report build, so the job view re-reads its files. */
+  const [done, setDone] = useState(0);
+
+  const load = useCallback(async () => {
+    if (!artifactRoot) return;
+    try {
+      setComparison(await call('getComparison', { artifactRoot }));
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [artifactRoot]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is a deliberate re-read trigger
+  useEffect(() => {
+    void load();
+  }, [load, revision]);
+
+  useEffect(
+    () =>
+      onEvent('evalProgress', (p) => {
+        if (p.artifactRoot === artifactRoot) setProgress(p.message);
+      }),
+    [artifactRoot],
+  );
+
+  const act = async (what: 'evaluate' | 'report') => {
+    if (!artifactRoot) return;
+    setBusy(what === 'evaluate' ? 'Evaluating…' : 'Building the report…');
+    setError(null);
+    try {
+      if (what === 'evaluate') await call('evaluateStudy', { artifactRoot });
+      else await call('buildReport', { artifactRoot });
+      await load();
+      setDone((n) => n + 1);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(null);
+      setProgress(null);
+    }
+  };
+
+  const c = comparison?.comparison ?? null;
+  return (
+    <section className="results" aria-label="Results">
+      <div className="results-bar">
+        <button type="button" onClick={() => void act('evaluate')} disabled={!artifactRoot || busy !== null}>
+          Evaluate trained jobs
+        </button>
+        <button type="button" onClick={() => void act('report')} disabled={!c || busy !== null}>
+          Build report
+        </button>
+        {busy && (
+          <span role="status" className="muted">
+            {busy} {progress}
+          </span>
+        )}
+        {comparison?.reportHtml && (
+          <code className="muted" title={comparison.reportHtml}>
+            {comparison.reportHtml}
+          </code>
+        )}
+      </div>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {!c && !error && (
+        <p className="muted">
+          No evaluation yet. Train jobs, then “Evaluate trained jobs” writes eval.json per job and comparison.json here.
+        </p>
+      )}
+      <div className="results-body">
+        {c && <HeatMap comparison={c} onPick={onPickJob} />}
+        {jobId && artifactRoot && (
+          <JobResult artifactRoot={artifactRoot} jobId={jobId} revision={`${revision}|${done}`} />
+        )}
+      </div>
+    </section>
+  );
+}
+
+function JobResult({ artifactRoot, jobId, revision }: { artifactRoot: string; jobId: string; revision: string }) {
+  const [ev, setEv] = useState<GetJobEvaluationOutput | null>(null);
+  const [images, setImages] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is a deliberate re-read trigger
+  useEffect(() => {
+    let stop = false;
+    void (async () => {
+      try {
+        const r = await call('getJobEvaluation', { artifactRoot, jobId });
+        if (stop) return;
+        setEv(r);
+        setError(null);
+        const pics: Record<string, string> = {};
+        if (r.images)
+          for (const [k, name] of Object.entries(r.images)) {
+            const img = await call('readReportImage', { artifactRoot, name });
+            pics[k] = `data:${img.mime};base64,${img.base64}`;
+          }
+        if (!stop) setImages(pics);
+      } catch (e) {
+        if (!stop) setError(errorText(e));
+      }
+    })();
+    return () => {
+      stop = true;
+    };
+  }, [artifactRoot, jobId, revision]);
+
+  if (error) return <p className="error">{error}</p>;
+  if (!ev) return null;
+  if (!ev.eval)
+    return (
+      <p className="muted">
+        {jobId}: {ev.state.replace('_', ' ')}
+        {ev.reason ? ` — ${ev.reason}` : ''}
+      </p>
+    );
+  const m = ev.eval.metrics;
+  return (
+    <section className="job-result" aria-label={`Reconstruction of ${jobId}`}>
+      <h3>
+        {jobId} <span className="muted">vs ground truth</span>
+      </h3>
+      {Object.keys(images).length > 0 ? (
+        <div className="recon-images">
+          {(['amplitude', 'phase', 'error'] as const).map(
+            (k) =>
+              images[k] && (
+                <figure key={k}>
+                  <img src={images[k]} alt={`${k} of ${jobId} beside the ground truth`} />
+                  <figcaption>{k}</figcaption>
+                </figure>
+              ),
+          )}
+        </div>
+      ) : (
+        <p className="muted">Build the report to see the reconstruction images.</p>
+      )}
+      <table className="metrics">
+        <thead>
+          <tr>
+            <th />
+            <th scope="col">MS-SSIM</th>
+            <th scope="col">SSIM</th>
+            <th scope="col">MAE</th>
+            <th scope="col">PSNR (dB)</th>
+            <th scope="col">FRC 0.5 period (px)</th>
+          </tr>
+        </thead>
+        <tbody>
+          <MetricRow name="phase" m={m.phase} />
+          <MetricRow name="amplitude" m={m.amplitude} />
+        </tbody>
+      </table>
+      <p className="muted">
+        coverage {(ev.eval.alignment.coverage * 100).toFixed(0)}% · {ev.eval.n_patches} patches · registration{' '}
+        {ev.eval.alignment.registration_shift
+          ? `${ev.eval.alignment.registration_shift.dy.toFixed(2)}, ${ev.eval.alignment.registration_shift.dx.toFixed(2)} px`
+          : 'off'}
+      </p>
+    </section>
+  );
+}
+
+function MetricRow({ name, m }: { name: string; m: ChannelMetrics }) {
+  const frc = m.frc?.crossings.find((c) => Math.abs(c.threshold - 0.5) < 1e-9);
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toPrecision(4));
+  return (
+    <tr>
+      <th scope="row">{name}</th>
+      <td>{f(m.ms_ssim)}</td>
+      <td>{f(m.ssim)}</td>
+      <td>{f(m.mae)}</td>
+      <td>{f(m.psnr)}</td>
+      <td>{frc ? `${frc.reaches_nyquist ? '≤ ' : ''}${frc.period_px.toFixed(2)}` : '—'}</td>
+    </tr>
+  );
+}
