@@ -138,7 +138,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
               label: `${job.label}`,
               stroke: job.color,
               width: 2,
-              points: { show: false },
+              points: { show: fewPoints, size: 5 },
               paths: envelopePaths,
             });
             meta.push({ job: job.label, color: job.color, kind: 'train' });
@@ -149,7 +149,7 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
               label: `${job.label}`,
               stroke: job.color,
               width: 1.5,
-              points: { show: false },
+              points: { show: fewPoints, size: 5 },
               paths: envelopePaths,
             });
             meta.push({ job: job.label, color: job.color, kind: 'train' });
@@ -333,6 +333,9 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
     </div>
   );
 }
+
+/** Mark each point while few are in view (a run's first steps), so a one-point curve is visible. */
+const fewPoints = (_u: uPlot, _seriesIdx: number, idx0: number, idx1: number): boolean => idx1 - idx0 < 40;
 
 /**
  * Line paths for the per-step curves: the min/max envelope per pixel column (lib/envelope),
