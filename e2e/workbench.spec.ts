@@ -3,8 +3,6 @@
  * job cell is a button named like `dose 1000 baseline gs1`, the `Dry run` switch, `Run`).
  * Screenshots of each step go to test-results/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
@@ -19,36 +17,22 @@ async function chartPoints(page: Page): Promise<number> {
   return Number(text.replace(/[^0-9]/g, '')) || 0;
 }
 
-/** The CLI as a user runs it (through bin/), failing the test on a non-zero exit. */
-function runCli(args: string[]): void {
-  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'ptycho-study.mjs'), ...args], {
-    stdio: 'pipe',
-    timeout: 300_000,
-  });
-}
-
 test('on the demo study: dry-run then train one job, watch its curve, and keep it after a reload', async ({
   page,
   workbench,
 }) => {
   test.setTimeout(600_000);
-  // The demo study's data, made from a terminal as a scientist would (the engine offers no
-  // createDemoStudy method to the UI yet): Phase C with the demo preset, then Phase D.
-  runCli(['simulate', '--preset', 'demo', '--out', join(workbench.workspace, 'phase_c')]);
-  runCli([
-    'overlap',
-    '--phase-c-root',
-    join(workbench.workspace, 'phase_c'),
-    '--out',
-    join(workbench.workspace, 'phase_d'),
-  ]);
   await page.goto(workbench.url);
   await expect(page.getByRole('heading', { name: 'PtychoPINN study workbench' })).toBeVisible();
+
+  // 0. an empty workspace: every cell says its data is missing; create the demo study
+  await expect(page.locator('.matrix [data-state="missing"]')).toHaveCount(9);
+  await page.getByRole('button', { name: 'Create demo study' }).click();
 
   // 1. the workspace's study opens with nine ready jobs
   const cells = page.getByRole('button', { name: /^dose \d+ (baseline gs1|dense gs2|sparse gs2)$/ });
   await expect(cells).toHaveCount(9);
-  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9);
+  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout: 120_000 });
   await shot(page, '1-demo-study-ready');
 
   // 2. select one cell and dry-run it

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { studyApiEvents, studyApiMethods } from './study-api';
 import { evalApiEvents, evalApiMethods } from './eval-api';
+import { dataApiEvents, dataApiMethods } from './data-api';
 
 export const ExecutionProviderName = z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
@@ -41,6 +42,7 @@ export const apiMethods = {
   getInfo: { input: Empty, output: WorkbenchInfo },
   ...studyApiMethods,
   ...evalApiMethods,
+  ...dataApiMethods,
 } as const;
 
 export type ApiMethods = typeof apiMethods;
@@ -53,6 +55,7 @@ export const apiEvents = {
   log: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string(), time: z.string() }),
   ...studyApiEvents,
   ...evalApiEvents,
+  ...dataApiEvents,
 } as const;
 
 export type ApiEvents = typeof apiEvents;

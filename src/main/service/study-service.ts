@@ -101,6 +101,11 @@ export class StudyService {
     };
   }
 
+  /** Any user-typed folder, under the same rules as the roots. */
+  resolveFolder(input: string): string {
+    return resolveRoot(input, this.base(), this.confinement());
+  }
+
   private resolveArtifactRoot(artifactRoot: string | undefined): string {
     return this.resolveRoots({ artifactRoot }).artifactRoot;
   }

@@ -20,6 +20,7 @@ import type { TrainingRunner } from '../study/runner';
 import { probeProviders } from './providers';
 import { StudyService } from './study-service';
 import { EvalService } from './eval-service';
+import { DataService } from './data-service';
 import type { Reconstructor } from '../eval/job-eval';
 import { appVersion, onnxruntimeVersion } from './version';
 
@@ -46,6 +47,8 @@ export class WorkbenchService implements WorkbenchApi {
   readonly study: StudyService;
   /** Phase G: evaluation, comparison and report. */
   readonly evaluation: EvalService;
+  /** Phase C/D generation (the demo study). */
+  readonly data: DataService;
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.events.setMaxListeners(100);
@@ -60,6 +63,11 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (event, payload) => this.emit(event, payload),
       resolveArtifactRoot: (root) => this.study.resolveRoots({ artifactRoot: root }).artifactRoot,
       reconstructor: options.reconstructor,
+    });
+    this.data = new DataService({
+      workspace: options.workspace ?? null,
+      resolveFolder: (folder) => this.study.resolveFolder(folder),
+      emit: (event, payload) => this.emit(event, payload),
     });
   }
 
@@ -120,6 +128,10 @@ export class WorkbenchService implements WorkbenchApi {
 
   buildReport(input: MethodInput<'buildReport'> = {}): Promise<MethodOutput<'buildReport'>> {
     return this.evaluation.buildReport(input);
+  }
+
+  createDemoStudy(input: MethodInput<'createDemoStudy'> = {}): Promise<MethodOutput<'createDemoStudy'>> {
+    return this.data.createDemoStudy(input);
   }
 
   getComparison(input: MethodInput<'getComparison'> = {}): Promise<MethodOutput<'getComparison'>> {

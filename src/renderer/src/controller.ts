@@ -161,7 +161,9 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       }
       patch({ demo: { running: true, message: 'Simulating Phase C and Phase D data…', fraction: null } });
       try {
-        const roots = await engine.createDemoStudy();
+        const roots = await engine.createDemoStudy((message, fraction) =>
+          patch({ demo: { running: true, message, fraction } }),
+        );
         patch({ demo: { running: false, message: 'Demo study ready', fraction: 1 } });
         await openRoots(roots);
       } catch (e) {

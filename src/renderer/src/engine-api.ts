@@ -82,7 +82,17 @@ export function createEngine(): Engine {
       const r = await call('readJobLog', { artifactRoot: roots.artifact, jobId: id });
       return { text: r.text, path: r.path, truncated: r.truncated };
     },
-    createDemoStudy: null,
+    async createDemoStudy(onProgress) {
+      const off = onEvent('demoProgress', (p) =>
+        onProgress?.(p.message ?? `Phase ${p.phase}: ${p.stage}`, p.total > 0 ? p.done / p.total : null),
+      );
+      try {
+        const r = await call('createDemoStudy', {});
+        return { phaseC: r.phaseCRoot, phaseD: r.phaseDRoot, artifact: r.artifactRoot };
+      } finally {
+        off();
+      }
+    },
     onJobState: (h) => onEvent('jobState', h),
     onTrainEvents: (h) => onEvent('trainEvent', h),
     onRunState: (h) => onEvent('runState', h),

@@ -24,7 +24,7 @@ export interface Engine {
   readJobEvents(roots: Roots, id: string): Promise<{ events: TrainEvent[]; skippedLines: number }>;
   readJobLog(roots: Roots, id: string): Promise<{ text: string; path: string | null; truncated: boolean }>;
   /** Null when this engine build has no demo-study generator. */
-  createDemoStudy: (() => Promise<Roots>) | null;
+  createDemoStudy: ((onProgress?: (message: string, fraction: number | null) => void) => Promise<Roots>) | null;
   onJobState(handler: (ev: JobStateEvent) => void): () => void;
   onTrainEvents(handler: (batch: TrainEventBatch) => void): () => void;
   onRunState(handler: (ev: RunStateEvent) => void): () => void;
