@@ -1,7 +1,8 @@
 /** Registry of bench groups; each module under bench/ adds its own entry here. */
 import { dataBench } from './data';
+import { pinnBench, qualityBench } from './pinn';
 import type { BenchGroup } from './types';
 import { uiBench } from './ui';
 import { nnGroup } from './nn';
 
-export const groups: BenchGroup[] = [uiBench, nnGroup, dataBench];
+export const groups: BenchGroup[] = [uiBench, nnGroup, pinnBench, qualityBench, dataBench];
