@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, Menu, session, shell } from 'electron';
 import { WorkbenchService } from '../service/workbench-service';
+import { registerTrainingRunner } from '../trainer/runner';
+import { utilityLauncher } from './utility-launcher';
 import { wireIpc } from './ipc';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -81,6 +83,8 @@ app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   const workspace = process.env.PTYCHO_STUDY_WORKSPACE ?? join(homedir(), 'ptycho-study');
+  // Training runs in Electron utility processes, never on the main thread.
+  registerTrainingRunner(utilityLauncher());
   const service = new WorkbenchService({ transport: 'electron', workspace });
   buildMenu(workspace);
   wireIpc(service, () => win);
