@@ -5,6 +5,8 @@
  * and IEEE arithmetic, so a seed gives the same numbers on every machine.
  */
 
+import { splitmix32, xoshiroNext, xoshiroSeed } from '../util/xoshiro';
+
 export interface Rng {
   /** uniform in [0, 1) with 53 random bits */
   random(): number;
@@ -12,17 +14,6 @@ export interface Rng {
   integer(lo: number, hi: number): number;
   normal(): number;
   poisson(lambda: number): number;
-}
-
-function splitmix32(state: number): () => number {
-  let s = state >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
 }
 
 /** Mixes a seed and a purpose label (e.g. 'noise/dose_1000') into one 32-bit stream seed. */
@@ -36,25 +27,8 @@ export function deriveSeed(seed: number, label: string): number {
 
 export function createRng(seed: number, label = ''): Rng {
   const sm = splitmix32(deriveSeed(seed, label));
-  let a = sm();
-  let b = sm();
-  let c = sm();
-  let d = sm();
-  if ((a | b | c | d) === 0) a = 1;
-  const next32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (b << 9) >>> 0;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d >>> 0, 11);
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    return result;
-  };
+  const st = xoshiroSeed(sm);
+  const next32 = (): number => xoshiroNext(st);
   const random = (): number => ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992;
   let spare: number | null = null;
   const normal = (): number => {
@@ -80,10 +54,6 @@ export function createRng(seed: number, label = ''): Rng {
     normal,
     poisson: (lambda) => poisson(random, lambda),
   };
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 const LOGGAM_COEF = [

@@ -5,7 +5,9 @@
  * uninterrupted run would have drawn.
  */
 
-export type RngState = [number, number, number, number];
+import { splitmix32, type XoshiroState, xoshiroNext, xoshiroSeed } from '../util/xoshiro';
+
+export type RngState = XoshiroState;
 
 export interface Rng {
   /** Uniform 32-bit unsigned integer. */
@@ -18,39 +20,14 @@ export interface Rng {
   state(): RngState;
 }
 
-function splitmix32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
 /** Seed from an integer; `stream` separates independent uses of one user seed. */
 export function seedState(seed: number, stream = 0): RngState {
-  const sm = splitmix32((seed >>> 0) ^ Math.imul(stream + 1, 0x632be5ab));
-  const st: RngState = [sm(), sm(), sm(), sm()];
-  if (st.every((w) => w === 0)) st[0] = 1;
-  return st;
+  return xoshiroSeed(splitmix32((seed >>> 0) ^ Math.imul(stream + 1, 0x632be5ab)));
 }
 
 export function createRng(seedOrState: number | RngState, stream = 0): Rng {
   const s = typeof seedOrState === 'number' ? seedState(seedOrState, stream) : ([...seedOrState] as RngState);
-  const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
-  const nextU32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] = (s[2] ^ s[0]) >>> 0;
-    s[3] = (s[3] ^ s[1]) >>> 0;
-    s[1] = (s[1] ^ s[2]) >>> 0;
-    s[0] = (s[0] ^ s[3]) >>> 0;
-    s[2] = (s[2] ^ t) >>> 0;
-    s[3] = rotl(s[3], 11);
-    return result;
-  };
+  const nextU32 = (): number => xoshiroNext(s);
   return {
     nextU32,
     next: () => nextU32() / 4294967296,
