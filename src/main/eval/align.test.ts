@@ -5,18 +5,7 @@ import { type ComplexImage, complexImage, cropComplex, realImage } from './image
 import { fourierShift } from './registration';
 import { scoreReconstruction } from './score';
 import { stitchPatches } from './stitch';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './eval.fixture';
 
 /**
  * A textured complex test object: smoothed noise (σ = 2 px) as amplitude 0.7 ± 0.15 and

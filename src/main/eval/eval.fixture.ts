@@ -23,7 +23,8 @@ export const FIXTURE_N = 16;
 const H = 72;
 const W = 80;
 
-function rng(seed: number): () => number {
+/** Deterministic pseudo-random numbers (mulberry32), so fixed test images never change. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

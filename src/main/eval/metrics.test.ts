@@ -13,18 +13,6 @@ import { type ComplexImage, complexImage, type RealImage, realImage } from './im
 import { dataRange, mae, msSsim, mse, psnr, ssim, ssimFull } from './metrics';
 import { fourierShift, phaseCrossCorrelation } from './registration';
 
-/** Deterministic pseudo-random numbers (mulberry32), so the fixed images never change. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A smooth structured image plus noise: sums of a few sinusoids and a blob. */
 function fixedImage(h: number, w: number, seed: number, noise: number): RealImage {
   const r = rng(seed);
@@ -123,6 +111,7 @@ print(json.dumps({
   'shift_none': [float(shift_none[0]), float(shift_none[1])],
 }))
 `;
+import { rng } from './eval.fixture';
 
 interface Reference {
   mse: number;
