@@ -34,11 +34,7 @@ if (electron.path && process.env.PTYCHO_STUDY_BROWSER !== '1') {
   });
 } else {
   if (!electron.path) console.log(`Electron is not available (${electron.reason}); starting browser mode instead.`);
-  child = spawn(
-    process.execPath,
-    [cli, 'serve', '--workspace', workspace, '--demo', '--open'],
-    { stdio: 'inherit' },
-  );
+  child = spawn(process.execPath, [cli, 'serve', '--workspace', workspace, '--demo', '--open'], { stdio: 'inherit' });
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));
