@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { TrainEvent } from './events';
 import { JobProgress, JobStatus, ManifestJob, RunStatus, SkipSummary, TrainingManifest } from './manifest';
-import { Gridsize, JobId, TrainingKnobs, ViewName } from './study';
+import { JobFiles, JobId, TrainingKnobs } from './study';
 
 /** Roots as the user typed them; absent = the workspace defaults. Browser mode confines them to the workspace. */
 export const StudyRootsInput = z
@@ -33,16 +33,7 @@ export const StudyRootsInfo = ResolvedStudyRoots.extend({
 });
 export type StudyRootsInfo = z.infer<typeof StudyRootsInfo>;
 
-export const JobListing = z.object({
-  id: z.string(),
-  dose: z.number(),
-  view: ViewName,
-  gridsize: Gridsize,
-  trainDataPath: z.string(),
-  testDataPath: z.string(),
-  artifactDir: z.string(),
-  logPath: z.string(),
-  eventsPath: z.string(),
+export const JobListing = JobFiles.extend({
   data: z.object({ status: z.enum(['ready', 'missing']), missingFiles: z.array(z.string()) }),
   /** The job's latest entry in the manifest of this artifact root; null if never run there. */
   state: ManifestJob.nullable(),

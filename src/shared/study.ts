@@ -13,6 +13,20 @@ export type ViewName = z.infer<typeof ViewName>;
 export const Gridsize = z.union([z.literal(1), z.literal(2)]);
 export type Gridsize = z.infer<typeof Gridsize>;
 
+/** A training job's identity and files as plain data: what crosses a process or API boundary. */
+export const JobFiles = z.object({
+  id: z.string(),
+  dose: z.number(),
+  view: ViewName,
+  gridsize: Gridsize,
+  trainDataPath: z.string(),
+  testDataPath: z.string(),
+  artifactDir: z.string(),
+  logPath: z.string(),
+  eventsPath: z.string(),
+});
+export type JobFiles = z.infer<typeof JobFiles>;
+
 /** Where a view's data comes from: Phase C patches (baseline) or Phase D overlap views. */
 export const DataSource = z.enum(['phase_c', 'phase_d']);
 export type DataSource = z.infer<typeof DataSource>;

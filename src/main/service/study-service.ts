@@ -11,7 +11,7 @@ import type { EventName, EventPayload } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { TrainEvent } from '../../shared/events';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
-import { defaultStudyDesign, NO_FILTERS, type StudyDesign, type TrainingKnobs } from '../../shared/study';
+import { defaultStudyDesign, JobFiles, NO_FILTERS, type StudyDesign, type TrainingKnobs } from '../../shared/study';
 import type {
   JobListing,
   ListJobsOutput,
@@ -147,15 +147,7 @@ export class StudyService {
     const jobs: JobListing[] = planTrainingJobs(roots, this.design).map((job) => {
       const missing = missingDataFiles(job);
       return {
-        id: job.id,
-        dose: job.dose,
-        view: job.view,
-        gridsize: job.gridsize,
-        trainDataPath: job.trainDataPath,
-        testDataPath: job.testDataPath,
-        artifactDir: job.artifactDir,
-        logPath: job.logPath,
-        eventsPath: job.eventsPath,
+        ...JobFiles.parse(job),
         data: { status: missing.length ? 'missing' : 'ready', missingFiles: missing },
         state: states.get(job.id) ?? null,
         active: active.has(job.id),

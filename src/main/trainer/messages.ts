@@ -6,20 +6,10 @@
 import { z } from 'zod';
 import { ResolvedJobConfig } from '../../shared/config';
 import { TrainEvent } from '../../shared/events';
-import { Gridsize, ViewName } from '../../shared/study';
+import { JobFiles } from '../../shared/study';
 
 /** What the worker needs of a TrainingJob (the study engine's type, as plain data). */
-export const JobWire = z.object({
-  id: z.string(),
-  dose: z.number(),
-  view: ViewName,
-  gridsize: Gridsize,
-  trainDataPath: z.string(),
-  testDataPath: z.string(),
-  artifactDir: z.string(),
-  logPath: z.string(),
-  eventsPath: z.string(),
-});
+export const JobWire = JobFiles;
 export type JobWire = z.infer<typeof JobWire>;
 
 /** Trainer settings outside the original's TrainingConfig/ModelConfig (bench, tests). */

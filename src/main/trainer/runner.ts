@@ -8,20 +8,11 @@ import type { TrainingJob } from '../study/jobs';
 import { type RunnerContext, type RunnerResult, setDefaultRunner, type TrainingRunner } from '../study/runner';
 import { forkLauncher } from './fork-launcher';
 import { createTrainerHost, type WorkerLauncher } from './host';
-import type { JobWire, TrainerExtras } from './messages';
+import { JobWire, type TrainerExtras } from './messages';
 
+/** The job as plain data for the worker (zod keeps exactly the JobWire fields). */
 export function jobWire(job: TrainingJob): JobWire {
-  return {
-    id: job.id,
-    dose: job.dose,
-    view: job.view,
-    gridsize: job.gridsize,
-    trainDataPath: job.trainDataPath,
-    testDataPath: job.testDataPath,
-    artifactDir: job.artifactDir,
-    logPath: job.logPath,
-    eventsPath: job.eventsPath,
-  };
+  return JobWire.parse(job);
 }
 
 export function createWorkerRunner(
