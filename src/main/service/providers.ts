@@ -42,12 +42,25 @@ const bytes = Buffer.from(${JSON.stringify(modelB64)}, 'base64');
       await s.release();
       console.log(JSON.stringify({ name, available: ok, detail: ok ? 'session created and ran a test graph' : 'wrong result from test graph' }));
     } catch (e) {
-      const msg = String((e && e.message) || e).split('\\n')[0].slice(0, 300);
+      const msg = String((e && e.message) || e).split('\\n')[0].slice(0, 1000);
       console.log(JSON.stringify({ name, available: false, detail: msg }));
     }
   }
 })().then(() => process.exit(0), () => process.exit(1));
 `;
+}
+
+/**
+ * onnxruntime's provider errors start with a source location and a C++ signature
+ * ("/onnxruntime_src/…/webgpu_context.cc:136 onnxruntime::…::<lambda()> cond was false.
+ * Failed to get a WebGPU adapter: …"); keep the sentence a person can act on.
+ */
+export function readableProviderError(detail: string): string {
+  let d = detail.trim();
+  const afterCondition = d.lastIndexOf(' was false. ');
+  if (afterCondition >= 0) d = d.slice(afterCondition + ' was false. '.length);
+  d = d.replace(/^\/onnxruntime_src\/\S+:\d+\s+/, '');
+  return d.length > 300 ? `${d.slice(0, 297)}…` : d;
 }
 
 export interface ProbeOptions {
@@ -77,7 +90,7 @@ export async function probeProviders(options: ProbeOptions = {}): Promise<Provid
     if (!line.trim().startsWith('{')) continue;
     try {
       const p = JSON.parse(line) as ProviderProbe;
-      seen.set(p.name, p);
+      seen.set(p.name, p.available ? p : { ...p, detail: readableProviderError(p.detail) });
     } catch {
       // ignore non-JSON noise from native libraries
     }
