@@ -20,6 +20,7 @@ import { cellName, isActive } from './model';
 import type { CurveStore } from './stores/curves';
 import { useSettings } from './stores/settings';
 import { matchesFilters, useStudy } from './stores/study';
+import { TabBar } from './components/TabBar';
 
 type Tab = 'manifest' | 'log' | 'results';
 
@@ -141,26 +142,19 @@ export function App({ curves }: { curves: CurveStore }) {
             onSmoothing={(smoothing) => settings.set({ smoothing })}
             onLogScale={(logScale) => settings.set({ logScale })}
           />
-          <div className="tabs" role="tablist" aria-label="Details">
-            {(
+          <TabBar<Tab>
+            className="tabs"
+            label="Details"
+            tabs={
               [
                 ['manifest', 'Manifest'],
                 ['log', focused ? `Log · ${cellName(focused)}` : 'Log'],
                 ['results', 'Results'],
               ] as [Tab, string][]
-            ).map(([t, label]) => (
-              <button
-                key={t}
-                type="button"
-                role="tab"
-                aria-selected={tab === t}
-                className={tab === t ? 'active' : ''}
-                onClick={() => setTab(t)}
-              >
-                {label}
-              </button>
-            ))}
-          </div>
+            }
+            selected={tab}
+            onSelect={setTab}
+          />
           <div className="tabpanel" role="tabpanel">
             {tab === 'manifest' && (
               <ManifestInspector

@@ -8,6 +8,7 @@ import type { ManifestJob, SkipSummary, TrainingManifest } from '../../../shared
 import type { Json } from '../lib/json-tree';
 import { searchJson } from '../lib/json-tree';
 import { JsonTree } from './JsonTree';
+import { TabBar } from './TabBar';
 
 type Tab = 'tree' | 'job' | 'runs' | 'raw' | 'skip';
 
@@ -55,20 +56,7 @@ export const ManifestInspector = memo(function ManifestInspector({
 
   return (
     <section className="inspector" aria-label="Manifest inspector">
-      <div className="subtabs" role="tablist" aria-label="Manifest views">
-        {tabs.map(([t, label]) => (
-          <button
-            key={t}
-            type="button"
-            role="tab"
-            aria-selected={tab === t}
-            className={tab === t ? 'active' : ''}
-            onClick={() => setTab(t)}
-          >
-            {label}
-          </button>
-        ))}
-      </div>
+      <TabBar<Tab> className="subtabs" label="Manifest views" tabs={tabs} selected={tab} onSelect={setTab} />
       <div className="path-line">
         {manifestPath && <code title={manifestPath}>{manifestPath}</code>}
         {manifestPath && (
