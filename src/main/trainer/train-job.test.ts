@@ -107,6 +107,17 @@ describe('training a tiny PtychoPINN', () => {
     expect(r.events.some((e) => e.type === 'status' && e.status === 'diverged')).toBe(true);
   });
 
+  it('a NaN validation loss after a finite step is recorded diverged, not failed', async () => {
+    // One step per epoch: the step's loss is finite, the update it makes leaves NaN weights.
+    const r = await train(1, { learning_rate: 1e12, nepochs: 2, batch_size: 64 });
+    expect(r.result.status).toBe('diverged');
+    expect(r.result.error).toMatch(/validation loss became NaN after step 1/);
+    expect(r.result.error).not.toMatch(/ZodError/);
+    const status = r.events.filter((e) => e.type === 'status').at(-1);
+    expect(status).toMatchObject({ status: 'diverged', step: 1 });
+    expect(r.events.some((e) => e.type === 'epoch')).toBe(false);
+  });
+
   it('a corrupt NPZ fails with a stated error naming the file', async () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'pinn-bad-')), 'patched_train.npz');
     copyFileSync(study.train, bad);

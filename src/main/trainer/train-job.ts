@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { ZodError } from 'zod';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError, StudyError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
@@ -67,7 +68,13 @@ function freshState(s: PinnSettings, fingerprint: string): TrainerState {
 }
 
 function failed(log: JobLog | null, e: unknown, extra: Partial<RunnerResult> = {}): RunnerResult {
-  const line = isStudyError(e) ? e.toLine() : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const line = isStudyError(e)
+    ? e.toLine()
+    : e instanceof ZodError
+      ? `invalid value: ${e.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ')}`
+      : e instanceof Error
+        ? `${e.name}: ${e.message}`
+        : String(e);
   log?.emit({ type: 'status', time: now(), status: 'failed', message: line });
   return {
     status: 'failed',
@@ -185,6 +192,20 @@ export async function trainJob(
         checkpoint_path: ckptPath,
       };
     };
+    const diverged = (what: string, step: number): RunnerResult => {
+      const message =
+        `${what} (epoch ${st.epoch + 1}, learning rate ${st.lr}); ` +
+        'hint: lower the learning rate, or check that the data are amplitudes scaled as DATA-001 says';
+      log.emit({ type: 'status', time: now(), status: 'diverged', step, epoch: st.epoch, message });
+      return {
+        status: 'diverged',
+        final_loss: null,
+        epochs_completed: st.epoch,
+        checkpoint_path: existsSync(ckptPath) ? ckptPath : null,
+        error: message,
+        diverged_at_step: step,
+      };
+    };
     let stoppedBySteps = false;
     epochs: while (st.epoch < s.epochs && !st.stopped_early) {
       const rng = createRng(st.epoch_rng);
@@ -201,20 +222,7 @@ export async function trainJob(
         const t0 = performance.now();
         const r = await trainer.trainStep(feeds(batch), st.lr);
         const dt = (performance.now() - t0) / 1000;
-        if (!Number.isFinite(r.loss)) {
-          const message =
-            `loss became ${r.loss} at step ${st.step + 1} (epoch ${st.epoch + 1}, learning rate ${st.lr}); ` +
-            'hint: lower the learning rate, or check that the data are amplitudes scaled as DATA-001 says';
-          log.emit({ type: 'status', time: now(), status: 'diverged', step: st.step + 1, epoch: st.epoch, message });
-          return {
-            status: 'diverged',
-            final_loss: null,
-            epochs_completed: st.epoch,
-            checkpoint_path: existsSync(ckptPath) ? ckptPath : null,
-            error: message,
-            diverged_at_step: st.step + 1,
-          };
-        }
+        if (!Number.isFinite(r.loss)) return diverged(`loss became ${r.loss} at step ${st.step + 1}`, st.step + 1);
         st.step++;
         st.step_in_epoch = k + 1;
         st.partial_loss_sum += r.loss * batch.count;
@@ -254,6 +262,11 @@ export async function trainJob(
         }
         valLoss = acc / split.validation;
       }
+      // The last update can leave the weights non-finite while every step's loss was finite.
+      if (!Number.isFinite(trainLoss))
+        return diverged(`the epoch's mean loss became ${trainLoss} at step ${st.step}`, st.step);
+      if (valLoss !== null && !Number.isFinite(valLoss))
+        return diverged(`validation loss became ${valLoss} after step ${st.step}`, st.step);
       const usedLr = st.lr;
       const monitored = valLoss ?? trainLoss;
       const plateau = plateauStep(st.plateau, monitored, st.lr, s.plateau);
