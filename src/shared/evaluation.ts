@@ -51,6 +51,9 @@ export type ChannelMetrics = z.infer<typeof ChannelMetrics>;
 export const Alignment = z.object({
   scan_box: z.object({ row0: z.number(), row1: z.number(), col0: z.number(), col1: z.number() }),
   registration_shift: z.object({ dy: z.number(), dx: z.number() }).nullable(),
+  /** The total shift (coarse + sub-pixel) reached the cap on some axis: the alignment is suspect. */
+  registration_at_cap: z.boolean().optional(),
+  max_registration_shift_px: z.number().optional(),
   registration_border_px: z.number(),
   trim_px: z.number(),
   global_phase_offset_rad: z.number(),
@@ -62,6 +65,16 @@ export const Alignment = z.object({
   coverage: z.number(),
 });
 export type Alignment = z.infer<typeof Alignment>;
+
+/** Skill per metric: (baseline − model) / (baseline − perfect); 0 = a constant image, 1 = perfect. */
+export const ChannelSkill = z.object({
+  mae: z.number().nullable(),
+  mse: z.number().nullable(),
+  ssim: z.number().nullable(),
+  ms_ssim: z.number().nullable(),
+  frc50_period_px: z.number().nullable(),
+});
+export type ChannelSkill = z.infer<typeof ChannelSkill>;
 
 export const EvalFile = z.object({
   schema_version: z.literal(EVAL_SCHEMA_VERSION),
@@ -80,6 +93,21 @@ export const EvalFile = z.object({
   object_shape: z.tuple([z.number().int(), z.number().int()]),
   alignment: Alignment,
   metrics: z.object({ amplitude: ChannelMetrics, phase: ChannelMetrics }),
+  /**
+   * The same pipeline run on a constant image (baseline: what learning nothing scores) and on
+   * the ground truth (perfect; `ground_truth_perfect` says it was).
+   */
+  reference: z
+    .object({
+      baseline: z.object({ amplitude: ChannelMetrics, phase: ChannelMetrics }),
+      ground_truth: z.object({ amplitude: ChannelMetrics, phase: ChannelMetrics }),
+      ground_truth_perfect: z.boolean(),
+    })
+    .optional(),
+  skill: z.object({ amplitude: ChannelSkill, phase: ChannelSkill }).optional(),
+  /** MAE skill ≤ 0.05 on a channel: no better than a constant image. */
+  not_converged: z.boolean().optional(),
+  not_converged_reason: z.string().nullable().optional(),
   /** What exactly was computed (definitions and parameters), for the reader of the file. */
   parameters: z.record(z.string(), z.unknown()),
   inference: z
@@ -139,6 +167,28 @@ export const ComparisonRow = z.object({
   registration_dx: z.number().nullable(),
   global_phase_offset_rad: z.number().nullable(),
   amplitude_scale: z.number().nullable(),
+  /** Skill columns: (baseline − model) / (baseline − perfect), 0 = a constant image, 1 = perfect. */
+  amp_mae_skill: z.number().nullable().default(null),
+  amp_mse_skill: z.number().nullable().default(null),
+  amp_ssim_skill: z.number().nullable().default(null),
+  amp_ms_ssim_skill: z.number().nullable().default(null),
+  amp_frc50_skill: z.number().nullable().default(null),
+  phase_mae_skill: z.number().nullable().default(null),
+  phase_mse_skill: z.number().nullable().default(null),
+  phase_ssim_skill: z.number().nullable().default(null),
+  phase_ms_ssim_skill: z.number().nullable().default(null),
+  phase_frc50_skill: z.number().nullable().default(null),
+  /** The constant-guess baseline's raw scores, so plots can draw it beside the model's. */
+  amp_mae_baseline: z.number().nullable().default(null),
+  amp_ssim_baseline: z.number().nullable().default(null),
+  phase_mae_baseline: z.number().nullable().default(null),
+  phase_ssim_baseline: z.number().nullable().default(null),
+  not_converged: z.boolean().nullable().default(null),
+  registration_at_cap: z.boolean().nullable().default(null),
+  /** Seeds averaged into this row (1 for a single run); `*_sd` columns are their spread. */
+  seeds: z.array(z.number()).default([]),
+  phase_mae_skill_sd: z.number().nullable().default(null),
+  amp_mae_skill_sd: z.number().nullable().default(null),
 });
 export type ComparisonRow = z.infer<typeof ComparisonRow>;
 

@@ -82,6 +82,12 @@ export interface AlignmentRecord {
   scanBox: ScanBox;
   /** Shift applied to the reconstruction (pixels, +y down, +x right); null when registration is off. */
   registrationShift: Shift | null;
+  /**
+   * The shift reached the cap (within one upsampled step) on some axis: the correlation
+   * peak may lie beyond it, so the alignment of this reconstruction is not trustworthy.
+   */
+  registrationAtCap: boolean;
+  maxShiftPx: number;
   registrationBorderPx: number;
   trimPx: number;
   /** Global phase removed from the reconstruction, radians. */
@@ -345,6 +351,11 @@ export function alignForEvaluation(input: AlignInput, options: Partial<Alignment
     record: {
       scanBox: box,
       registrationShift: shift,
+      registrationAtCap:
+        shift !== null &&
+        Number.isFinite(o.maxShiftPx) &&
+        Math.max(Math.abs(shift.dy), Math.abs(shift.dx)) >= o.maxShiftPx - 1 / Math.max(1, o.upsampleFactor) - 1e-9,
+      maxShiftPx: o.maxShiftPx,
       registrationBorderPx: o.register ? o.registrationBorderPx : 0,
       trimPx: o.trimPx,
       globalPhaseOffsetRad: offset,

@@ -59,8 +59,49 @@ export function evaluatedRow(job: RowJob, e: EvalFile, evalPath: string): Compar
     registration_dx: e.alignment.registration_shift?.dx ?? null,
     global_phase_offset_rad: e.alignment.global_phase_offset_rad,
     amplitude_scale: e.alignment.amplitude_scale,
+    amp_mae_skill: e.skill?.amplitude.mae ?? null,
+    amp_mse_skill: e.skill?.amplitude.mse ?? null,
+    amp_ssim_skill: e.skill?.amplitude.ssim ?? null,
+    amp_ms_ssim_skill: e.skill?.amplitude.ms_ssim ?? null,
+    amp_frc50_skill: e.skill?.amplitude.frc50_period_px ?? null,
+    phase_mae_skill: e.skill?.phase.mae ?? null,
+    phase_mse_skill: e.skill?.phase.mse ?? null,
+    phase_ssim_skill: e.skill?.phase.ssim ?? null,
+    phase_ms_ssim_skill: e.skill?.phase.ms_ssim ?? null,
+    phase_frc50_skill: e.skill?.phase.frc50_period_px ?? null,
+    amp_mae_baseline: e.reference?.baseline.amplitude.mae ?? null,
+    amp_ssim_baseline: e.reference?.baseline.amplitude.ssim ?? null,
+    phase_mae_baseline: e.reference?.baseline.phase.mae ?? null,
+    phase_ssim_baseline: e.reference?.baseline.phase.ssim ?? null,
+    not_converged: e.not_converged ?? null,
+    registration_at_cap: e.alignment.registration_at_cap ?? null,
+    seeds: [],
+    phase_mae_skill_sd: null,
+    amp_mae_skill_sd: null,
   };
 }
+
+const NO_SKILL = {
+  amp_mae_skill: null,
+  amp_mse_skill: null,
+  amp_ssim_skill: null,
+  amp_ms_ssim_skill: null,
+  amp_frc50_skill: null,
+  phase_mae_skill: null,
+  phase_mse_skill: null,
+  phase_ssim_skill: null,
+  phase_ms_ssim_skill: null,
+  phase_frc50_skill: null,
+  amp_mae_baseline: null,
+  amp_ssim_baseline: null,
+  phase_mae_baseline: null,
+  phase_ssim_baseline: null,
+  not_converged: null,
+  registration_at_cap: null,
+  seeds: [],
+  phase_mae_skill_sd: null,
+  amp_mae_skill_sd: null,
+} as const;
 
 export function missingRow(job: RowJob, state: Exclude<EvalState, 'evaluated'>, reason: string): ComparisonRow {
   return {
@@ -92,6 +133,8 @@ export function missingRow(job: RowJob, state: Exclude<EvalState, 'evaluated'>, 
     registration_dx: null,
     global_phase_offset_rad: null,
     amplitude_scale: null,
+    ...NO_SKILL,
+    seeds: [],
   };
 }
 
@@ -143,11 +186,31 @@ const CSV_COLUMNS: (keyof ComparisonRow)[] = [
   'registration_dx',
   'global_phase_offset_rad',
   'amplitude_scale',
+  'amp_mae_skill',
+  'amp_mse_skill',
+  'amp_ssim_skill',
+  'amp_ms_ssim_skill',
+  'amp_frc50_skill',
+  'phase_mae_skill',
+  'phase_mse_skill',
+  'phase_ssim_skill',
+  'phase_ms_ssim_skill',
+  'phase_frc50_skill',
+  'amp_mae_baseline',
+  'amp_ssim_baseline',
+  'phase_mae_baseline',
+  'phase_ssim_baseline',
+  'not_converged',
+  'registration_at_cap',
+  'seeds',
+  'amp_mae_skill_sd',
+  'phase_mae_skill_sd',
   'eval_path',
 ];
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.join(' ');
   const s = typeof v === 'number' ? String(v) : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }

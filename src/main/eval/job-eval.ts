@@ -23,6 +23,7 @@ import { type AlignedPair, type AlignmentOptions, DEFAULT_ALIGNMENT } from './al
 import { type ComplexImage, complexFromInterleaved } from './image';
 import { PLACEMENT_CONVENTION, type ReconFile, readReconFile, writeReconFile } from './recon-file';
 import { type ChannelMetrics, type Scores, scoreReconstruction, scoringParameters } from './score';
+import { convergence, isPerfect, referenceScores, type Skill, skillScores } from './skill';
 import { defaultStitchCrop, type PatchStack, stitchPatches } from './stitch';
 
 /** One job as evaluation needs it (a subset of the manifest entry). */
@@ -171,6 +172,11 @@ export function scoresToFile(s: Scores): EvalFile['metrics'] {
   return { amplitude: channelToFile(s.amplitude), phase: channelToFile(s.phase) };
 }
 
+const skillToFile = (k: Skill): NonNullable<EvalFile['skill']> => ({
+  amplitude: { ...k.amplitude },
+  phase: { ...k.phase },
+});
+
 /** Reconstruct (or reuse), align, score and write recon.npz + eval.json for one job. */
 export async function evaluateJob(job: EvalTarget, opts: EvaluateJobOptions): Promise<JobEvaluation> {
   const testData = await loadStudyFile(job.testDataPath);
@@ -188,10 +194,17 @@ export async function evaluateJob(job: EvalTarget, opts: EvaluateJobOptions): Pr
       expected: [gt.height, gt.width],
     });
   }
-  const { aligned, scores } = scoreReconstruction(
-    { recon: got.recon.recon, weight: got.recon.weight, groundTruth: gt, xs: got.recon.xs, ys: got.recon.ys },
-    alignment,
-  );
+  const input = {
+    recon: got.recon.recon,
+    weight: got.recon.weight,
+    groundTruth: gt,
+    xs: got.recon.xs,
+    ys: got.recon.ys,
+  };
+  const { aligned, scores } = scoreReconstruction(input, alignment);
+  const refs = referenceScores(input, alignment);
+  const skill = skillScores(scores, refs);
+  const conv = convergence(skill);
   const r = aligned.record;
   const evalFile: EvalFile = {
     schema_version: EVAL_SCHEMA_VERSION,
@@ -210,6 +223,8 @@ export async function evaluateJob(job: EvalTarget, opts: EvaluateJobOptions): Pr
     alignment: {
       scan_box: r.scanBox,
       registration_shift: r.registrationShift,
+      registration_at_cap: r.registrationAtCap,
+      max_registration_shift_px: r.maxShiftPx,
       registration_border_px: r.registrationBorderPx,
       trim_px: r.trimPx,
       global_phase_offset_rad: r.globalPhaseOffsetRad,
@@ -221,6 +236,14 @@ export async function evaluateJob(job: EvalTarget, opts: EvaluateJobOptions): Pr
       coverage: r.coverage,
     },
     metrics: scoresToFile(scores),
+    reference: {
+      baseline: scoresToFile(refs.baseline),
+      ground_truth: scoresToFile(refs.groundTruth),
+      ground_truth_perfect: isPerfect(refs.groundTruth),
+    },
+    skill: skillToFile(skill),
+    not_converged: conv.notConverged,
+    not_converged_reason: conv.reason,
     parameters: scoringParameters(alignment),
     inference: { seconds: got.seconds, reused_recon: got.reused, ...(got.detail ? { detail: got.detail } : {}) },
   };

@@ -29,7 +29,7 @@ export function phaseCrossCorrelation(
   moving: RealImage,
   upsampleFactor = 50,
   normalization: 'phase' | null = 'phase',
-  /** Only consider shifts up to this many pixels per axis (default: any, as skimage). */
+  /** Only consider total shifts (coarse + sub-pixel) up to this many pixels per axis (default: any, as skimage). */
   maxShift = Number.POSITIVE_INFINITY,
 ): Shift {
   if (reference.height !== moving.height || reference.width !== moving.width) {
@@ -80,7 +80,10 @@ export function phaseCrossCorrelation(
   const up = upsampledDft(prod, region, uf, offY, offX);
   best = -1;
   arg = 0;
+  // The cap holds for the total shift: sub-pixel candidates beyond it are not considered.
+  const beyond = (coarse: number, k: number) => Math.abs(coarse + (k - dftshift) / uf) > maxShift + 1e-9;
   for (let i = 0; i < region * region; i++) {
+    if (beyond(sy, Math.floor(i / region)) || beyond(sx, i % region)) continue;
     const v = Math.hypot(up.re[i], up.im[i]);
     if (v > best) {
       best = v;

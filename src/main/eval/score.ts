@@ -41,6 +41,11 @@ export function scoringParameters(align: AlignmentOptions) {
         : 'upsampled cross-correlation of mean-free Hann-windowed magnitudes (no phase normalisation), Fourier shift',
     upsample_factor: align.upsampleFactor,
     max_registration_shift_px: align.maxShiftPx,
+    max_registration_shift_applies_to: 'the total shift (coarse + sub-pixel), per axis; a shift at the cap is flagged',
+    baseline: 'a constant image (1 + 0i) scored through the same crop, registration, trims and alignment',
+    ground_truth_check: 'the ground-truth object scored through the same pipeline (must be perfect)',
+    skill: '(baseline - model) / (baseline - perfect): 0 = no better than a constant, 1 = perfect',
+    not_converged: 'MAE skill <= 0.05 on amplitude or phase',
     scored_pixels:
       'pixels of the trimmed scan box covered by a patch (all of them for a full scan); SSIM windows must lie inside them',
     registration_border_px: align.register ? align.registrationBorderPx : 0,

@@ -66,7 +66,22 @@ describe('evaluate over an artifact root', () => {
       const hi = get(`dose_10000-${view}`);
       expect(hi?.phase_ssim).toBeGreaterThan(lo?.phase_ssim ?? 1);
       expect(hi?.phase_mae).toBeLessThan(lo?.phase_mae ?? 0);
+      // skill against the constant guess scored through the same pipeline rises with the dose
+      expect(hi?.phase_mae_skill).toBeGreaterThan(lo?.phase_mae_skill ?? 1);
+      expect(lo?.phase_mae_skill).toBeGreaterThan(0.05);
+      expect(hi?.phase_mae_skill).toBeLessThan(1);
+      expect(hi?.phase_mae_baseline).toBeGreaterThan(hi?.phase_mae ?? 9);
+      expect(hi?.not_converged).toBe(false);
     }
+  });
+
+  it('eval.json holds the constant-guess and ground-truth scores, and the ground truth scored perfect', () => {
+    const e = EvalFile.parse(JSON.parse(readFileSync(join(jobDir(10000, 'baseline', 1), 'eval.json'), 'utf8')));
+    expect(e.reference?.ground_truth_perfect).toBe(true);
+    expect(e.reference?.ground_truth.phase.mae).toBeLessThan(1e-6);
+    expect(e.reference?.baseline.phase.mae).toBeGreaterThan(e.metrics.phase.mae);
+    expect(e.alignment.registration_at_cap).toBe(false);
+    expect(e.skill?.amplitude.ssim).toBeTypeOf('number');
   });
 
   it('writes comparison.json and a CSV with one row per job, and records the score in the manifest', () => {
