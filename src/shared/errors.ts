@@ -15,6 +15,8 @@ export type StudyErrorCode =
   | 'RUNNER_MISSING'
   | 'TRAINING_FAILED'
   | 'CANCELLED'
+  | 'WRITE_FAILED'
+  | 'TOO_LARGE'
   | 'INTERNAL';
 
 export interface StudyErrorDetails {

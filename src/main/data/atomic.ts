@@ -1,48 +1,202 @@
-/** Atomic file writes: write a temp file next to the target, fsync, then rename over it. */
+/**
+ * Atomic, checked file writes: write a temp file next to the target, fsync, verify that the
+ * file on disk holds every byte, then rename it over the target. A full disk, a short write
+ * or a crash at any moment leaves the previous file as it was — never a truncated one under
+ * the final name — and the error names the file.
+ *
+ * Temp files are named `.<name>.<pid>.<hex>.tmp` beside the target: recognisable, hidden,
+ * ignored by every reader, and removed by `removeStaleTempFiles` once their writer is gone.
+ */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { StudyError } from '../../shared/errors';
+
+/** `.<name>.<pid>.<hex>.tmp`: group 1 = the target's name, group 2 = the writer's pid. */
+export const TEMP_FILE_PATTERN = /^\.(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+const REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'a folder is in the way',
+  ENOTDIR: 'a file is in the way of a folder',
+  EIO: 'input/output error',
+};
+
+/** A write failure as a StudyError naming the file, what was written and that the old file is intact. */
+export function writeFailure(path: string, cause: unknown, written?: { bytes: number; of: number }): StudyError {
+  if (cause instanceof StudyError) return cause;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const reason = (code && REASONS[code]) ?? (cause instanceof Error ? cause.message : String(cause));
+  return new StudyError('WRITE_FAILED', `could not write ${path}: ${reason}${code ? ` (${code})` : ''}`, {
+    file: path,
+    found: written ? `${written.bytes} of ${written.of} bytes written` : undefined,
+    hint:
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'free some disk space and run again; the previous file is unchanged'
+        : 'the previous file is unchanged',
+  });
+}
+
+function shortWrite(path: string, bytes: number, of: number): StudyError {
+  return new StudyError(
+    'WRITE_FAILED',
+    `could not write ${path}: short write (${bytes} of ${of} bytes reached the disk)`,
+    {
+      file: path,
+      found: `${bytes} of ${of} bytes`,
+      hint: 'the disk is probably full; free some space and run again; the previous file is unchanged',
+    },
+  );
+}
+
+function toBytes(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}
+
+/** Synchronous form, for small files written under a lock (the manifest). */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, { durable = true } = {}): void {
+  const bytes = toBytes(data);
+  const tmp = tempPathFor(path);
+  let off = 0;
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w');
+    while (off < bytes.length) {
+      const n = writeSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
+      if (n <= 0) throw shortWrite(path, off, bytes.length);
+      off += n;
+    }
+    if (durable) fsyncSync(fd);
+    const onDisk = fstatSync(fd).size;
+    if (onDisk !== bytes.length) throw shortWrite(path, onDisk, bytes.length);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing; the temp is removed below
+      }
+    }
+    rmSync(tmp, { force: true });
+    throw writeFailure(path, e, { bytes: off, of: bytes.length });
+  }
+}
+
+export function writeJsonAtomicSync(path: string, value: unknown): void {
+  writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
 
 /**
  * `durable` also fsyncs before the rename (a crash can then never leave an empty file under
  * the final name). Large regenerable data skips it: on shared disks the flush costs more
- * than computing the data.
+ * than computing the data. The length on disk is verified either way.
  */
 export async function writeFileAtomic(
   path: string,
   chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> | string,
   { durable = true }: { durable?: boolean } = {},
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w');
   try {
-    if (typeof chunks === 'string') await fh.writeFile(chunks, 'utf8');
-    else for await (const c of chunks) await writeAll(fh, c);
-    if (durable) await fh.sync();
+    await mkdir(dirname(path), { recursive: true });
   } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw e;
+    throw writeFailure(path, e);
   }
-  await fh.close();
+  const tmp = tempPathFor(path);
+  let fh: FileHandle | null = null;
+  let total = 0;
   try {
+    fh = await open(tmp, 'w');
+    const source = typeof chunks === 'string' ? [Buffer.from(chunks, 'utf8')] : chunks;
+    for await (const c of source) {
+      await writeAll(fh, c, path, total);
+      total += c.length;
+    }
+    if (durable) await fh.sync();
+    const { size } = await fh.stat();
+    if (size !== total) throw shortWrite(path, size, total);
+    await fh.close();
+    fh = null;
     await rename(tmp, path);
   } catch (e) {
+    await fh?.close().catch(() => {});
     await rm(tmp, { force: true });
-    throw e;
+    throw writeFailure(path, e);
   }
 }
 
-/** Writes a chunk completely (fh.write may write less than asked for large buffers). */
-export async function writeAll(fh: import('node:fs/promises').FileHandle, chunk: Uint8Array): Promise<void> {
+/** Writes a chunk completely (fh.write may write less than asked); a write of nothing is a full disk. */
+export async function writeAll(fh: FileHandle, chunk: Uint8Array, path = 'file', before = 0): Promise<void> {
   let off = 0;
   while (off < chunk.length) {
     const { bytesWritten } = await fh.write(chunk, off, Math.min(chunk.length - off, 1 << 30));
+    if (bytesWritten <= 0) throw shortWrite(path, before + off, before + chunk.length);
     off += bytesWritten;
   }
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files (see TEMP_FILE_PATTERN) in `dir` left by writers that were killed: the
+ * writer's pid is gone on this host and the file has not changed for `minAgeMs` (on a disk
+ * shared between hosts a pid may belong to another machine; a live writer there keeps its
+ * file fresh). Returns the names removed. Never throws: cleaning is best effort.
+ */
+export function removeStaleTempFiles(dir: string, { minAgeMs = 60_000 } = {}): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = TEMP_FILE_PATTERN.exec(name);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (pid === process.pid || isProcessAlive(pid)) continue;
+    const path = join(dir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs < minAgeMs) continue;
+      rmSync(path, { force: true, recursive: true });
+      removed.push(name);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
 }

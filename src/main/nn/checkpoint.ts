@@ -3,9 +3,10 @@
  * a JSON header (zod-checked on load), then each tensor's little-endian float32 bytes at an
  * 8-byte-aligned offset. Written atomically (temp file + rename).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { StudyError } from '../../shared/errors';
+import { writeFileAtomic } from '../data/atomic';
 
 const MAGIC = 'PTYSTAT1';
 
@@ -110,9 +111,7 @@ export function decodeState(bytes: Uint8Array, file = '<memory>'): TrainingState
 }
 
 export async function saveState(path: string, state: TrainingState): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, encodeState(state));
-  await rename(tmp, path);
+  await writeFileAtomic(path, [encodeState(state)]);
 }
 
 export async function loadState(path: string): Promise<TrainingState> {

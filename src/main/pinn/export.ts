@@ -11,9 +11,9 @@
  *          the network's patches before reassembly.
  */
 import { createHash } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomicSync } from '../data/atomic';
 import type { FloatArray } from '../nn/graph';
 import { exportInference } from '../nn/train-step';
 import { buildPinnGraph, INPUT_DIFFRACTION, INPUT_OFFSETS, type PinnModelSpec, type ProbeArrays } from './model';
@@ -55,9 +55,7 @@ export interface ExportedModel {
 }
 
 function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, data);
 }
 
 export function exportModel(

@@ -4,8 +4,9 @@
  * only for one update (milliseconds); a lock left by a process that died is taken over.
  */
 import { hostname } from 'node:os';
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { StudyError } from '../../shared/errors';
+import { tempPathFor, writeFailure, writeFileAtomicSync } from '../data/atomic';
 
 const STALE_MS = 30_000;
 
@@ -33,27 +34,60 @@ function readLock(path: string): LockInfo | null {
   }
 }
 
+/**
+ * The lock's content is written to a temp file first and hard-linked to the lock's name, so a
+ * lock file is never seen empty or half-written, and a full disk leaves no lock behind (the
+ * error names the lock file). Where hard links are not supported, exclusive create + write.
+ */
 function tryAcquire(path: string): boolean {
+  const body = JSON.stringify({ pid: process.pid, hostname: hostname(), time: Date.now() });
+  const tmp = tempPathFor(path);
   try {
-    const fd = openSync(path, 'wx');
-    try {
-      writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), time: Date.now() }));
-    } finally {
-      closeSync(fd);
-    }
+    writeFileAtomicSync(tmp, body, { durable: false });
+    linkSync(tmp, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV')
+      return createAndWrite(path, body);
+    if (e instanceof StudyError)
+      throw new StudyError('WRITE_FAILED', e.message.replace(tmp, path), { ...e.details, file: path });
+    throw writeFailure(path, e);
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
+
+function createAndWrite(path: string, body: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailure(path, e);
+    return false;
+  }
+  try {
+    const bytes = Buffer.from(body);
+    if (writeSync(fd, bytes) !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+  } catch (e) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw writeFailure(path, e);
+  }
+  closeSync(fd);
+  return true;
+}
+
+/** Grace for a lock file that cannot be parsed: one written by a crashed (or older) writer. */
+const UNREADABLE_GRACE_MS = 2_000;
 
 /** A lock is abandoned when its owner on this host is gone, or it is older than any update could take. */
 function isAbandoned(info: LockInfo | null, path: string): boolean {
   if (!info) {
-    // Unreadable: possibly being written this instant; abandoned only once it is old.
+    // Locks are linked into place whole, so an empty or unparsable one was left by a writer that died.
     try {
-      return Date.now() - statSync(path).mtimeMs > STALE_MS;
+      return Date.now() - statSync(path).mtimeMs > UNREADABLE_GRACE_MS;
     } catch {
       return false;
     }

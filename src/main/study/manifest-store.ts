@@ -4,7 +4,7 @@
  * artifact root never erase each other's records, and each write is atomic so a crash at
  * any moment leaves valid JSON describing what had happened up to then.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StudyError } from '../../shared/errors';
 import {
@@ -15,8 +15,9 @@ import {
   sortManifestJobs,
   TrainingManifest,
 } from '../../shared/manifest';
+import { removeStaleTempFiles } from '../data/atomic';
 import { writeJsonAtomic } from './atomic';
-import { isProcessAlive, withFileLock } from './lock';
+import { withFileLock } from './lock';
 
 export function manifestPath(artifactRoot: string): string {
   return join(resolve(artifactRoot), MANIFEST_FILE);
@@ -86,12 +87,7 @@ export function readSkipSummary(artifactRoot: string): SkipSummary | null {
  * manifest itself stays whole). Under the lock, temps of processes that are gone are removed.
  */
 function sweepStaleTemps(root: string): void {
-  const prefix = `.${MANIFEST_FILE}.`;
-  for (const name of readdirSync(root)) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const pid = Number(name.slice(prefix.length).split('.')[0]);
-    if (pid !== process.pid && !isProcessAlive(pid)) rmSync(join(root, name), { force: true });
-  }
+  removeStaleTempFiles(root, { minAgeMs: 0 });
 }
 
 /**

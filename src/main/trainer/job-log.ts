@@ -3,9 +3,10 @@
  * curves, ETA and resume are rebuilt from) and written as one readable line to `train.log`.
  * `--logger jsonl|csv` adds an extra per-epoch metrics file beside them.
  */
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TrainEvent } from '../../shared/events';
+import { writeFileAtomicSync } from '../data/atomic';
 
 export type ExtraLogger = 'none' | 'jsonl' | 'csv';
 
@@ -97,8 +98,6 @@ export function truncateEventsAfter(eventsPath: string, step: number, epoch: num
     if (late) dropped++;
     else kept.push(line);
   }
-  const tmp = `${eventsPath}.tmp-${process.pid}`;
-  writeFileSync(tmp, kept.length ? `${kept.join('\n')}\n` : '');
-  renameSync(tmp, eventsPath);
+  writeFileAtomicSync(eventsPath, kept.length ? `${kept.join('\n')}\n` : '');
   return dropped;
 }
