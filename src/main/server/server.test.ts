@@ -46,7 +46,11 @@ describe('browser-mode server auth', () => {
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
     const pair = cookie.split(';')[0];
-    const res = await fetch(`${base}/api/getInfo`, { method: 'POST', headers: { cookie: pair }, body: '{}' });
+    const res = await fetch(`${base}/api/getInfo`, {
+      method: 'POST',
+      headers: { cookie: pair, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { ok: boolean; result: { onnxruntimeVersion: string; transport: string } };
     expect(body.ok).toBe(true);
@@ -57,7 +61,7 @@ describe('browser-mode server auth', () => {
   it('accepts a bearer token and reports an unknown method as a 400 with a clear message', async () => {
     const res = await fetch(`${base}/api/noSuchMethod`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${server.token}` },
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { ok: boolean; error: { message: string } };

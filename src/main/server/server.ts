@@ -1,17 +1,21 @@
 /**
  * Browser-mode adapter: serves the built renderer, exposes WorkbenchService methods as
  * `POST /api/<method>` and pushes events over a WebSocket at `/ws`. Every request and
- * socket must carry the per-start token (query, cookie or bearer) or gets 401.
+ * socket must carry the per-start token (query, cookie or bearer) or gets 401, must name
+ * our own host and, from a browser, come from our own origin (see guard.ts). No request,
+ * however malformed, may end the process: a training job may be running under it.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { serializeError } from '../../shared/errors';
 import { rendererDir } from '../paths';
 import type { WorkbenchService } from '../service/workbench-service';
 import { authenticate, newToken, sessionCookie } from './auth';
+import { bindDecision, checkJsonContentType, checkOrigin, type OriginPolicy } from './guard';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,12 +28,20 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-const MAX_BODY = 1 << 20;
+/** Largest API request body; a bigger one is read to its end, discarded and answered 413. */
+export const MAX_BODY = 1 << 20;
+/** Past this much a client that keeps sending is cut off instead of drained. */
+const MAX_DRAIN = 64 << 20;
+
+/** The page may only talk back to where it came from, and may not be framed by another site. */
+const PAGE_CSP = "connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'";
 
 export interface ServeOptions {
   port?: number;
   host?: string;
   token?: string;
+  /** Required to bind a non-loopback address (the server then answers the network). */
+  allowRemote?: boolean;
   /** Folder with index.html; defaults to the built renderer. */
   staticDir?: string;
 }
@@ -39,78 +51,162 @@ export interface RunningServer {
   token: string;
   port: number;
   host: string;
+  /** Set when the bind is reachable from other machines (printed by `serve`). */
+  warning?: string;
   server: Server;
   close(): Promise<void>;
 }
 
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BASE_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, { ...BASE_HEADERS, 'content-type': type });
   res.end(body);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** An API refusal in the same envelope as an API error, so the renderer can show it. */
+function sendApiError(res: ServerResponse, status: number, message: string): void {
+  const code = status === 401 ? 'UNAUTHORIZED' : 'BAD_INPUT';
+  send(res, status, JSON.stringify({ ok: false, error: { code, message, details: {} } }), 'application/json');
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolveBody, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
+      if (size > MAX_DRAIN) {
         req.destroy();
+        reject(new HttpError(413, `request body over ${MAX_DRAIN} bytes`));
         return;
       }
-      chunks.push(c);
+      // Over the limit: keep reading (and dropping) so the client gets a 413, not a reset.
+      if (size <= MAX_BODY) chunks.push(c);
     });
-    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size > MAX_BODY)
+        reject(new HttpError(413, `request body is ${size} bytes; the limit for an API call is ${MAX_BODY} bytes`));
+      else resolveBody(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The JSON input of an API call; malformed bytes or JSON are the caller's fault (400). */
+export function parseJsonBody(raw: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new HttpError(400, 'request body is not valid UTF-8');
+  }
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new HttpError(400, `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function decodePath(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+}
+
 function serveStatic(res: ServerResponse, root: string, pathname: string): void {
-  const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+  const decoded = decodePath(pathname);
+  if (decoded === null || decoded.includes('\0')) {
+    send(res, 400, 'Bad request: malformed path');
+    return;
+  }
+  const rel = normalize(decoded).replace(/^([/\\])+/, '');
   let file = resolve(root, rel || 'index.html');
   if (file !== root && !file.startsWith(root + sep)) {
     send(res, 403, 'Forbidden');
     return;
   }
-  if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html'); // SPA fallback
-  if (!existsSync(file)) {
+  const isFile = (p: string) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (!isFile(file)) file = join(root, 'index.html'); // SPA fallback
+  if (!isFile(file)) {
     send(res, 503, 'The workbench UI is not built. Run `npm run build` (or `npm ci`, which builds it).');
     return;
   }
-  res.writeHead(200, {
-    'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+  const type = MIME[extname(file)] ?? 'application/octet-stream';
+  const stream = createReadStream(file);
+  stream.once('open', () => {
+    res.writeHead(200, {
+      ...BASE_HEADERS,
+      'content-type': type,
+      ...(type.startsWith('text/html') ? { 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY' } : {}),
+    });
+    stream.pipe(res);
   });
-  createReadStream(file).pipe(res);
+  stream.once('error', () => {
+    if (!res.headersSent) send(res, 404, 'Not found');
+    else res.destroy();
+  });
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
 }
 
 export async function startServer(service: WorkbenchService, options: ServeOptions = {}): Promise<RunningServer> {
   const token = options.token ?? newToken();
   const host = options.host ?? '127.0.0.1';
+  const bind = bindDecision(host, options.allowRemote ?? false);
+  if (!bind.ok) throw new Error(bind.message);
   const root = resolve(options.staticDir ?? rendererDir());
+  const policy: OriginPolicy = { port: 0, bindHost: host, allowRemote: !!options.allowRemote };
 
-  const server = createServer(async (req, res) => {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const isApi = url.pathname.startsWith('/api/');
+    const refuse = (status: number, message: string) =>
+      isApi ? sendApiError(res, status, message) : send(res, status, message);
+    const origin = checkOrigin(req.headers, policy);
+    if (!origin.ok) return refuse(origin.status, origin.message);
     const auth = authenticate(req, token);
     if (!auth.ok)
-      return send(
-        res,
+      return refuse(
         401,
         'Unauthorized: open the Workbench URL printed by `ptycho-study serve` (it carries the token).',
       );
     if (auth.via === 'query') res.setHeader('set-cookie', sessionCookie(token));
-    const url = new URL(req.url ?? '/', 'http://localhost');
 
-    if (url.pathname.startsWith('/api/')) {
-      if (req.method !== 'POST') return send(res, 405, 'Use POST for API calls');
+    if (isApi) {
+      if (req.method !== 'POST') return refuse(405, 'Use POST for API calls');
+      const json = checkJsonContentType(req.headers);
+      if (!json.ok) return refuse(json.status, json.message);
       const method = url.pathname.slice('/api/'.length);
       try {
-        const raw = await readBody(req);
-        const input = raw.trim() ? (JSON.parse(raw) as unknown) : {};
+        const input = parseJsonBody(await readBody(req));
         const result = await service.dispatch(method, input);
         return send(res, 200, JSON.stringify({ ok: true, result }), 'application/json');
       } catch (e) {
+        if (e instanceof HttpError) return refuse(e.status, e.message);
         const err = serializeError(e);
         const status = err.code === 'BAD_INPUT' || err.code === 'PATH_OUTSIDE_WORKSPACE' ? 400 : 500;
         return send(res, status, JSON.stringify({ ok: false, error: err }), 'application/json');
@@ -118,23 +214,37 @@ export async function startServer(service: WorkbenchService, options: ServeOptio
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed');
     return serveStatic(res, root, url.pathname);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      // A bug or a malformed request must cost this request only, never the process.
+      if (!res.headersSent) send(res, 400, `Bad request: ${e instanceof Error ? e.message : String(e)}`);
+      else res.destroy();
+    });
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  // One subscription fans out to every socket, however many tabs are open.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const unsubscribe = service.subscribe((event, payload) => {
+    if (wss.clients.size === 0) return;
+    const frame = JSON.stringify({ event, payload });
+    for (const ws of wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+  });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws' || !authenticate(req, token).ok) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroy();
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const unsubscribe = service.subscribe((event, payload) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
+    try {
+      socket.on('error', () => socket.destroy());
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, 'Not Found');
+      const origin = checkOrigin(req.headers, policy);
+      if (!origin.ok) return refuseUpgrade(socket, 403, 'Forbidden');
+      if (!authenticate(req, token).ok) return refuseUpgrade(socket, 401, 'Unauthorized');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => ws.terminate());
       });
-      ws.on('close', unsubscribe);
-      ws.on('error', unsubscribe);
-    });
+    } catch {
+      refuseUpgrade(socket, 400, 'Bad Request');
+    }
   });
 
   await new Promise<void>((ok, fail) => {
@@ -142,15 +252,18 @@ export async function startServer(service: WorkbenchService, options: ServeOptio
     server.listen(options.port ?? 0, host, () => ok());
   });
   const port = (server.address() as AddressInfo).port;
+  policy.port = port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,
     token,
     port,
     host,
+    warning: bind.warning,
     server,
     close: () =>
       new Promise<void>((ok) => {
+        unsubscribe();
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.closeAllConnections();

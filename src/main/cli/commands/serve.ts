@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { StudyError } from '../../../shared/errors';
+import { bindDecision } from '../../server/guard';
 import { startServer } from '../../server/server';
 import { WorkbenchService } from '../../service/workbench-service';
 
@@ -11,16 +13,29 @@ export function parsePort(value: string): number {
   return n;
 }
 
+interface ServeFlags {
+  port: number;
+  host: string;
+  allowRemote?: boolean;
+  workspace: string;
+  open?: boolean;
+  demo?: boolean;
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the workbench to a browser on this machine (token-protected)')
     .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 0)
-    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--host <addr>', 'address to bind (a non-loopback one needs --allow-remote)', '127.0.0.1')
+    .option('--allow-remote', 'allow binding an address other machines can reach (e.g. --host 0.0.0.0)')
     .option('--workspace <dir>', 'workspace folder (phase_c/, phase_d/, artifacts/ inside)', '.')
     .option('--open', 'open the system browser at the Workbench URL')
     .option('--demo', 'create the demo study (phase_c/, phase_d/) first if the workspace has no phase_c')
-    .action(async (opts: { port: number; host: string; workspace: string; open?: boolean; demo?: boolean }) => {
+    .action(async (opts: ServeFlags) => {
+      // Refuse (or warn about) a network-wide bind before anything is created.
+      const bind = bindDecision(opts.host, opts.allowRemote ?? false);
+      if (!bind.ok) throw new StudyError('BAD_INPUT', bind.message, { key: 'host', found: opts.host });
       const workspace = resolve(opts.workspace);
       mkdirSync(workspace, { recursive: true });
       if (opts.demo && !existsSync(join(workspace, 'phase_c'))) {
@@ -40,7 +55,8 @@ export function registerServe(program: Command): void {
         }
       }
       const service = new WorkbenchService({ transport: 'http', workspace });
-      const server = await startServer(service, { port: opts.port, host: opts.host });
+      const server = await startServer(service, { port: opts.port, host: opts.host, allowRemote: opts.allowRemote });
+      if (server.warning) console.error(server.warning);
       console.log(`Workbench: ${server.url}`);
       if (opts.open) {
         const { openInBrowser } = await import('../open-browser');
