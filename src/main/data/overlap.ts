@@ -7,6 +7,8 @@
  * gridsize-2 groups the trainer would form (C = 4 of the K = 7 nearest) — and written next to
  * the data. All selections are planned before anything is written: a view with fewer than
  * `minPositions` positions in a split is an error naming the numbers, never a tiny file.
+ * Files are written to a staging folder and validated there; only a complete, valid set
+ * replaces the previous views, so a failed run never costs existing data.
  *
  * Layout: `<out>/dose_<d>/<view>/<view>_{train,test}.npz`, `{train,test}_metrics.json`,
  * `metrics_bundle.json`; `<out>/overlap_manifest.json`; with an artifact root also
@@ -30,6 +32,7 @@ import {
   type SpacingStats,
   spacingStats,
 } from './overlap-metrics';
+import { stageOutput } from './staging';
 import { loadStudyFile, type StudyFile } from './study-file';
 import { validateStudyFile } from './validate';
 
@@ -231,111 +234,139 @@ export async function buildOverlapViews(
     }
     return f;
   };
-  for (const plan of plans) {
-    const dir = join(dRoot, doseFolder(plan.dose), plan.view.name);
-    const records = {} as Record<'train' | 'test', SplitRecord>;
-    for (const side of ['train', 'test'] as const) {
-      const s = plan.sides[side];
-      const file = await load(s.source);
-      const keep = s.keep;
-      const kx = keep.map((i) => s.xs[i]);
-      const ky = keep.map((i) => s.ys[i]);
-      const groups = knnGroups(kx, ky, { K: settings.neighborCount, C: settings.gridsize ** 2, seed: settings.seed });
-      const metrics = overlapMetrics(kx, ky, groups, {
-        gridsize: settings.gridsize,
-        neighborCount: settings.metricNeighborCount,
-        probeDiameterPx,
-      });
-      const output = join(dir, `${plan.view.name}_${side}.npz`);
-      const record: SplitRecord = {
-        split: side,
-        overlap_view: plan.view.name,
-        overlap_fraction: plan.view.overlap_fraction,
-        threshold: plan.spacing,
-        ...spacingStats(kx, ky),
-        n_positions: s.n,
-        n_accepted: keep.length,
-        n_rejected: s.n - keep.length,
-        acceptance_rate: keep.length / s.n,
-        selection_strategy: SELECTION,
-        ...metrics,
-        s_img: 1,
-        n_groups: groups.length,
-        rng_seed_subsample: settings.seed,
-        grouping: {
-          K: settings.neighborCount,
-          C: settings.gridsize ** 2,
-          seed: settings.seed,
-          rule: 'per position: C drawn without replacement among its K nearest neighbours (itself excluded)',
-        },
-        source_file: s.source,
-        output_file: output,
-      };
-      const coords = (v: number[]): NdArray => ({ dtype: 'float64', shape: [v.length], data: Float64Array.from(v) });
-      const arrays: Record<string, NdArray> = {
-        diffraction: takeRows(file.diffraction, keep),
-        ...(file.Y ? { Y: takeRows(file.Y, keep) } : {}),
-        xcoords: coords(kx),
-        ycoords: coords(ky),
-        xcoords_start: coords(keep.map((i) => (file.xcoordsStart ?? file.xcoords)[i])),
-        ycoords_start: coords(keep.map((i) => (file.ycoordsStart ?? file.ycoords)[i])),
-        probeGuess: file.probeGuess,
-        objectGuess: file.objectGuess,
-        scan_index: {
-          dtype: 'int64',
-          shape: [keep.length],
-          data: BigInt64Array.from(keep, (i) => BigInt(file.scanIndex ? file.scanIndex[i] : i)),
-        },
-      };
-      const metadata = {
-        ...file.meta,
-        format: 'ptycho-study/phase_d',
-        format_version: 1,
-        overlap_view: plan.view.name,
+  const stage = await stageOutput(dRoot);
+  try {
+    for (const plan of plans) {
+      const dir = join(dRoot, doseFolder(plan.dose), plan.view.name);
+      const staged = (name: string) => stage.path(doseFolder(plan.dose), plan.view.name, name);
+      const records = {} as Record<'train' | 'test', SplitRecord>;
+      for (const side of ['train', 'test'] as const) {
+        const s = plan.sides[side];
+        const file = await load(s.source);
+        const keep = s.keep;
+        const kx = keep.map((i) => s.xs[i]);
+        const ky = keep.map((i) => s.ys[i]);
+        const groups = knnGroups(kx, ky, { K: settings.neighborCount, C: settings.gridsize ** 2, seed: settings.seed });
+        const metrics = overlapMetrics(kx, ky, groups, {
+          gridsize: settings.gridsize,
+          neighborCount: settings.metricNeighborCount,
+          probeDiameterPx,
+        });
+        const output = join(dir, `${plan.view.name}_${side}.npz`);
+        const record: SplitRecord = {
+          split: side,
+          overlap_view: plan.view.name,
+          overlap_fraction: plan.view.overlap_fraction,
+          threshold: plan.spacing,
+          ...spacingStats(kx, ky),
+          n_positions: s.n,
+          n_accepted: keep.length,
+          n_rejected: s.n - keep.length,
+          acceptance_rate: keep.length / s.n,
+          selection_strategy: SELECTION,
+          ...metrics,
+          s_img: 1,
+          n_groups: groups.length,
+          rng_seed_subsample: settings.seed,
+          grouping: {
+            K: settings.neighborCount,
+            C: settings.gridsize ** 2,
+            seed: settings.seed,
+            rule: 'per position: C drawn without replacement among its K nearest neighbours (itself excluded)',
+          },
+          source_file: s.source,
+          output_file: output,
+        };
+        const coords = (v: number[]): NdArray => ({ dtype: 'float64', shape: [v.length], data: Float64Array.from(v) });
+        const arrays: Record<string, NdArray> = {
+          diffraction: takeRows(file.diffraction, keep),
+          ...(file.Y ? { Y: takeRows(file.Y, keep) } : {}),
+          xcoords: coords(kx),
+          ycoords: coords(ky),
+          xcoords_start: coords(keep.map((i) => (file.xcoordsStart ?? file.xcoords)[i])),
+          ycoords_start: coords(keep.map((i) => (file.ycoordsStart ?? file.ycoords)[i])),
+          probeGuess: file.probeGuess,
+          objectGuess: file.objectGuess,
+          scan_index: {
+            dtype: 'int64',
+            shape: [keep.length],
+            data: BigInt64Array.from(keep, (i) => BigInt(file.scanIndex ? file.scanIndex[i] : i)),
+          },
+        };
+        const metadata = {
+          ...file.meta,
+          format: 'ptycho-study/phase_d',
+          format_version: 1,
+          overlap_view: plan.view.name,
+          overlap_fraction: plan.view.overlap_fraction,
+          spacing_threshold: plan.spacing,
+          probe_diameter_px: probeDiameterPx,
+          source_file: s.source,
+          n_accepted: keep.length,
+          n_rejected: s.n - keep.length,
+          acceptance_rate: keep.length / s.n,
+          selection_strategy: SELECTION,
+          metrics_version: METRICS_VERSION,
+          gridsize: settings.gridsize,
+          neighbor_count: settings.neighborCount,
+        };
+        const stagedOutput = staged(`${plan.view.name}_${side}.npz`);
+        await writeNpz(stagedOutput, arrays, {
+          compress: settings.compress,
+          text: { _metadata: JSON.stringify(metadata) },
+          durable: false,
+        });
+        const report = await validateStudyFile(stagedOutput);
+        if (!report.ok) {
+          const e = report.errors[0];
+          throw new StudyError(
+            'DATA_CONTRACT',
+            `overlap view file failed DATA-001 (nothing in ${dRoot} was replaced): ${e.message.split(stagedOutput).join(output)}`,
+            { file: output, key: e.key },
+          );
+        }
+        await writeJsonAtomic(staged(`${side}_metrics.json`), record);
+        records[side] = record;
+      }
+      await writeJsonAtomic(staged('metrics_bundle.json'), records);
+      views.push({
+        dose: plan.dose,
+        view: plan.view.name,
         overlap_fraction: plan.view.overlap_fraction,
         spacing_threshold: plan.spacing,
-        probe_diameter_px: probeDiameterPx,
-        source_file: s.source,
-        n_accepted: keep.length,
-        n_rejected: s.n - keep.length,
-        acceptance_rate: keep.length / s.n,
-        selection_strategy: SELECTION,
-        metrics_version: METRICS_VERSION,
-        gridsize: settings.gridsize,
-        neighbor_count: settings.neighborCount,
-      };
-      await writeNpz(output, arrays, {
-        compress: settings.compress,
-        text: { _metadata: JSON.stringify(metadata) },
-        durable: false,
+        dir,
+        ...records,
       });
-      const report = await validateStudyFile(output);
-      if (!report.ok) {
-        const e = report.errors[0];
-        throw new StudyError('DATA_CONTRACT', `overlap view file failed DATA-001: ${e.message}`, {
-          file: output,
-          key: e.key,
-        });
-      }
-      await writeJsonAtomic(join(dir, `${side}_metrics.json`), record);
-      records[side] = record;
+      onProgress?.({ stage: 'write', done: views.length, total: plans.length, message: dir });
     }
-    await writeJsonAtomic(join(dir, 'metrics_bundle.json'), records);
-    if (settings.artifactRoot)
-      await writeJsonAtomic(
-        join(resolve(settings.artifactRoot), 'metrics', doseFolder(plan.dose), `${plan.view.name}.json`),
-        records,
-      );
-    views.push({
-      dose: plan.dose,
-      view: plan.view.name,
-      overlap_fraction: plan.view.overlap_fraction,
-      spacing_threshold: plan.spacing,
-      dir,
-      ...records,
+
+    await writeJsonAtomic(stage.path('overlap_manifest.json'), {
+      phase_c_root: cRoot,
+      phase_d_root: dRoot,
+      probe_diameter_px: probeDiameterPx,
+      settings: { ...settings, minPositions },
+      views: views.map((v) => ({
+        dose: v.dose,
+        view: v.view,
+        overlap_fraction: v.overlap_fraction,
+        spacing_threshold: v.spacing_threshold,
+        train: v.train.output_file,
+        test: v.test.output_file,
+        metrics_bundle: join(v.dir, 'metrics_bundle.json'),
+        n_accepted: { train: v.train.n_accepted, test: v.test.n_accepted },
+      })),
     });
-    onProgress?.({ stage: 'write', done: views.length, total: plans.length, message: dir });
+    await stage.commit(['overlap_manifest.json']);
+  } finally {
+    await stage.discard();
   }
+  // copies outside the Phase D root, once the views themselves are in place
+  if (settings.artifactRoot)
+    for (const v of views)
+      await writeJsonAtomic(join(resolve(settings.artifactRoot), 'metrics', doseFolder(v.dose), `${v.view}.json`), {
+        train: v.train,
+        test: v.test,
+      });
 
   const summary: PhaseDSummary = {
     phase_c_root: cRoot,
@@ -344,21 +375,5 @@ export async function buildOverlapViews(
     views,
     seconds: (performance.now() - t0) / 1000,
   };
-  await writeJsonAtomic(join(dRoot, 'overlap_manifest.json'), {
-    phase_c_root: cRoot,
-    phase_d_root: dRoot,
-    probe_diameter_px: probeDiameterPx,
-    settings: { ...settings, minPositions },
-    views: views.map((v) => ({
-      dose: v.dose,
-      view: v.view,
-      overlap_fraction: v.overlap_fraction,
-      spacing_threshold: v.spacing_threshold,
-      train: v.train.output_file,
-      test: v.test.output_file,
-      metrics_bundle: join(v.dir, 'metrics_bundle.json'),
-      n_accepted: { train: v.train.n_accepted, test: v.test.n_accepted },
-    })),
-  });
   return summary;
 }

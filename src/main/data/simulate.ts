@@ -6,22 +6,25 @@
  * inside the object, far-field diffraction through the reference physics (physics.ts), Poisson
  * noise per dose with the original's normalisation (sqrt(counts) / intensity_scale), a split at
  * the midpoint of the positions' y range, and per dose
- * `<root>/dose_<d>/patched_{train,test}.npz`, each validated after writing, plus
- * `<root>/run_manifest.json` (the original's map) and `<root>/simulation.json` (settings and
- * statistics). The expected intensities are computed once and shared by the doses; each dose
+ * `<root>/dose_<d>/patched_{train,test}.npz`, plus `<root>/run_manifest.json` (the original's
+ * map) and `<root>/simulation.json` (settings and statistics). Everything is written to a
+ * staging folder and validated there; only a complete, valid set replaces the previous files,
+ * so a failed run never costs existing data. Sizes are checked against the available memory
+ * before anything is allocated. The expected intensities are computed once and shared by the doses; each dose
  * has its own noise stream, so the same seed gives the same bytes.
  */
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { StudyError } from '../../shared/errors';
 import { doseFolder } from '../../shared/study';
 import { writeJsonAtomic } from './atomic';
+import { checkMemory } from './memory';
 import { castFloat, type NdArray, takeRows } from './ndarray';
 import { describeNpz, readNpz, writeNpz } from './npz';
 import { expectedIntensity, exitWaveEnergy, intensityScaleFor, physicsScratch } from './physics';
 import { createRng } from './rng';
 import { syntheticObject, syntheticProbe } from './synthetic';
+import { stageOutput } from './staging';
 import { validateStudyFile } from './validate';
 
 export const SimulationSettings = z.object({
@@ -215,9 +218,23 @@ export async function simulatePhaseC(
   });
   const { N } = settings;
   const [H, W] = specimen.object.shape;
+  if (H <= N || W <= N)
+    throw new StudyError('BAD_INPUT', `the object (${H} × ${W}) must be larger than the ${N} × ${N} probe`, {
+      key: specimen.source === 'synthetic' ? 'objectSize' : 'objectGuess',
+      found: [H, W],
+      expected: `> ${N} px per side`,
+      hint: specimen.source === 'synthetic' ? `use --object-size ${N + 1} or more` : undefined,
+    });
+  const M = settings.nPositions;
+  // Y (complex64) and one float32 stack per dose, plus one split's copies while writing
+  const nd = settings.doses.length;
+  checkMemory(`simulate --n-positions ${M} at N = ${N} with ${nd} dose(s)`, M * N * N * (8 + 4 * nd + 12) + M * 24, {
+    key: 'nPositions',
+    largestArrayElements: M * N * N * 2,
+    hint: 'use fewer --n-positions or doses',
+  });
   onProgress?.({ stage: 'specimen', done: 1, total: 1 });
 
-  const M = settings.nPositions;
   const { xs, ys } = drawPositions(M, H, W, N, settings.seed);
   const split = splitByY(ys);
   if (split.train.length === 0 || split.test.length === 0)
@@ -277,99 +294,104 @@ export async function simulatePhaseC(
   const doses: DoseSummary[] = [];
   const files: string[] = [];
   const totalFiles = 2 * settings.doses.length;
-  for (let k = 0; k < settings.doses.length; k++) {
-    const dose = settings.doses[k];
-    const folder = doseFolder(dose);
-    const dir = join(root, folder);
-    const stack: NdArray = { dtype: 'float32', shape: [M, N, N], data: diffraction[k] };
-    const summary: Partial<Record<'train' | 'test', SplitSummary>> = {};
-    for (const side of ['train', 'test'] as const) {
-      const idx = split[side];
-      const path = join(dir, `patched_${side}.npz`);
-      const stats = {
-        mean_counts: mean(idx, counts[k]),
-        expected_mean_counts: mean(idx, expected, scales[k] ** 2),
-      };
-      const metadata = {
-        format: 'ptycho-study/phase_c',
-        format_version: 1,
+  const stage = await stageOutput(root);
+  try {
+    for (let k = 0; k < settings.doses.length; k++) {
+      const dose = settings.doses[k];
+      const folder = doseFolder(dose);
+      const dir = join(root, folder);
+      const stack: NdArray = { dtype: 'float32', shape: [M, N, N], data: diffraction[k] };
+      const summary: Partial<Record<'train' | 'test', SplitSummary>> = {};
+      for (const side of ['train', 'test'] as const) {
+        const idx = split[side];
+        const path = join(dir, `patched_${side}.npz`);
+        const stats = {
+          mean_counts: mean(idx, counts[k]),
+          expected_mean_counts: mean(idx, expected, scales[k] ** 2),
+        };
+        const metadata = {
+          format: 'ptycho-study/phase_c',
+          format_version: 1,
+          dose,
+          intensity_scale: scales[k],
+          N,
+          seed: settings.seed,
+          split: side,
+          split_axis: 'y',
+          split_value: split.value,
+          n_positions_total: M,
+          probe_diameter_px: settings.probeDiameterPx,
+          object_source: specimen.source,
+          object_shape: [H, W],
+          max_counts: maxCounts[k],
+          ...stats,
+          units:
+            'diffraction = sqrt(counts) / intensity_scale (float32 amplitude); counts = (intensity_scale * diffraction)^2; E[counts] = (intensity_scale * |fftshift(fft2(Y * probeGuess))| / N)^2',
+        };
+        await writeNpz(
+          stage.path(folder, `patched_${side}.npz`),
+          {
+            diffraction: takeRows(stack, idx),
+            Y: takeRows(Y, idx),
+            xcoords: coords(idx, xs),
+            ycoords: coords(idx, ys),
+            xcoords_start: coords(idx, xs),
+            ycoords_start: coords(idx, ys),
+            probeGuess: specimen.probe,
+            objectGuess: specimen.object,
+            scan_index: { dtype: 'int64', shape: [idx.length], data: BigInt64Array.from(idx, (j) => BigInt(j)) },
+          },
+          { compress: settings.compress, text: { _metadata: JSON.stringify(metadata) }, durable: false },
+        );
+        files.push(stage.path(folder, `patched_${side}.npz`));
+        onProgress?.({ stage: 'write', done: files.length, total: totalFiles, message: path });
+        summary[side] = { path, n: idx.length, ...stats };
+      }
+      doses.push({
         dose,
+        folder,
         intensity_scale: scales[k],
-        N,
-        seed: settings.seed,
-        split: side,
-        split_axis: 'y',
-        split_value: split.value,
-        n_positions_total: M,
-        probe_diameter_px: settings.probeDiameterPx,
-        object_source: specimen.source,
-        object_shape: [H, W],
         max_counts: maxCounts[k],
-        ...stats,
-        units:
-          'diffraction = sqrt(counts) / intensity_scale (float32 amplitude); counts = (intensity_scale * diffraction)^2; E[counts] = (intensity_scale * |fftshift(fft2(Y * probeGuess))| / N)^2',
-      };
-      await writeNpz(
-        path,
-        {
-          diffraction: takeRows(stack, idx),
-          Y: takeRows(Y, idx),
-          xcoords: coords(idx, xs),
-          ycoords: coords(idx, ys),
-          xcoords_start: coords(idx, xs),
-          ycoords_start: coords(idx, ys),
-          probeGuess: specimen.probe,
-          objectGuess: specimen.object,
-          scan_index: { dtype: 'int64', shape: [idx.length], data: BigInt64Array.from(idx, (j) => BigInt(j)) },
-        },
-        { compress: settings.compress, text: { _metadata: JSON.stringify(metadata) }, durable: false },
-      );
-      files.push(path);
-      onProgress?.({ stage: 'write', done: files.length, total: totalFiles, message: path });
-      summary[side] = { path, n: idx.length, ...stats };
-    }
-    doses.push({
-      dose,
-      folder,
-      intensity_scale: scales[k],
-      max_counts: maxCounts[k],
-      train: summary.train as SplitSummary,
-      test: summary.test as SplitSummary,
-    });
-  }
-
-  for (let f = 0; f < files.length; f++) {
-    const report = await validateStudyFile(files[f]);
-    onProgress?.({ stage: 'validate', done: f + 1, total: files.length, message: files[f] });
-    if (!report.ok) {
-      await rm(files[f], { force: true }); // never leave a file that breaks the contract
-      const e = report.errors[0];
-      throw new StudyError('DATA_CONTRACT', `simulated file failed DATA-001: ${e.message}`, {
-        file: e.file,
-        key: e.key,
-        found: e.found,
-        expected: e.expected,
+        train: summary.train as SplitSummary,
+        test: summary.test as SplitSummary,
       });
     }
-  }
 
-  await writeJsonAtomic(
-    join(root, 'run_manifest.json'),
-    Object.fromEntries(
-      doses.map((d) => [
-        d.folder,
-        { dose: d.dose, train: d.train.path, test: d.test.path, intermediate_dir: join(root, d.folder) },
-      ]),
-    ),
-  );
-  const result: PhaseCSummary = {
-    phase_c_root: root,
-    settings,
-    object: { source: specimen.source, shape: [H, W] },
-    split: { axis: 'y', value: split.value, n_train: split.train.length, n_test: split.test.length },
-    doses,
-    seconds: (performance.now() - t0) / 1000,
-  };
-  await writeJsonAtomic(join(root, 'simulation.json'), { ...result, seconds: undefined });
-  return result;
+    for (let f = 0; f < files.length; f++) {
+      const report = await validateStudyFile(files[f]);
+      const final = stage.finalPath(files[f]);
+      onProgress?.({ stage: 'validate', done: f + 1, total: files.length, message: final });
+      if (!report.ok) {
+        const e = report.errors[0];
+        throw new StudyError(
+          'DATA_CONTRACT',
+          `simulated file failed DATA-001 (nothing in ${root} was replaced): ${e.message.split(files[f]).join(final)}`,
+          { file: final, key: e.key, found: e.found, expected: e.expected },
+        );
+      }
+    }
+
+    await writeJsonAtomic(
+      stage.path('run_manifest.json'),
+      Object.fromEntries(
+        doses.map((d) => [
+          d.folder,
+          { dose: d.dose, train: d.train.path, test: d.test.path, intermediate_dir: join(root, d.folder) },
+        ]),
+      ),
+    );
+    const result: PhaseCSummary = {
+      phase_c_root: root,
+      settings,
+      object: { source: specimen.source, shape: [H, W] },
+      split: { axis: 'y', value: split.value, n_train: split.train.length, n_test: split.test.length },
+      doses,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    await writeJsonAtomic(stage.path('simulation.json'), { ...result, seconds: undefined });
+    await stage.commit(['run_manifest.json', 'simulation.json']);
+    return result;
+  } finally {
+    await stage.discard();
+  }
 }

@@ -1,4 +1,8 @@
-/** File-level DATA-001 validation: reads an NPZ and reports every contract issue. */
+/**
+ * File-level DATA-001 validation: reads an NPZ and reports every contract issue. Any failure
+ * to read a file (a StudyError, or anything else: an entry too large, an I/O error) becomes
+ * that file's report, so a batch always goes on to the next file.
+ */
 import { isStudyError } from '../../shared/errors';
 import { type ContractIssue, type ContractOptions, checkContract } from './contract';
 import { readStudyNpz } from './study-file';
@@ -30,15 +34,15 @@ export async function validateStudyFile(file: string, options: ContractOptions =
       warnings: issues.filter((i) => i.severity === 'warning'),
     };
   } catch (e) {
-    if (!isStudyError(e)) throw e;
+    const message = isStudyError(e) ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     const issue: ContractIssue = {
       rule: 'unreadable',
       severity: 'error',
       file,
-      key: e.details.key,
-      message: e.message.startsWith(file) ? e.message : `${file}: ${e.message}`,
-      found: e.details.found,
-      expected: e.details.expected,
+      key: isStudyError(e) ? e.details.key : undefined,
+      message: message.includes(file) ? message : `${file}: ${message}`,
+      found: isStudyError(e) ? e.details.found : undefined,
+      expected: isStudyError(e) ? e.details.expected : undefined,
     };
     return { file, ok: false, keys: [], errors: [issue], warnings: [] };
   }

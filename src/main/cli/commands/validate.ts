@@ -1,7 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { validateStudyFile } from '../../data/validate';
+import { isHiddenBelow } from '../../data/staging';
+import { type FileReport, validateStudyFile } from '../../data/validate';
 import { CliExit, printJson } from '../output';
 import { parsePositiveInt } from './simulate';
 
@@ -22,14 +23,16 @@ export function registerValidate(program: Command): void {
     .option('--no-physics', 'skip the far-field amplitude-vs-intensity comparison')
     .option('--json', 'print the reports as JSON')
     .action(async (files: string[], opts: ValidateOptions) => {
-      const reports = [];
-      for (const file of expandFolders(files))
+      const reports: FileReport[] = [];
+      for (const item of expandFolders(files))
         reports.push(
-          await validateStudyFile(file, {
-            gridsize: opts.gridsize,
-            neighborCount: opts.neighborCount,
-            physicsCheck: opts.physics,
-          }),
+          'emptyFolder' in item
+            ? emptyFolderReport(item.emptyFolder)
+            : await validateStudyFile(item.file, {
+                gridsize: opts.gridsize,
+                neighborCount: opts.neighborCount,
+                physicsCheck: opts.physics,
+              }),
         );
       const failed = reports.filter((r) => !r.ok).length;
       if (opts.json) printJson({ ok: failed === 0, files: reports });
@@ -46,19 +49,37 @@ export function registerValidate(program: Command): void {
     });
 }
 
-/** Folders expand to the .npz files below them, sorted; anything else is checked as given. */
-function expandFolders(paths: string[]): string[] {
-  return paths.flatMap((p) => {
+/**
+ * Folders expand to the .npz files below them, sorted, skipping hidden names (staging folders
+ * and temp files of a run in progress or killed); anything else is checked as given. A folder
+ * with no .npz file is a failure of its own: "nothing to check" must never read as "all pass".
+ */
+type Item = { file: string } | { emptyFolder: string };
+
+function expandFolders(paths: string[]): Item[] {
+  return paths.flatMap((p): Item[] => {
     let folder = false;
     try {
       folder = statSync(p).isDirectory();
     } catch {
-      return [p]; // reported as unreadable
+      return [{ file: p }]; // reported as unreadable
     }
-    if (!folder) return [p];
-    return readdirSync(p, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.npz'))
+    if (!folder) return [{ file: p }];
+    const found = readdirSync(p, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.npz') && !isHiddenBelow(p, join(p, f)))
       .sort()
-      .map((f) => join(p, f));
+      .map((f) => ({ file: join(p, f) }));
+    return found.length ? found : [{ emptyFolder: p }];
   });
+}
+
+function emptyFolderReport(folder: string): FileReport {
+  const message = `${folder}: no .npz files in this folder (nothing to validate)`;
+  return {
+    file: folder,
+    ok: false,
+    keys: [],
+    errors: [{ rule: 'empty', severity: 'error', file: folder, message, expected: 'at least one .npz file' }],
+    warnings: [],
+  };
 }
