@@ -14,7 +14,7 @@ import { jobId, VIEW_GRIDSIZE, VIEW_NAMES, type ViewName } from '../../shared/st
 import { readManifestFile, updateManifest } from '../study/manifest-store';
 import type { AlignmentOptions } from './align';
 import { buildComparison, evaluatedRow, missingRow, type RowJob, writeComparison } from './comparison';
-import { type EvalTarget, evaluateJob, evalPathOf, modelPathOf, type Reconstructor } from './job-eval';
+import { type EvalTarget, evaluateJob, evalPathOf, modelPathOf, type Reconstructor, reconPathOf } from './job-eval';
 import { formatNumber } from './render/format';
 import { type InferenceOptions, modelReconstructor } from './inference';
 
@@ -22,6 +22,30 @@ export interface StudyJobRef {
   row: RowJob;
   /** The manifest entry, when the job was ever run under this root. */
   entry: ManifestJob | null;
+  /** Why the entry's paths may not be followed (browser mode: they lead outside the workspace); null when they may. */
+  outside: string | null;
+}
+
+/**
+ * Throws when a path the manifest names may not be read or written (in browser mode: it
+ * leads outside the workspace, also through a symbolic link). The manifest is a file on
+ * disk anyone could have edited, so its paths are checked like user input.
+ */
+export type PathCheck = (path: string) => void;
+
+/** The first of the entry's paths that the check refuses, as a sentence; null when all pass. */
+export function refusedPath(entry: ManifestJob, check: PathCheck | undefined): string | null {
+  if (!check) return null;
+  const dir = { artifactDir: entry.artifact_dir };
+  const paths = [entry.artifact_dir, modelPathOf(dir), reconPathOf(dir), evalPathOf(dir), entry.test_data_path];
+  for (const p of [...paths, entry.events_path, entry.log_path]) {
+    try {
+      check(p);
+    } catch (e) {
+      return `refused: the manifest points this job at ${p}, ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  return null;
 }
 
 export interface StudyEvalOptions {
@@ -34,6 +58,8 @@ export interface StudyEvalOptions {
   jobIds?: string[];
   /** Re-run inference even when recon.npz matches the model. */
   force?: boolean;
+  /** Paths from the manifest are followed only when this accepts them (browser-mode confinement). */
+  confine?: PathCheck;
   alignment?: Partial<AlignmentOptions>;
   onProgress?: (message: string) => void;
   now?: () => Date;
@@ -58,7 +84,7 @@ export function requireManifest(artifactRoot: string): TrainingManifest {
 }
 
 /** The design's jobs in study order (dose, then baseline, dense, sparse), joined with the manifest. */
-export function studyJobs(manifest: TrainingManifest): StudyJobRef[] {
+export function studyJobs(manifest: TrainingManifest, confine?: PathCheck): StudyJobRef[] {
   const byId = new Map(manifest.jobs.map((j) => [j.id, j]));
   const doses = [...new Set([...manifest.design.doses, ...manifest.jobs.map((j) => j.dose)])].sort((a, b) => a - b);
   const out: StudyJobRef[] = [];
@@ -70,6 +96,7 @@ export function studyJobs(manifest: TrainingManifest): StudyJobRef[] {
       out.push({
         row: { id: jobId(dose, view, gridsize), dose, view, gridsize, jobStatus: entry?.status ?? null, finalLoss },
         entry,
+        outside: entry ? refusedPath(entry, confine) : null,
       });
     }
   }
@@ -93,6 +120,7 @@ export function missingReason(
 ): { state: Exclude<ComparisonRow['state'], 'evaluated'>; reason: string } | null {
   const e = ref.entry;
   if (!e) return { state: 'not_run', reason: 'never run under this artifact root' };
+  if (ref.outside) return { state: 'eval_failed', reason: ref.outside };
   if (e.status !== 'done') {
     const detail = e.skip_reason ?? e.result?.error ?? (e.dry_run ? 'dry run only' : null);
     return { state: 'not_trained', reason: `status ${e.status}${detail ? `: ${detail}` : ''}` };
@@ -127,8 +155,13 @@ function existingRow(row: RowJob, target: EvalTarget): ComparisonRow {
 export const NOT_EVALUATED = 'not evaluated yet (run evaluate)';
 
 /** The comparison from whatever eval.json files exist, evaluating nothing. */
-export function collectComparison(artifactRoot: string, manifest: TrainingManifest, now: Date): ComparisonFile {
-  const refs = studyJobs(manifest);
+export function collectComparison(
+  artifactRoot: string,
+  manifest: TrainingManifest,
+  now: Date,
+  confine?: PathCheck,
+): ComparisonFile {
+  const refs = studyJobs(manifest, confine);
   const rows = refs.map((ref) => {
     const why = missingReason(ref);
     if (why) return missingRow(ref.row, why.state, why.reason);
@@ -144,7 +177,7 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
   const root = resolve(opts.artifactRoot);
   const now = opts.now ?? (() => new Date());
   const manifest = requireManifest(root);
-  const refs = studyJobs(manifest);
+  const refs = studyJobs(manifest, opts.confine);
   const wanted = opts.jobIds ? new Set(opts.jobIds) : null;
   if (wanted) {
     const unknown = [...wanted].filter((id) => !refs.some((r) => r.row.id === id));

@@ -4,7 +4,7 @@
  * report builds of this process run one at a time (inference is CPU-heavy and writes the
  * same files); progress lines go to every front end as `evalProgress` events.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventName, EventPayload } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
@@ -20,12 +20,24 @@ import { COMPARISON_METRICS, REPORT_DIR, REPORT_HTML } from '../../shared/evalua
 import { readManifestFile } from '../study/manifest-store';
 import { evalPathOf, type Reconstructor } from '../eval/job-eval';
 import { buildReport } from '../eval/report/build';
-import { collectComparison, evaluateStudy, missingReason, readEvalFile, studyJobs } from '../eval/study-eval';
+import {
+  collectComparison,
+  evaluateStudy,
+  missingReason,
+  type PathCheck,
+  readEvalFile,
+  studyJobs,
+} from '../eval/study-eval';
 
 export interface EvalServiceOptions {
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
   /** Resolves (and in browser mode confines) a user-typed artifact root; undefined = the default. */
   resolveArtifactRoot: (input: string | undefined) => string;
+  /**
+   * Throws when a path read from disk (a manifest's job folders, a report image) may not be
+   * followed: in browser mode, one that leads outside the workspace, also through a link.
+   */
+  confinePath?: PathCheck;
   /** Inference; default each job's own model.onnx. Tests inject their own. */
   reconstructor?: Reconstructor | 'model';
 }
@@ -54,6 +66,7 @@ export class EvalService {
         inference: { accelerator: input.accelerator ?? 'cpu' },
         jobIds: input.jobIds,
         force: input.force,
+        confine: this.options.confinePath,
         onProgress: (m) => {
           input.onProgress?.(m);
           this.progress(root, 'evaluate', m);
@@ -75,6 +88,7 @@ export class EvalService {
     return this.serial(async () => {
       const r = await buildReport({
         artifactRoot: root,
+        confine: this.options.confinePath,
         onProgress: (m) => {
           input.onProgress?.(m);
           this.progress(root, 'report', m);
@@ -97,7 +111,7 @@ export class EvalService {
     return {
       artifactRoot: root,
       hasManifest: manifest !== null,
-      comparison: manifest ? collectComparison(root, manifest, new Date()) : null,
+      comparison: manifest ? collectComparison(root, manifest, new Date(), this.options.confinePath) : null,
       reportHtml: existsSync(html) ? html : null,
       heatmaps,
     };
@@ -106,7 +120,9 @@ export class EvalService {
   async getJobEvaluation(input: { artifactRoot?: string; jobId: string }): Promise<GetJobEvaluationOutput> {
     const root = this.options.resolveArtifactRoot(input.artifactRoot);
     const { manifest } = readManifestFile(root);
-    const ref = manifest ? studyJobs(manifest).find((r) => r.row.id === input.jobId) : undefined;
+    const ref = manifest
+      ? studyJobs(manifest, this.options.confinePath).find((r) => r.row.id === input.jobId)
+      : undefined;
     if (!ref) {
       return {
         jobId: input.jobId,
@@ -158,6 +174,12 @@ export class EvalService {
         hint: 'build the report first (ptycho-study report)',
       });
     }
-    return { name: input.name, mime: 'image/png', base64: readFileSync(path).toString('base64') };
+    // A link in the report folder is followed only where the browser may go (inside the workspace).
+    this.options.confinePath?.(path);
+    const real = realpathSync(path);
+    if (!statSync(real).isFile()) {
+      throw new StudyError('BAD_INPUT', `report image ${input.name} is not a regular file`, { file: path });
+    }
+    return { name: input.name, mime: 'image/png', base64: readFileSync(real).toString('base64') };
   }
 }

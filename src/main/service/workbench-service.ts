@@ -62,6 +62,9 @@ export class WorkbenchService implements WorkbenchApi {
     this.evaluation = new EvalService({
       emit: (event, payload) => this.emit(event, payload),
       resolveArtifactRoot: (root) => this.study.resolveRoots({ artifactRoot: root }).artifactRoot,
+      confinePath: (path) => {
+        this.study.resolveFolder(path);
+      },
       reconstructor: options.reconstructor,
     });
     this.data = new DataService({

@@ -20,7 +20,7 @@ import { evalPathOf, objectOf, reconPathOf } from '../job-eval';
 import { readReconFile } from '../recon-file';
 import { formatDose, formatNumber, formatPeriod } from '../render/format';
 import { renderHeatmap } from '../render/heatmap';
-import { collectComparison, readEvalFile, requireManifest, studyJobs } from '../study-eval';
+import { collectComparison, type PathCheck, readEvalFile, requireManifest, studyJobs } from '../study-eval';
 import { renderReportHtml, type ReportJob } from './html';
 import { renderJobFigures } from './job-figures';
 import { lossSvg, readLossSeries } from './loss-svg';
@@ -29,6 +29,8 @@ export interface BuildReportOptions {
   artifactRoot: string;
   now?: () => Date;
   onProgress?: (message: string) => void;
+  /** Paths from the manifest and eval.json are followed only when this accepts them (browser mode). */
+  confine?: PathCheck;
 }
 
 export interface BuildReportResult {
@@ -60,7 +62,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
   const root = resolve(opts.artifactRoot);
   const now = opts.now ?? (() => new Date());
   const manifest = requireManifest(root);
-  const comparison = collectComparison(root, manifest, now());
+  const comparison = collectComparison(root, manifest, now(), opts.confine);
   const dir = join(root, REPORT_DIR);
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
@@ -99,10 +101,10 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
 
   const jobs: ReportJob[] = [];
   let parameters: Record<string, unknown> | null = null;
-  for (const ref of studyJobs(manifest)) {
+  for (const ref of studyJobs(manifest, opts.confine)) {
     const row = comparison.rows.find((r) => r.job_id === ref.row.id);
     if (!row) continue;
-    const entry = ref.entry;
+    const entry = ref.outside ? null : ref.entry;
     const series = entry ? readLossSeries(entry.events_path) : { steps: [], epochs: [], status: null };
     const job: ReportJob = {
       row,
@@ -120,6 +122,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
           const reconPath = reconPathOf({ artifactDir: entry.artifact_dir });
           if (!existsSync(reconPath)) throw new Error(`${reconPath} is missing`);
           const recon = await readReconFile(reconPath);
+          opts.confine?.(e.test_data_path);
           const gt = objectOf(await loadStudyFile(e.test_data_path));
           const aligned = alignForEvaluation(
             { recon: recon.recon, weight: recon.weight, groundTruth: gt, xs: recon.xs, ys: recon.ys },
