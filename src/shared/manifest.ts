@@ -86,8 +86,18 @@ export const JobProgress = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
-/** Who is running a job: a `running` job whose worker is gone becomes `interrupted`. */
-export const JobWorker = z.object({ pid: z.number().int(), hostname: z.string(), run_id: z.string() });
+/**
+ * Who is running a job: `pid` is the process that runs the study (CLI, server, app) on
+ * `hostname`, `trainer_pid` the training worker it started there. A `running` job whose
+ * processes are both gone becomes `interrupted`; one whose trainer still lives is never
+ * started a second time.
+ */
+export const JobWorker = z.object({
+  pid: z.number().int(),
+  hostname: z.string(),
+  run_id: z.string(),
+  trainer_pid: z.number().int().nullable().optional(),
+});
 export type JobWorker = z.infer<typeof JobWorker>;
 
 /**

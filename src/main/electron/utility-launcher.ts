@@ -45,6 +45,7 @@ export function utilityLauncher(): WorkerLauncher {
         else exitCbs.push(cb);
       },
       stderrTail: () => tail.text(),
+      pid: () => child.pid,
       kill() {
         if (alive) child.kill();
       },

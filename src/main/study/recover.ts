@@ -15,7 +15,11 @@ function startedBeforeBoot(startedAt: string | undefined): boolean {
   return Date.parse(startedAt) < bootedAt - 5000;
 }
 
-/** Is the process that owns this job's run still alive? Another host's process is assumed alive. */
+/**
+ * Is a process still training this job (or about to)? Either the run's own process (the
+ * CLI, the server, the app) or the training worker it started: a worker orphaned by a
+ * killed parent counts as alive until it has stopped. Another host's process is assumed alive.
+ */
 export function jobOwnerAlive(
   m: TrainingManifest,
   job: ManifestJob,
@@ -26,8 +30,16 @@ export function jobOwnerAlive(
   const host = job.worker?.hostname ?? run?.hostname;
   if (pid === undefined || host === undefined) return false;
   if (host !== hostname()) return true;
+  if (startedBeforeBoot(run?.started_at)) return false;
+  if (trainerAlive(job)) return true;
   if (pid === process.pid) return isActiveRun(job.run_id);
-  return !startedBeforeBoot(run?.started_at) && isProcessAlive(pid);
+  return isProcessAlive(pid);
+}
+
+/** The job's training worker on this host still runs (its parent may be gone). */
+export function trainerAlive(job: ManifestJob): boolean {
+  const pid = job.worker?.trainer_pid;
+  return typeof pid === 'number' && job.worker?.hostname === hostname() && isProcessAlive(pid);
 }
 
 /** Mark orphaned running/queued jobs and their runs as interrupted; returns the job ids changed. */
@@ -42,9 +54,10 @@ export async function recoverInterrupted(
     const jobs = m.jobs.map((j) => {
       if ((j.status !== 'running' && j.status !== 'queued') || jobOwnerAlive(m, j, isActiveRun)) return j;
       changed.push(j.id);
+      const trainer = j.worker?.trainer_pid ? `, trainer pid ${j.worker.trainer_pid}` : '';
       const note =
         j.status === 'running'
-          ? `interrupted: the process training it (pid ${j.worker?.pid ?? '?'}) is gone; resume with --resume`
+          ? `interrupted: the process training it (pid ${j.worker?.pid ?? '?'}${trainer}) is gone; resume with --resume`
           : 'interrupted: the run was stopped before this job started';
       return {
         ...j,
@@ -60,10 +73,13 @@ export async function recoverInterrupted(
         },
       };
     });
+    // A run whose process died stays `running` while one of its jobs' trainers still is.
+    const liveRuns = new Set(jobs.filter((j) => j.status === 'running').map((j) => j.run_id));
     const runs = m.runs.map((r) => {
       if (r.status !== 'running') return r;
       const alive =
         r.hostname !== hostname() ||
+        liveRuns.has(r.run_id) ||
         (r.pid === process.pid ? isActiveRun(r.run_id) : !startedBeforeBoot(r.started_at) && isProcessAlive(r.pid));
       return alive ? r : { ...r, status: 'interrupted' as const, finished_at: r.finished_at ?? now };
     });

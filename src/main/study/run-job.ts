@@ -24,6 +24,8 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
   resume?: boolean;
+  /** The runner started a worker process with this pid. */
+  onWorkerStarted?: (pid: number) => void;
   /** Clock, injectable for tests. */
   now?: () => Date;
 }
@@ -139,6 +141,7 @@ export async function runTrainingJob(
         signal: options.signal ?? new AbortController().signal,
         onEvent: options.onEvent ?? (() => {}),
         resume: options.resume ?? false,
+        onWorkerStarted: options.onWorkerStarted,
       };
       result = normaliseResult(await runner(config, job, job.logPath, ctx));
     } catch (e) {

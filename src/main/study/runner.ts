@@ -16,6 +16,8 @@ export interface RunnerContext {
   onEvent(e: TrainEvent): void;
   /** Continue from the job's last checkpoint instead of starting over. */
   resume?: boolean;
+  /** The job trains in another process with this pid (recorded so a later run can tell if it lives). */
+  onWorkerStarted?(pid: number): void;
 }
 
 export interface RunnerResult {

@@ -25,7 +25,8 @@ import type { JobFilters, StudyDesign, TrainingKnobs } from '../../shared/study'
 import { type StudyRoots, skippedViews, type TrainingJob } from './jobs';
 import { manifestPath, mergeJobs, updateManifest, writeSkipSummary } from './manifest-store';
 import { EventBatcher, emptyProgress, foldProgress, throttle } from './progress';
-import { jobOwnerAlive } from './recover';
+import { isProcessAlive } from './lock';
+import { jobOwnerAlive, trainerAlive } from './recover';
 import { resolveJobConfig } from './resolve-config';
 import { runTrainingJob } from './run-job';
 import type { TrainingRunner } from './runner';
@@ -112,10 +113,17 @@ function assertNotRunningElsewhere(current: TrainingManifest | null, ids: Set<st
     if (!ids.has(j.id) || (j.status !== 'running' && j.status !== 'queued')) continue;
     if (jobOwnerAlive(current, j, () => true)) {
       const run = current.runs.find((r) => r.run_id === j.run_id);
+      const host = j.worker?.hostname ?? run?.hostname;
+      const pid = j.worker?.pid ?? run?.pid;
+      const orphan = trainerAlive(j) && pid !== undefined && pid !== process.pid && !isProcessAlive(pid);
       throw new StudyError('LOCKED', `job ${j.id} is already ${j.status} in run ${j.run_id}`, {
         key: j.id,
-        found: `pid ${j.worker?.pid ?? run?.pid} on ${j.worker?.hostname ?? run?.hostname}`,
-        hint: 'cancel it first, or wait for it to finish',
+        found: orphan
+          ? `its trainer (pid ${j.worker?.trainer_pid} on ${host}) still runs, though the process that started it (pid ${pid}) is gone`
+          : `pid ${pid}${j.worker?.trainer_pid ? ` (trainer pid ${j.worker.trainer_pid})` : ''} on ${host}`,
+        hint: orphan
+          ? 'it stops by itself within seconds (checkpoint written); then run again with --resume'
+          : 'cancel it first, or wait for it to finish',
       });
     }
   }
@@ -353,7 +361,7 @@ export class StudyRun {
     const controller = new AbortController();
     this.controllers.set(job.id, controller);
     let progress = emptyProgress();
-    const worker = { pid: process.pid, hostname: hostname(), run_id: this.runId };
+    const worker = { pid: process.pid, hostname: hostname(), run_id: this.runId, trainer_pid: null };
     await this.patchJob(job.id, { status: 'running', worker, progress, result: null });
     this.emitState(job, 'running', index, { progress });
 
@@ -365,6 +373,11 @@ export class StudyRun {
       config,
       signal: controller.signal,
       resume: r.knobs.resume ?? false,
+      onWorkerStarted: (pid) => {
+        // Before any progress write: a later run must see who trains this job if we die now.
+        const w = { ...worker, trainer_pid: pid };
+        pendingWrite = pendingWrite.then(() => this.patchJob(job.id, { worker: w }).catch(() => {}));
+      },
       onEvent: (e) => {
         batcher.push(e);
         progress = foldProgress(progress, e);

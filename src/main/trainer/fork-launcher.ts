@@ -59,6 +59,7 @@ export function forkLauncher(opts: { entry?: string; env?: NodeJS.ProcessEnv } =
         else exitCbs.push(cb);
       },
       stderrTail: () => tail.text(),
+      pid: () => child.pid,
       kill() {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       },

@@ -7,9 +7,11 @@
  * Lifecycle: start → events stream in (forwarded live; the worker has already appended them
  * to events.jsonl and train.log) → one result → exit. Cancel sends `cancel`; the worker
  * stops within one step, checkpoints and answers `cancelled`; if it does not within the
- * grace period it is killed and the job is still recorded `cancelled`. A worker that exits
- * without a result is `failed`, with its exit code and the tail of its stderr written to
- * the log, and the host is ready for the next job.
+ * grace period it is killed and the job is still recorded `cancelled`, saying how long it
+ * actually took. A worker that exits without a result is `failed`, with its exit code and
+ * the tail of its stderr written to the log, and the host is ready for the next job. The
+ * worker's pid goes to `ctx.onWorkerStarted` (the manifest records it), and the worker gets
+ * the host's pid so that it stops when the host dies (parent-watch.ts).
  */
 import { appendFileSync } from 'node:fs';
 import type { ResolvedJobConfig } from '../../shared/config';
@@ -25,6 +27,8 @@ export interface WorkerHandle {
   /** The last few kilobytes of the worker's stderr. */
   stderrTail(): string;
   kill(): void;
+  /** The worker's process id once it has one (recorded in the manifest beside the host's). */
+  pid(): number | undefined;
 }
 
 export type WorkerLauncher = () => WorkerHandle;
@@ -58,7 +62,20 @@ export function createTrainerHost(launch: WorkerLauncher, opts: { cancelGraceMs?
         let result: RunnerResult | null = null;
         let lastStep: number | undefined;
         let cancelTimer: NodeJS.Timeout | undefined;
+        let cancelledAt: number | null = null;
+        let killedAfterGrace = false;
         let settled = false;
+        let reportedPid = false;
+        const reportPid = () => {
+          const pid = worker.pid();
+          if (reportedPid || pid === undefined) return;
+          reportedPid = true;
+          try {
+            ctx.onWorkerStarted?.(pid);
+          } catch {
+            // recording the pid is best effort; the job itself goes on
+          }
+        };
 
         const forward = (e: TrainEvent) => {
           if (e.type === 'step') lastStep = e.step;
@@ -69,11 +86,16 @@ export function createTrainerHost(launch: WorkerLauncher, opts: { cancelGraceMs?
           }
         };
         const onAbort = () => {
+          cancelledAt = Date.now();
           worker.send({ type: 'cancel' });
-          cancelTimer = setTimeout(() => worker.kill(), grace);
+          cancelTimer = setTimeout(() => {
+            killedAfterGrace = true;
+            worker.kill();
+          }, grace);
         };
 
         worker.onMessage((raw) => {
+          reportPid();
           const parsed = FromWorker.safeParse(raw);
           if (!parsed.success) {
             appendFileSync(
@@ -95,7 +117,11 @@ export function createTrainerHost(launch: WorkerLauncher, opts: { cancelGraceMs?
           if (result) return resolve(result);
           const time = new Date().toISOString();
           if (ctx.signal.aborted) {
-            const message = `worker did not stop within ${grace / 1000} s of cancel and was killed`;
+            const how = signal ? `signal ${signal}` : `code ${code}`;
+            const after = ((Date.now() - (cancelledAt ?? Date.now())) / 1000).toFixed(1);
+            const message = killedAfterGrace
+              ? `worker did not stop within ${grace / 1000} s of cancel and was killed`
+              : `worker exited with ${how} ${after} s after cancel, before reporting a result`;
             appendFileSync(logPath, `${time} status cancelled: ${message}\n`);
             appendEvent(
               job.eventsPath,
@@ -129,6 +155,7 @@ export function createTrainerHost(launch: WorkerLauncher, opts: { cancelGraceMs?
 
         if (ctx.signal.aborted) onAbort();
         else ctx.signal.addEventListener('abort', onAbort, { once: true });
+        reportPid();
         worker.send({
           type: 'start',
           config,
@@ -136,6 +163,7 @@ export function createTrainerHost(launch: WorkerLauncher, opts: { cancelGraceMs?
           logPath,
           resume: ctx.resume === true,
           extras: ctx.extras ?? {},
+          parent_pid: process.pid,
         });
       });
     },

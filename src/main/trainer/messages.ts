@@ -36,6 +36,8 @@ export const StartMessage = z.object({
   logPath: z.string(),
   resume: z.boolean(),
   extras: TrainerExtras.default({}),
+  /** The host's pid: the worker stops (with a checkpoint) when that process is gone. */
+  parent_pid: z.number().int().positive().optional(),
 });
 export type StartMessage = z.infer<typeof StartMessage>;
 

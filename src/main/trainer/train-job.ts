@@ -177,13 +177,15 @@ export async function trainJob(
 
     const cancel = async (): Promise<RunnerResult> => {
       await save();
+      // A plain cancel has no reason; the worker gives one when its parent died or it got SIGTERM.
+      const why = typeof ctx.signal.reason === 'string' ? `${ctx.signal.reason}; ` : '';
       log.emit({
         type: 'status',
         time: now(),
         status: 'cancelled',
         step: st.step,
         epoch: st.epoch,
-        message: `checkpoint written at step ${st.step}; resume with --resume`,
+        message: `${why}checkpoint written at step ${st.step}; resume with --resume`,
       });
       return {
         status: 'cancelled',

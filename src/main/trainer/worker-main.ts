@@ -7,6 +7,7 @@
 import { serializeError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
 import { type FromWorker, ToWorker } from './messages';
+import { watchParent } from './parent-watch';
 import { trainJob } from './train-job';
 
 interface Port {
@@ -42,9 +43,31 @@ function connect(): Port {
   };
 }
 
+// The parent may die with our stdout/stderr pipes: a write must then fail quietly, not crash.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
 const port = connect();
 const abort = new AbortController();
 let started = false;
+
+/** Stop training (checkpoint written within one step), or exit at once if nothing started. */
+function stopTraining(why: string, hardLimitMs: number): void {
+  if (!started) process.exit(0);
+  abort.abort(why);
+  // A step that never returns must not keep an orphan alive.
+  setTimeout(() => process.exit(1), hardLimitMs).unref?.();
+}
+
+const watch = watchParent((why) => {
+  process.stderr.write(`trainer: ${why}; stopping\n`);
+  stopTraining(`stopped because ${why}`, 30_000);
+});
+// A terminal's Ctrl-C and hang-up reach the whole process group; the parent decides what
+// they mean and tells us (cancel) — or dies, and the watch above stops us.
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+process.on('SIGTERM', () => stopTraining('stopped by SIGTERM', 30_000));
 
 port.onMessage(async (raw) => {
   const parsed = ToWorker.safeParse(raw);
@@ -59,6 +82,7 @@ port.onMessage(async (raw) => {
   }
   if (started) return;
   started = true;
+  if (msg.parent_pid !== undefined) watch.watchPid(msg.parent_pid);
   const sends: Promise<void>[] = [];
   const onEvent = (event: TrainEvent) => {
     sends.push(port.send({ type: 'event', event }));
