@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { TrainEvent } from './events';
 import { JobProgress, JobStatus, ManifestJob, RunStatus, SkipSummary, TrainingManifest } from './manifest';
-import { JobFiles, JobId, TrainingKnobs } from './study';
+import { JobFiles, JobId, TrainingKnobsInput } from './study';
 
 /** Roots as the user typed them; absent = the workspace defaults. Browser mode confines them to the workspace. */
 export const StudyRootsInput = z
@@ -58,7 +58,7 @@ export const RunJobsInput = z
     roots: StudyRootsInput.default({}),
     jobIds: z.array(JobId).min(1),
     dryRun: z.boolean().default(false),
-    knobs: TrainingKnobs.default({}),
+    knobs: TrainingKnobsInput.default({}),
   })
   .strict();
 

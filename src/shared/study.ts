@@ -191,6 +191,14 @@ export const JobFilters = z.object({
 export type JobFilters = z.infer<typeof JobFilters>;
 export const NO_FILTERS: JobFilters = { dose: null, view: null, gridsize: null };
 
+/** Upper bounds of the numeric knobs a user may ask for (flags, API); beyond them a run is meaningless. */
+export const MAX_EPOCHS = 100_000;
+/** Adam steps larger than 1 only diverge. */
+export const MAX_LEARNING_RATE = 1;
+/** The generators take a 32-bit seed; larger values would silently wrap onto smaller ones. */
+export const MAX_SEED = 0xffff_ffff;
+export const MAX_NUM_WORKERS = 64;
+
 /**
  * Trainer knobs one invocation sets for every selected job (the `train` command's flags).
  * Absent knobs take the design's / model's defaults; the manifest records the knobs as
@@ -214,3 +222,14 @@ export const TrainingKnobs = z
   .partial()
   .strict();
 export type TrainingKnobs = z.infer<typeof TrainingKnobs>;
+
+/**
+ * Knobs as a user asks for them (CLI flags, the API), with the ranges checked. The record
+ * schema above stays unbounded so that a manifest written before a bound existed still opens.
+ */
+export const TrainingKnobsInput = TrainingKnobs.extend({
+  max_epochs: z.number().int().positive().max(MAX_EPOCHS).optional(),
+  learning_rate: z.number().positive().max(MAX_LEARNING_RATE).optional(),
+  num_workers: z.number().int().nonnegative().max(MAX_NUM_WORKERS).optional(),
+  seed: z.number().int().nonnegative().max(MAX_SEED).optional(),
+});

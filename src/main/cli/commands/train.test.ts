@@ -201,7 +201,32 @@ describe('ptycho-study train', () => {
   it('rejects a bad knob value with a usage error', () => {
     const r = train(['--max-epochs', 'zero', '--dry-run']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("expected an integer ≥ 1, got 'zero'");
+    expect(r.stderr).toContain("expected an integer in [1, 100000], got 'zero'");
+    expect(existsSync(join(roots.artifactRoot, 'training_manifest.json'))).toBe(false);
+  });
+
+  it('names the flag and its allowed range for an out-of-range knob, in one line, never a ZodError', () => {
+    const cases: [string[], string][] = [
+      [
+        ['--learning-rate', '1e308'],
+        "error: option '--learning-rate <lr>' argument '1e308' is invalid. expected a learning rate in (0, 1], got '1e308'",
+      ],
+      [
+        ['--seed', '4294967296'],
+        "error: option '--seed <n>' argument '4294967296' is invalid. expected an integer in [0, 4294967295]",
+      ],
+      [
+        ['--num-workers', '1000'],
+        "error: option '--num-workers <n>' argument '1000' is invalid. expected an integer in [0, 64]",
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const r = train([...flags, '--dry-run']);
+      expect(r.code, flags.join(' ')).not.toBe(0);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toMatch(/ZodError|"code":/);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+    }
     expect(existsSync(join(roots.artifactRoot, 'training_manifest.json'))).toBe(false);
   });
 });

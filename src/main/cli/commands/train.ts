@@ -13,8 +13,13 @@ import {
   defaultStudyDesign,
   formatDoseShort,
   type JobFilters,
+  MAX_EPOCHS,
+  MAX_LEARNING_RATE,
+  MAX_NUM_WORKERS,
+  MAX_SEED,
   type StudyDesign,
-  TrainingKnobs,
+  type TrainingKnobs,
+  TrainingKnobsInput,
   type ViewName,
 } from '../../../shared/study';
 import { WorkbenchService } from '../../service/workbench-service';
@@ -47,21 +52,45 @@ export interface TrainOptions {
   resume?: boolean;
 }
 
-function positiveNumber(what: string) {
+/** Parses a finite number in (min, max] (or [min, max] when `minInclusive`), naming the range when it is not. */
+function numberIn(what: string, min: number, max: number, minInclusive = false) {
+  const range = `${minInclusive ? '[' : '('}${min}, ${max === Number.POSITIVE_INFINITY ? '∞' : max}${max === Number.POSITIVE_INFINITY ? ')' : ']'}`;
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive ${what}, got '${v}'`);
+    if (v.trim() === '' || !Number.isFinite(n) || (minInclusive ? n < min : n <= min) || n > max)
+      throw new InvalidArgumentError(`expected a ${what} in ${range}, got '${v}'`);
     return n;
   };
 }
 
-function integer(min: number) {
+function positiveNumber(what: string) {
+  return numberIn(what, 0, Number.POSITIVE_INFINITY);
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}, got '${v}'`);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `expected an integer ≥ ${min}, got '${v}'`
+          : `expected an integer in [${min}, ${max}], got '${v}'`,
+      );
     return n;
   };
 }
+
+/** Knob key → the flag a user typed, for one-line errors. */
+const KNOB_FLAGS: Record<string, string> = {
+  max_epochs: '--max-epochs',
+  n_groups: '--n-images/--n-groups',
+  batch_size: '--batch-size',
+  learning_rate: '--learning-rate',
+  accelerator: '--accelerator',
+  num_workers: '--num-workers',
+  logger: '--logger',
+  seed: '--seed',
+};
 
 function collect(v: string, previous: string[] = []): string[] {
   return [...previous, ...v.split(',').filter(Boolean)];
@@ -87,7 +116,15 @@ export function knobsFromOptions(o: TrainOptions): TrainingKnobs {
     seed: o.seed,
     resume: o.resume,
   };
-  return TrainingKnobs.parse(Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)));
+  const parsed = TrainingKnobsInput.safeParse(
+    Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)),
+  );
+  if (parsed.success) return parsed.data;
+  // One line per run, naming the flag: the schema is the last word on a knob's range.
+  const issue = parsed.error.issues[0];
+  const key = String(issue.path[0] ?? '');
+  const value = (knobs as Record<string, unknown>)[key];
+  throw new CliExit(2, `error: ${KNOB_FLAGS[key] ?? key} ${String(value)} is not allowed: ${issue.message}`);
 }
 
 function jobLabel(job: Pick<TrainingJob, 'view' | 'dose' | 'gridsize'>): string {
@@ -216,33 +253,47 @@ export async function runTrain(o: TrainOptions): Promise<number> {
 
   const { run, done } = await service.study.startRun({ roots, jobs, filters, dryRun: o.dryRun ?? false, knobs });
   let interrupts = 0;
+  let hungUp = false;
   const onSignal = () => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
-    console.error('\nCancelling (press Ctrl-C again to quit at once)...');
+    if (!hungUp) console.error('\nCancelling (press Ctrl-C again to quit at once)...');
     run.cancel();
+  };
+  // A closed terminal: nobody reads our output any more (writes may fail with EIO/EPIPE),
+  // but the running job still stops cleanly with a checkpoint and the manifest says so.
+  const onHangup = () => {
+    hungUp = true;
+    process.stdout.on('error', () => {});
+    process.stderr.on('error', () => {});
+    onSignal();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
   try {
     const outcome = await done;
     flushSkipsBefore(jobs.length + 1);
     const count = (st: string) => outcome.jobs.filter((j) => j.status === st).length;
-    const finished = outcome.jobs.filter((j) => j.status !== 'skipped' && j.status !== 'cancelled').length;
     console.log(`\n${outcome.exitCode === 0 ? '✓' : '✗'} Training manifest written to ${outcome.manifestPath}`);
-    console.log(`  → ${finished} job(s) completed`);
-    const parts = ['planned', 'done', 'failed', 'diverged', 'cancelled', 'skipped']
+    // "completed" means trained to the end; a failed or cancelled job is counted, never called completed.
+    const trained = outcome.jobs.filter((j) => j.status !== 'skipped' && j.status !== 'planned').length;
+    if (o.dryRun) console.log(`  → ${count('planned')} job(s) planned, none trained`);
+    else console.log(`  → ${count('done')} of ${trained} job(s) trained to completion`);
+    const parts = ['planned', 'done', 'failed', 'diverged', 'cancelled', 'interrupted', 'skipped']
       .map((st) => [st, count(st)] as const)
       .filter(([, n]) => n > 0)
       .map(([st, n]) => `${n} ${st}`);
     console.log(`  → ${parts.join(', ')}`);
     if (jobs.some((j) => j.skipReason))
       console.log(`  → skipped views listed in ${roots.artifactRoot}/skip_summary.json`);
-    return outcome.exitCode;
+    // 128 + SIGHUP, as a shell reports a job its terminal hung up on.
+    return hungUp && outcome.exitCode === 130 ? 129 : outcome.exitCode;
   } finally {
     unsubscribe();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
   }
 }
 
@@ -265,23 +316,27 @@ export function registerTrain(program: Command): void {
       'skip dense/sparse jobs whose Phase D data is missing (listed in skip_summary.json)',
     )
     .option('--study <file.json>', 'study file overriding the design (doses, views, seeds, model/training overrides)')
-    .option('--max-epochs <n>', 'epochs per job (default 50)', integer(1))
+    .option('--max-epochs <n>', 'epochs per job (default 50)', integer(1, MAX_EPOCHS))
     .option('--n-images <n>', 'groups per epoch (alias --n-groups; default: one per scan point)', integer(1))
     .option('--n-groups <n>', 'groups per epoch', integer(1))
     .option('--batch-size <n>', 'groups per batch (default 16)', integer(1))
-    .option('--learning-rate <lr>', 'Adam learning rate (default 1e-3)', positiveNumber('learning rate'))
+    .option(
+      '--learning-rate <lr>',
+      `Adam learning rate in (0, ${MAX_LEARNING_RATE}] (default 1e-3)`,
+      numberIn('learning rate', 0, MAX_LEARNING_RATE),
+    )
     .addOption(
       new Option('--accelerator <name>', 'execution provider; auto falls back to CPU with a notice')
         .choices(['auto', 'cpu', 'webgpu', 'cuda'])
         .default('auto'),
     )
     .option('--deterministic', 'bit-for-bit repeatable CPU runs (pins the thread count)')
-    .option('--num-workers <n>', 'data-loading threads (0 = on the training thread)', integer(0))
+    .option('--num-workers <n>', 'data-loading threads (0 = on the training thread)', integer(0, MAX_NUM_WORKERS))
     .addOption(
       new Option('--logger <kind>', 'extra logger beside events.jsonl and train.log').choices(['none', 'jsonl', 'csv']),
     )
     .option('--disable-checkpointing', 'no per-epoch checkpoints (the final checkpoint and model are still written)')
-    .option('--seed <n>', 'seed of weights, batch order and validation split', integer(0))
+    .option('--seed <n>', 'seed of weights, batch order and validation split', integer(0, MAX_SEED))
     .option('--resume', 'continue each job from its last checkpoint')
     .action(async (opts: TrainOptions) => {
       const code = await runTrain(opts);
