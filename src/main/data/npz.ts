@@ -8,6 +8,7 @@
 import { open } from 'node:fs/promises';
 import { StudyError } from '../../shared/errors';
 import { writeFileAtomic } from './atomic';
+import { checkMemory } from './memory';
 import { describeArray, type NdArray } from './ndarray';
 import {
   decodeNpyParts,
@@ -106,7 +107,11 @@ export async function describeNpz(path: string, keys?: readonly string[]): Promi
 export async function readNpz(path: string, keys?: readonly string[]): Promise<Record<string, NdArray>> {
   return withArchive(path, async (fh, entries) => {
     const out: Record<string, NdArray> = {};
-    for (const key of keys ?? [...entries.keys()]) {
+    const wanted = keys ?? [...entries.keys()];
+    // every array read stays in memory together: check their sum before reading the first
+    const total = wanted.reduce((sum, key) => sum + (entries.get(key)?.uncompressedSize ?? 0), 0);
+    checkMemory(`${path}: reading ${wanted.length} array(s)`, total, { file: path });
+    for (const key of wanted) {
       const entry = entries.get(key);
       if (!entry) throw missing(path, key, entries);
       const where = { file: path, key };

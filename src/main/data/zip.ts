@@ -10,6 +10,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { crc32, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { Inflate } from 'fflate';
 import { StudyError } from '../../shared/errors';
+import { checkMemory, formatBytes, MAX_BUFFER_BYTES } from './memory';
 
 export interface ZipEntry {
   name: string;
@@ -72,6 +73,11 @@ export async function readZipDirectory(fh: FileHandle, file: string): Promise<Zi
     cdSize = u64(rec, 40);
     cdOffset = u64(rec, 48);
   }
+  if (cdOffset + cdSize > fileSize)
+    throw zipError(file, 'corrupt central directory (it runs past the end of the file)', {
+      found: `${cdSize} bytes at ${cdOffset}`,
+      expected: `within ${fileSize} bytes`,
+    });
   const cd = await readAt(fh, cdOffset, cdSize);
   const entries: ZipEntry[] = [];
   let p = 0;
@@ -129,6 +135,29 @@ function checkEntry(entry: ZipEntry, file: string): void {
 }
 
 /**
+ * Before an entry is read whole: its recorded uncompressed size must fit one buffer (a zip64
+ * entry over 4 GiB does not) and the available memory (a small deflated file can expand a
+ * thousandfold).
+ */
+function checkEntrySize(entry: ZipEntry, file: string): void {
+  const key = entry.name.replace(/\.npy$/, '');
+  if (entry.uncompressedSize > MAX_BUFFER_BYTES)
+    throw new StudyError(
+      'TOO_LARGE',
+      `${file}: entry ${entry.name} is ${formatBytes(entry.uncompressedSize)} uncompressed, more than one array can hold (${formatBytes(MAX_BUFFER_BYTES)}); split the data into smaller files`,
+      { file, key, found: entry.uncompressedSize, expected: `≤ ${MAX_BUFFER_BYTES} bytes` },
+    );
+  checkMemory(
+    `${file}: entry ${entry.name} (${formatBytes(entry.compressedSize)} in the file)`,
+    entry.uncompressedSize,
+    {
+      file,
+      key,
+    },
+  );
+}
+
+/**
  * Reads one entry, inflating if needed, into two fresh buffers: the first `headLength(prefix)`
  * bytes and the rest, each starting at offset 0 of its own ArrayBuffer, so arrays can view
  * the body without a copy. The CRC is checked over both.
@@ -140,6 +169,7 @@ export async function readZipEntrySplit(
   headLength: (prefix: Uint8Array) => number | null,
 ): Promise<{ head: Uint8Array; body: Uint8Array }> {
   checkEntry(entry, file);
+  checkEntrySize(entry, file);
   const start = await dataOffset(fh, entry, file);
   const size = entry.uncompressedSize;
   let head: Uint8Array;
