@@ -108,4 +108,31 @@ describe('trainer host', () => {
     expect(r.status).toBe('cancelled');
     expect(readFileSync(job.logPath, 'utf8')).toMatch(/killed/);
   });
+
+  it('a worker that exits soon after cancel without a result is reported with the real time, not as killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-quit-'));
+    const job = asStudyJob(dir);
+    writeFileSync(job.logPath, '');
+    const quits = script(
+      "process.on('message', (m) => { if (m.type === 'cancel') setTimeout(() => process.exit(0), 200); }); setInterval(() => {}, 1000);",
+    );
+    const host = createTrainerHost(forkLauncher({ entry: quits }), { cancelGraceMs: 60_000 });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    let workerPid: number | undefined;
+    const r = await host.run(tinyConfig(study, dir), job, job.logPath, {
+      signal: abort.signal,
+      onEvent: () => {},
+      onWorkerStarted: (pid) => {
+        workerPid = pid;
+      },
+    });
+    expect(workerPid).toBeGreaterThan(0);
+    expect(r.status).toBe('cancelled');
+    const m = r.error?.match(/^worker exited with code 0 (\d+\.\d) s after cancel, before reporting a result$/);
+    expect(m, r.error).not.toBeNull();
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(0.1);
+    expect(Number(m?.[1])).toBeLessThan(30);
+    expect(readFileSync(job.logPath, 'utf8')).not.toMatch(/did not stop within/);
+  });
 });
