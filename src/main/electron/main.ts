@@ -10,20 +10,17 @@ import { WorkbenchService } from '../service/workbench-service';
 import { registerTrainingRunner } from '../trainer/runner';
 import { utilityLauncher } from './utility-launcher';
 import { wireIpc } from './ipc';
+import { permissionAllowed, rendererSource, WINDOW_CSP } from './policy';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let win: BrowserWindow | null = null;
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+// The built page, or (unpackaged runs only) the dev server on this machine.
+const source = rendererSource({
+  isPackaged: app.isPackaged,
+  env: process.env,
+  builtIndex: join(here, '../renderer/index.html'),
+});
 
 function createWindow(): BrowserWindow {
   const w = new BrowserWindow({
@@ -48,8 +45,8 @@ function createWindow(): BrowserWindow {
     return { action: 'deny' };
   });
   w.webContents.on('will-navigate', (e) => e.preventDefault());
-  if (process.env.ELECTRON_RENDERER_URL) void w.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void w.loadFile(join(here, '../renderer/index.html'));
+  if (source.kind === 'url') void w.loadURL(source.url);
+  else void w.loadFile(source.path);
   return w;
 }
 
@@ -80,14 +77,19 @@ function buildMenu(workspace: string): void {
 
 app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [WINDOW_CSP] } });
   });
+  // Deny every web permission the workbench does not use (camera, geolocation, …).
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(permissionAllowed(permission)),
+  );
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => permissionAllowed(permission));
   const workspace = process.env.PTYCHO_STUDY_WORKSPACE ?? join(homedir(), 'ptycho-study');
   // Training runs in Electron utility processes, never on the main thread.
   registerTrainingRunner(utilityLauncher());
   const service = new WorkbenchService({ transport: 'electron', workspace });
   buildMenu(workspace);
-  wireIpc(service, () => win);
+  wireIpc(service, () => win, source);
   cancelJobsOnQuit(service);
   win = createWindow();
   app.on('activate', () => {
@@ -110,6 +112,11 @@ function cancelJobsOnQuit(service: WorkbenchService): void {
     void Promise.race([service.close().catch(() => undefined), limit]).finally(() => app.quit());
   });
 }
+
+// No <webview> anywhere: nothing may embed remote content with its own preferences.
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+});
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
