@@ -173,6 +173,22 @@ describe('binding beyond loopback needs --allow-remote', () => {
     expect(d.ok && d.warning).toMatch(/every network interface/);
   });
 
+  it('with allowRemote it binds, warns, and still holds requests to Origin = Host', async () => {
+    const service = new WorkbenchService({ transport: 'http', workspace, runner: null });
+    const remote = await startServer(service, { host: '0.0.0.0', port: 0, allowRemote: true });
+    try {
+      expect(remote.warning).toMatch(/reachable from other machines/);
+      const auth = { authorization: `Bearer ${remote.token}` };
+      const lan = `192.0.2.7:${remote.port}`; // a name this machine may be reached by
+      const same = await apiCall(remote.port, 'getStudyRoots', {}, { ...auth, host: lan, origin: `http://${lan}` });
+      expect(same.status).toBe(200);
+      const cross = await apiCall(remote.port, 'getStudyRoots', {}, { ...auth, host: lan, origin: otherOrigin });
+      expect(cross.status).toBe(403);
+    } finally {
+      await remote.close();
+    }
+  });
+
   it('`serve --host 0.0.0.0` exits with a clear error and binds nothing', () => {
     const r = runCliSync(['serve', '--host', '0.0.0.0', '--port', '0', '--workspace', workspace]);
     expect(r.code).not.toBe(0);
