@@ -170,6 +170,8 @@ export const RunStateEvent = z.object({
   exitCode: z.number().int().nullable(),
   jobIds: z.array(z.string()),
   dryRun: z.boolean(),
+  /** Each job's own outcome: cancelling one job of four leaves the other three as they ended. */
+  outcomes: z.array(z.object({ jobId: z.string(), status: JobStatus })).default([]),
 });
 export type RunStateEvent = z.infer<typeof RunStateEvent>;
 

@@ -200,6 +200,7 @@ export class StudyService {
           exitCode: outcome.exitCode,
           jobIds: run.jobIds,
           dryRun: selection.dryRun,
+          outcomes: outcome.jobs.map((j) => ({ jobId: j.id, status: j.status })),
         });
         return outcome;
       },

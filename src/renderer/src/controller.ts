@@ -10,6 +10,7 @@ import { createEngine } from './engine-api';
 import { errorText } from './errors';
 import { createCoalescer } from './lib/coalesce';
 import { trainCommand } from './lib/cli-command';
+import { createCancelTracker, runNotice } from './lib/run-notice';
 import type { JobCell } from './model';
 import type { CurveStore } from './stores/curves';
 import { type Knobs, type Roots, useSettings } from './stores/settings';
@@ -53,6 +54,16 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
     }
   };
   const ours = (artifactRoot: string) => study().roots?.artifact === artifactRoot;
+  const cancels = createCancelTracker();
+  let cancelNotice: string | null = null;
+  /** A job the last cancel named has stopped: once all have, say how they ended instead of "Cancelling …". */
+  const settleCancel = (jobId: string, status: Parameters<typeof cancels.settle>[1]) => {
+    const next = cancels.settle(jobId, status);
+    if (next === null) return;
+    // Only replace our own notice, never one that came after it.
+    if (cancelNotice !== null && study().notice === cancelNotice) patch({ notice: next });
+    cancelNotice = null;
+  };
 
   const openRoots = async (roots: Roots) => {
     patch({ loading: true, rootsError: null });
@@ -79,6 +90,7 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       const offState = engine.onJobState((ev) => {
         if (!ours(ev.artifactRoot)) return;
         study().applyJobState(ev);
+        settleCancel(ev.jobId, ev.status);
         manifestReload.poke();
         const roots = study().roots;
         // A settled job's curve is re-read from events.jsonl, so what is drawn is what is on disk.
@@ -94,12 +106,7 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       });
       const offRun = engine.onRunState((ev) => {
         if (!ours(ev.artifactRoot) || ev.status === 'running') return;
-        const n = ev.jobIds.length;
-        patch({
-          notice: ev.dryRun
-            ? `Dry run finished: ${n} job(s) planned and written to the manifest — nothing was trained.`
-            : `Run ${ev.status}: ${n} job(s)${ev.exitCode !== null ? `, exit code ${ev.exitCode}` : ''}.`,
-        });
+        patch({ notice: runNotice(ev) });
         manifestReload.poke();
       });
       // Live progress for running cells comes from the curve store at its coalesced rate.
@@ -189,7 +196,17 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       if (ids !== 'all' && ids.length === 0) return;
       try {
         const cancelled = await engine.cancelJobs(ids);
-        patch({ notice: cancelled.length ? `Cancelling ${cancelled.join(', ')}` : 'Nothing to cancel.' });
+        if (cancelled.length === 0) {
+          patch({ notice: 'Nothing to cancel.' });
+          return;
+        }
+        cancelNotice = cancels.start(cancelled);
+        patch({ notice: cancelNotice });
+        // A queued job is cancelled at once: its state may have arrived before this answer.
+        for (const id of cancelled) {
+          const state = study().cells.get(id)?.state;
+          if (state && state !== 'queued' && state !== 'running') settleCancel(id, state);
+        }
       } catch (e) {
         patch({ runError: errorText(e) });
       }
