@@ -6,7 +6,7 @@
  * `diverged`, and export model.onnx when done.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { ZodError } from 'zod';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError, StudyError } from '../../shared/errors';
@@ -14,6 +14,7 @@ import type { TrainEvent } from '../../shared/events';
 import { loadStudyFile } from '../data/study-file';
 import type { Trainer } from '../nn/trainer';
 import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
+import { checkTrainingMemory } from '../pinn/memory-estimate';
 import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
 import { exportModel } from '../pinn/export';
 import { createRng, permutation, seedState } from '../pinn/rng';
@@ -21,6 +22,7 @@ import { earlyStopStep, initialEarlyStop, initialPlateau, plateauStep, splitTrai
 import { type PinnSettings, resolveSettings } from '../pinn/settings';
 import type { RunnerResult } from '../study/runner';
 import { checkpointPath, readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint';
+import { beginEventsAttempt } from './events-history';
 import { type JobLog, openJobLog, truncateEventsAfter } from './job-log';
 import type { JobWire, TrainerExtras } from './messages';
 
@@ -94,7 +96,8 @@ export async function trainJob(
   ctx: TrainJobContext,
 ): Promise<RunnerResult> {
   mkdirSync(job.artifactDir, { recursive: true });
-  if (!ctx.resume) writeFileSync(job.eventsPath, '');
+  // history is only appended to until the inputs are known good (startFresh below)
+  const attempt = beginEventsAttempt(job.eventsPath);
   const log = openJobLog({
     eventsPath: job.eventsPath,
     logPath,
@@ -113,6 +116,7 @@ export async function trainJob(
     const split = s.validationSplit > 0 ? splitTrainValidation(G, s.validationSplit) : { train: G, validation: 0 };
     const nTrain = split.train;
     const B = s.batchSize;
+    checkTrainingMemory(s, data.probe, data.intensityScale, nTrain);
     const pt = await createPinnTrainer(s, data, (m) => log.log('warn', m));
     trainer = pt.trainer;
     const spec = pt.spec;
@@ -154,6 +158,7 @@ export async function trainJob(
 
     const stepsPerEpoch = Math.ceil(nTrain / B);
     const totalSteps = Math.min(s.epochs * stepsPerEpoch, s.maxSteps ?? Number.POSITIVE_INFINITY);
+    if (!ctx.resume) attempt.startFresh(); // inputs are good: a fresh run starts a new curve
     log.emit({
       type: 'status',
       time: now(),
