@@ -205,6 +205,17 @@ describe('ptycho-study train', () => {
     expect(existsSync(join(roots.artifactRoot, 'training_manifest.json'))).toBe(false);
   });
 
+  it('a failed job is counted, never called completed, in the summary', () => {
+    // The placeholder files hold no arrays: the trainer refuses them and the job fails.
+    const r = train(['--dose', '1000', '--view', 'baseline', '--max-epochs', '1', '--accelerator', 'cpu']);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('  → 0 of 1 job(s) trained to completion');
+    expect(lines).toContain('  → 1 failed');
+    expect(r.stdout).not.toMatch(/job\(s\) completed/);
+    expect(manifest().jobs[0].status).toBe('failed');
+  });
+
   it('names the flag and its allowed range for an out-of-range knob, in one line, never a ZodError', () => {
     const cases: [string[], string][] = [
       [
