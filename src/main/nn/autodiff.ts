@@ -38,7 +38,9 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
     const list = pending.get(t.name);
     if (!list || list.length === 0) return undefined;
     if (list.length === 1) return list[0];
-    const sum = g.op('Sum', list, [{ dtype: t.dtype, shape: t.shape }])[0];
+    // Pairwise Add rather than ONNX Sum: the WebGPU provider has no Sum kernel.
+    let sum = list[0];
+    for (let k = 1; k < list.length; k++) sum = g.op('Add', [sum, list[k]], [{ dtype: t.dtype, shape: t.shape }])[0];
     pending.set(t.name, [sum]);
     return sum;
   };

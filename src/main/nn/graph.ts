@@ -55,6 +55,8 @@ export interface ParamTensor extends Tensor {
   readonly init: FloatArray;
 }
 
+export type MaxPoolGrad = 'mask' | 'indices';
+
 export function numel(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -73,6 +75,12 @@ export class Graph {
   private readonly constCache = new Map<string, Tensor>();
   private readonly names = new Set<string>();
   private counter = 0;
+
+  /**
+   * MaxPool's VJP form, read when gradients are built (ops-nn.ts maxPool): 'mask' runs on
+   * every provider, 'indices' needs MaxPool's Indices output (CPU provider only).
+   */
+  maxPoolGrad: MaxPoolGrad = 'mask';
 
   /** `float` is the dtype of constants and inputs created without an explicit dtype. */
   constructor(readonly float: FloatType = 'float32') {}

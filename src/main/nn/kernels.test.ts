@@ -115,14 +115,23 @@ describe('conv, pooling and upsampling', () => {
     await run.release();
   });
 
-  it('ties in a max-pool window pass the gradient to one position only', async () => {
-    const g = new nn.Graph();
-    const p = g.param('x', [1, 1, 2, 2], [3, 3, 3, 3]);
-    const [gx] = nn.gradients(nn.reduceSum(nn.maxPool(p)), [p]);
-    const run = await nn.compileGraph(g, { gx });
-    const d = Array.from((await run.run()).gx.data as Float32Array);
-    expect(d.reduce((a, b) => a + b, 0)).toBe(1);
-    await run.release();
+  it('ties in a max-pool window pass the gradient to the first maximum only, in both VJP forms', async () => {
+    // Windows: all tied; tie on the second row; tie between the 2nd and 4th; one maximum.
+    const x = [3, 3, 1, 0, 3, 3, 5, 5, 0, 6, 1, 2, 1, 6, 9, 0];
+    const grads: number[][] = [];
+    for (const form of ['mask', 'indices'] as const) {
+      const g = new nn.Graph();
+      g.maxPoolGrad = form;
+      const p = g.param('x', [1, 1, 4, 4], x);
+      const w = g.constant([1, 2, 3, 4], [1, 1, 2, 2]);
+      const [gx] = nn.gradients(nn.reduceSum(nn.mul(nn.maxPool(p), w)), [p]);
+      const run = await nn.compileGraph(g, { gx });
+      grads.push(Array.from((await run.run()).gx.data as Float32Array));
+      await run.release();
+    }
+    const expected = [1, 0, 0, 0, 0, 0, 2, 0, 0, 3, 0, 0, 0, 0, 4, 0];
+    expect(grads[0]).toEqual(expected);
+    expect(grads[1]).toEqual(expected);
   });
 });
 

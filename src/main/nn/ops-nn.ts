@@ -9,7 +9,7 @@ import { attr, tensor as protoTensor } from './proto';
 import type { Tensor } from './graph';
 import { numel } from './graph';
 import { concat, flip, pad, reshape, slice, sumTo, transpose } from './ops-shape';
-import { mul, reduceSum } from './ops-basic';
+import { add, greater, mul, reduceSum, where } from './ops-basic';
 
 export interface ConvOptions {
   /** [top, left, bottom, right] (ONNX order), or 'same' for odd kernels at stride 1. */
@@ -176,9 +176,15 @@ export interface PoolOptions {
 }
 
 /**
- * Max pooling (default 2×2, stride 2). VJP: the gradient is scattered to the argmax
- * positions that ORT returns as MaxPool's second output (one position per window, so ties
- * never double the gradient).
+ * Max pooling (default 2×2, stride 2). The forward node has only MaxPool's first output, so
+ * forward graphs (evaluation, model.onnx) run on every provider. Two VJP forms, chosen by
+ * the graph's `maxPoolGrad` when the gradients are built:
+ * - 'mask': compare each window with its maximum (`Equal(X, Y)` broadcast over the window)
+ *   and route the gradient to the first maximum in row-major window order, so ties get it
+ *   once, as ORT's argmax does. Only elementwise ops, Slice and Concat: it runs on WebGPU.
+ *   Non-overlapping windows without padding (the model's 2×2 pools); others use 'indices'.
+ * - 'indices': a second MaxPool node with the argmax `Indices` output scatters the gradient
+ *   (ScatterElements). The WebGPU provider cannot compute `Indices`; CPU only.
  */
 export function maxPool(x: Tensor, options: PoolOptions = {}): Tensor {
   const [B, C, H, W] = x.shape;
@@ -194,8 +200,24 @@ export function maxPool(x: Tensor, options: PoolOptions = {}): Tensor {
     attr('strides', [sh, sw], 'ints'),
     attr('pads', [...pads], 'ints'),
   ];
-  const overlap = kh > sh || kw > sw;
-  const outs: Tensor[] = g.op(
+  const maskable = kh === sh && kw === sw && pads.every((p) => p === 0);
+  const [y] = g.op('MaxPool', [x], [{ dtype: x.dtype, shape }], attrs, ([gy], [need]) => {
+    if (!need || !gy) return [undefined];
+    if (g.maxPoolGrad === 'mask' && maskable) return [maxPoolMaskGrad(x, y, gy, [kh, kw])];
+    return [maxPoolIndicesGrad(x, gy, attrs, shape, kh > sh || kw > sw)];
+  });
+  return y;
+}
+
+function maxPoolIndicesGrad(
+  x: Tensor,
+  gy: Tensor,
+  attrs: ReturnType<typeof attr>[],
+  shape: number[],
+  overlap: boolean,
+): Tensor {
+  const g = x.graph;
+  const idx = g.op(
     'MaxPool',
     [x],
     [
@@ -203,27 +225,50 @@ export function maxPool(x: Tensor, options: PoolOptions = {}): Tensor {
       { dtype: 'int64', shape },
     ],
     attrs,
-    ([gy], [need]) => {
-      if (!need || !gy) return [undefined];
-      const n = numel(x.shape);
-      const zero = g.op(
-        'ConstantOfShape',
-        [g.ints([n])],
-        [{ dtype: x.dtype, shape: [n] }],
-        [attr('value', protoTensor('', x.dtype, [1], [0]))],
-      )[0];
-      const m = numel(shape);
-      const idx = reshape(outs[1], [m]);
-      const scattered = g.op(
-        'ScatterElements',
-        [zero, idx, reshape(gy, [m])],
-        [{ dtype: x.dtype, shape: [n] }],
-        [attr('axis', 0, 'int'), attr('reduction', overlap ? 'add' : 'none')],
-      )[0];
-      return [reshape(scattered, x.shape)];
-    },
-  );
-  return outs[0];
+  )[1];
+  const n = numel(x.shape);
+  const zero = g.op(
+    'ConstantOfShape',
+    [g.ints([n])],
+    [{ dtype: x.dtype, shape: [n] }],
+    [attr('value', protoTensor('', x.dtype, [1], [0]))],
+  )[0];
+  const m = numel(shape);
+  const scattered = g.op(
+    'ScatterElements',
+    [zero, reshape(idx, [m]), reshape(gy, [m])],
+    [{ dtype: x.dtype, shape: [n] }],
+    [attr('axis', 0, 'int'), attr('reduction', overlap ? 'add' : 'none')],
+  )[0];
+  return reshape(scattered, x.shape);
+}
+
+/** Gradient of a non-overlapping max pool through the first-maximum mask of each window. */
+function maxPoolMaskGrad(x: Tensor, y: Tensor, gy: Tensor, [kh, kw]: readonly [number, number]): Tensor {
+  const g = x.graph;
+  const [B, C, H, W] = x.shape;
+  const [, , Ho, Wo] = y.shape;
+  const cropped = Ho * kh !== H || Wo * kw !== W ? slice(x, [0, 0], [Ho * kh, Wo * kw], [2, 3]) : x;
+  // Window layout without moving data: (B, C, Ho, kh, Wo, kw) against (B, C, Ho, 1, Wo, 1).
+  const x6 = reshape(cropped, [B, C, Ho, kh, Wo, kw]);
+  const y6 = reshape(y, [B, C, Ho, 1, Wo, 1]);
+  const gy6 = reshape(gy, [B, C, Ho, 1, Wo, 1]);
+  const eq = g.op('Equal', [x6, y6], [{ dtype: 'bool', shape: x6.shape }])[0];
+  const hit = where(eq, g.scalar(1, x.dtype), 0);
+  const rows: Tensor[] = [];
+  let seen: Tensor | undefined;
+  for (let a = 0; a < kh; a++) {
+    const cols: Tensor[] = [];
+    for (let b = 0; b < kw; b++) {
+      const m = slice(hit, [a, b], [a + 1, b + 1], [3, 5]);
+      const routed = mul(m, gy6);
+      cols.push(seen ? where(greater(seen, 0.5), 0, routed) : routed);
+      seen = seen ? add(seen, m) : m;
+    }
+    rows.push(concat(cols, 5));
+  }
+  const gx = reshape(concat(rows, 3), [B, C, Ho * kh, Wo * kw]);
+  return cropped === x ? gx : pad(gx, [0, 0, 0, 0, 0, 0, H - Ho * kh, W - Wo * kw]);
 }
 
 /** Nearest-neighbour upsampling by an integer factor (Keras UpSampling2D). VJP: sum-pool. */

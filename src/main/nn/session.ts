@@ -83,6 +83,11 @@ export interface SessionSpec {
   deterministic?: boolean;
   /** Outputs to leave on the device (GPU providers only): ORT's preferredOutputLocation. */
   deviceOutputs?: readonly string[];
+  /**
+   * Fail session creation when any node would run on the CPU instead of `provider`
+   * (ORT's session.disable_cpu_ep_fallback): how the tests prove a graph runs wholly on a GPU.
+   */
+  disableCpuFallback?: boolean;
 }
 
 /** ORT session options used for every training and inference graph. */
@@ -98,6 +103,9 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
     enableCpuMemArena: true,
     enableMemPattern: true,
     logSeverityLevel: 3,
+    ...(spec.disableCpuFallback && spec.provider !== 'cpu'
+      ? { extra: { session: { disable_cpu_ep_fallback: '1' } } }
+      : {}),
     ...(spec.deviceOutputs?.length && spec.provider !== 'cpu'
       ? {
           preferredOutputLocation: Object.fromEntries(

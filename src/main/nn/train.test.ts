@@ -216,12 +216,19 @@ describe('execution providers', () => {
     const g = new nn.Graph();
     const p = g.param('p', [2], [1, 2]);
     const model = nn.buildTrainStep({ loss: nn.reduceSum(nn.mul(p, p)), optimizer: nn.adam() });
+    // This machine has no CUDA provider library (a real probe); a machine without a WebGPU
+    // adapter is simulated (CI has Mesa's software Vulkan adapter).
+    const noAdapter = async () => [
+      { name: 'webgpu' as const, available: false, detail: 'Failed to get a WebGPU adapter: No supported adapters' },
+    ];
     for (const accelerator of ['cuda', 'webgpu'] as const) {
-      const err = await nn.Trainer.create(model, { accelerator }).then(
+      const err = await nn.Trainer.create(model, {
+        accelerator,
+        probe: accelerator === 'webgpu' ? noAdapter : undefined,
+      }).then(
         () => null,
         (e: unknown) => e,
       );
-      // This machine has no CUDA provider library and no GPU adapter.
       expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
       expect(String((err as Error).message)).toContain(`'${accelerator}'`);
       expect(String((err as Error).message).length).toBeGreaterThan(

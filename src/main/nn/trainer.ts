@@ -6,11 +6,12 @@
  * Copies per step on CPU: inputs are handed to ORT zero-copy; each output (loss, new
  * parameters, new slots, extras) is copied once from ORT's buffer into a JS ArrayBuffer by
  * onnxruntime-node. For Adam that is 3 × the parameter bytes per step (≈ 27 MB for the
- * 2.3 M-parameter PtychoPINN, a few ms). On a GPU provider the same tensors make a host
- * round-trip each step, unless `deviceResidentState` is set (webgpu): then the new
- * parameters and slots stay in GPU buffers (ORT preferredOutputLocation 'gpu-buffer') and
- * are fed back as they are; only the loss and extras come to the host. Call
- * `await syncToHost()` before parameters()/getState() in that mode (save() does it).
+ * 2.3 M-parameter PtychoPINN, a few ms). On WebGPU the state is device-resident by default
+ * (`deviceResidentState`): the new parameters and slots stay in GPU buffers (ORT
+ * preferredOutputLocation 'gpu-buffer') and are fed back as they are; the batch goes up and
+ * the loss, gradient norm and extras come down. `lastTransfer` counts those bytes for the
+ * last step. Call `await syncToHost()` before parameters()/getState() in that mode (save()
+ * does it).
  */
 import type * as ort from 'onnxruntime-node';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
@@ -18,7 +19,8 @@ import type { ExecutionProviderName } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { type NamedArray, type TrainingState, loadState, saveState } from './checkpoint';
 import type { FloatArray, Tensor } from './graph';
-import { type EngineOptions, createSession, resolveProvider } from './session';
+import { type ElemType, node as protoNode, serializeModel, valueInfo } from './proto';
+import { type EngineOptions, type ResolvedProvider, createSession, resolveProvider } from './session';
 import { type TrainStepModel, exportInference, stepNames } from './train-step';
 
 /** A batch: graph input name → data (typed array in the input's dtype, or an ORT tensor). */
@@ -26,10 +28,20 @@ export type Batch = Readonly<Record<string, ort.Tensor | FloatArray | Int32Array
 
 export interface TrainerOptions extends EngineOptions {
   /**
-   * Keep parameters and optimizer state in device buffers between steps (webgpu). Off by
-   * default: it needs a GPU to verify, and the host round-trip is always correct.
+   * Keep parameters and optimizer state in device buffers between steps (webgpu; default
+   * on there). Off: every step copies them to the host and back.
    */
   deviceResidentState?: boolean;
+  /** A provider already resolved by the caller (skips the probe). */
+  resolved?: ResolvedProvider;
+  /** Fail session creation if any node would fall back to the CPU (GPU providers). */
+  disableCpuFallback?: boolean;
+}
+
+/** Bytes moved between host and provider memory by one call (inputs up, outputs down). */
+export interface Transfer {
+  hostToDevice: number;
+  deviceToHost: number;
 }
 
 export interface StepResult {
@@ -43,7 +55,10 @@ export interface StepResult {
 export class Trainer {
   /** Updates applied so far; the next step runs with Adam's t = step + 1. */
   step = 0;
+  /** Bytes between host and device in the last trainStep (host tensors fed, host outputs). */
+  lastTransfer: Transfer = { hostToDevice: 0, deviceToHost: 0 };
   private state = new Map<string, ort.Tensor>();
+  private readback?: ort.InferenceSession;
 
   private constructor(
     readonly model: TrainStepModel,
@@ -51,6 +66,8 @@ export class Trainer {
     readonly providerDetail: string,
     private readonly trainSession: ort.InferenceSession,
     private readonly evalSession: ort.InferenceSession,
+    /** Parameters and optimizer state stay in device buffers between steps. */
+    readonly deviceResident: boolean,
   ) {
     for (const p of [...model.params, ...model.frozen]) this.state.set(p.name, toOrt(p, p.init));
     for (const p of model.params) {
@@ -62,18 +79,29 @@ export class Trainer {
   }
 
   static async create(model: TrainStepModel, options: TrainerOptions = {}): Promise<Trainer> {
-    const resolved = await resolveProvider(options);
-    const spec = { provider: resolved.provider, threads: options.threads, deterministic: options.deterministic };
-    const resident =
-      options.deviceResidentState && resolved.provider === 'webgpu'
-        ? model.params.flatMap((p) => [
-            stepNames.newParam(p.name),
-            ...model.optimizer.slots.map((s) => stepNames.newSlot(s, p.name)),
-          ])
-        : [];
+    const resolved = options.resolved ?? (await resolveProvider(options));
+    const spec = {
+      provider: resolved.provider,
+      threads: options.threads,
+      deterministic: options.deterministic,
+      disableCpuFallback: options.disableCpuFallback,
+    };
+    const isResident = (options.deviceResidentState ?? true) && resolved.provider === 'webgpu';
+    const resident = isResident
+      ? model.params.flatMap((p) => [
+          stepNames.newParam(p.name),
+          ...model.optimizer.slots.map((s) => stepNames.newSlot(s, p.name)),
+        ])
+      : [];
     const train = await createSession(model.trainModel, { ...spec, deviceOutputs: resident });
-    const evaluate = await createSession(model.evalModel, spec);
-    return new Trainer(model, resolved.provider, resolved.detail, train, evaluate);
+    let evaluate: ort.InferenceSession;
+    try {
+      evaluate = await createSession(model.evalModel, spec);
+    } catch (e) {
+      await train.release();
+      throw e;
+    }
+    return new Trainer(model, resolved.provider, resolved.detail, train, evaluate, isResident);
   }
 
   /** One optimizer update on `batch` at learning rate `lr`. */
@@ -87,6 +115,7 @@ export class Trainer {
       if (t) feeds[name] = t;
     }
     const out = await this.trainSession.run(feeds);
+    this.lastTransfer = { hostToDevice: hostBytes(Object.values(feeds)), deviceToHost: hostBytes(Object.values(out)) };
     const replace = (name: string, t: ort.Tensor) => {
       const prev = this.state.get(name);
       this.state.set(name, t);
@@ -129,13 +158,33 @@ export class Trainer {
     return feeds;
   }
 
-  /** Bring device-resident state to host memory (a no-op when it is there already). */
+  /**
+   * Bring device-resident state to host memory (a no-op when it is there already). The
+   * copy runs as an Identity graph on the provider with host outputs: onnxruntime-node
+   * 1.30 aborts the process on `Tensor.getData()` of a WebGPU buffer.
+   */
   async syncToHost(): Promise<void> {
-    for (const [name, t] of this.state) {
-      if (t.location === 'cpu') continue;
-      const data = (await t.getData()) as FloatArray;
-      this.state.set(name, new OrtTensor(t.type as 'float32', data as Float32Array, [...t.dims]));
+    const onDevice = [...this.state].filter(([, t]) => t.location !== 'cpu');
+    if (onDevice.length === 0) return;
+    if (!this.readback) {
+      const names = [...this.state.keys()];
+      const model = serializeModel({
+        nodes: names.map((n, i) => protoNode('Identity', [n], [`host${i}`])),
+        inputs: names.map((n) => valueInfo(n, this.state.get(n)!.type as ElemType, [...this.state.get(n)!.dims])),
+        outputs: names.map((n, i) =>
+          valueInfo(`host${i}`, this.state.get(n)!.type as ElemType, [...this.state.get(n)!.dims]),
+        ),
+        name: 'readback',
+      });
+      this.readback = await createSession(model, { provider: this.provider, threads: 1 });
     }
+    const names = [...this.state.keys()];
+    const out = await this.readback.run(Object.fromEntries(this.state));
+    names.forEach((name, i) => {
+      const prev = this.state.get(name)!;
+      this.state.set(name, out[`host${i}`]);
+      if (prev.location === 'gpu-buffer') prev.dispose();
+    });
   }
 
   private hostData(name: string): FloatArray {
@@ -187,6 +236,7 @@ export class Trainer {
       const data = cur.type === 'float64' ? Float64Array.from(src.data) : src.data.slice();
       next.set(name, new OrtTensor(cur.type as 'float32', data as Float32Array, [...cur.dims]));
     }
+    for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
     this.state = next;
     this.step = state.step;
   }
@@ -208,9 +258,18 @@ export class Trainer {
   }
 
   async release(): Promise<void> {
+    for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
     await this.trainSession.release();
     await this.evalSession.release();
+    await this.readback?.release();
   }
+}
+
+/** Bytes of the tensors that live in host memory. */
+function hostBytes(ts: readonly ort.Tensor[]): number {
+  let n = 0;
+  for (const t of ts) if (t.location === 'cpu') n += (t.data as ArrayBufferView).byteLength;
+  return n;
 }
 
 function scalar(dtype: 'float32' | 'float64', v: number): ort.Tensor {

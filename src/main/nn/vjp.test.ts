@@ -73,10 +73,18 @@ describe('VJP rules match central finite differences', () => {
       }
     }
   });
-  it('maxPool 2×2 (argmax routing) and overlapping 3×3 stride 2 windows', async () => {
-    await check([P('x', [2, 3, 6, 6])], ([x]) => nn.maxPool(x));
-    await check([P('x', [1, 2, 7, 7])], ([x]) => nn.maxPool(x, { kernel: [3, 3], strides: [2, 2] }));
-  });
+  for (const form of ['mask', 'indices'] as const) {
+    it(`maxPool 2×2, 2×2 on an odd size, 3×2 windows, overlapping 3×3 stride 2 (${form} VJP)`, async () => {
+      const pool = (x: nn.Tensor, o?: nn.PoolOptions) => {
+        x.graph.maxPoolGrad = form;
+        return nn.maxPool(x, o);
+      };
+      await check([P('x', [2, 3, 6, 6])], ([x]) => pool(x));
+      await check([P('x', [1, 2, 7, 5])], ([x]) => pool(x));
+      await check([P('x', [1, 2, 6, 4])], ([x]) => pool(x, { kernel: [3, 2] }));
+      await check([P('x', [1, 2, 7, 7])], ([x]) => pool(x, { kernel: [3, 3], strides: [2, 2] }));
+    });
+  }
   it('reshape, transpose, unsqueeze, squeeze, expand', async () => {
     await check([P('x', [2, 3, 4]), P('y', [3, 1])], ([x, y]) =>
       nn.add(

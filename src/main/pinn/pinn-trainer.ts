@@ -3,6 +3,8 @@
  * the training job, the bench and the quality comparison so they all run the same model.
  */
 import { StudyError } from '../../shared/errors';
+import type { MaxPoolGrad } from '../nn/graph';
+import { type ResolvedProvider, resolveProvider } from '../nn/session';
 import { adam } from '../nn/optim';
 import { buildTrainStep } from '../nn/train-step';
 import { Trainer } from '../nn/trainer';
@@ -44,13 +46,34 @@ export interface PinnTrainer {
   batch(ids: ArrayLike<number>): BatchArrays;
 }
 
+/** Engine knobs beyond the settings (tests, bench). */
+export interface PinnEngineOptions {
+  /** Default: the provider's own form (CPU_MAX_POOL_GRAD on the CPU, 'mask' elsewhere). */
+  maxPoolGrad?: MaxPoolGrad;
+  deviceResidentState?: boolean;
+  disableCpuFallback?: boolean;
+  /** A provider already resolved (skips the probe). */
+  resolved?: ResolvedProvider;
+}
+
+/**
+ * MaxPool's VJP on the CPU provider: the faster of the two forms there (`npm run bench`,
+ * nn group, pool_grad rows). Every other provider uses 'mask' (WebGPU cannot compute
+ * MaxPool's Indices output).
+ */
+export const CPU_MAX_POOL_GRAD: MaxPoolGrad = 'indices';
+
 export async function createPinnTrainer(
   s: PinnSettings,
   data: TrainingData,
   onNotice?: (message: string) => void,
+  engine: PinnEngineOptions = {},
 ): Promise<PinnTrainer> {
   const spec = modelSpec(s, s.batchSize);
+  const resolved =
+    engine.resolved ?? (await resolveProvider({ accelerator: s.accelerator, threads: s.threads, onNotice }));
   const graph = buildPinnGraph(spec, data.probe, data.intensityScale, true);
+  graph.graph.maxPoolGrad = engine.maxPoolGrad ?? (resolved.provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask');
   const parameterCount = convParameterCount(graph);
   const expected = expectedParameterCount(spec);
   if (parameterCount !== expected) {
@@ -58,10 +81,12 @@ export async function createPinnTrainer(
   }
   const model = buildTrainStep({ loss: graph.loss!, optimizer: adam({ epsilon: 1e-7 }) });
   const trainer = await Trainer.create(model, {
-    accelerator: s.accelerator,
+    resolved,
     threads: s.threads,
     deterministic: s.deterministic,
     onNotice,
+    deviceResidentState: engine.deviceResidentState,
+    disableCpuFallback: engine.disableCpuFallback,
   });
   return {
     trainer,
