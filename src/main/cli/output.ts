@@ -12,7 +12,11 @@ export class CliExit extends Error {
 
 export function formatError(e: unknown): string {
   if (isStudyError(e)) return `error: ${e.toLine()}`;
-  if (e instanceof Error) return `error: ${e.message}`;
+  if (e instanceof Error) {
+    // Node's errors from an open fd (EISDIR on read, ENOSPC on write) carry no path of their own
+    const path = (e as NodeJS.ErrnoException).path;
+    return `error: ${e.message}${path && !e.message.includes(path) ? ` (${path})` : ''}`;
+  }
   return `error: ${String(e)}`;
 }
 

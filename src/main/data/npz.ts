@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import { StudyError } from '../../shared/errors';
 import { writeFileAtomic } from './atomic';
 import { checkMemory } from './memory';
+import { readFailure } from './read-file';
 import { describeArray, type NdArray } from './ndarray';
 import {
   decodeNpyParts,
@@ -56,6 +57,10 @@ async function withArchive<T>(
     const entries = new Map<string, ZipEntry>();
     for (const e of await readZipDirectory(fh, path)) if (e.name.endsWith('.npy')) entries.set(e.name.slice(0, -4), e);
     return await fn(fh, entries);
+  } catch (e) {
+    // a read error of an open file (EISDIR for a folder, EIO) carries no path of its own
+    if (!(e instanceof StudyError) && (e as NodeJS.ErrnoException).code) throw readFailure(path, e);
+    throw e;
   } finally {
     await fh.close();
   }

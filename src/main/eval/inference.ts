@@ -7,11 +7,12 @@
  * object per sample, placed at its scan position (gs1) or at the group's centre (gs2, whose
  * output is the group's reassembled canvas), as the original placed them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { StudyError } from '../../shared/errors';
+import { readFileNamed } from '../data/read-file';
 import type { StudyFile } from '../data/study-file';
 import { createSession, resolveProvider } from '../nn/session';
 import { MODEL_CARD_FILE, type ModelCard, ModelCard as ModelCardSchema } from '../pinn/export';
@@ -34,7 +35,7 @@ export function readModelCard(modelPath: string): ModelCard {
       file: path,
     });
   }
-  const r = ModelCardSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  const r = ModelCardSchema.safeParse(JSON.parse(readFileNamed(path, 'utf8')));
   if (!r.success) {
     throw new StudyError('DATA_CONTRACT', `model card does not match its schema: ${r.error.issues[0]?.message}`, {
       file: path,
@@ -80,7 +81,7 @@ export async function reconstructWithModel(
   const norm = Math.sqrt(((N / 2) * (N / 2)) / meanEnergy);
 
   const provider = await resolveProvider({ accelerator: options.accelerator ?? 'cpu', onNotice: options.onNotice });
-  const session = await createSession(readFileSync(modelPath), {
+  const session = await createSession(readFileNamed(modelPath), {
     provider: provider.provider,
     threads: options.threads ?? 2,
   });

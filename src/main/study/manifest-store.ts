@@ -4,7 +4,7 @@
  * artifact root never erase each other's records, and each write is atomic so a crash at
  * any moment leaves valid JSON describing what had happened up to then.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StudyError } from '../../shared/errors';
 import {
@@ -16,6 +16,7 @@ import {
   TrainingManifest,
 } from '../../shared/manifest';
 import { removeStaleTempFiles } from '../data/atomic';
+import { readFileNamed } from '../data/read-file';
 import { writeJsonAtomic } from './atomic';
 import { withFileLock } from './lock';
 
@@ -68,7 +69,7 @@ function parseManifestText(path: string, raw: string): TrainingManifest {
 export function readManifestFile(artifactRoot: string): ManifestRead {
   const path = manifestPath(artifactRoot);
   if (!existsSync(path)) return { path, manifest: null, raw: null };
-  const raw = readFileSync(path, 'utf8');
+  const raw = readFileNamed(path, 'utf8');
   return { path, manifest: parseManifestText(path, raw), raw };
 }
 
@@ -76,7 +77,7 @@ export function readSkipSummary(artifactRoot: string): SkipSummary | null {
   const path = skipSummaryPath(artifactRoot);
   if (!existsSync(path)) return null;
   try {
-    return SkipSummary.parse(JSON.parse(readFileSync(path, 'utf8')));
+    return SkipSummary.parse(JSON.parse(readFileNamed(path, 'utf8')));
   } catch (e) {
     throw new StudyError('DATA_CONTRACT', `skip summary is unreadable: ${(e as Error).message}`, { file: path });
   }
