@@ -4,6 +4,7 @@
  * file keeps its bytes, no staging folder is left, the error says what was wrong, and a
  * staging folder left by a killed run is removed by the next run and ignored by readers.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildOverlapViews, phaseCDoses } from '../../src/main/data/overlap';
 import { simulatePhaseC } from '../../src/main/data/simulate';
 import * as validate from '../../src/main/data/validate';
-import { runCliSync } from '../helpers/cli';
+import { cliBin, runCliSync } from '../helpers/cli';
 
 vi.mock('../../src/main/data/validate', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/main/data/validate')>();
@@ -121,5 +122,35 @@ describe('a failed overlap keeps the existing Phase D views', () => {
       }),
     ).rejects.toThrow(/failed DATA-001 \(nothing in .*phase_d was replaced\)/);
     expect(snapshot(phaseD)).toEqual(before);
+  });
+});
+
+describe('simulate killed with SIGKILL mid-write', () => {
+  it('leaves the previous data whole and only a hidden staging folder, which the next run removes', async () => {
+    const root = join(dir, 'killed');
+    const args = ['simulate', '--out', root, '--preset', 'demo', '--n-positions', '600', '--doses', '1e3', '1e4'];
+    expect(runCliSync(args).code).toBe(0);
+    const visible = () => Object.fromEntries(Object.entries(snapshot(root)).filter(([k]) => !k.startsWith('.')));
+    const before = visible();
+    const child = spawn(process.execPath, [cliBin, ...args], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', (_c, sig) => r(sig)));
+    // kill once the run has begun writing its files (a staged .npz or its temp file exists)
+    const writing = () =>
+      readdirSync(root, { recursive: true, encoding: 'utf8' }).some((f) => f.startsWith('.staging.') && /npz/.test(f));
+    for (let i = 0; i < 3000 && !writing() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(writing()).toBe(true);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(visible()).toEqual(before);
+    const hidden = readdirSync(root).filter((n) => n.startsWith('.'));
+    expect(hidden).toHaveLength(1);
+    expect(hidden[0]).toMatch(new RegExp(`^\\.staging\\.${child.pid}\\.[0-9a-f]{8}\\.tmp$`));
+    expect(phaseCDoses(root)).toEqual([1000, 10000]);
+    // a minute later (the grace for a writer on another host), the next run removes it
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(join(root, hidden[0]), old, old);
+    expect(runCliSync(args).code).toBe(0);
+    expect(readdirSync(root).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(visible()).toEqual(before);
   });
 });
