@@ -144,6 +144,7 @@ describe('a training worker dies with its parent', () => {
     expect(manifestJob('a1')?.status).toBe('running');
     await new Promise((r) => setTimeout(r, 500));
     expect(existsSync(modelPath('a1'))).toBe(false);
+    expect(existsSync(join(root, 'a1', 'dose_1000', 'baseline', 'gs1', 'trainer.lock'))).toBe(false);
 
     const before = stepsOf(events('a1'));
     const resumed = runCliSync(trainArgs('a1', ['--max-epochs', '1', '--resume']), { cwd: root });

@@ -18,13 +18,23 @@ import { checkTrainingMemory } from '../pinn/memory-estimate';
 import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
 import { exportModel } from '../pinn/export';
 import { createRng, permutation, seedState } from '../pinn/rng';
-import { earlyStopStep, initialEarlyStop, initialPlateau, plateauStep, splitTrainValidation } from '../pinn/schedule';
+import { referenceNll } from '../pinn/reference-nll';
+import {
+  earlyStopStep,
+  initialEarlyStop,
+  initialPlateau,
+  type LossReference,
+  plateauStep,
+  splitTrainValidation,
+  warmupLr,
+} from '../pinn/schedule';
 import { type PinnSettings, resolveSettings } from '../pinn/settings';
 import type { RunnerResult } from '../study/runner';
 import { checkpointPath, readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint';
 import { beginEventsAttempt } from './events-history';
 import { type JobLog, openJobLog, truncateEventsAfter } from './job-log';
 import type { JobWire, TrainerExtras } from './messages';
+import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
 
 export interface TrainJobContext {
   signal: AbortSignal;
@@ -96,6 +106,13 @@ export async function trainJob(
   ctx: TrainJobContext,
 ): Promise<RunnerResult> {
   mkdirSync(job.artifactDir, { recursive: true });
+  // Before anything in the folder is touched: a second trainer must not write beside a live one.
+  let folderLock: TrainerLock;
+  try {
+    folderLock = acquireTrainerLock(job.artifactDir);
+  } catch (e) {
+    return failed(null, e);
+  }
   // history is only appended to until the inputs are known good (startFresh below)
   const attempt = beginEventsAttempt(job.eventsPath);
   const log = openJobLog({
@@ -117,6 +134,13 @@ export async function trainJob(
     const nTrain = split.train;
     const B = s.batchSize;
     checkTrainingMemory(s, data.probe, data.intensityScale, nTrain);
+    // "learned nothing" and "perfect" in the loss's units, for the schedule and the curves
+    const trainRef = referenceNll(data, file, 0, nTrain);
+    const valRef = split.validation > 0 ? referenceNll(data, file, nTrain, G, [0, nTrain]) : null;
+    const asLossRef = (r: typeof trainRef): LossReference => ({
+      meanPattern: r.meanPattern,
+      floor: r.trueObject ?? r.saturated,
+    });
     const pt = await createPinnTrainer(s, data, (m) => log.log('warn', m));
     trainer = pt.trainer;
     const spec = pt.spec;
@@ -227,7 +251,7 @@ export async function trainJob(
         const ids = perm.subarray(k * B, Math.min((k + 1) * B, nTrain));
         const batch = pt.batch(ids);
         const t0 = performance.now();
-        const r = await trainer.trainStep(feeds(batch), st.lr);
+        const r = await trainer.trainStep(feeds(batch), warmupLr(st.lr, st.step));
         const dt = (performance.now() - t0) / 1000;
         if (!Number.isFinite(r.loss)) return diverged(`loss became ${r.loss} at step ${st.step + 1}`, st.step + 1);
         st.step++;
@@ -276,9 +300,15 @@ export async function trainJob(
         return diverged(`validation loss became ${valLoss} after step ${st.step}`, st.step);
       const usedLr = st.lr;
       const monitored = valLoss ?? trainLoss;
-      const plateau = plateauStep(st.plateau, monitored, st.lr, s.plateau);
+      const monitoredRef = asLossRef(valLoss !== null && valRef ? valRef : trainRef);
+      const plateau = plateauStep(st.plateau, monitored, st.lr, s.plateau, monitoredRef);
       const esMonitored = s.earlyStopping.monitor === 'val_loss' && valLoss !== null ? valLoss : trainLoss;
-      const es = earlyStopStep(st.early_stop, esMonitored, s.earlyStopping.patience);
+      const es = earlyStopStep(
+        st.early_stop,
+        esMonitored,
+        s.earlyStopping.patience,
+        asLossRef(esMonitored === valLoss && valRef ? valRef : trainRef),
+      );
       st = {
         ...st,
         epoch: st.epoch + 1,
@@ -302,6 +332,9 @@ export async function trainJob(
         val_loss: valLoss,
         lr: usedLr,
         eta_s: eta() ?? undefined,
+        mean_pattern_nll: trainRef.meanPattern,
+        true_object_nll: trainRef.trueObject,
+        ...(valRef ? { val_mean_pattern_nll: valRef.meanPattern, val_true_object_nll: valRef.trueObject } : {}),
       });
       if (plateau.reduced)
         log.log('info', `learning rate reduced to ${plateau.lr} (no improvement for ${s.plateau.patience} epochs)`);
@@ -363,5 +396,6 @@ export async function trainJob(
     return failed(log, e);
   } finally {
     await trainer?.release();
+    folderLock.release();
   }
 }
