@@ -43,6 +43,15 @@ describe('createDemoStudy through WorkbenchService', () => {
     expect(readdirSync(workspace)).toEqual(['phase_c']);
   });
 
+  it("creates the study where phase_c holds only a killed run's hidden staging folder", async () => {
+    const workspace = join(root, 'ws4');
+    mkdirSync(join(workspace, 'phase_c', '.staging.4195303.0a1b2c3d.tmp', 'dose_1000'), { recursive: true });
+    const service = new WorkbenchService({ transport: 'http', workspace, probe, runner: null });
+    const r = (await service.dispatch('createDemoStudy', {})) as { created: boolean };
+    expect(r.created).toBe(true);
+    expect(existsSync(join(workspace, 'phase_c', 'dose_1000', 'patched_train.npz'))).toBe(true);
+  });
+
   it('refuses a folder outside the workspace in browser mode', async () => {
     const service = new WorkbenchService({ transport: 'http', workspace: join(root, 'ws3'), probe, runner: null });
     await expect(service.dispatch('createDemoStudy', { folder: '../elsewhere' })).rejects.toMatchObject({

@@ -16,8 +16,9 @@ export interface DataServiceOptions {
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
 
+/** Hidden names are a killed run's staging folder or temp files, not data. */
 function hasEntries(dir: string): boolean {
-  return existsSync(dir) && readdirSync(dir).length > 0;
+  return existsSync(dir) && readdirSync(dir).some((name) => !name.startsWith('.'));
 }
 
 export class DataService {
