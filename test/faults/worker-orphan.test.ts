@@ -193,6 +193,9 @@ describe('a training worker dies with its parent', () => {
     expect(out).toContain('Cancelling (press Ctrl-C again to quit at once)...');
     expect(out).toMatch(/cancelled: checkpoint written at step \d+; resume with --resume/);
     expect(out).not.toMatch(/did not stop within/);
+    const stopped = out.match(/→ cancelled(?: final_loss=\S+)? \(stopped (\d+\.\d) s after the cancel\)/);
+    expect(stopped, out).not.toBeNull();
+    expect(Number(stopped?.[1])).toBeLessThanOrEqual(tookS);
     expect(manifestJob('a4')?.status).toBe('cancelled');
     expect(manifestJob('a4')?.result?.checkpoint_path).toMatch(/last\.ckpt$/);
     expect(tookS).toBeLessThan(30);

@@ -210,6 +210,7 @@ export async function runTrain(o: TrainOptions): Promise<number> {
     }
     printedUpTo = Math.max(printedUpTo, index);
   };
+  let cancelRequestedAt: number | null = null;
   const unsubscribe = service.subscribe((event, payload) => {
     if (event === 'jobState') {
       const s = payload as JobStateEvent;
@@ -240,7 +241,12 @@ export async function runTrain(o: TrainOptions): Promise<number> {
         console.log(`${head} → cancelled before it started`);
       } else {
         const loss = s.finalLoss !== null ? ` final_loss=${s.finalLoss.toPrecision(6)}` : '';
-        console.log(`      → ${s.status}${loss}${s.error ? `: ${s.error}` : ''}`);
+        // The real time the job took to stop, measured here: not a grace period, not a guess.
+        const stopped =
+          s.status === 'cancelled' && cancelRequestedAt !== null
+            ? ` (stopped ${((Date.now() - cancelRequestedAt) / 1000).toFixed(1)} s after the cancel)`
+            : '';
+        console.log(`      → ${s.status}${loss}${stopped}${s.error ? `: ${s.error}` : ''}`);
       }
     } else if (event === 'trainEvent') {
       const b = payload as TrainEventBatch;
@@ -258,6 +264,7 @@ export async function runTrain(o: TrainOptions): Promise<number> {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
     if (!hungUp) console.error('\nCancelling (press Ctrl-C again to quit at once)...');
+    cancelRequestedAt = Date.now();
     run.cancel();
   };
   // A closed terminal: nobody reads our output any more (writes may fail with EIO/EPIPE),
