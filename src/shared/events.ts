@@ -27,6 +27,12 @@ export const EpochEvent = z.object({
   val_loss: z.number().nullable(),
   lr: z.number(),
   eta_s: z.number().nonnegative().optional(),
+  /** Training loss of predicting every pattern as the mean training pattern ("learned nothing"). */
+  mean_pattern_nll: z.number().optional(),
+  /** Training loss of the true object through the physics (the floor; null without a ground truth). */
+  true_object_nll: z.number().nullable().optional(),
+  val_mean_pattern_nll: z.number().optional(),
+  val_true_object_nll: z.number().nullable().optional(),
 });
 
 export const TrainStatus = z.enum(['started', 'resumed', 'done', 'failed', 'cancelled', 'diverged']);

@@ -251,7 +251,8 @@ export async function trainJob(
         const ids = perm.subarray(k * B, Math.min((k + 1) * B, nTrain));
         const batch = pt.batch(ids);
         const t0 = performance.now();
-        const r = await trainer.trainStep(feeds(batch), warmupLr(st.lr, st.step));
+        const stepLr = warmupLr(st.lr, st.step);
+        const r = await trainer.trainStep(feeds(batch), stepLr);
         const dt = (performance.now() - t0) / 1000;
         if (!Number.isFinite(r.loss)) return diverged(`loss became ${r.loss} at step ${st.step + 1}`, st.step + 1);
         st.step++;
@@ -266,7 +267,7 @@ export async function trainJob(
             epoch: st.epoch,
             loss: r.loss,
             samples_per_s: batch.count / dt,
-            lr: st.lr,
+            lr: stepLr,
           });
         }
         if (st.step % 20 === 0) {
