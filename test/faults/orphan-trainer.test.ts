@@ -5,7 +5,7 @@
  * a new run may take it. A long-lived child process stands in for the orphaned worker.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,7 +58,10 @@ function deadPid(): number {
 
 describe('a trainer that outlived its parent', () => {
   it('keeps its job running and refuses a second trainer until it has stopped; then the job is interrupted', async () => {
-    stand_in = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    // Named like the real worker (out/node/trainer.js): recovery checks the command line.
+    const script = join(dir, 'trainer.js');
+    writeFileSync(script, 'setInterval(() => {}, 1000);');
+    stand_in = spawn(process.execPath, [script], { stdio: 'ignore' });
     const trainerPid = stand_in.pid as number;
     let release: () => void = () => {};
     const runner: TrainingRunner = (_c, _j, _l, ctx) => {
@@ -120,6 +123,42 @@ describe('a trainer that outlived its parent', () => {
     expect(manifest().runs[0].status).toBe('interrupted');
     await expect(newRun(null).begin()).resolves.toBeUndefined();
 
+    release();
+    await done;
+  });
+
+  it('a recorded trainer pid now owned by an unrelated process does not keep the job running', async () => {
+    // pid reuse: the pid answers, but /proc says it is not a training worker
+    stand_in = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const other = stand_in.pid as number;
+    let release: () => void = () => {};
+    const done = newRun((_c, _j, _l, ctx) => {
+      ctx.onWorkerStarted?.(other);
+      return new Promise((resolve) => {
+        release = () => resolve({ status: 'cancelled', final_loss: null, epochs_completed: 0, checkpoint_path: null });
+      });
+    }).execute();
+    const deadline = Date.now() + 10_000;
+    const recorded = () => {
+      try {
+        return manifest().jobs[0]?.worker?.trainer_pid === other;
+      } catch {
+        return false;
+      }
+    };
+    while (!recorded() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const gone = deadPid();
+    await updateManifest(roots.artifactRoot, (m) =>
+      m
+        ? {
+            ...m,
+            jobs: m.jobs.map((j) => (j.worker ? { ...j, worker: { ...j.worker, pid: gone } } : j)),
+            runs: m.runs.map((r) => ({ ...r, pid: gone })),
+          }
+        : null,
+    );
+    const onLinux = process.platform === 'linux';
+    expect(await recoverInterrupted(roots.artifactRoot)).toEqual(onLinux ? [JOB] : []);
     release();
     await done;
   });

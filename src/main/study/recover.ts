@@ -3,6 +3,7 @@
  * interrupted — the app quit, the machine rebooted, the CLI was killed. Marking it so on
  * start-up is what keeps "zombie running" jobs out of the UI.
  */
+import { readFileSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { isProcessAlive } from './lock';
@@ -39,7 +40,22 @@ export function jobOwnerAlive(
 /** The job's training worker on this host still runs (its parent may be gone). */
 export function trainerAlive(job: ManifestJob): boolean {
   const pid = job.worker?.trainer_pid;
-  return typeof pid === 'number' && job.worker?.hostname === hostname() && isProcessAlive(pid);
+  return typeof pid === 'number' && job.worker?.hostname === hostname() && isProcessAlive(pid) && looksLikeTrainer(pid);
+}
+
+/**
+ * A recorded pid may have been reused by an unrelated process since; where /proc tells us
+ * the command line, only a training worker (out/node/trainer.js, or an Electron utility
+ * process) counts. Without /proc the pid is trusted.
+ */
+function looksLikeTrainer(pid: number): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return true;
+  }
+  return /trainer|--type=utility/.test(cmdline);
 }
 
 /** Mark orphaned running/queued jobs and their runs as interrupted; returns the job ids changed. */
