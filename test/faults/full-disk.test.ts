@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlaceholderLayout } from '../../src/main/study/fixture-layout';
+import { openJobLog } from '../../src/main/trainer/job-log';
 import { runCliSync } from '../helpers/cli';
 
 const base = mkdtempSync(join(tmpdir(), 'fault-disk-'));
@@ -70,6 +71,16 @@ describe.skipIf(!mounted)('train --dry-run on a full disk (tmpfs)', () => {
     expect(r.stderr).toMatch(/could not write \S+training_manifest\.json(\.lock)?: no space left on device/);
     expect(readdirSync(join(mountPoint, 'artifacts')).filter((f) => f.includes('.tmp') || f.endsWith('.lock'))).toEqual(
       [],
+    );
+  });
+
+  it("a training job's event log names its file when the disk is full", () => {
+    const log = openJobLog({
+      eventsPath: join(mountPoint, 'events.jsonl'),
+      logPath: join(mountPoint, 'train.log'),
+    });
+    expect(() => log.log('info', 'x'.repeat(8192))).toThrow(
+      `could not write ${join(mountPoint, 'events.jsonl')}: no space left on device (ENOSPC)`,
     );
   });
 

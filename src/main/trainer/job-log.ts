@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TrainEvent } from '../../shared/events';
-import { writeFileAtomicSync } from '../data/atomic';
+import { writeFailure, writeFileAtomicSync } from '../data/atomic';
 
 export type ExtraLogger = 'none' | 'jsonl' | 'csv';
 
@@ -48,17 +48,22 @@ export function openJobLog(opts: {
   const csvPath = join(dir, 'metrics.csv');
   const jsonlPath = join(dir, 'metrics.jsonl');
   if (extra === 'csv' && !existsSync(csvPath)) writeFileSync(csvPath, 'epoch,step,train_loss,val_loss,lr,time\n');
+  // a full disk names the file (Node's write errors carry no path)
+  const append = (path: string, text: string) => {
+    try {
+      appendFileSync(path, text);
+    } catch (err) {
+      throw writeFailure(path, err);
+    }
+  };
   const emit = (e: TrainEvent) => {
     const ev = TrainEvent.parse(e);
-    appendFileSync(opts.eventsPath, `${JSON.stringify(ev)}\n`);
-    if (ev.type !== 'progress') appendFileSync(opts.logPath, `${formatEventLine(ev)}\n`);
+    append(opts.eventsPath, `${JSON.stringify(ev)}\n`);
+    if (ev.type !== 'progress') append(opts.logPath, `${formatEventLine(ev)}\n`);
     if (ev.type === 'epoch') {
       if (extra === 'csv') {
-        appendFileSync(
-          csvPath,
-          `${ev.epoch},${ev.step ?? ''},${ev.train_loss},${ev.val_loss ?? ''},${ev.lr},${ev.time}\n`,
-        );
-      } else if (extra === 'jsonl') appendFileSync(jsonlPath, `${JSON.stringify(ev)}\n`);
+        append(csvPath, `${ev.epoch},${ev.step ?? ''},${ev.train_loss},${ev.val_loss ?? ''},${ev.lr},${ev.time}\n`);
+      } else if (extra === 'jsonl') append(jsonlPath, `${JSON.stringify(ev)}\n`);
     }
     opts.forward?.(ev);
   };
