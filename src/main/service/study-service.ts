@@ -45,6 +45,7 @@ export interface RunSelection {
   filters?: StudyRunRequest['filters'];
   dryRun: boolean;
   knobs: TrainingKnobs;
+  jobFields?: StudyRunRequest['jobFields'];
 }
 
 interface LiveRun {
@@ -177,6 +178,7 @@ export class StudyService {
         filters: selection.filters ?? NO_FILTERS,
         dryRun: selection.dryRun,
         knobs: selection.knobs,
+        jobFields: selection.jobFields,
         source: this.options.transport,
         runner,
       },

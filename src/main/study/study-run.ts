@@ -41,6 +41,8 @@ export interface StudyRunRequest {
   knobs: TrainingKnobs;
   source: RunRecord['source'];
   runner: TrainingRunner | null;
+  /** Extra fields recorded on a job's entry when a real run opens it (its fingerprint, its Slurm task). */
+  jobFields?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 export interface JobStateChange {
@@ -215,6 +217,7 @@ export class StudyRun {
           run_id: runId,
           knobs: r.knobs,
           config: this.configs.get(job.id) ?? null,
+          ...(r.dryRun || job.skipReason ? {} : r.jobFields?.get(job.id)),
         });
       });
       const run: RunRecord = {

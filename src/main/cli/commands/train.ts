@@ -25,7 +25,9 @@ import {
 import { WorkbenchService } from '../../service/workbench-service';
 import { checkTrainingJobs, filterJobs, planTrainingJobs, type TrainingJob } from '../../study/jobs';
 import { loadStudyDesign } from '../../study/study-file';
+import { selectStaleJobs } from '../../study/up-to-date';
 import { CliExit } from '../output';
+import { printFreshness } from './train-freshness';
 
 export interface TrainOptions {
   phaseCRoot: string;
@@ -50,6 +52,8 @@ export interface TrainOptions {
   disableCheckpointing?: boolean;
   seed?: number;
   resume?: boolean;
+  force?: boolean;
+  deep?: boolean;
 }
 
 /** Parses a finite number in (min, max] (or [min, max] when `minInclusive`), naming the range when it is not. */
@@ -192,11 +196,18 @@ export async function runTrain(o: TrainOptions): Promise<number> {
         `${o.job?.length ? `; job ids like ${all[0]?.id}` : ''}.\n  Exiting without training; no manifest was written.`,
     );
   }
-  const jobs = checkTrainingJobs(selected, { allowMissingPhaseD: o.allowMissingPhaseD });
-  const runnable = jobs.filter((j) => !j.skipReason).length;
+  const checked = checkTrainingJobs(selected, { allowMissingPhaseD: o.allowMissingPhaseD });
 
   const service = new WorkbenchService({ transport: 'cli', workspace: null, design });
   await service.study.recover(roots.artifactRoot);
+  const stale = selectStaleJobs(checked, { roots, design, knobs, force: o.force, deep: o.deep });
+  printFreshness(checked, stale, o.force ?? false, jobLabel);
+  const jobs = stale.jobs;
+  const runnable = jobs.filter((j) => !j.skipReason).length;
+  if (jobs.length === 0) {
+    console.log(`\n✓ Nothing to train: ${stale.upToDate.length} job(s) up to date (--force retrains them)`);
+    return 0;
+  }
   console.log(`\nExecuting ${runnable} training job(s)${o.dryRun ? ' (dry run: nothing will be trained)' : ''}...`);
   const totals = new Map<string, number | null>();
   // Skipped jobs are announced when the run opens; print them in queue order with the rest.
@@ -257,7 +268,14 @@ export async function runTrain(o: TrainOptions): Promise<number> {
     }
   });
 
-  const { run, done } = await service.study.startRun({ roots, jobs, filters, dryRun: o.dryRun ?? false, knobs });
+  const { run, done } = await service.study.startRun({
+    roots,
+    jobs,
+    filters,
+    dryRun: o.dryRun ?? false,
+    knobs,
+    jobFields: stale.jobFields,
+  });
   let interrupts = 0;
   let hungUp = false;
   const onSignal = () => {
@@ -345,6 +363,8 @@ export function registerTrain(program: Command): void {
     .option('--disable-checkpointing', 'no per-epoch checkpoints (the final checkpoint and model are still written)')
     .option('--seed <n>', 'seed of weights, batch order and validation split', integer(0, MAX_SEED))
     .option('--resume', 'continue each job from its last checkpoint')
+    .option('--force', 'train the selected jobs even when they are up to date')
+    .option('--deep', 'compare input files by content hash even when size and mtime match')
     .action(async (opts: TrainOptions) => {
       const code = await runTrain(opts);
       if (code !== 0) throw new CliExit(code);
