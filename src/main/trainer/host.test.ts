@@ -67,6 +67,25 @@ describe('trainer host', () => {
     expect(readFileSync(job.eventsPath, 'utf8')).toMatch(/"status":"cancelled"/);
   });
 
+  it('SIGTERM to the worker itself (a shutdown) stops it with a checkpoint, not a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-sigterm-'));
+    const job = asStudyJob(dir);
+    const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    let pid = 0;
+    const r = await runner(tinyConfig(study, dir, { nepochs: 5 }), job, job.logPath, {
+      signal: new AbortController().signal,
+      onWorkerStarted: (p) => {
+        pid = p;
+      },
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 2) process.kill(pid, 'SIGTERM');
+      },
+    });
+    expect(r.status).toBe('cancelled');
+    expect(existsSync(r.checkpoint_path as string)).toBe(true);
+    expect(readFileSync(job.eventsPath, 'utf8')).toMatch(/stopped by SIGTERM; checkpoint written at step \d+/);
+  });
+
   it('a worker that dies is failed with its stderr tail in the log, and the next job still runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'host-crash-'));
     const job = asStudyJob(dir);

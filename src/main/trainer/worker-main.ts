@@ -67,7 +67,11 @@ const watch = watchParent((why) => {
 // they mean and tells us (cancel) — or dies, and the watch above stops us.
 process.on('SIGINT', () => {});
 process.on('SIGHUP', () => {});
-process.on('SIGTERM', () => stopTraining('stopped by SIGTERM', 30_000));
+process.on('SIGTERM', () => {
+  // After a cancel (or the host's kill once its grace period ran out) SIGTERM means now.
+  if (abort.signal.aborted) process.exit(143);
+  stopTraining('stopped by SIGTERM', 30_000);
+});
 
 port.onMessage(async (raw) => {
   const parsed = ToWorker.safeParse(raw);
