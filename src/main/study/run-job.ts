@@ -4,13 +4,14 @@
  * or log the resolved config and call the runner exactly once. A runner that throws gives
  * a `failed` result (also written to the log); it never takes the study down.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
 import type { DryRunSummary, JobResult } from '../../shared/manifest';
 import { defaultStudyDesign, type StudyDesign, type TrainingKnobs } from '../../shared/study';
+import { writeFailure, writeFileAtomicSync } from '../data/atomic';
 import type { TrainingJob } from './jobs';
 import { resolveJobConfig } from './resolve-config';
 import { type RunnerResult, runnerMissingError, type TrainingRunner } from './runner';
@@ -101,23 +102,32 @@ export async function runTrainingJob(
   if (options.dryRun) {
     // The seed overwrote the log; we do so only when it holds no training, never a real run's record.
     const previous = readFileSync(job.logPath, 'utf8');
-    const write = previous === '' || previous.startsWith('DRY RUN:') ? writeFileSync : appendFileSync;
-    write(
-      job.logPath,
-      [
-        `DRY RUN: ${job.view} dose=${job.dose} gridsize=${job.gridsize}`,
-        `Train: ${job.trainDataPath}`,
-        `Test: ${job.testDataPath}`,
-        `Planned call: runner(config, job=${job.id}, log_path=${job.logPath}) — not executed`,
-        `Resolved config: ${JSON.stringify({ training: config.training, model: config.model })}`,
-        '',
-      ].join('\n'),
-    );
+    const overwrite = previous === '' || previous.startsWith('DRY RUN:');
+    const text = [
+      `DRY RUN: ${job.view} dose=${job.dose} gridsize=${job.gridsize}`,
+      `Train: ${job.trainDataPath}`,
+      `Test: ${job.testDataPath}`,
+      `Planned call: runner(config, job=${job.id}, log_path=${job.logPath}) — not executed`,
+      `Resolved config: ${JSON.stringify({ training: config.training, model: config.model })}`,
+      '',
+    ].join('\n');
+    try {
+      if (overwrite) writeFileAtomicSync(job.logPath, text);
+      else appendFileSync(job.logPath, text);
+    } catch (e) {
+      throw writeFailure(job.logPath, e);
+    }
     return dryRunSummary(job);
   }
 
   const started = now();
-  const log = (line: string) => appendFileSync(job.logPath, `${line}\n`);
+  const log = (line: string) => {
+    try {
+      appendFileSync(job.logPath, `${line}\n`);
+    } catch (e) {
+      throw writeFailure(job.logPath, e);
+    }
+  };
   log(`=== ${started.toISOString()} ${job.view} dose=${job.dose} gridsize=${job.gridsize} (${job.id})`);
   log(`Train: ${job.trainDataPath}`);
   log(`Test: ${job.testDataPath}`);
