@@ -5,7 +5,16 @@
  * starts a new curve and the earlier attempts move, whole, to `events.history.jsonl`; the
  * oversized batch is a one-line TOO_LARGE error given before anything is allocated.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,8 +87,23 @@ describe('retraining a finished job', () => {
 
   it('a good retrain starts a new curve and moves every earlier event to events.history.jsonl', async () => {
     const before = readFileSync(eventsPath, 'utf8');
+    // temp files of a worker killed mid-write (its pid is gone), a minute old
+    const dead = 2 ** 22 + 999;
+    mkdirSync(join(dir, 'checkpoint'), { recursive: true });
+    const stale = [
+      join(dir, `.model.onnx.${dead}.0a1b2c3d.tmp`),
+      join(dir, 'checkpoint', `.last.ckpt.${dead}.0a1b2c3d.tmp`),
+    ];
+    const old = new Date(Date.now() - 120_000);
+    for (const f of stale) {
+      writeFileSync(f, 'half');
+      utimesSync(f, old, old);
+    }
     const { result } = await train();
     expect(result.status).toBe('done');
+    expect([...readdirSync(dir), ...readdirSync(join(dir, 'checkpoint'))].filter((n) => n.endsWith('.tmp'))).toEqual(
+      [],
+    );
     expect(readFileSync(join(dir, 'events.history.jsonl'), 'utf8')).toBe(before);
     const fresh = lines(eventsPath).map(parse);
     expect(fresh.filter((e) => e.type === 'status').map((e) => e.type === 'status' && e.status)).toEqual([

@@ -11,6 +11,7 @@ import { StudyError } from '../../shared/errors';
 import { type ComparisonFile, type ComparisonRow, EvalFile } from '../../shared/evaluation';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { jobId, VIEW_GRIDSIZE, VIEW_NAMES, type ViewName } from '../../shared/study';
+import { removeStaleTempFiles } from '../data/atomic';
 import { readManifestFile, updateManifest } from '../study/manifest-store';
 import type { AlignmentOptions } from './align';
 import { buildComparison, evaluatedRow, missingRow, type RowJob, writeComparison } from './comparison';
@@ -177,6 +178,7 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
   const root = resolve(opts.artifactRoot);
   const now = opts.now ?? (() => new Date());
   const manifest = requireManifest(root);
+  removeStaleTempFiles(root); // comparison.* of an evaluation that was killed
   const refs = studyJobs(manifest, opts.confine);
   const wanted = opts.jobIds ? new Set(opts.jobIds) : null;
   if (wanted) {

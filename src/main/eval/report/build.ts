@@ -9,11 +9,13 @@ import { join, resolve } from 'node:path';
 import {
   COMPARISON_METRICS,
   type ComparisonFile,
+  type ComparisonMetric,
+  metricRange,
   type EvalFile,
   REPORT_DIR,
   REPORT_HTML,
 } from '../../../shared/evaluation';
-import { writeFileAtomic } from '../../data/atomic';
+import { removeStaleTempFiles, writeFileAtomic } from '../../data/atomic';
 import { loadStudyFile } from '../../data/study-file';
 import { alignForEvaluation, type AlignmentOptions, DEFAULT_ALIGNMENT } from '../align';
 import { evalPathOf, objectOf, reconPathOf } from '../job-eval';
@@ -41,6 +43,13 @@ export interface BuildReportResult {
   comparison: ComparisonFile;
 }
 
+/** What the colour bar spans, in words (a fixed range, the constant guess, or just the values shown). */
+function rangeCaption(m: ComparisonMetric, range: { lo: number; hi: number } | null): string {
+  if (!range) return 'colours span only the values shown: small differences may be noise';
+  if (m.range === 'unit') return `fixed range ${formatNumber(range.lo, 3)}–${formatNumber(range.hi, 3)}`;
+  return `range 0 to the constant guess's score`;
+}
+
 /** Recover the alignment options an eval.json was computed with, so pictures match the scores. */
 function alignmentOf(e: EvalFile): AlignmentOptions {
   const p = e.parameters;
@@ -65,6 +74,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
   const comparison = collectComparison(root, manifest, now(), opts.confine);
   const dir = join(root, REPORT_DIR);
   mkdirSync(dir, { recursive: true });
+  removeStaleTempFiles(dir); // left by a report build that was killed
   const files: string[] = [];
   const write = async (name: string, data: Buffer | string) => {
     const path = join(dir, name);
@@ -84,10 +94,12 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
         return row?.state === 'evaluated' ? 'n/a' : 'missing';
       }),
     );
+    const range = metricRange(m, comparison.rows);
     const png = renderHeatmap({
       nullLabels,
       title: m.label,
-      subtitle: `${m.better} is better (bright = better)`,
+      subtitle: `${m.better} is better (bright = better); ${rangeCaption(m, range)}`,
+      range: range ?? undefined,
       rowLabels: comparison.doses.map(formatDose),
       colLabels: comparison.views.map((v) => `${v}\ngridsize ${v === 'baseline' ? 1 : 2}`),
       reverse: m.better === 'lower',
