@@ -176,7 +176,10 @@ export function isProcessAlive(pid: number): boolean {
  * shared between hosts a pid may belong to another machine; a live writer there keeps its
  * file fresh). Returns the names removed. Never throws: cleaning is best effort.
  */
-export function removeStaleTempFiles(dir: string, { minAgeMs = 60_000 } = {}): string[] {
+export function removeStaleTempFiles(
+  dir: string,
+  { minAgeMs = 60_000, target }: { minAgeMs?: number; target?: (name: string) => boolean } = {},
+): string[] {
   const removed: string[] = [];
   let names: string[];
   try {
@@ -186,7 +189,7 @@ export function removeStaleTempFiles(dir: string, { minAgeMs = 60_000 } = {}): s
   }
   for (const name of names) {
     const m = TEMP_FILE_PATTERN.exec(name);
-    if (!m) continue;
+    if (!m || (target && !target(m[1]))) continue;
     const pid = Number(m[2]);
     if (pid === process.pid || isProcessAlive(pid)) continue;
     const path = join(dir, name);

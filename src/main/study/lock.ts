@@ -4,7 +4,8 @@
  * only for one update (milliseconds); a lock left by a process that died is taken over.
  */
 import { hostname } from 'node:os';
-import { closeSync, linkSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { StudyError } from '../../shared/errors';
 import { tempPathFor, writeFailure, writeFileAtomicSync } from '../data/atomic';
 
@@ -48,7 +49,8 @@ function tryAcquire(path: string): boolean {
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
+    // EEXIST: held; ENOENT: our temp was swept by another process before the link: try again
+    if (code === 'EEXIST' || (code === 'ENOENT' && existsSync(dirname(path)))) return false;
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV')
       return createAndWrite(path, body);
     if (e instanceof StudyError)

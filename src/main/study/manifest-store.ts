@@ -88,7 +88,12 @@ export function readSkipSummary(artifactRoot: string): SkipSummary | null {
  * manifest itself stays whole). Under the lock, temps of processes that are gone are removed.
  */
 function sweepStaleTemps(root: string): void {
-  removeStaleTempFiles(root, { minAgeMs: 0 });
+  // the manifest's temps are written only under this lock, and a lock's temp that vanishes is
+  // retried: no live writer can lose one
+  const ours = new Set([MANIFEST_FILE, `${MANIFEST_FILE}.lock`]);
+  removeStaleTempFiles(root, { minAgeMs: 0, target: (name) => ours.has(name) });
+  // others (the lock's, comparison.*) may belong to a writer on another host of a shared disk
+  removeStaleTempFiles(root);
 }
 
 /**
