@@ -64,18 +64,22 @@ export function registerServe(program: Command): void {
       }
       // Stopping the server cancels running jobs cleanly (checkpoint written, state
       // `cancelled`) instead of leaving them to be found `interrupted` at the next start.
+      // SIGHUP (the terminal closed) stops the same way but silently: the terminal that
+      // would show the messages is gone, and writing to it could fail.
       let stopping = false;
-      const stop = () => {
+      const stop = (signal: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
-        console.error('Stopping: cancelling running jobs …');
+        const say = signal === 'SIGHUP' ? () => {} : (line: string) => console.error(line);
+        say('Stopping: cancelling running jobs …');
         void service
           .close()
-          .catch((e: unknown) => console.error(`error while cancelling jobs: ${String(e)}`))
+          .catch((e: unknown) => say(`error while cancelling jobs: ${String(e)}`))
           .then(() => server.close())
           .then(() => process.exit(0));
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      process.on('SIGHUP', stop);
     });
 }
