@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulatePhaseC } from '../../src/main/data/simulate';
 import { createPlaceholderLayout } from '../../src/main/study/fixture-layout';
 import { openJobLog } from '../../src/main/trainer/job-log';
 import { runCliSync } from '../helpers/cli';
@@ -19,21 +20,26 @@ import { runCliSync } from '../helpers/cli';
 const base = mkdtempSync(join(tmpdir(), 'fault-disk-'));
 const mountPoint = join(base, 'tmpfs');
 mkdirSync(mountPoint);
-const mounted =
+const dataMount = join(base, 'tmpfs-data');
+mkdirSync(dataMount);
+const mount = (at: string, size: string) =>
   process.platform === 'linux' &&
   process.getuid?.() === 0 &&
-  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint]).status === 0;
+  spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', at]).status === 0;
+const mounted = mount(mountPoint, '2m');
+const dataMounted = mounted && mount(dataMount, '8m');
 
 afterAll(() => {
   if (mounted) spawnSync('umount', [mountPoint]);
+  if (dataMounted) spawnSync('umount', [dataMount]);
   rmSync(base, { recursive: true, force: true });
 });
 
 let fillers = 0;
-function fillLeaving(bytesFree: number): void {
-  const s = statfsSync(mountPoint);
+function fillLeaving(bytesFree: number, at = mountPoint): void {
+  const s = statfsSync(at);
   const free = s.bavail * s.bsize;
-  writeFileSync(join(mountPoint, `filler-${fillers++}`), Buffer.alloc(Math.max(0, free - bytesFree)));
+  writeFileSync(join(at, `filler-${fillers++}`), Buffer.alloc(Math.max(0, free - bytesFree)));
 }
 
 const train = () =>
@@ -92,6 +98,24 @@ describe.skipIf(!mounted)('train --dry-run on a full disk (tmpfs)', () => {
     expect(r.code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(8_000);
     expect(JSON.parse(readFileSync(manifest, 'utf8')).runs.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.skipIf(!dataMounted)('simulate on a full disk (tmpfs)', () => {
+  it('keeps the existing Phase C files, names the file it could not write, and leaves no staging', async () => {
+    const root = join(dataMount, 'phase_c');
+    const small = { objectSize: 128, nPositions: 40, doses: [1e3] };
+    await simulatePhaseC(root, small);
+    const files = ['dose_1000/patched_train.npz', 'dose_1000/patched_test.npz', 'run_manifest.json', 'simulation.json'];
+    const before = files.map((f) => readFileSync(join(root, f)));
+    fillLeaving(512 * 1024, dataMount);
+    await expect(simulatePhaseC(root, { ...small, seed: 7 })).rejects.toThrow(
+      new RegExp(
+        `could not write ${root}/dose_1000/patched_(train|test)\\.npz: no space left on device \\(ENOSPC\\) \\(nothing in ${root} was replaced\\)`,
+      ),
+    );
+    expect(files.map((f, i) => readFileSync(join(root, f)).equals(before[i]))).toEqual(files.map(() => true));
+    expect(readdirSync(root).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });
 

@@ -357,6 +357,8 @@ export async function buildOverlapViews(
       })),
     });
     await stage.commit(['overlap_manifest.json']);
+  } catch (e) {
+    throw stage.explain(e);
   } finally {
     await stage.discard();
   }

@@ -391,6 +391,8 @@ export async function simulatePhaseC(
     await writeJsonAtomic(stage.path('simulation.json'), { ...result, seconds: undefined });
     await stage.commit(['run_manifest.json', 'simulation.json']);
     return result;
+  } catch (e) {
+    throw stage.explain(e);
   } finally {
     await stage.discard();
   }

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { StudyError } from '../../shared/errors';
 import { removeStaleTempFiles, writeFailure } from './atomic';
 
 export interface StagedOutput {
@@ -25,6 +26,8 @@ export interface StagedOutput {
   commit(last?: readonly string[]): Promise<string[]>;
   /** Removes the staged files; the root is untouched. */
   discard(): Promise<void>;
+  /** An error raised while staging, restated for the final paths (a full disk names the file meant). */
+  explain(e: unknown): unknown;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -76,6 +79,14 @@ export async function stageOutput(outRoot: string): Promise<StagedOutput> {
     },
     async discard() {
       await rm(dir, { recursive: true, force: true });
+    },
+    explain(e) {
+      if (!(e instanceof StudyError) || !e.message.includes(dir)) return e;
+      const file = e.details.file ? finalPath(e.details.file) : undefined;
+      return new StudyError(e.code, `${e.message.split(dir).join(root)} (nothing in ${root} was replaced)`, {
+        ...e.details,
+        file,
+      });
     },
   };
 }
