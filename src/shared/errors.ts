@@ -17,6 +17,7 @@ export type StudyErrorCode =
   | 'CANCELLED'
   | 'WRITE_FAILED'
   | 'TOO_LARGE'
+  | 'SLURM'
   | 'INTERNAL';
 
 export interface StudyErrorDetails {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { LegacyDict, ModelConfig, TrainingConfig } from './config';
+import { JobFingerprint, SlurmJobRef } from './fingerprint';
 import { Gridsize, JobFilters, TrainingKnobs, ViewName } from './study';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -136,6 +137,10 @@ export const ManifestJob = z.looseObject({
   worker: JobWorker.nullable(),
   /** Set when a later dry run planned this job again; its real outcome above is kept. */
   last_dry_run: z.object({ run_id: z.string(), planned_at: z.string() }).optional(),
+  /** What the job was trained from (config, input hashes, code version, provider): decides if it is up to date. */
+  fingerprint: JobFingerprint.optional(),
+  /** The Slurm array task that runs (or ran) it. */
+  slurm: SlurmJobRef.optional(),
 });
 export type ManifestJob = z.infer<typeof ManifestJob>;
 
@@ -165,6 +170,8 @@ export const RunRecord = z.object({
   status: RunStatus,
   /** The CLI exit code it ended with (0 all good, 1 a job failed, 130 cancelled); null while running. */
   exit_code: z.number().int().nullable(),
+  /** A run handed to Slurm: the array job and its batch script. */
+  slurm: z.object({ job_id: z.string(), script: z.string() }).optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

@@ -12,6 +12,7 @@ import { registerValidate } from './commands/validate';
 import { registerTrain } from './commands/train';
 import { registerEvaluate } from './commands/evaluate';
 import { registerReport } from './commands/report';
+import { registerSlurm } from './commands/slurm';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -29,5 +30,6 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEvaluate(program);
   registerReport(program);
+  registerSlurm(program);
   return program;
 }

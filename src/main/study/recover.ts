@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
+import { heldBySlurm } from '../slurm/ownership';
 import { isProcessAlive } from './lock';
 import { updateManifest } from './manifest-store';
 
@@ -26,6 +27,8 @@ export function jobOwnerAlive(
   job: ManifestJob,
   isActiveRun: (runId: string) => boolean = () => false,
 ): boolean {
+  const slurm = heldBySlurm(job);
+  if (slurm !== null) return slurm;
   const run = m.runs.find((r) => r.run_id === job.run_id);
   const pid = job.worker?.pid ?? run?.pid;
   const host = job.worker?.hostname ?? run?.hostname;
@@ -69,6 +72,7 @@ export async function recoverInterrupted(
     const now = new Date().toISOString();
     const jobs = m.jobs.map((j) => {
       if ((j.status !== 'running' && j.status !== 'queued') || jobOwnerAlive(m, j, isActiveRun)) return j;
+      if (j.status === 'queued' && j.slurm) return j; // Slurm's to report (slurm status), even from its own task
       changed.push(j.id);
       const trainer = j.worker?.trainer_pid ? `, trainer pid ${j.worker.trainer_pid}` : '';
       const note =
@@ -92,7 +96,8 @@ export async function recoverInterrupted(
     // A run whose process died stays `running` while one of its jobs' trainers still is.
     const liveRuns = new Set(jobs.filter((j) => j.status === 'running').map((j) => j.run_id));
     const runs = m.runs.map((r) => {
-      if (r.status !== 'running') return r;
+      // A Slurm run ends when its tasks do (slurm status), not with the process that submitted it.
+      if (r.status !== 'running' || r.slurm) return r;
       const alive =
         r.hostname !== hostname() ||
         liveRuns.has(r.run_id) ||
