@@ -16,6 +16,11 @@ export const ProviderProbe = z.object({
   available: z.boolean(),
   /** Why it is unavailable, or what backs it (e.g. the adapter) when it works. */
   detail: z.string(),
+  /**
+   * It works but on a CPU-type adapter (software Vulkan: Mesa lavapipe/llvmpipe,
+   * SwiftShader): slower than the CPU provider, so `auto` never chooses it.
+   */
+  software: z.boolean().optional(),
 });
 export type ProviderProbe = z.infer<typeof ProviderProbe>;
 

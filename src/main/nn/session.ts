@@ -51,10 +51,11 @@ export async function resolveProvider(options: EngineOptions = {}): Promise<Reso
   if (accel === 'auto') {
     const gpus = candidateProviders().filter((p) => p !== 'cpu');
     const results = await probe(gpus);
-    const ok = results.find((r) => r.available);
+    // A software (CPU-type) adapter is slower than the CPU provider: never auto's choice.
+    const ok = results.find((r) => r.available && !r.software);
     if (ok) return { provider: ok.name, detail: `auto: ${ok.detail}` };
     const why = results.map((r) => `${r.name}: ${r.detail}`).join('; ');
-    const notice = `no GPU execution provider works here, training on CPU (${why || 'none to probe'})`;
+    const notice = `no GPU execution provider to use here, training on CPU (${why || 'none to probe'})`;
     options.onNotice?.(notice);
     return { provider: 'cpu', detail: `auto fallback: ${why}` };
   }

@@ -13,6 +13,7 @@ import type { Optimizer } from './optim';
 export const stepNames = {
   lr: 'optim.lr',
   step: 'optim.step',
+  hostScalar: (name: string) => `optim.${name}`,
   loss: 'loss',
   gradNorm: 'grad_norm',
   slot: (slot: string, param: string) => `${slot}:${param}`,
@@ -78,7 +79,10 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
   }
   const lr = g.input(stepNames.lr, [], g.float);
   const step = g.input(stepNames.step, [], g.float);
-  const update = spec.optimizer.begin(lr, step);
+  const host = Object.fromEntries(
+    Object.keys(spec.optimizer.hostScalars?.(1) ?? {}).map((k) => [k, g.input(stepNames.hostScalar(k), [], g.float)]),
+  );
+  const update = spec.optimizer.begin(lr, step, host);
   const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss, [stepNames.gradNorm]: norm };
   params.forEach((p, i) => {
     const slots = spec.optimizer.slots.map((s) => g.input(stepNames.slot(s, p.name), p.shape, p.dtype));

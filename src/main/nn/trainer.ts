@@ -110,6 +110,8 @@ export class Trainer {
     const dt = this.model.graph.float;
     feeds[stepNames.lr] = scalar(dt, lr);
     feeds[stepNames.step] = scalar(dt, this.step + 1);
+    const host = this.model.optimizer.hostScalars?.(this.step + 1) ?? {};
+    for (const [k, v] of Object.entries(host)) feeds[stepNames.hostScalar(k)] = scalar(dt, v);
     for (const name of this.trainSession.inputNames) {
       const t = this.state.get(name);
       if (t) feeds[name] = t;
