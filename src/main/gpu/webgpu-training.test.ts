@@ -25,6 +25,9 @@ let webgpu: ProviderProbe;
 
 beforeAll(async () => {
   [webgpu] = await probeProviders({ providers: ['webgpu'] });
+  if (!webgpu.available && process.env.PTYCHO_REQUIRE_WEBGPU === '1') {
+    throw new Error(`PTYCHO_REQUIRE_WEBGPU=1 but WebGPU does not work here: ${webgpu.detail}`);
+  }
   if (!webgpu.available) console.warn(`WebGPU tests skipped: no WebGPU adapter here (${webgpu.detail})`);
   study = await simulateTinyStudy({ N: 32, nPositions: 48 });
 }, 120_000);

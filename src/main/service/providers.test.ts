@@ -55,6 +55,7 @@ describe('Vulkan drivers and the WebGPU adapter', () => {
     expect(cpu.available).toBe(true);
     expect(cpu.detail).toMatch(/op set/);
     const webgpu = probes.find((p) => p.name === 'webgpu')!;
+    if (process.env.PTYCHO_REQUIRE_WEBGPU === '1') expect(webgpu.available, webgpu.detail).toBe(true);
     if (!webgpu.available) ctx.skip(`no WebGPU adapter here: ${webgpu.detail}`);
     const onlySoftware = vulkanDrivers().every((d) => d.software);
     if (onlySoftware) {
