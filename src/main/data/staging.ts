@@ -8,7 +8,7 @@
  * run into the same root removes folders whose writer is gone (`removeStaleTempFiles`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { StudyError } from '../../shared/errors';
 import { removeStaleTempFiles, writeFailure } from './atomic';
@@ -63,6 +63,20 @@ export async function stageOutput(outRoot: string): Promise<StagedOutput> {
       const files = await listFiles(dir);
       const isLast = (f: string) => last.includes(relative(dir, f).split(sep).join('/'));
       const ordered = [...files.filter((f) => !isLast(f)), ...files.filter(isLast)];
+      // staged files are written without a flush each; flush them all before any replaces a
+      // previous file, so a power cut after the swap cannot leave empty files under those names
+      for (const f of ordered) {
+        try {
+          const fh = await open(f, 'r');
+          try {
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        } catch (e) {
+          throw writeFailure(finalPath(f), e);
+        }
+      }
       const moved: string[] = [];
       for (const f of ordered) {
         const target = finalPath(f);
