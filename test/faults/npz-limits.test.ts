@@ -41,8 +41,12 @@ function npyHeader(n: number): Buffer {
  * A one-entry zip whose central directory records (via zip64) an uncompressed size of `usize`
  * bytes, its entry a float32 .npy of that size whose data is cut short (the file stays small).
  */
-function zip64Claiming(name: string, usize: number, method: 0 | 8 = 8): Buffer {
-  const plain = Buffer.concat([npyHeader((usize - 128) / 4), Buffer.alloc(1024)]);
+function zip64Claiming(
+  name: string,
+  usize: number,
+  method: 0 | 8 = 8,
+  plain = Buffer.concat([npyHeader((usize - 128) / 4), Buffer.alloc(1024)]),
+): Buffer {
   const body = method === 8 ? deflateRawSync(plain) : plain;
   const fname = Buffer.from(name);
   const extra = Buffer.alloc(12);
@@ -102,6 +106,18 @@ describe('NPZ size limits', () => {
       message: expect.stringMatching(/bomb\.npz.* needs about 8\.0 MiB of memory; 4\.0 MiB is available/),
     });
     expect(encodeNpyParts(zeros).length).toBeGreaterThan(0);
+  });
+
+  it('a .npy header claiming 2 GiB is refused before its bytes are inflated', async () => {
+    const path = join(dir, 'header.npz');
+    const v2 = Buffer.alloc(12);
+    Buffer.from([0x93, ...Buffer.from('NUMPY'), 2, 0]).copy(v2);
+    v2.writeUInt32LE(2 ** 31, 8);
+    const plain = Buffer.concat([v2, Buffer.alloc(4 << 20)]);
+    writeFileSync(path, zip64Claiming('diffraction.npy', plain.length, 8, plain));
+    const r = await validateStudyFile(path);
+    expect(r.ok).toBe(false);
+    expect(r.errors[0].message).toContain('entry diffraction.npy declares a 2147483660-byte header');
   });
 
   it('validate reports the oversized file and still checks the rest of the batch', async () => {

@@ -269,6 +269,19 @@ async function deflateChunks(chunks: readonly Uint8Array[]): Promise<Uint8Array[
   return out;
 }
 
+/** numpy refuses .npy headers over 10 000 bytes; a prefix far beyond that is a corrupt or hostile file. */
+const MAX_PREFIX = 1 << 20;
+
+function checkPrefix(n: number, entry: ZipEntry, file: string): number {
+  if (n > MAX_PREFIX)
+    throw zipError(file, `entry ${entry.name} declares a ${n}-byte header`, {
+      key: entry.name.replace(/\.npy$/, ''),
+      found: n,
+      expected: `≤ ${MAX_PREFIX} bytes (numpy writes a few hundred)`,
+    });
+  return n;
+}
+
 /** The first `want(bytes)` bytes of an entry, inflating only as much as needed. */
 export async function readZipEntryPrefix(
   fh: FileHandle,
@@ -286,7 +299,7 @@ export async function readZipEntryPrefix(
       got = await readAt(fh, start, Math.min(Math.max(need, 4096), entry.compressedSize));
       const n = want(got);
       if (n <= got.length || got.length >= entry.compressedSize) return got;
-      need = n;
+      need = checkPrefix(n, entry, file);
     }
   }
   const parts: Uint8Array[] = [];
@@ -300,7 +313,7 @@ export async function readZipEntryPrefix(
     inflater.push(await readAt(fh, start + pos, len), pos + len >= entry.compressedSize);
     if (total >= need) {
       got = concat(parts, total);
-      need = want(got);
+      need = checkPrefix(want(got), entry, file);
       if (need <= total) return got;
     }
   }
