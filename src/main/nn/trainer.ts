@@ -19,6 +19,7 @@ import type { ExecutionProviderName } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { type NamedArray, type TrainingState, loadState, saveState } from './checkpoint';
 import type { FloatArray, Tensor } from './graph';
+import { readableProviderError } from '../service/providers';
 import { type ElemType, node as protoNode, serializeModel, valueInfo } from './proto';
 import { type EngineOptions, type ResolvedProvider, createSession, resolveProvider } from './session';
 import { type TrainStepModel, exportInference, stepNames } from './train-step';
@@ -116,7 +117,7 @@ export class Trainer {
       const t = this.state.get(name);
       if (t) feeds[name] = t;
     }
-    const out = await this.trainSession.run(feeds);
+    const out = await this.run(this.trainSession, feeds);
     this.lastTransfer = { hostToDevice: hostBytes(Object.values(feeds)), deviceToHost: hostBytes(Object.values(out)) };
     const replace = (name: string, t: ort.Tensor) => {
       const prev = this.state.get(name);
@@ -141,10 +142,20 @@ export class Trainer {
       const t = this.state.get(name);
       if (t) feeds[name] = t;
     }
-    const out = await this.evalSession.run(feeds);
+    const out = await this.run(this.evalSession, feeds);
     const extras: Record<string, ort.Tensor> = {};
     for (const n of this.model.extraNames) if (out[n]) extras[n] = out[n];
     return { loss: Number(out[stepNames.loss].data[0]), gradNorm: Number.NaN, extras };
+  }
+
+  /** session.run; a GPU provider's failure becomes one line naming the provider and the op. */
+  private async run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>) {
+    try {
+      return await session.run(feeds);
+    } catch (e) {
+      if (this.provider === 'cpu') throw e;
+      throw providerRunError(this.provider, String((e as Error)?.message ?? e));
+    }
   }
 
   private batchFeeds(batch: Batch, needed: readonly string[]): Record<string, ort.Tensor> {
@@ -265,6 +276,22 @@ export class Trainer {
     await this.evalSession.release();
     await this.readback?.release();
   }
+}
+
+/**
+ * onnxruntime's run error ("Non-zero status code returned while running MaxPool node.
+ * Name:'MaxPool_12' Status Message: /onnxruntime_src/…/pool.cc:276 ComputeInternal The
+ * Indices output is not supported yet") as one line naming the provider and the op.
+ */
+export function providerRunError(provider: string, raw: string): StudyError {
+  const m = /running (\w+) node\. Name:'([^']*)' Status Message: (.*)/s.exec(raw);
+  const op = m ? `${m[1]} (node ${m[2]})` : 'a node';
+  const why = readableProviderError((m ? m[3] : raw).split('\n')[0]);
+  return new StudyError('PROVIDER_UNAVAILABLE', `execution provider '${provider}' failed running ${op}: ${why}`, {
+    key: 'accelerator',
+    found: provider,
+    hint: 'use --accelerator cpu (or auto, which falls back to the CPU)',
+  });
 }
 
 /** Bytes of the tensors that live in host memory. */

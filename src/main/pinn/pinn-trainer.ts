@@ -63,15 +63,48 @@ export interface PinnEngineOptions {
  */
 export const CPU_MAX_POOL_GRAD: MaxPoolGrad = 'indices';
 
+/**
+ * Build the graph for the resolved provider and create its Trainer. With `auto`, a GPU
+ * provider that fails when the job starts (session creation, or a first training step,
+ * run and undone) is replaced by the CPU with a notice; an explicit provider's failure is
+ * thrown as one line naming the provider (and the op, for a failed step).
+ */
 export async function createPinnTrainer(
   s: PinnSettings,
   data: TrainingData,
   onNotice?: (message: string) => void,
   engine: PinnEngineOptions = {},
 ): Promise<PinnTrainer> {
-  const spec = modelSpec(s, s.batchSize);
   const resolved =
     engine.resolved ?? (await resolveProvider({ accelerator: s.accelerator, threads: s.threads, onNotice }));
+  if (s.accelerator !== 'auto' || resolved.provider === 'cpu')
+    return buildPinnTrainer(s, data, onNotice, engine, resolved);
+  let pt: PinnTrainer | undefined;
+  try {
+    pt = await buildPinnTrainer(s, data, onNotice, engine, resolved);
+    const before = pt.trainer.getState();
+    await pt.trainer.trainStep(pt.feeds(pt.batch([0])), 0);
+    pt.trainer.setState(before);
+    return pt;
+  } catch (e) {
+    await pt?.trainer.release().catch(() => {});
+    const why = String((e as Error)?.message ?? e).split('\n')[0];
+    onNotice?.(`auto: ${resolved.provider} failed when the job started (${why}); training on CPU`);
+    return buildPinnTrainer(s, data, onNotice, engine, {
+      provider: 'cpu',
+      detail: `auto fallback: ${resolved.provider} failed when the job started: ${why}`,
+    });
+  }
+}
+
+async function buildPinnTrainer(
+  s: PinnSettings,
+  data: TrainingData,
+  onNotice: ((message: string) => void) | undefined,
+  engine: PinnEngineOptions,
+  resolved: ResolvedProvider,
+): Promise<PinnTrainer> {
+  const spec = modelSpec(s, s.batchSize);
   const graph = buildPinnGraph(spec, data.probe, data.intensityScale, true);
   graph.graph.maxPoolGrad = engine.maxPoolGrad ?? (resolved.provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask');
   const parameterCount = convParameterCount(graph);

@@ -1,0 +1,64 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStudyFile } from '../data/study-file';
+import { providerRunError } from '../nn/trainer';
+import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../trainer/fixtures';
+import { prepareTrainingData } from './dataset';
+import { createPinnTrainer } from './pinn-trainer';
+import { resolveSettings } from './settings';
+
+let study: TinyStudy;
+beforeAll(async () => {
+  study = await simulateTinyStudy({ N: 32, nPositions: 24 });
+}, 60_000);
+afterAll(() => {
+  if (study) rmSync(study.root, { recursive: true, force: true });
+});
+
+async function settings(accelerator: 'auto' | 'cuda') {
+  const s = resolveSettings(tinyConfig(study, study.root, { accelerator, batch_size: 2 }), { threads: 1 });
+  return { s, data: prepareTrainingData(await loadStudyFile(study.train), s) };
+}
+
+describe('a GPU provider that fails when the job starts', () => {
+  it('auto falls back to the CPU for that job with a notice naming the provider and why', async () => {
+    const { s, data } = await settings('auto');
+    const notices: string[] = [];
+    // The probe said cuda works; creating its session fails here (no CUDA libraries).
+    const pt = await createPinnTrainer(s, data, (m) => notices.push(m), {
+      resolved: { provider: 'cuda', detail: 'auto: probe ran' },
+    });
+    try {
+      expect(pt.trainer.provider).toBe('cpu');
+      expect(pt.trainer.providerDetail).toMatch(/auto fallback: cuda failed when the job started/);
+      expect(notices.join('\n')).toMatch(/auto: cuda failed when the job started \(.*cuda.*\); training on CPU/);
+      const r = await pt.trainer.trainStep(pt.feeds(pt.batch([0, 1])), 1e-3);
+      expect(Number.isFinite(r.loss)).toBe(true);
+    } finally {
+      await pt.trainer.release();
+    }
+  });
+
+  it('an explicit provider fails with one line naming it', async () => {
+    const { s, data } = await settings('cuda');
+    const err = await createPinnTrainer(s, data, undefined, {
+      resolved: { provider: 'cuda', detail: 'requested' },
+    }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    expect(err?.message).toMatch(/^execution provider 'cuda' is unavailable: \S/);
+    expect(err?.message).not.toContain('\n');
+  });
+
+  it("a provider's run error names the provider and the op in one line", () => {
+    const raw =
+      "Non-zero status code returned while running MaxPool node. Name:'MaxPool_12' Status Message: /onnxruntime_src/onnxruntime/core/providers/webgpu/nn/pool.cc:276 ComputeInternal The Indices output is not supported yet\nstack…";
+    const e = providerRunError('webgpu', raw);
+    expect(e.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(e.message).toBe(
+      "execution provider 'webgpu' failed running MaxPool (node MaxPool_12): ComputeInternal The Indices output is not supported yet",
+    );
+  });
+});
