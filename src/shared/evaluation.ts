@@ -192,19 +192,45 @@ export const ComparisonRow = z.object({
 });
 export type ComparisonRow = z.infer<typeof ComparisonRow>;
 
+/**
+ * The metrics shown per (dose, view), skill first (raw SSIM alone is not a result here: a flat
+ * phase scores 0.72–0.76). `range` fixes the colour / axis range: 'unit' = 0–1 (skill,
+ * SSIM), 'to-baseline' = 0 to the larger of the values and the constant guess's score
+ * (`baseline`), 'auto' = the values' own span (said so wherever it is drawn).
+ */
 export const COMPARISON_METRICS = [
-  { key: 'phase_ms_ssim', label: 'phase MS-SSIM', better: 'higher' },
-  { key: 'phase_ssim', label: 'phase SSIM', better: 'higher' },
-  { key: 'phase_mae', label: 'phase MAE (rad)', better: 'lower' },
-  { key: 'phase_psnr', label: 'phase PSNR (dB)', better: 'higher' },
-  { key: 'phase_frc50_period_px', label: 'phase FRC 0.5 period (px)', better: 'lower' },
-  { key: 'amp_ms_ssim', label: 'amplitude MS-SSIM', better: 'higher' },
-  { key: 'amp_ssim', label: 'amplitude SSIM', better: 'higher' },
-  { key: 'amp_mae', label: 'amplitude MAE', better: 'lower' },
-  { key: 'amp_psnr', label: 'amplitude PSNR (dB)', better: 'higher' },
-  { key: 'amp_frc50_period_px', label: 'amplitude FRC 0.5 period (px)', better: 'lower' },
+  { key: 'phase_mae_skill', label: 'phase skill (MAE)', better: 'higher', range: 'unit' },
+  { key: 'amp_mae_skill', label: 'amplitude skill (MAE)', better: 'higher', range: 'unit' },
+  { key: 'phase_ssim_skill', label: 'phase skill (SSIM)', better: 'higher', range: 'unit' },
+  { key: 'amp_ssim_skill', label: 'amplitude skill (SSIM)', better: 'higher', range: 'unit' },
+  { key: 'phase_ms_ssim', label: 'phase MS-SSIM', better: 'higher', range: 'unit' },
+  { key: 'phase_ssim', label: 'phase SSIM', better: 'higher', range: 'unit', baseline: 'phase_ssim_baseline' },
+  { key: 'phase_mae', label: 'phase MAE (rad)', better: 'lower', range: 'to-baseline', baseline: 'phase_mae_baseline' },
+  { key: 'phase_psnr', label: 'phase PSNR (dB)', better: 'higher', range: 'auto' },
+  { key: 'phase_frc50_period_px', label: 'phase FRC 0.5 period (px)', better: 'lower', range: 'auto' },
+  { key: 'amp_ms_ssim', label: 'amplitude MS-SSIM', better: 'higher', range: 'unit' },
+  { key: 'amp_ssim', label: 'amplitude SSIM', better: 'higher', range: 'unit', baseline: 'amp_ssim_baseline' },
+  { key: 'amp_mae', label: 'amplitude MAE', better: 'lower', range: 'to-baseline', baseline: 'amp_mae_baseline' },
+  { key: 'amp_psnr', label: 'amplitude PSNR (dB)', better: 'higher', range: 'auto' },
+  { key: 'amp_frc50_period_px', label: 'amplitude FRC 0.5 period (px)', better: 'lower', range: 'auto' },
 ] as const;
 export type ComparisonMetricKey = (typeof COMPARISON_METRICS)[number]['key'];
+export type ComparisonMetric = (typeof COMPARISON_METRICS)[number];
+
+/** The colour / axis range of a metric over some rows: fixed, or including the constant guess's score. */
+export function metricRange(
+  m: ComparisonMetric,
+  rows: readonly ComparisonRow[],
+): { lo: number; hi: number; fixed: boolean } | null {
+  const vals = rows.map((r) => r[m.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (m.range === 'unit') return { lo: Math.min(0, ...vals), hi: Math.max(1, ...vals), fixed: true };
+  if (m.range === 'to-baseline' && 'baseline' in m) {
+    const base = rows.map((r) => r[m.baseline]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (!vals.length && !base.length) return null;
+    return { lo: 0, hi: Math.max(...vals, ...base), fixed: true };
+  }
+  return null;
+}
 
 export const ComparisonFile = z.object({
   schema_version: z.literal(EVAL_SCHEMA_VERSION),

@@ -144,6 +144,13 @@ describe('report over an artifact root', () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     const imgs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]);
     expect(imgs).toContain('heatmap_phase_ssim.png');
+    // skill first, on fixed ranges, with the constant guess drawn and the trend judged against noise
+    expect(imgs).toContain('heatmap_phase_mae_skill.png');
+    expect(html).toContain('phase skill (MAE)');
+    expect(html).toContain('constant guess');
+    expect(html).toMatch(
+      /dense: phase skill (rises with dose beyond noise|differences between doses are within noise|does not change)/,
+    );
     expect(imgs).toContain('dose_10000-dense-gs2_phase.png');
     for (const src of imgs) expect(existsSync(join(r.reportDir, src))).toBe(true);
     expect(html.match(/aria-label="dose_1000-baseline-gs1 loss"/g)).toHaveLength(1);

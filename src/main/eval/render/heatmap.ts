@@ -1,6 +1,8 @@
 /**
- * Dose × view heat maps of one metric: each cell coloured by its value on a bar spanning
- * exactly the lowest to the highest value shown, with the number printed in the cell.
+ * Dose × view heat maps of one metric: each cell coloured by its value on a colour bar, with
+ * the number printed in the cell. The bar spans a fixed range when one is given (SSIM 0–1,
+ * skill 0–1, an error from 0 to the constant guess's), so that 0.4065 vs 0.4200 is not drawn
+ * as pale vs dark; without one it spans the lowest to the highest value shown.
  * For lower-is-better metrics the scale is reversed, so the bright end always means better
  * and the bar's labels run the other way.
  * A job without a score is a light-grey cell that says why ("missing"), never a colour.
@@ -29,6 +31,8 @@ export interface HeatmapSpec {
   reverse?: boolean;
   /** Cell text for a value (default: 4 significant digits). */
   formatCell?: (v: number) => string;
+  /** Fixed colour range; values outside it take the end colours (their numbers still show). */
+  range?: { lo: number; hi: number };
 }
 
 const S = 2;
@@ -40,10 +44,10 @@ const BAR_W = 16;
 export function renderHeatmap(spec: HeatmapSpec): Buffer {
   const cmap = spec.colormap ?? 'viridis';
   const finite = spec.values.flat().filter((v): v is number => v !== null && Number.isFinite(v));
-  const lo = finite.length ? Math.min(...finite) : 0;
-  const hi = finite.length ? Math.max(...finite) : 1;
+  const lo = spec.range?.lo ?? (finite.length ? Math.min(...finite) : 0);
+  const hi = spec.range?.hi ?? (finite.length ? Math.max(...finite) : 1);
   const span = hi - lo;
-  const t0 = (v: number) => (span > 0 ? (v - lo) / span : 0.5);
+  const t0 = (v: number) => (span > 0 ? Math.min(1, Math.max(0, (v - lo) / span)) : 0.5);
   const t = (v: number) => (spec.reverse ? 1 - t0(v) : t0(v));
 
   const rowLabelW = Math.max(textWidth(spec.rowAxis, S), ...spec.rowLabels.map((l) => textWidth(l, S))) + 12;

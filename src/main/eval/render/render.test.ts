@@ -80,6 +80,34 @@ describe('colour scales', () => {
     expect(pixel(reversed, at[0] + 2, at[1] + 2)).toEqual(colorAt('viridis', 1));
   });
 
+  it('with a fixed range, 0.4065 and 0.4200 get nearly the same colour (noise is not drawn as a trend)', () => {
+    const spec = {
+      title: 't',
+      rowLabels: ['1e3'],
+      colLabels: ['a', 'b'],
+      rowAxis: 'dose',
+      colAxis: 'view',
+      values: [[0.4065, 0.42]],
+    };
+    const colours = (png: Buffer) => {
+      const img = PNG.sync.read(png);
+      const seen = new Set<string>();
+      for (let i = 0; i < img.data.length; i += 4) seen.add(`${img.data[i]},${img.data[i + 1]},${img.data[i + 2]}`);
+      return seen;
+    };
+    // auto range: the two cells take the two ends of the map
+    const auto = colours(renderHeatmap(spec));
+    expect(auto.has(colorAt('viridis', 0).join(','))).toBe(true);
+    // fixed 0–1: both cells sit near 0.41 on the map, the ends appear only in the colour bar
+    const fixedPng = renderHeatmap({ ...spec, range: { lo: 0, hi: 1 } });
+    const fixed = colours(fixedPng);
+    expect(fixed.has(colorAt('viridis', 0.4065).join(','))).toBe(true);
+    expect(fixed.has(colorAt('viridis', 0.42).join(','))).toBe(true);
+    const a = colorAt('viridis', 0.4065);
+    const b = colorAt('viridis', 0.42);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(8);
+  });
+
   it('a field figure maps vmin and vmax to the two ends of its colour map', () => {
     const img = realImage(40, 40);
     for (let i = 0; i < img.data.length; i++) img.data[i] = i < 800 ? 0 : 1;

@@ -161,6 +161,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     heatmaps,
     jobs,
     parameters,
+    preset: manifest.design.name,
   });
   const htmlPath = join(dir, REPORT_HTML);
   await write(REPORT_HTML, html);

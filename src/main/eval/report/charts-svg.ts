@@ -15,12 +15,24 @@ function frame(width: number, height: number, title: string): string[] {
   ];
 }
 
+export interface TrendOptions {
+  /** Fixed y range (the axis always shows it, so noise is not stretched into a trend). */
+  range?: { lo: number; hi: number };
+  /** The constant guess's score per row, drawn dashed in the view's colour. */
+  baselineKey?: keyof ComparisonRow;
+  /** Spread over repeated seeds per row, drawn as ± error bars. */
+  sdKey?: keyof ComparisonRow;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
 /** Metric vs dose, one line per view; missing jobs leave gaps (and are named in the legend). */
 export function doseTrendSvg(
   rows: ComparisonRow[],
   key: ComparisonMetricKey,
   label: string,
   better: 'higher' | 'lower',
+  opts: TrendOptions = {},
   width = 400,
   height = 230,
 ): string {
@@ -37,9 +49,11 @@ export function doseTrendSvg(
     );
     return parts.join('');
   }
-  let y0 = Math.min(...vals);
-  let y1 = Math.max(...vals);
-  const pad = (y1 - y0) * 0.08 || Math.abs(y1) * 0.05 || 0.05;
+  const base = opts.baselineKey ? rows.map((r) => num(r[opts.baselineKey as keyof ComparisonRow])) : [];
+  const extent = [...vals, ...base.filter((v): v is number => v !== null)];
+  let y0 = Math.min(...extent, opts.range?.lo ?? Number.POSITIVE_INFINITY);
+  let y1 = Math.max(...extent, opts.range?.hi ?? Number.NEGATIVE_INFINITY);
+  const pad = (y1 - y0) * 0.05 || Math.abs(y1) * 0.05 || 0.05;
   y0 -= pad;
   y1 += pad;
   const lx = doses.map((d) => Math.log10(d));
@@ -69,6 +83,32 @@ export function doseTrendSvg(
     const pts = rows
       .filter((r) => r.view === view && typeof r[key] === 'number' && Number.isFinite(r[key] as number))
       .sort((a, b) => a.dose - b.dose);
+    const bpts = opts.baselineKey
+      ? rows
+          .filter((r) => r.view === view && num(r[opts.baselineKey as keyof ComparisonRow]) !== null)
+          .sort((a, b) => a.dose - b.dose)
+      : [];
+    if (bpts.length) {
+      const bv = (r: ComparisonRow) => num(r[opts.baselineKey as keyof ComparisonRow]) as number;
+      const d =
+        bpts.length > 1
+          ? bpts.map((r, i) => `${i ? 'L' : 'M'}${sx(r.dose).toFixed(1)},${sy(bv(r)).toFixed(1)}`).join('')
+          : `M${(sx(bpts[0].dose) - 12).toFixed(1)},${sy(bv(bpts[0])).toFixed(1)}L${(sx(bpts[0].dose) + 12).toFixed(1)},${sy(bv(bpts[0])).toFixed(1)}`;
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.2" stroke-dasharray="5 3" opacity="0.8"><title>${esc(`${view}: constant guess`)}</title></path>`,
+      );
+    }
+    if (opts.sdKey) {
+      for (const r of pts) {
+        const sd = num(r[opts.sdKey]);
+        if (sd === null || sd <= 0) continue;
+        const v = r[key] as number;
+        const x = sx(r.dose).toFixed(1);
+        parts.push(
+          `<path d="M${x},${sy(v - sd).toFixed(1)}L${x},${sy(v + sd).toFixed(1)}M${(sx(r.dose) - 4).toFixed(1)},${sy(v - sd).toFixed(1)}h8M${(sx(r.dose) - 4).toFixed(1)},${sy(v + sd).toFixed(1)}h8" stroke="${color}" stroke-width="1.2"/>`,
+        );
+      }
+    }
     if (pts.length > 1) {
       const d = pts
         .map((r, i) => `${i ? 'L' : 'M'}${sx(r.dose).toFixed(1)},${sy(r[key] as number).toFixed(1)}`)
@@ -89,6 +129,13 @@ export function doseTrendSvg(
       `<text x="${width - R + 26}" y="${ly + 4}" font-size="10" font-family="sans-serif">${esc(view)}${missing ? ` (${missing} missing)` : ''}</text>`,
     );
   });
+  if (opts.baselineKey) {
+    const ly = T + 12 + views.length * 16;
+    parts.push(
+      `<line x1="${width - R + 8}" x2="${width - R + 22}" y1="${ly}" y2="${ly}" stroke="#555" stroke-width="1.2" stroke-dasharray="5 3"/>`,
+      `<text x="${width - R + 26}" y="${ly + 4}" font-size="10" font-family="sans-serif">constant guess</text>`,
+    );
+  }
   parts.push('</svg>');
   return parts.join('');
 }

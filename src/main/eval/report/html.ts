@@ -6,6 +6,7 @@
 import { COMPARISON_METRICS, type ComparisonFile, type ComparisonRow, type EvalFile } from '../../../shared/evaluation';
 import { formatDose, formatNumber, formatPeriod } from '../render/format';
 import { doseTrendSvg, frcSvg } from './charts-svg';
+import { skillTrend } from './trend';
 
 export interface ReportJob {
   row: ComparisonRow;
@@ -23,6 +24,8 @@ export interface ReportModel {
   heatmaps: { key: string; label: string; better: string; file: string }[];
   jobs: ReportJob[];
   parameters: Record<string, unknown> | null;
+  /** The study preset the data and budgets came from, when known ('demo', 'trend', 'paper'). */
+  preset?: string | null;
 }
 
 export const esc = (s: string) =>
@@ -46,6 +49,7 @@ th{background:#f5f5f5}td.l,th.l{text-align:left}tr.missing td{color:#888;backgro
 .grid{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.grid img{max-width:100%;border:1px solid #eee}
 .card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;margin:14px 0}
 .note{background:#fff8e1;border-left:4px solid #f0c040;padding:6px 10px;margin:10px 0}
+.flag{background:#fdecea;color:#a12622;border-radius:3px;padding:0 4px;font-size:11px;white-space:nowrap}
 code{background:#f3f3f3;padding:0 3px;border-radius:3px}
 `;
 
@@ -57,44 +61,76 @@ function periodCell(v: number | null): string {
   return `<td title="FRC period in pixels; ≤2 = the curve stays above the threshold up to Nyquist">${v === null ? '<span class="muted">–</span>' : esc(formatPeriod(v))}</td>`;
 }
 
+function skillCell(r: ComparisonRow | undefined): string {
+  if (r?.state !== 'evaluated')
+    return `<td class="muted" title="${esc(r?.reason ?? '')}">${esc(STATE_TEXT[r?.state ?? 'not_run'])}</td>`;
+  const v = r.phase_mae_skill;
+  const sd = r.phase_mae_skill_sd;
+  const flag = r.not_converged
+    ? ' <span class="flag" title="MAE skill ≤ 0.05: no better than a constant image">not converged</span>'
+    : '';
+  return `<td>${v === null ? '<span class="muted">–</span>' : esc(formatNumber(v, 3))}${sd !== null ? ` ± ${esc(formatNumber(sd, 2))}` : ''}${flag}</td>`;
+}
+
 function trendSection(m: ReportModel): string {
   const rows = m.comparison.rows;
+  const unit = { lo: 0, hi: 1 };
   const charts = [
-    doseTrendSvg(rows, 'phase_ms_ssim', 'phase MS-SSIM', 'higher'),
-    doseTrendSvg(rows, 'phase_ssim', 'phase SSIM', 'higher'),
-    doseTrendSvg(rows, 'phase_mae', 'phase MAE (rad)', 'lower'),
-    doseTrendSvg(rows, 'amp_ssim', 'amplitude SSIM', 'higher'),
+    doseTrendSvg(rows, 'phase_mae_skill', 'phase skill (MAE; 0 = constant)', 'higher', {
+      range: unit,
+      sdKey: 'phase_mae_skill_sd',
+    }),
+    doseTrendSvg(rows, 'amp_mae_skill', 'amplitude skill (MAE; 0 = constant)', 'higher', {
+      range: unit,
+      sdKey: 'amp_mae_skill_sd',
+    }),
+    doseTrendSvg(rows, 'phase_mae', 'phase MAE (rad)', 'lower', {
+      range: { lo: 0, hi: 0 },
+      baselineKey: 'phase_mae_baseline',
+    }),
+    doseTrendSvg(rows, 'phase_ssim', 'phase SSIM', 'higher', { range: unit, baselineKey: 'phase_ssim_baseline' }),
   ];
   const doses = m.comparison.doses;
   const views = m.comparison.views;
   const cell = (dose: number, view: string) => rows.find((r) => r.dose === dose && r.view === view);
   const table = [
-    '<table><tr><th class="l">phase MS-SSIM</th>',
+    '<table><tr><th class="l">phase skill (MAE)</th>',
     ...doses.map((d) => `<th>dose ${esc(formatDose(d))}</th>`),
     '</tr>',
     ...views.map(
       (v) =>
-        `<tr><td class="l">${esc(v)} (gs${v === 'baseline' ? 1 : 2})</td>${doses
-          .map((d) => {
-            const r = cell(d, v);
-            return r?.state === 'evaluated'
-              ? metricCell(r.phase_ms_ssim)
-              : `<td class="muted" title="${esc(r?.reason ?? '')}">${esc(STATE_TEXT[r?.state ?? 'not_run'])}</td>`;
-          })
-          .join('')}</tr>`,
+        `<tr><td class="l">${esc(v)} (gs${v === 'baseline' ? 1 : 2})</td>${doses.map((d) => skillCell(cell(d, v))).join('')}</tr>`,
     ),
     '</table>',
   ].join('');
+  const verdicts = views
+    .flatMap((v) => [
+      skillTrend(rows, v, 'phase_mae_skill', 'phase skill'),
+      skillTrend(rows, v, 'amp_mae_skill', 'amplitude skill'),
+    ])
+    .filter((t) => t.kind !== 'too-few' || rows.some((r) => r.view === t.view && r.state === 'evaluated'));
+  const notConverged = rows.filter((r) => r.not_converged);
+  const atCap = rows.filter((r) => r.registration_at_cap);
+  const demo =
+    m.preset === 'demo'
+      ? '<p class="note"><b>Demo preset.</b> This study is a smoke test sized to run in seconds: its models are far too short-trained to show a dose trend, and none of its numbers is a result. Use the <code>trend</code> preset to see the dose trend.</p>'
+      : '';
   return `<h2 id="trend">Dose trend</h2>
-<p>How reconstruction quality on the held-out test split depends on photon dose, per overlap view.
-Phase MS-SSIM is the study's headline metric (<code>emphasize_phase</code>).</p>
-${table}<div class="grid">${charts.join('')}</div>`;
+${demo}<p>How reconstruction quality on the held-out test split depends on photon dose, per overlap view, stated as <b>skill</b>:
+(constant guess − model) / (constant guess − perfect) per metric, where the constant guess and the ground truth are scored through exactly the same pipeline.
+0 = no better than a flat image, 1 = perfect. Raw SSIM is not a result on its own here: a flat phase image scores 0.72–0.76.</p>
+${table}
+<ul class="small">${verdicts.map((t) => `<li>${esc(t.text)}</li>`).join('')}</ul>
+${notConverged.length ? `<p class="note"><b>Not converged</b> (MAE skill ≤ 0.05 on amplitude or phase: no better than a constant image): ${notConverged.map((r) => esc(r.job_id)).join(', ')}.</p>` : ''}
+${atCap.length ? `<p class="note"><b>Registration at its cap</b> (the total shift reached the limit, so the correlation peak may lie beyond it and the alignment is suspect): ${atCap.map((r) => esc(r.job_id)).join(', ')}.</p>` : ''}
+<p class="small muted">Skill axes are fixed at 0–1; error axes run from 0 and always include the constant guess (dashed); error bars are ± the spread over repeated seeds where seeds were repeated.</p>
+<div class="grid">${charts.join('')}</div>`;
 }
 
 function heatmapSection(m: ReportModel): string {
   if (!m.heatmaps.length) return '';
   return `<h2 id="heatmaps">Heat maps (dose × view)</h2>
-<p class="small muted">Each map's colour bar spans exactly the lowest to the highest value shown; grey cells have no score (the reason is in the table below).</p>
+<p class="small muted">Every map has a colour bar. Skill and SSIM maps use the fixed range 0–1 and error maps run from 0 to the constant guess's score, so a difference in colour is a difference in quality; maps marked "colours span only the values shown" (PSNR, FRC) stretch small differences and may show noise. Grey cells have no score (the reason is in the table below).</p>
 <div class="grid">${m.heatmaps
     .map((h) => `<figure style="margin:0"><img src="${esc(h.file)}" alt="${esc(h.label)} heat map"></figure>`)
     .join('')}</div>`;
@@ -105,7 +141,7 @@ function tableSection(m: ReportModel): string {
   const body = m.comparison.rows
     .map((r) =>
       r.state === 'evaluated'
-        ? `<tr><td class="l"><a href="#${esc(r.job_id)}">${esc(r.job_id)}</a></td><td class="l">evaluated</td>${COMPARISON_METRICS.map((c) => (c.key.endsWith('_period_px') ? periodCell(r[c.key]) : metricCell(r[c.key]))).join('')}${metricCell(r.coverage, 3)}${metricCell(r.final_loss)}</tr>`
+        ? `<tr><td class="l"><a href="#${esc(r.job_id)}">${esc(r.job_id)}</a></td><td class="l">evaluated${r.not_converged ? ' <span class="flag">not converged</span>' : ''}${r.registration_at_cap ? ' <span class="flag">registration at cap</span>' : ''}</td>${COMPARISON_METRICS.map((c) => (c.key.endsWith('_period_px') ? periodCell(r[c.key]) : metricCell(r[c.key]))).join('')}${metricCell(r.coverage, 3)}${metricCell(r.final_loss)}</tr>`
         : `<tr class="missing"><td class="l">${esc(r.job_id)}</td><td class="l">${esc(STATE_TEXT[r.state])}</td><td class="l" colspan="${COMPARISON_METRICS.length + 2}">${esc(r.reason ?? '')}</td></tr>`,
     )
     .join('');
@@ -126,9 +162,36 @@ function jobSection(j: ReportJob): string {
   }
   const a = e.alignment;
   const ch = (name: string, c: EvalFile['metrics']['amplitude']) => {
-    const p = (t: number) => c.frc?.crossings.find((x) => Math.abs(x.threshold - t) < 1e-9)?.period_px ?? null;
-    return `<tr><td class="l">${name}</td>${metricCell(c.mae)}${metricCell(c.mse)}${metricCell(c.psnr)}${metricCell(c.ssim)}${metricCell(c.ms_ssim)}${periodCell(p(0.5))}${periodCell(p(1 / 7))}</tr>`;
+    const cross = (t: number) => c.frc?.crossings.find((x) => Math.abs(x.threshold - t) < 1e-9) ?? null;
+    const frcCell = (t: number) => {
+      const x = cross(t);
+      // a crossing at ring ≤ 1 means the curve is under the threshold from the first ring on
+      if (x && x.ring !== null && x.ring <= 1)
+        return `<td title="the FRC is below ${t === 0.5 ? '0.5' : '1/7'} from the first ring: nothing is resolved at this threshold">below ${t === 0.5 ? '0.5' : '1/7'} from the first ring</td>`;
+      return periodCell(x?.period_px ?? null);
+    };
+    return `<tr><td class="l">${name}</td>${metricCell(c.mae)}${metricCell(c.mse)}${metricCell(c.psnr)}${metricCell(c.ssim)}${metricCell(c.ms_ssim)}${frcCell(0.5)}${frcCell(1 / 7)}</tr>`;
   };
+  const sk = e.skill;
+  const skillRow = (name: string, k: NonNullable<EvalFile['skill']>['amplitude'] | undefined) =>
+    k
+      ? `<tr><td class="l">${name}</td>${metricCell(k.mae, 3)}${metricCell(k.mse, 3)}<td class="muted">–</td>${metricCell(k.ssim, 3)}${metricCell(k.ms_ssim, 3)}${metricCell(k.frc50_period_px, 3)}<td class="muted">–</td></tr>`
+      : '';
+  const refRow = (name: string, c: EvalFile['metrics']['amplitude'] | undefined) =>
+    c
+      ? `<tr class="missing"><td class="l">${name}</td>${metricCell(c.mae)}${metricCell(c.mse)}${metricCell(c.psnr)}${metricCell(c.ssim)}${metricCell(c.ms_ssim)}<td></td><td></td></tr>`
+      : '';
+  const flags = [
+    e.not_converged
+      ? `<p class="note"><b>Not converged:</b> ${esc(e.not_converged_reason ?? 'MAE skill ≤ 0.05')}.</p>`
+      : '',
+    a.registration_at_cap
+      ? `<p class="note"><b>Registration at its cap</b> (${esc(String(a.max_registration_shift_px ?? ''))} px): the correlation peak may lie beyond it; this alignment is suspect.</p>`
+      : '',
+    e.reference && !e.reference.ground_truth_perfect
+      ? '<p class="note"><b>Pipeline check failed:</b> the ground truth scored through the same pipeline is not perfect.</p>'
+      : '',
+  ].join('');
   const shift = a.registration_shift
     ? `(${formatNumber(a.registration_shift.dy, 3)}, ${formatNumber(a.registration_shift.dx, 3)}) px`
     : 'off';
@@ -143,9 +206,9 @@ function jobSection(j: ReportJob): string {
     ? frcSvg(curves, [0.5, 1 / 7])
     : '<p class="muted small">No FRC: no covered square of at least 16 px.</p>';
   return `<div class="card" id="${esc(r.job_id)}"><h3>${esc(r.job_id)} — dose ${esc(formatDose(r.dose))}, ${esc(r.view)}, gridsize ${r.gridsize}</h3>
-<table><tr><th class="l"></th><th>MAE</th><th>MSE</th><th>PSNR (dB)</th><th>SSIM</th><th>MS-SSIM</th><th>FRC 0.5 period (px)</th><th>FRC 1/7 period (px)</th></tr>${ch('amplitude', e.metrics.amplitude)}${ch('phase (rad)', e.metrics.phase)}</table>
+${flags}<table><tr><th class="l"></th><th>MAE</th><th>MSE</th><th>PSNR (dB)</th><th>SSIM</th><th>MS-SSIM</th><th>FRC 0.5 period (px)</th><th>FRC 1/7 period (px)</th></tr>${ch('amplitude', e.metrics.amplitude)}${ch('phase (rad)', e.metrics.phase)}${skillRow('amplitude skill', sk?.amplitude)}${skillRow('phase skill', sk?.phase)}${refRow('constant guess: amplitude', e.reference?.baseline.amplitude)}${refRow('constant guess: phase', e.reference?.baseline.phase)}</table>
 <p class="small">Alignment applied: scan box rows ${a.scan_box.row0}–${a.scan_box.row1}, cols ${a.scan_box.col0}–${a.scan_box.col1};
-registration shift ${esc(shift)}; ${a.registration_border_px}+${a.trim_px} px trimmed per side; global phase offset ${esc(formatNumber(a.global_phase_offset_rad, 4))} rad removed;
+registration shift ${esc(shift)}${a.max_registration_shift_px !== undefined ? ` (cap ${esc(String(a.max_registration_shift_px))} px on the total shift)` : ''}; ${a.registration_border_px}+${a.trim_px} px trimmed per side; global phase offset ${esc(formatNumber(a.global_phase_offset_rad, 4))} rad removed;
 ${esc(a.phase_align)} phase alignment; amplitude scaled by ${esc(formatNumber(a.amplitude_scale, 4))}; scored ${a.shape[0]} × ${a.shape[1]} px, ${esc(formatNumber(100 * a.coverage, 3))}% covered by patches.
 ${e.n_patches} patches from ${e.n_positions} test positions${e.inference ? `; inference ${e.inference.reused_recon ? 'reused recon.npz' : `${formatNumber(e.inference.seconds, 3)} s`}` : ''}.</p>
 ${figs}<div class="grid">${j.lossSvg}${frc}</div></div>`;
