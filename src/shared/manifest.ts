@@ -109,6 +109,8 @@ export const RecordedJobConfig = z.object({
   training: TrainingConfig.loose(),
   model: ModelConfig.loose(),
   legacy: LegacyDict,
+  /** The execution provider the job actually ran on (`auto` resolved, or its CPU fallback). */
+  accelerator_used: z.string().optional(),
 });
 export type RecordedJobConfig = z.infer<typeof RecordedJobConfig>;
 

@@ -41,6 +41,23 @@ function manifest(): TrainingManifest {
 }
 
 describe('a study run', () => {
+  it('records the provider a job actually ran on as config.accelerator_used', async () => {
+    const runner: TrainingRunner = async () => ({
+      status: 'done',
+      final_loss: 0.5,
+      epochs_completed: 1,
+      checkpoint_path: null,
+      execution_provider: 'cpu',
+    });
+    await new StudyRun(request({ runner, knobs: { max_epochs: 1, accelerator: 'auto' } })).execute();
+    const done = manifest().jobs.filter((j) => j.status === 'done');
+    expect(done.length).toBeGreaterThan(0);
+    for (const j of done) {
+      expect(j.config?.training.accelerator).toBe('auto');
+      expect(j.config?.accelerator_used).toBe('cpu');
+    }
+  });
+
   it('records a failing job and still runs the next one', async () => {
     const seen: string[] = [];
     const runner: TrainingRunner = async (_c, job, _l, ctx) => {

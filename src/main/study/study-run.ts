@@ -395,7 +395,9 @@ export class StudyRun {
     await pendingWrite;
     this.controllers.delete(job.id);
     const status = result.status as JobStatus;
-    await this.patchJob(job.id, { status, result, progress, worker: null });
+    const used = typeof result.execution_provider === 'string' ? result.execution_provider : undefined;
+    const recorded = used && config ? { config: { ...config, accelerator_used: used } } : {};
+    await this.patchJob(job.id, { status, result, progress, worker: null, ...recorded });
     this.emitState(job, status, index, {
       progress,
       finalLoss: result.final_loss,
