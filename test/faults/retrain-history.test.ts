@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../src/shared/config';
 import { TrainEvent } from '../../src/shared/events';
 import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../src/main/trainer/fixtures';
+import { truncateEventsAfter } from '../../src/main/trainer/job-log';
 import { trainJob } from '../../src/main/trainer/train-job';
 
 let study: TinyStudy;
@@ -110,5 +111,20 @@ describe('retraining a finished job', () => {
       'started',
       'done',
     ]);
+  });
+});
+
+describe('resuming from a checkpoint', () => {
+  it('moves the events after the checkpoint to events.history.jsonl instead of erasing them', () => {
+    const d = mkdtempSync(join(tmpdir(), 'fault-resume-'));
+    const events = join(d, 'events.jsonl');
+    const time = new Date(0).toISOString();
+    const step = (n: number) =>
+      JSON.stringify({ type: 'step', time, step: n, epoch: 0, loss: 1 / n, samples_per_s: 1 });
+    writeFileSync(events, `${[1, 2, 3, 4].map(step).join('\n')}\n{"type":"st`);
+    expect(truncateEventsAfter(events, 2, 0)).toBe(3);
+    expect(lines(events)).toEqual([step(1), step(2)]);
+    expect(lines(join(d, 'events.history.jsonl'))).toEqual([step(3), step(4), '{"type":"st']);
+    rmSync(d, { recursive: true, force: true });
   });
 });

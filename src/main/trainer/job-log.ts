@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { TrainEvent } from '../../shared/events';
 import { writeFailure, writeFileAtomicSync } from '../data/atomic';
+import { EVENTS_HISTORY_FILE } from './events-history';
 
 export type ExtraLogger = 'none' | 'jsonl' | 'csv';
 
@@ -79,30 +80,39 @@ export function openJobLog(opts: {
  *
  * Before a resume: drop every event recorded after the checkpoint's step (a crash can leave
  * steps that the restored parameters never saw), so the curve continues without duplicates
- * or gaps. Atomic rewrite; unparsable lines (a torn last line) are dropped too.
+ * or gaps. Atomic rewrite; unparsable lines (a torn last line) are dropped too. Dropped
+ * lines are appended to `events.history.jsonl` first: history moves, it is never erased.
  */
 /** `step` = steps taken, `epoch` = epochs completed at the checkpoint. */
 export function truncateEventsAfter(eventsPath: string, step: number, epoch: number): number {
   if (!existsSync(eventsPath)) return 0;
   const lines = readFileSync(eventsPath, 'utf8').split('\n');
   const kept: string[] = [];
-  let dropped = 0;
+  const dropped: string[] = [];
   for (const line of lines) {
     if (!line.trim()) continue;
     let ev: TrainEvent;
     try {
       ev = TrainEvent.parse(JSON.parse(line));
     } catch {
-      dropped++;
+      dropped.push(line);
       continue;
     }
     const late =
       (ev.type === 'step' && ev.step > step) ||
       (ev.type === 'epoch' && ev.epoch >= epoch) ||
       (ev.type === 'progress' && ev.step > step);
-    if (late) dropped++;
+    if (late) dropped.push(line);
     else kept.push(line);
   }
+  if (dropped.length) {
+    const history = join(dirname(eventsPath), EVENTS_HISTORY_FILE);
+    try {
+      appendFileSync(history, `${dropped.join('\n')}\n`);
+    } catch (e) {
+      throw writeFailure(history, e);
+    }
+  }
   writeFileAtomicSync(eventsPath, kept.length ? `${kept.join('\n')}\n` : '');
-  return dropped;
+  return dropped.length;
 }
