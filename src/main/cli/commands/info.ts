@@ -15,6 +15,11 @@ export function registerInfo(program: Command): void {
         `onnxruntime-node ${info.onnxruntimeVersion} · Node ${info.nodeVersion} · ${info.platform}/${info.arch}`,
       );
       console.log('Execution providers:');
-      for (const p of info.providers) console.log(`  ${p.available ? '✔' : '✘'} ${p.name.padEnd(7)} ${p.detail}`);
+      for (const p of info.providers) {
+        const mark = p.available ? (p.software ? '~' : '✔') : '✘';
+        console.log(`  ${mark} ${p.name.padEnd(7)} ${p.detail}`);
+      }
+      const auto = info.providers.find((p) => p.name !== 'cpu' && p.available && !p.software)?.name ?? 'cpu';
+      console.log(`--accelerator auto uses: ${auto}`);
     });
 }

@@ -55,7 +55,8 @@ function NumberKnob({
 
 export function RunPanel(p: Props) {
   const k = p.knobs;
-  const cpuOnly = !p.providers.some((x) => x.name !== 'cpu' && x.available);
+  // auto never picks a software (CPU-type) adapter: the same rule as the engine's.
+  const cpuOnly = !p.providers.some((x) => x.name !== 'cpu' && x.available && !x.software);
   return (
     <section className="run-panel" aria-label="Run">
       <div className="knobs">
@@ -104,7 +105,11 @@ export function RunPanel(p: Props) {
               return (
                 <option key={name} value={name} disabled={!ok} title={probe?.detail}>
                   {name}
-                  {ok ? '' : ` — ${probe?.detail ?? 'not available here'}`}
+                  {ok
+                    ? probe?.software
+                      ? ' (software, slower than cpu)'
+                      : ''
+                    : ` — ${probe?.detail ?? 'not available here'}`}
                 </option>
               );
             })}

@@ -17,8 +17,12 @@ export function TopBar({ info, error, theme, onTheme }: Props) {
           v{info.appVersion} · {info.transport === 'electron' ? 'desktop' : 'browser mode'} · onnxruntime-node{' '}
           <span data-testid="ort-version">{info.onnxruntimeVersion}</span> ·{' '}
           {info.providers.map((p) => (
-            <span key={p.name} className={`provider ${p.available ? 'ok' : 'off'}`} title={p.detail}>
-              {p.name} {p.available ? 'available' : 'unavailable'}
+            <span
+              key={p.name}
+              className={`provider ${p.available ? (p.software ? 'soft' : 'ok') : 'off'}`}
+              title={p.detail}
+            >
+              {p.name} {p.available ? (p.software ? 'software only (auto uses cpu)' : 'available') : 'unavailable'}
             </span>
           ))}
         </span>
