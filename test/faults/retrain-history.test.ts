@@ -21,7 +21,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../src/shared/config';
 import { TrainEvent } from '../../src/shared/events';
 import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../src/main/trainer/fixtures';
+import { forkLauncher } from '../../src/main/trainer/fork-launcher';
 import { truncateEventsAfter } from '../../src/main/trainer/job-log';
+import { createWorkerRunner } from '../../src/main/trainer/runner';
+import { ensureBuilt } from '../helpers/cli';
 import { trainJob } from '../../src/main/trainer/train-job';
 
 let study: TinyStudy;
@@ -125,6 +128,22 @@ describe('resuming from a checkpoint', () => {
     expect(truncateEventsAfter(events, 2, 0)).toBe(3);
     expect(lines(events)).toEqual([step(1), step(2)]);
     expect(lines(join(d, 'events.history.jsonl'))).toEqual([step(3), step(4), '{"type":"st']);
+    rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('--batch-size 1e9 in a real training worker', () => {
+  it('is a failed job with TOO_LARGE, not a worker killed by SIGABRT', async () => {
+    ensureBuilt();
+    const d = mkdtempSync(join(tmpdir(), 'fault-batch-'));
+    const job = { ...tinyJob(study, d, 1), skipReason: null, missingFiles: [] };
+    const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    const r = await runner(tinyConfig(study, d, { batch_size: 1e9 }), job, job.logPath, {
+      signal: new AbortController().signal,
+      onEvent: () => {},
+    });
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(/^TOO_LARGE: a training step at --batch-size 1000000000 /);
     rmSync(d, { recursive: true, force: true });
   });
 });
