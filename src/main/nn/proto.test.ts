@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { node, serializeModel, tensor, valueInfo } from './proto';
+import { attr, dropUnusedMaxPoolIndices, node, onnx, serializeModel, tensor, valueInfo } from './proto';
 
 describe('ONNX graphs built in TypeScript', () => {
   it('MatMul + Add + ReduceSum runs on the CPU provider and gives the hand-computed numbers', async () => {
@@ -28,5 +28,35 @@ describe('ONNX graphs built in TypeScript', () => {
     expect(Array.from(out.y.data as Float32Array)).toEqual([-8.5, 12.5]);
     expect(out.y.dims).toEqual([2]);
     await session.release();
+  });
+});
+
+describe('dropUnusedMaxPoolIndices', () => {
+  it('removes an unread MaxPool Indices output (older model.onnx files) and keeps a read one', async () => {
+    const pool = (outputs: string[]) =>
+      node('MaxPool', ['x'], outputs, [attr('kernel_shape', [2, 2], 'ints'), attr('strides', [2, 2], 'ints')]);
+    const old = serializeModel({
+      nodes: [pool(['y', 'idx'])],
+      inputs: [valueInfo('x', 'float32', [1, 1, 4, 4])],
+      outputs: [valueInfo('y', 'float32', [1, 1, 2, 2])],
+    });
+    const fixed = onnx.ModelProto.decode(dropUnusedMaxPoolIndices(old));
+    expect(fixed.graph?.node?.[0].output).toEqual(['y']);
+    const s = await ort.InferenceSession.create(dropUnusedMaxPoolIndices(old));
+    const out = await s.run({
+      x: new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: 16 }, (_, i) => i),
+        [1, 1, 4, 4],
+      ),
+    });
+    expect(Array.from(out.y.data as Float32Array)).toEqual([5, 7, 13, 15]);
+    await s.release();
+    const kept = serializeModel({
+      nodes: [pool(['y', 'idx'])],
+      inputs: [valueInfo('x', 'float32', [1, 1, 4, 4])],
+      outputs: [valueInfo('idx', 'int64', [1, 1, 2, 2])],
+    });
+    expect(dropUnusedMaxPoolIndices(kept)).toBe(kept);
   });
 });

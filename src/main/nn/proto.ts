@@ -105,3 +105,25 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+/**
+ * Drop MaxPool's `Indices` output where nothing reads it: model.onnx files exported before
+ * the max-pool gradient stopped using it list it, and the WebGPU provider refuses to run a
+ * MaxPool that has it. Returns the bytes unchanged when there is nothing to drop.
+ */
+export function dropUnusedMaxPoolIndices(bytes: Uint8Array): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const g = model.graph;
+  if (!g?.node?.some((n) => n.opType === 'MaxPool' && (n.output?.length ?? 0) > 1)) return bytes;
+  const read = new Set<string>();
+  for (const n of g.node) for (const i of n.input ?? []) read.add(i);
+  for (const o of g.output ?? []) if (o.name) read.add(o.name);
+  let changed = false;
+  for (const n of g.node) {
+    if (n.opType === 'MaxPool' && n.output && n.output.length > 1 && !read.has(n.output[1])) {
+      n.output = [n.output[0]];
+      changed = true;
+    }
+  }
+  return changed ? onnx.ModelProto.encode(model).finish() : bytes;
+}

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ProviderProbe } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { candidateProviders, probeProviders } from '../service/providers';
+import { dropUnusedMaxPoolIndices } from './proto';
 
 export type Accelerator = 'auto' | ExecutionProviderName;
 
@@ -120,7 +121,8 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
 /** Create a session; a provider that fails at this point is reported like a failed probe. */
 export async function createSession(model: Uint8Array, spec: SessionSpec): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(model, sessionOptions(spec));
+    const bytes = spec.provider === 'cpu' ? model : dropUnusedMaxPoolIndices(model);
+    return await ort.InferenceSession.create(bytes, sessionOptions(spec));
   } catch (e) {
     const msg = String((e as Error)?.message ?? e).split('\n')[0];
     if (spec.provider !== 'cpu') throw unavailable(spec.provider, msg);
