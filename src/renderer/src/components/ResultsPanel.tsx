@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { GetComparisonOutput, GetJobEvaluationOutput } from '../../../shared/eval-api';
-import type { ChannelMetrics } from '../../../shared/evaluation';
+import type { ChannelMetrics, ChannelSkill, FrcCrossing } from '../../../shared/evaluation';
 import { call, onEvent } from '../api-client';
 import { errorText } from '../errors';
 import { HeatMap } from './HeatMap';
@@ -183,8 +183,28 @@ function JobResult({ artifactRoot, jobId, revision }: { artifactRoot: string; jo
         <tbody>
           <MetricRow name="phase" m={m.phase} />
           <MetricRow name="amplitude" m={m.amplitude} />
+          {ev.eval.reference && (
+            <>
+              <MetricRow name="constant guess: phase" m={ev.eval.reference.baseline.phase} muted />
+              <MetricRow name="constant guess: amplitude" m={ev.eval.reference.baseline.amplitude} muted />
+            </>
+          )}
+          {ev.eval.skill && (
+            <>
+              <SkillRow name="phase skill" k={ev.eval.skill.phase} />
+              <SkillRow name="amplitude skill" k={ev.eval.skill.amplitude} />
+            </>
+          )}
         </tbody>
       </table>
+      {ev.eval.not_converged && (
+        <p className="error">Not converged: {ev.eval.not_converged_reason ?? 'MAE skill ≤ 0.05'}.</p>
+      )}
+      {ev.eval.alignment.registration_at_cap && (
+        <p className="error">
+          Registration reached its cap ({ev.eval.alignment.max_registration_shift_px} px): the alignment is suspect.
+        </p>
+      )}
       <p className="muted">
         coverage {(ev.eval.alignment.coverage * 100).toFixed(0)}% · {ev.eval.n_patches} patches · registration{' '}
         {ev.eval.alignment.registration_shift
@@ -195,17 +215,39 @@ function JobResult({ artifactRoot, jobId, revision }: { artifactRoot: string; jo
   );
 }
 
-function MetricRow({ name, m }: { name: string; m: ChannelMetrics }) {
+const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toPrecision(4));
+
+function frcText(c: FrcCrossing) {
+  if (c.ring !== null && c.ring <= 1) return 'below 0.5 from the first ring';
+  return `${c.reaches_nyquist ? '≤ ' : ''}${c.period_px.toFixed(2)}`;
+}
+
+function MetricRow({ name, m, muted }: { name: string; m: ChannelMetrics; muted?: boolean }) {
   const frc = m.frc?.crossings.find((c) => Math.abs(c.threshold - 0.5) < 1e-9);
-  const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toPrecision(4));
   return (
-    <tr>
+    <tr className={muted ? 'muted' : undefined}>
       <th scope="row">{name}</th>
       <td>{f(m.ms_ssim)}</td>
       <td>{f(m.ssim)}</td>
       <td>{f(m.mae)}</td>
       <td>{f(m.psnr)}</td>
-      <td>{frc ? `${frc.reaches_nyquist ? '≤ ' : ''}${frc.period_px.toFixed(2)}` : '—'}</td>
+      <td>{frc ? frcText(frc) : '—'}</td>
+    </tr>
+  );
+}
+
+/** Skill per metric: 0 = no better than a constant image, 1 = perfect (PSNR's is MSE's). */
+function SkillRow({ name, k }: { name: string; k: ChannelSkill }) {
+  return (
+    <tr>
+      <th scope="row" title="(constant guess − model) / (constant guess − perfect)">
+        {name}
+      </th>
+      <td>{f(k.ms_ssim)}</td>
+      <td>{f(k.ssim)}</td>
+      <td>{f(k.mae)}</td>
+      <td>{f(k.mse)} (MSE)</td>
+      <td>{f(k.frc50_period_px)}</td>
     </tr>
   );
 }
