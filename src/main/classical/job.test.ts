@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EvalFile } from '../../shared/evaluation';
+import { TrainEvent } from '../../shared/events';
+import { readNpz } from '../data/npz';
+import { buildOverlapViews } from '../data/overlap';
+import { simulatePhaseC } from '../data/simulate';
+import { readReconFile } from '../eval/recon-file';
+import type { StudyRoots } from '../study/jobs';
+import { type ClassicalOutcome, planClassicalJobs, runClassicalJob } from './job';
+import { pieOptions } from './pie';
+
+const DOSES = [1e3, 1e4, 1e5];
+let dir: string;
+let roots: StudyRoots;
+const out = new Map<string, ClassicalOutcome>();
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'classical-'));
+  roots = { phaseCRoot: join(dir, 'phase_c'), phaseDRoot: join(dir, 'phase_d'), artifactRoot: join(dir, 'artifacts') };
+  await simulatePhaseC(roots.phaseCRoot, {
+    N: 32,
+    objectSize: 128,
+    nPositions: 320,
+    doses: DOSES,
+    probeDiameterPx: 19.2,
+  });
+  await buildOverlapViews(roots.phaseCRoot, roots.phaseDRoot, {});
+  for (const job of planClassicalJobs(roots).filter((j) => j.view !== 'baseline'))
+    out.set(`${job.dose}/${job.view}`, await runClassicalJob(job, pieOptions({ iterations: 40 })));
+}, 240_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('classical reconstruction of a small simulated study', () => {
+  const ssim = (dose: number, view: string, ch: 'phase' | 'amplitude') =>
+    out.get(`${dose}/${view}`)!.eval.metrics[ch].ssim!;
+
+  test('quality falls with dose in both views (1e5 > 1e4 > 1e3)', () => {
+    for (const view of ['dense', 'sparse'])
+      for (const ch of ['phase', 'amplitude'] as const) {
+        expect(ssim(1e5, view, ch), `${view} ${ch}`).toBeGreaterThan(ssim(1e4, view, ch));
+        expect(ssim(1e4, view, ch), `${view} ${ch}`).toBeGreaterThan(ssim(1e3, view, ch));
+      }
+  });
+
+  test('sparse is worse than dense at every dose', () => {
+    for (const dose of DOSES)
+      for (const ch of ['phase', 'amplitude'] as const)
+        expect(ssim(dose, 'dense', ch), `${dose} ${ch}`).toBeGreaterThan(ssim(dose, 'sparse', ch));
+  });
+
+  test('the dense view at 1e5 reconstructs the phase well inside the scan', () => {
+    expect(ssim(1e5, 'dense', 'phase')).toBeGreaterThanOrEqual(0.9);
+    expect(out.get('100000/dense')!.eval.skill!.phase.mae!).toBeGreaterThan(0.5);
+  });
+
+  test('writes recon.npz (object, probe, error per iteration), eval.json and the error curve as events', async () => {
+    const o = out.get('100000/dense')!;
+    expect(o.job.artifactDir).toBe(join(roots.artifactRoot, 'dose_100000', 'dense', 'classical'));
+    const recon = await readReconFile(o.reconPath);
+    expect(recon.meta.job_id).toBe('dose_100000-dense-classical');
+    expect(recon.meta).toMatchObject({ arm: 'classical', algorithm: 'epie', iterations: 40, alpha: 0.3, beta: 0.1 });
+    const extra = await readNpz(o.reconPath, ['probe', 'probe_initial', 'error']);
+    expect(extra.probe.shape).toEqual([32, 32]);
+    expect(extra.error.shape).toEqual([40]);
+    expect(Array.from(extra.error.data as Float64Array)).toEqual(o.result.errors);
+    const e = EvalFile.parse(JSON.parse(readFileSync(o.evalPath, 'utf8')));
+    expect(e.model_path).toBeNull();
+    expect(e.inference!.seconds).toBeGreaterThan(0);
+    expect(e.inference!.detail).toMatch(/epie, 40 iterations/);
+    const events = readFileSync(join(o.job.artifactDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => TrainEvent.parse(JSON.parse(l)));
+    expect(events.filter((x) => x.type === 'epoch')).toHaveLength(40);
+    expect(events.at(-1)).toMatchObject({ type: 'status', status: 'done' });
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * One classical job per (dose, view) of the design: reconstruct the view's test split (the
+ * patterns PtychoPINN is scored on) from its diffraction alone, starting from the file's
+ * probeGuess and a flat object, then score it like a PtychoPINN job. Writes into
+ * `<artifact_root>/dose_<d>/<view>/classical/`: recon.npz (object, weight, probe, initial
+ * probe, per-iteration error), eval.json and events.jsonl (the data-fit error per iteration,
+ * in the training events' format so the same curves draw it).
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { RECON_FILE, EVAL_FILE, type EvalFile } from '../../shared/evaluation';
+import type { TrainEvent } from '../../shared/events';
+import { defaultStudyDesign, doseFolder, type Gridsize, type StudyDesign, type ViewName } from '../../shared/study';
+import { writeJsonAtomic } from '../data/atomic';
+import type { NdArray } from '../data/ndarray';
+import { writeNpz } from '../data/npz';
+import { loadStudyFile } from '../data/study-file';
+import { complexImage } from '../eval/image';
+import { PLACEMENT_CONVENTION } from '../eval/recon-file';
+import { defaultStitchCrop } from '../eval/stitch';
+import { planTrainingJobs, type StudyRoots } from '../study/jobs';
+import { type PieHooks, type PieOptions, type PieResult, reconstructPie } from './pie';
+import { coverageWeight, scoreClassical } from './score';
+
+export const CLASSICAL_DIR = 'classical';
+export const CLASSICAL_EVENTS = 'events.jsonl';
+
+export interface ClassicalJob {
+  id: string;
+  dose: number;
+  view: ViewName;
+  /** The gridsize PtychoPINN trains this view at (the classical arm has none; kept to pair rows). */
+  gridsize: Gridsize;
+  testDataPath: string;
+  artifactDir: string;
+}
+
+export interface ClassicalFilters {
+  dose?: number | null;
+  view?: ViewName | null;
+}
+
+export function classicalJobId(dose: number, view: ViewName): string {
+  return `${doseFolder(dose)}-${view}-classical`;
+}
+
+/** One job per (dose, view) of the design, filtered; no disk checks. */
+export function planClassicalJobs(
+  roots: StudyRoots,
+  design: StudyDesign = defaultStudyDesign(),
+  filters: ClassicalFilters = {},
+): ClassicalJob[] {
+  const artifacts = resolve(roots.artifactRoot);
+  return planTrainingJobs(roots, design)
+    .filter((j) => filters.dose == null || j.dose === filters.dose)
+    .filter((j) => filters.view == null || j.view === filters.view)
+    .map((j) => ({
+      id: classicalJobId(j.dose, j.view),
+      dose: j.dose,
+      view: j.view,
+      gridsize: j.gridsize,
+      testDataPath: j.testDataPath,
+      artifactDir: join(artifacts, doseFolder(j.dose), j.view, CLASSICAL_DIR),
+    }));
+}
+
+export interface ClassicalOutcome {
+  job: ClassicalJob;
+  eval: EvalFile;
+  result: PieResult;
+  reconPath: string;
+  evalPath: string;
+  /** Iterations per second over the whole run. */
+  iterationsPerSecond: number;
+}
+
+const planes = (re: Float64Array, im: Float64Array): Float32Array => {
+  const out = new Float32Array(2 * re.length);
+  for (let i = 0; i < re.length; i++) {
+    out[2 * i] = re[i];
+    out[2 * i + 1] = im[i];
+  }
+  return out;
+};
+
+/** Reconstructs, writes recon.npz, scores and writes eval.json for one (dose, view). */
+export async function runClassicalJob(
+  job: ClassicalJob,
+  options: PieOptions,
+  hooks: PieHooks & { now?: () => Date } = {},
+): Promise<ClassicalOutcome> {
+  const now = hooks.now ?? (() => new Date());
+  const file = await loadStudyFile(job.testDataPath);
+  const [H, W] = file.objectGuess.shape;
+  mkdirSync(job.artifactDir, { recursive: true });
+  const eventsPath = join(job.artifactDir, CLASSICAL_EVENTS);
+  writeFileSync(eventsPath, '');
+  const log = (e: TrainEvent) => appendFileSync(eventsPath, `${JSON.stringify(e)}\n`);
+  log({ type: 'status', time: now().toISOString(), status: 'started', total_epochs: options.iterations });
+  const probe = file.probeGuess.data as Float32Array;
+  let result: PieResult;
+  try {
+    result = await reconstructPie(
+      {
+        N: file.N,
+        diffraction: file.diffraction.data as Float32Array,
+        xs: file.xcoords,
+        ys: file.ycoords,
+        objectHeight: H,
+        objectWidth: W,
+        probe,
+      },
+      options,
+      {
+        shouldStop: hooks.shouldStop,
+        onIteration: async (it) => {
+          log({
+            type: 'epoch',
+            time: now().toISOString(),
+            epoch: it.iteration,
+            train_loss: it.error,
+            val_loss: null,
+            lr: options.alpha,
+          });
+          await hooks.onIteration?.(it);
+        },
+      },
+    );
+  } catch (e) {
+    log({ type: 'status', time: now().toISOString(), status: 'failed', message: (e as Error).message });
+    throw e;
+  }
+  const recon = complexImage(H, W);
+  recon.re.set(result.objectRe);
+  recon.im.set(result.objectIm);
+  let peak = 0;
+  for (let i = 0; i < result.probeRe.length; i++)
+    peak = Math.max(peak, result.probeRe[i] ** 2 + result.probeIm[i] ** 2);
+  const weight = coverageWeight(result.illumination, peak, H, W);
+  const N = file.N;
+  const reconPath = join(job.artifactDir, RECON_FILE);
+  const detail = `${options.algorithm}, ${result.iterations} iterations, probe update ${options.probeUpdate ? `on from iteration ${options.probeUpdateStart + 1}` : 'off'}, α ${options.alpha}, β ${options.beta}; plain float64 on the CPU`;
+  const meta = {
+    job_id: job.id,
+    stitch_crop_px: defaultStitchCrop(N),
+    n_patches: file.M,
+    created_at: now().toISOString(),
+    model_path: null,
+    model_mtime_ms: null,
+    convention: PLACEMENT_CONVENTION,
+    arm: 'classical',
+    algorithm: options.algorithm,
+    iterations: result.iterations,
+    iterations_requested: options.iterations,
+    cancelled: result.cancelled,
+    probe_update: options.probeUpdate,
+    probe_update_start: options.probeUpdateStart,
+    alpha: options.alpha,
+    beta: options.beta,
+    seed: options.seed,
+    seconds: result.seconds,
+    initial_object: '1 + 0i',
+    initial_probe: 'probeGuess of the test file',
+    error: 'sum (|F psi| - sqrt(measured))^2 / sum measured over a sweep, each term before its update',
+  };
+  const arrays: Record<string, NdArray> = {
+    recon: { dtype: 'complex64', shape: [H, W], data: planes(result.objectRe, result.objectIm) },
+    weight: { dtype: 'float32', shape: [H, W], data: Float32Array.from(weight.data) },
+    xcoords: { dtype: 'float64', shape: [file.M], data: Float64Array.from(file.xcoords) },
+    ycoords: { dtype: 'float64', shape: [file.M], data: Float64Array.from(file.ycoords) },
+    probe: { dtype: 'complex64', shape: [N, N], data: planes(result.probeRe, result.probeIm) },
+    probe_initial: { dtype: 'complex64', shape: [N, N], data: Float32Array.from(probe) },
+    error: { dtype: 'float64', shape: [result.errors.length], data: Float64Array.from(result.errors) },
+  };
+  await writeNpz(reconPath, arrays, { text: { _metadata: JSON.stringify(meta) } });
+  const gt = complexImage(H, W);
+  const g = file.objectGuess.data as Float32Array;
+  for (let i = 0; i < H * W; i++) {
+    gt.re[i] = g[2 * i];
+    gt.im[i] = g[2 * i + 1];
+  }
+  const evalFile = scoreClassical({
+    jobId: job.id,
+    dose: job.dose,
+    view: job.view,
+    gridsize: job.gridsize,
+    artifactDir: job.artifactDir,
+    reconPath,
+    testDataPath: job.testDataPath,
+    N,
+    nPositions: file.M,
+    recon,
+    weight,
+    groundTruth: gt,
+    xs: file.xcoords,
+    ys: file.ycoords,
+    seconds: result.seconds,
+    detail,
+    now: now(),
+  });
+  const evalPath = join(job.artifactDir, EVAL_FILE);
+  await writeJsonAtomic(evalPath, evalFile);
+  log({
+    type: 'status',
+    time: now().toISOString(),
+    status: result.cancelled ? 'cancelled' : 'done',
+    epoch: result.iterations,
+    total_epochs: options.iterations,
+  });
+  return {
+    job,
+    eval: evalFile,
+    result,
+    reconPath,
+    evalPath,
+    iterationsPerSecond: result.seconds > 0 ? result.iterations / result.seconds : 0,
+  };
+}

@@ -1,0 +1,126 @@
+import { describe, expect, test } from 'vitest';
+import { syntheticProbe } from '../data/synthetic';
+import { complexImage } from '../eval/image';
+import { pieOptions, type PieResult, reconstructPie } from './pie';
+import { rasterScan, type ScanFixture } from './pie.fixture';
+import { coverageWeight, scoreClassical } from './score';
+
+function score(f: ScanFixture, r: PieResult) {
+  const { objectHeight: H, objectWidth: W, N } = f.data;
+  const recon = complexImage(H, W);
+  recon.re.set(r.objectRe);
+  recon.im.set(r.objectIm);
+  const gt = complexImage(H, W);
+  for (let i = 0; i < H * W; i++) {
+    gt.re[i] = f.object[2 * i];
+    gt.im[i] = f.object[2 * i + 1];
+  }
+  let peak = 0;
+  for (let i = 0; i < N * N; i++) peak = Math.max(peak, r.probeRe[i] ** 2 + r.probeIm[i] ** 2);
+  return scoreClassical({
+    jobId: 'fixture',
+    dose: 0,
+    view: 'dense',
+    gridsize: 2,
+    artifactDir: '',
+    reconPath: '',
+    testDataPath: '',
+    N,
+    nPositions: f.data.xs.length,
+    recon,
+    weight: coverageWeight(r.illumination, peak, H, W),
+    groundTruth: gt,
+    xs: f.data.xs,
+    ys: f.data.ys,
+    seconds: r.seconds,
+    detail: 'fixture',
+  });
+}
+
+/** ‖P − cP*‖ / ‖P*‖ with c the best complex factor (the probe's scale and phase are not determined). */
+function probeError(re: Float64Array, im: Float64Array, truth: Float64Array): number {
+  let nr = 0;
+  let ni = 0;
+  let d = 0;
+  for (let i = 0; i < re.length; i++) {
+    const tr = truth[2 * i];
+    const ti = truth[2 * i + 1];
+    nr += re[i] * tr + im[i] * ti; // Σ P·conj(T)
+    ni += im[i] * tr - re[i] * ti;
+    d += tr * tr + ti * ti;
+  }
+  const cr = nr / d;
+  const ci = ni / d;
+  let e = 0;
+  for (let i = 0; i < re.length; i++) {
+    const tr = truth[2 * i];
+    const ti = truth[2 * i + 1];
+    const er = re[i] - (cr * tr - ci * ti);
+    const ei = im[i] - (cr * ti + ci * tr);
+    e += er * er + ei * ei;
+  }
+  return Math.sqrt(e / d);
+}
+
+describe('ePIE / rPIE', () => {
+  test('a known probe and noiseless data recover the known object (phase SSIM ≥ 0.99, amplitude SSIM ≥ 0.95)', async () => {
+    const f = rasterScan({ step: 6 });
+    for (const algorithm of ['epie', 'rpie'] as const) {
+      const r = await reconstructPie(f.data, pieOptions({ algorithm, iterations: 60, probeUpdate: false }));
+      expect(r.errors.at(-1)!).toBeLessThan(2e-3);
+      expect(r.errors.at(-1)!).toBeLessThan(r.errors[0] / 20);
+      const e = score(f, r);
+      expect(e.metrics.phase.ssim!).toBeGreaterThanOrEqual(0.99);
+      expect(e.metrics.amplitude.ssim!).toBeGreaterThanOrEqual(0.95);
+      expect(e.metrics.phase.mae).toBeLessThan(0.06);
+    }
+  }, 60_000);
+
+  test('the true object and probe reproduce the data (error 0) and stay put', async () => {
+    const f = rasterScan({ step: 8 });
+    const r = await reconstructPie(
+      { ...f.data, object: f.object },
+      pieOptions({ iterations: 2, probeUpdate: true, probeUpdateStart: 0 }),
+    );
+    expect(r.errors[0]).toBeLessThan(1e-12);
+    expect(probeError(r.probeRe, r.probeIm, f.probe)).toBeLessThan(1e-5);
+  });
+
+  test('the probe update improves a deliberately wrong initial probe', async () => {
+    const f = rasterScan({ step: 6 });
+    const wrong = syntheticProbe(32, 0.45 * 32).data as Float64Array; // smaller disc, different curvature
+    const before = probeError(
+      Float64Array.from({ length: 32 * 32 }, (_, i) => wrong[2 * i]),
+      Float64Array.from({ length: 32 * 32 }, (_, i) => wrong[2 * i + 1]),
+      f.probe,
+    );
+    const data = { ...f.data, probe: Float64Array.from(wrong) };
+    const off = await reconstructPie(data, pieOptions({ iterations: 40, probeUpdate: false }));
+    const on = await reconstructPie(data, pieOptions({ iterations: 40, probeUpdate: true }));
+    const after = probeError(on.probeRe, on.probeIm, f.probe);
+    expect(after).toBeLessThan(before / 2);
+    expect(on.errors.at(-1)!).toBeLessThan(off.errors.at(-1)! / 3);
+    expect(score(f, on).metrics.phase.ssim!).toBeGreaterThan(score(f, off).metrics.phase.ssim!);
+  }, 60_000);
+
+  test('stops between iterations when asked and reports it', async () => {
+    const f = rasterScan({ step: 8 });
+    let n = 0;
+    const r = await reconstructPie(f.data, pieOptions({ iterations: 50 }), {
+      onIteration: () => {
+        n++;
+      },
+      shouldStop: () => n >= 3,
+    });
+    expect(r.cancelled).toBe(true);
+    expect(r.iterations).toBe(3);
+    expect(r.errors).toHaveLength(3);
+  });
+
+  test('a position whose patch leaves the object is refused, naming it', async () => {
+    const f = rasterScan({ step: 8 });
+    const xs = Array.from(f.data.xs);
+    xs[2] = 3;
+    await expect(reconstructPie({ ...f.data, xs }, pieOptions({ iterations: 1 }))).rejects.toThrow(/scan position 2/);
+  });
+});
