@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { TrainEvent } from './events';
+import { JobFreshness } from './fingerprint';
 import { JobProgress, JobStatus, ManifestJob, RunStatus, SkipSummary, TrainingManifest } from './manifest';
 import { JobFiles, JobId, TrainingKnobsInput } from './study';
 
@@ -39,6 +40,8 @@ export const JobListing = JobFiles.extend({
   state: ManifestJob.nullable(),
   /** Queued or running in a live run of this service. */
   active: z.boolean(),
+  /** Whether a run would train it and why ("up to date", "will run: config changed: …"); null when its data is missing. */
+  freshness: JobFreshness.nullable().optional(),
 });
 export type JobListing = z.infer<typeof JobListing>;
 
@@ -53,12 +56,39 @@ export const ListJobsOutput = z.object({
 });
 export type ListJobsOutput = z.infer<typeof ListJobsOutput>;
 
+/** The `slurm submit` options a run handed to Slurm takes (see `ptycho-study slurm submit --help`). */
+export const SlurmSubmitOptions = z
+  .object({
+    partition: z.string().min(1).optional(),
+    time: z.string().min(1).optional(),
+    gres: z.string().min(1).optional(),
+    cpusPerTask: z.number().int().positive().optional(),
+    mem: z.string().min(1).optional(),
+    maxParallel: z.number().int().positive().optional(),
+    account: z.string().min(1).optional(),
+    extra: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^[^\r\n]*$/, 'one line'),
+      )
+      .optional(),
+  })
+  .strict();
+export type SlurmSubmitOptions = z.infer<typeof SlurmSubmitOptions>;
+
 export const RunJobsInput = z
   .object({
     roots: StudyRootsInput.default({}),
     jobIds: z.array(JobId).min(1),
     dryRun: z.boolean().default(false),
     knobs: TrainingKnobsInput.default({}),
+    /** Train the selected jobs even when they are up to date. */
+    force: z.boolean().default(false),
+    /** `local`: this machine's queue; `slurm`: one Slurm job array (`slurm submit`). */
+    runOn: z.enum(['local', 'slurm']).default('local'),
+    slurm: SlurmSubmitOptions.default({}),
   })
   .strict();
 
@@ -68,8 +98,24 @@ export const RunJobsOutput = z.object({
   manifestPath: z.string(),
   jobIds: z.array(z.string()),
   dryRun: z.boolean(),
+  /** Selected jobs left out because they are up to date. */
+  upToDate: z.array(z.string()).optional(),
+  /** The Slurm array job, for a run handed to Slurm. */
+  slurmJobId: z.string().nullable().optional(),
 });
 export type RunJobsOutput = z.infer<typeof RunJobsOutput>;
+
+/** The workbench plan: for each selected job, whether a run with these knobs would train it and why. */
+export const PlanJobsInput = z
+  .object({
+    roots: StudyRootsInput.default({}),
+    jobIds: z.array(JobId).min(1),
+    knobs: TrainingKnobsInput.default({}),
+    force: z.boolean().default(false),
+  })
+  .strict();
+export const PlanJobsOutput = z.object({ jobs: z.array(JobFreshness) });
+export type PlanJobsOutput = z.infer<typeof PlanJobsOutput>;
 
 export const CancelJobsInput = z.union([
   z.object({ jobIds: z.array(JobId).min(1) }).strict(),
@@ -132,6 +178,7 @@ export const studyApiMethods = {
   getStudyRoots: { input: z.object({}).strict(), output: StudyRootsInfo },
   listJobs: { input: StudyRootsInput, output: ListJobsOutput },
   runJobs: { input: RunJobsInput, output: RunJobsOutput },
+  planJobs: { input: PlanJobsInput, output: PlanJobsOutput },
   cancelJobs: { input: CancelJobsInput, output: CancelJobsOutput },
   readManifest: { input: ReadManifestInput, output: ReadManifestOutput },
   readJobEvents: { input: ReadJobEventsInput, output: ReadJobEventsOutput },

@@ -19,15 +19,22 @@ import type {
   ReadJobLogOutput,
   ReadManifestOutput,
   ResolvedStudyRoots,
+  PlanJobsOutput,
   RunJobsOutput,
+  SlurmSubmitOptions,
   StudyRootsInfo,
   StudyRootsInput,
 } from '../../shared/study-api';
+import { refreshSlurmStatus } from '../slurm/status';
+import { submitToSlurm } from '../slurm/submit';
+import { jobFreshness } from '../study/fingerprint';
 import { checkTrainingJobs, missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
 import { manifestPath, readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
 import { recoverInterrupted } from '../study/recover';
+import { resolveJobConfig } from '../study/resolve-config';
 import { getDefaultRunner, type TrainingRunner } from '../study/runner';
 import { StudyRun, type StudyRunOutcome, type StudyRunRequest } from '../study/study-run';
+import { freshnessOf, selectStaleJobs } from '../study/up-to-date';
 import { resolveRoot } from './workspace-paths';
 
 export interface StudyServiceOptions {
@@ -143,6 +150,7 @@ export class StudyService {
       // A damaged manifest must not hide the job matrix; say what is wrong instead.
       manifestError = e instanceof StudyError ? e.toLine() : String(e);
     }
+    manifest = (await this.refreshSlurm(roots.artifactRoot, manifest)) ?? manifest;
     const states = new Map<string, ManifestJob>((manifest?.jobs ?? []).map((j) => [j.id, j]));
     const active = this.activeJobIds(roots.artifactRoot);
     const jobs: JobListing[] = planTrainingJobs(roots, this.design).map((job) => {
@@ -152,6 +160,7 @@ export class StudyService {
         data: { status: missing.length ? 'missing' : 'ready', missingFiles: missing },
         state: states.get(job.id) ?? null,
         active: active.has(job.id),
+        freshness: missing.length ? null : this.freshness(job, states.get(job.id), roots),
       };
     });
     return {
@@ -162,6 +171,37 @@ export class StudyService {
       hasManifest: manifest !== null,
       manifestError,
     };
+  }
+
+  private freshness(job: TrainingJob, entry: ManifestJob | undefined, roots: ResolvedStudyRoots) {
+    try {
+      return jobFreshness(job, entry, (j) => resolveJobConfig(j, this.design, entry?.knobs ?? {}), roots);
+    } catch (e) {
+      return {
+        jobId: job.id,
+        upToDate: false,
+        reasons: [`cannot check: ${e instanceof Error ? e.message : String(e)}`],
+      };
+    }
+  }
+
+  private lastSlurmRefresh = new Map<string, number>();
+
+  /** Fold Slurm's word into the manifest when it names live Slurm jobs (at most every 5 s per root). */
+  private async refreshSlurm(artifactRoot: string, m: TrainingManifest | null): Promise<TrainingManifest | null> {
+    if (!m?.jobs.some((j) => j.slurm && (j.status === 'queued' || j.status === 'running'))) return null;
+    const last = this.lastSlurmRefresh.get(artifactRoot) ?? 0;
+    if (Date.now() - last < 5000) return null;
+    this.lastSlurmRefresh.set(artifactRoot, Date.now());
+    try {
+      return (await refreshSlurmStatus(artifactRoot)).manifest;
+    } catch (e) {
+      this.log(
+        'warn',
+        `could not ask Slurm about the jobs of ${artifactRoot}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      return null;
+    }
   }
 
   /**
@@ -220,6 +260,9 @@ export class StudyService {
     jobIds: string[];
     dryRun: boolean;
     knobs: TrainingKnobs;
+    force?: boolean;
+    runOn?: 'local' | 'slurm';
+    slurm?: SlurmSubmitOptions;
   }): Promise<RunJobsOutput> {
     const roots = this.resolveRoots(input.roots);
     const all = planTrainingJobs(roots, this.design);
@@ -244,13 +287,89 @@ export class StudyService {
       { allowMissingAll: true },
     );
     await this.recover(roots.artifactRoot);
-    const { run } = await this.startRun({ roots, jobs, dryRun: input.dryRun, knobs: input.knobs });
+    const manifestFile = join(roots.artifactRoot, 'training_manifest.json');
+    if (input.runOn === 'slurm') {
+      const out = await submitToSlurm({
+        roots,
+        design: this.design,
+        jobs: jobs.filter((j) => !j.skipReason),
+        filters: NO_FILTERS,
+        knobs: input.knobs,
+        resources: input.slurm ?? {},
+        force: input.force,
+        dryRun: input.dryRun,
+        workdir: this.base(),
+      });
+      if (out.slurmJobId)
+        this.log(
+          'info',
+          `submitted Slurm job ${out.slurmJobId}: ${out.jobIds.length} array task(s) (${out.scriptPath})`,
+        );
+      return {
+        runId: out.runId,
+        artifactRoot: roots.artifactRoot,
+        manifestPath: manifestFile,
+        jobIds: out.jobIds,
+        dryRun: input.dryRun,
+        upToDate: out.upToDate,
+        slurmJobId: out.slurmJobId,
+      };
+    }
+    const stale = selectStaleJobs(jobs, { roots, design: this.design, knobs: input.knobs, force: input.force });
+    if (stale.jobs.length === 0) {
+      this.log(
+        'info',
+        `nothing to train: ${stale.upToDate.length} job(s) up to date (Retrain up-to-date jobs reruns them)`,
+      );
+      return {
+        runId: '',
+        artifactRoot: roots.artifactRoot,
+        manifestPath: manifestFile,
+        jobIds: [],
+        dryRun: input.dryRun,
+        upToDate: stale.upToDate.map((j) => j.id),
+      };
+    }
+    const { run } = await this.startRun({
+      roots,
+      jobs: stale.jobs,
+      dryRun: input.dryRun,
+      knobs: input.knobs,
+      jobFields: stale.jobFields,
+    });
     return {
       runId: run.runId,
       artifactRoot: run.artifactRoot,
       manifestPath: join(run.artifactRoot, 'training_manifest.json'),
       jobIds: run.jobIds,
       dryRun: input.dryRun,
+      upToDate: stale.upToDate.map((j) => j.id),
+    };
+  }
+
+  /** Per selected job (data present): "up to date" or "will run: <reason>" for a run with these knobs. */
+  async planJobs(input: {
+    roots: StudyRootsInput;
+    jobIds: string[];
+    knobs: TrainingKnobs;
+    force?: boolean;
+  }): Promise<PlanJobsOutput> {
+    const roots = this.resolveRoots(input.roots);
+    const wanted = new Set(input.jobIds);
+    const jobs = checkTrainingJobs(
+      planTrainingJobs(roots, this.design).filter((j) => wanted.has(j.id)),
+      { allowMissingAll: true },
+    );
+    const stale = selectStaleJobs(jobs, { roots, design: this.design, knobs: input.knobs, force: input.force });
+    return {
+      jobs: jobs.map(
+        (j) =>
+          freshnessOf(stale, j.id, input.force) ?? {
+            jobId: j.id,
+            upToDate: false,
+            reasons: [j.skipReason ?? 'data missing'],
+          },
+      ),
     };
   }
 

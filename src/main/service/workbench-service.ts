@@ -109,6 +109,10 @@ export class WorkbenchService implements WorkbenchApi {
     return this.study.runJobs(apiMethods.runJobs.input.parse(input));
   }
 
+  planJobs(input: MethodInput<'planJobs'>): Promise<MethodOutput<'planJobs'>> {
+    return this.study.planJobs(apiMethods.planJobs.input.parse(input));
+  }
+
   cancelJobs(input: MethodInput<'cancelJobs'>): Promise<MethodOutput<'cancelJobs'>> {
     return this.study.cancelJobs(input);
   }

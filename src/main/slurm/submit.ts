@@ -15,7 +15,7 @@ import {
   SKIP_SUMMARY_FILE,
   type TrainingManifest,
 } from '../../shared/manifest';
-import type { JobFilters, StudyDesign, TrainingKnobs } from '../../shared/study';
+import { defaultStudyDesign, type JobFilters, type StudyDesign, type TrainingKnobs } from '../../shared/study';
 import { writeFileAtomicSync } from '../data/atomic';
 import { packageRoot } from '../paths';
 import type { StudyRoots, TrainingJob } from '../study/jobs';
@@ -135,6 +135,14 @@ export async function submitToSlurm(req: SubmitRequest, run: RunCommand = runCom
   const jobIds = selection.jobs.map((j) => j.id);
   const outputDir = slurmDir(roots.artifactRoot);
   const scriptPath = join(outputDir, `${runId}.sbatch`);
+  // The tasks must train the same design: one given as a file is passed on; any other that is
+  // not the default is written beside the script.
+  const customDesign = !req.studyFile && JSON.stringify(req.design) !== JSON.stringify(defaultStudyDesign());
+  const studyFile = req.studyFile
+    ? resolve(req.studyFile)
+    : customDesign
+      ? join(outputDir, `${runId}.study.json`)
+      : undefined;
   const script =
     jobIds.length === 0
       ? ''
@@ -145,7 +153,7 @@ export async function submitToSlurm(req: SubmitRequest, run: RunCommand = runCom
           outputDir,
           cli: [process.execPath, join(packageRoot(), 'bin', 'ptycho-study.mjs')],
           roots,
-          studyFile: req.studyFile ? resolve(req.studyFile) : undefined,
+          studyFile,
           knobs: req.knobs,
           force: req.force,
           resources: req.resources,
@@ -163,6 +171,7 @@ export async function submitToSlurm(req: SubmitRequest, run: RunCommand = runCom
   if (req.dryRun || jobIds.length === 0) return outcome;
 
   mkdirSync(outputDir, { recursive: true });
+  if (customDesign && studyFile) writeFileAtomicSync(studyFile, `${JSON.stringify(req.design, null, 2)}\n`);
   writeFileAtomicSync(scriptPath, script);
   const slurmJobId = sbatch(scriptPath, run);
   outcome.slurmJobId = slurmJobId;

@@ -189,7 +189,7 @@ const FAILED_WORDS: Record<string, string> = {
 export function assessJob(
   jobId: string,
   entry: ManifestJob | undefined | null,
-  now: JobFingerprint,
+  today: JobFingerprint | (() => JobFingerprint),
   options: { deep?: boolean } = {},
 ): JobFreshness {
   const stale = (...reasons: string[]): JobFreshness => ({ jobId, upToDate: false, reasons });
@@ -202,6 +202,7 @@ export function assessJob(
   }
   const before = recordedFingerprint(real);
   if (!before) return stale('no fingerprint recorded (trained by an older version)');
+  const now = typeof today === 'function' ? today() : today;
   const reasons: string[] = [];
   const modelPath = real.result?.model_path;
   if (modelPath) {
@@ -258,4 +259,19 @@ export function checkJobs(
     out.set(job.id, { fingerprint, freshness: assessJob(job.id, entry, fingerprint, options) });
   }
   return out;
+}
+
+/**
+ * Only the freshness (no fingerprint kept): today's fingerprint is computed only for a job
+ * that is done, the one case where it decides — what the workbench's job list shows.
+ */
+export function jobFreshness(
+  job: TrainingJob,
+  entry: ManifestJob | undefined | null,
+  configFor: (job: TrainingJob) => ResolvedJobConfig,
+  roots: Pick<StudyRoots, 'phaseCRoot' | 'phaseDRoot'>,
+): JobFreshness {
+  return assessJob(job.id, entry, () =>
+    computeFingerprint(job, configFor(job), roots, { previous: recordedFingerprint(entry) }),
+  );
 }
