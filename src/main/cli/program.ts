@@ -12,6 +12,7 @@ import { registerValidate } from './commands/validate';
 import { registerTrain } from './commands/train';
 import { registerEvaluate } from './commands/evaluate';
 import { registerReport } from './commands/report';
+import { registerReconstruct } from './commands/reconstruct';
 import { registerSlurm } from './commands/slurm';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEvaluate(program);
   registerReport(program);
+  registerReconstruct(program);
   registerSlurm(program);
   return program;
 }

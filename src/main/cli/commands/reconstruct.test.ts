@@ -1,0 +1,88 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliSync } from '../../../../test/helpers/cli';
+import { ClassicalFile } from '../../classical/study';
+import { buildOverlapViews } from '../../data/overlap';
+import { simulatePhaseC } from '../../data/simulate';
+
+let dir: string;
+let roots: string[];
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cli-reconstruct-'));
+  await simulatePhaseC(join(dir, 'phase_c'), {
+    N: 32,
+    objectSize: 128,
+    nPositions: 240,
+    doses: [1e4],
+    probeDiameterPx: 19.2,
+  });
+  await buildOverlapViews(join(dir, 'phase_c'), join(dir, 'phase_d'), {});
+  roots = [
+    '--phase-c-root',
+    join(dir, 'phase_c'),
+    '--phase-d-root',
+    join(dir, 'phase_d'),
+    '--artifact-root',
+    join(dir, 'art'),
+  ];
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ptycho-study reconstruct', () => {
+  it('reconstructs the selected view, scores it and writes classical.{json,csv} (underscore flags accepted)', () => {
+    const r = runCliSync([
+      'reconstruct',
+      ...roots,
+      '--dose',
+      '1e4',
+      '--view',
+      'dense',
+      '--iterations',
+      '5',
+      '--probe_update',
+      'off',
+      '--algorithm',
+      'rpie',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('rpie: 5 iterations, α 0.1, β 1, probe update off');
+    expect(r.stdout).toMatch(/dose_10000-dense-classical/);
+    expect(r.stdout).toMatch(/done: 5 iterations in .* s \(.* it\/s\)\s+phase SSIM 0\.\d+/);
+    const file = ClassicalFile.parse(JSON.parse(readFileSync(join(dir, 'art', 'classical.json'), 'utf8')));
+    expect(file.parameters).toMatchObject({
+      algorithm: 'rpie',
+      iterations: 5,
+      probe_update: false,
+      alpha: 0.1,
+      beta: 1,
+    });
+    expect(file.rows.map((x) => [x.job_id, x.state])).toEqual([['dose_10000-dense-classical', 'done']]);
+    expect(file.rows[0].phase_ssim).toBeGreaterThan(0);
+    const csv = readFileSync(join(dir, 'art', 'classical.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv).toHaveLength(2);
+    expect(csv[0]).toMatch(/^job_id,dose,view,state/);
+  }, 60_000);
+
+  it('a later run for another view keeps the earlier rows; a missing test file is listed, not fatal', () => {
+    rmSync(join(dir, 'phase_d', 'dose_10000', 'sparse'), { recursive: true, force: true });
+    const r = runCliSync(['reconstruct', ...roots, '--dose', '10000', '--view', 'sparse', '--iterations', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/missing: test data not found: .*sparse_test\.npz/);
+    const file = ClassicalFile.parse(JSON.parse(readFileSync(join(dir, 'art', 'classical.json'), 'utf8')));
+    expect(file.rows.map((x) => [x.view, x.state])).toEqual([
+      ['dense', 'done'],
+      ['sparse', 'missing'],
+    ]);
+  }, 60_000);
+
+  it('lsqml is refused with a clear message', () => {
+    const r = runCliSync(['reconstruct', ...roots, '--algorithm', 'lsqml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--algorithm lsqml is not available yet; use rpie or epie');
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * `ptycho-study reconstruct`: the study's classical arm from a terminal — ePIE / rPIE with
+ * probe refinement on every selected (dose, view)'s test split, scored like PtychoPINN,
+ * writing recon.npz + eval.json per (dose, view) under `<view>/classical/` and
+ * classical.{json,csv} in the artifact root. Ctrl-C stops after the current iteration, keeps
+ * what was reached (state cancelled) and exits 130; a failed job exits 1.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm, pieOptions } from '../../classical/pie';
+import { reconstructStudy } from '../../classical/study';
+import { formatNumber } from '../../eval/render/format';
+import type { ViewName } from '../../../shared/study';
+import { CliExit, printJson } from '../output';
+
+export interface ReconstructOptions {
+  phaseCRoot: string;
+  phaseDRoot: string;
+  artifactRoot: string;
+  algorithm: ClassicalAlgorithm | 'lsqml';
+  iterations: number;
+  probeUpdate: 'on' | 'off';
+  probeUpdateStart?: number;
+  alpha?: number;
+  beta?: number;
+  seed: number;
+  accelerator: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  dose?: number;
+  view?: ViewName;
+  json?: boolean;
+}
+
+function integer(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+function step(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in (0, 1], got '${v}'`);
+  return n;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
+  return n;
+}
+
+export async function runReconstruct(o: ReconstructOptions): Promise<number> {
+  if (o.algorithm === 'lsqml') throw new CliExit(2, 'error: --algorithm lsqml is not available yet; use rpie or epie');
+  const pie = pieOptions({
+    algorithm: o.algorithm,
+    iterations: o.iterations,
+    probeUpdate: o.probeUpdate === 'on',
+    probeUpdateStart: o.probeUpdateStart,
+    alpha: o.alpha,
+    beta: o.beta,
+    seed: o.seed,
+  });
+  const say = o.json ? () => {} : (m: string) => console.log(m);
+  if (o.accelerator !== 'cpu' && o.accelerator !== 'auto')
+    say(
+      `notice: the classical reconstruction runs on the CPU (plain float64); --accelerator ${o.accelerator} is ignored`,
+    );
+  say(
+    `${pie.algorithm}: ${pie.iterations} iterations, α ${pie.alpha}, β ${pie.beta}, probe update ${pie.probeUpdate ? `from iteration ${pie.probeUpdateStart + 1}` : 'off'}`,
+  );
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    say('\nstopping after this iteration (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    let last = 0;
+    const file = await reconstructStudy({
+      roots: { phaseCRoot: o.phaseCRoot, phaseDRoot: o.phaseDRoot, artifactRoot: o.artifactRoot },
+      filters: { dose: o.dose ?? null, view: o.view ?? null },
+      pie,
+      shouldStop: () => stop,
+      onJobStart: (job, i, n) => say(`[${i + 1}/${n}] ${job.id}`),
+      onIteration: (_job, it) => {
+        const now = Date.now();
+        if (it.iteration === pie.iterations || now - last > 2000) {
+          last = now;
+          say(`  iteration ${it.iteration}/${pie.iterations}  error ${it.error.toExponential(3)}`);
+        }
+      },
+      onJobEnd: (r) =>
+        say(
+          r.state === 'done' || r.state === 'cancelled'
+            ? `  ${r.state}: ${r.iterations} iterations in ${formatNumber(r.seconds, 3)} s (${formatNumber(r.iterations_per_s, 3)} it/s)  phase SSIM ${formatNumber(r.phase_ssim, 4)}  amplitude SSIM ${formatNumber(r.amp_ssim, 4)}  phase skill ${formatNumber(r.phase_mae_skill, 3)}`
+            : `  ${r.state}: ${r.reason}`,
+        ),
+    });
+    if (o.json) printJson(file);
+    else say(`→ ${file.artifact_root}/classical.json\n→ ${file.artifact_root}/classical.csv`);
+    if (stop) return 130;
+    const mine = file.rows.filter(
+      (r) => (o.dose == null || r.dose === o.dose) && (o.view == null || r.view === o.view),
+    );
+    return mine.some((r) => r.state === 'failed') ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function registerReconstruct(program: Command): void {
+  program
+    .command('reconstruct')
+    .description(
+      'classical reconstruction (ePIE/rPIE with probe refinement) of every (dose, view), scored like PtychoPINN',
+    )
+    .requiredOption('--phase-c-root <dir>', 'Phase C root (dose_<d>/patched_{train,test}.npz)')
+    .requiredOption('--phase-d-root <dir>', 'Phase D root (dose_<d>/<view>/<view>_{train,test}.npz)')
+    .requiredOption('--artifact-root <dir>', 'the study artifact root (writes dose_<d>/<view>/classical/)')
+    .addOption(
+      new Option('--algorithm <name>', 'reconstruction algorithm')
+        .choices([...CLASSICAL_ALGORITHMS, 'lsqml'])
+        .default('epie'),
+    )
+    .option('--iterations <n>', 'sweeps over all positions', integer(1), 100)
+    .addOption(new Option('--probe-update <on|off>', 'refine the probe').choices(['on', 'off']).default('on'))
+    .option('--probe-update-start <n>', 'first iteration (0-based) that updates the probe (default 5)', integer(0))
+    .option('--alpha <a>', 'object step (ePIE) or α (rPIE); default 0.3 / 0.1', step)
+    .option('--beta <b>', 'probe step (ePIE) or β (rPIE); default 0.1 / 1', step)
+    .option('--seed <n>', 'seed of the position order', integer(0), 0)
+    .addOption(
+      new Option('--accelerator <name>', 'accepted for symmetry with train; the classical arm runs on the CPU')
+        .choices(['auto', 'cpu', 'webgpu', 'cuda'])
+        .default('auto'),
+    )
+    .option('--dose <photons>', 'only this dose (exact match, e.g. 1000 or 1e3)', positive)
+    .addOption(new Option('--view <view>', 'only this view').choices(['baseline', 'dense', 'sparse']))
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: ReconstructOptions) => {
+      const code = await runReconstruct(opts);
+      if (code !== 0) throw new CliExit(code);
+    });
+}
