@@ -195,7 +195,11 @@ export async function trainJob(
     });
 
     const feeds = pt.feeds;
-    const save = () => writeCheckpoint(ckptPath, trainer!.getState(), st);
+    // Device-resident state (webgpu) comes to the host for the checkpoint and the export.
+    const save = async () => {
+      await trainer!.syncToHost();
+      return writeCheckpoint(ckptPath, trainer!.getState(), st);
+    };
     const runStart = performance.now();
     const runStartStep = st.step;
     const eta = () => {
