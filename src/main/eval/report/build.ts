@@ -15,6 +15,8 @@ import {
   REPORT_DIR,
   REPORT_HTML,
 } from '../../../shared/evaluation';
+import { classicalSectionHtml, type PinnTiming, trainingSeconds } from '../../classical/report-section';
+import { readClassicalFileSync } from '../../classical/study';
 import { removeStaleTempFiles, writeFileAtomic } from '../../data/atomic';
 import { loadStudyFile } from '../../data/study-file';
 import { alignForEvaluation, type AlignmentOptions, DEFAULT_ALIGNMENT } from '../align';
@@ -154,6 +156,18 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     jobs.push(job);
   }
 
+  const trained = trainingSeconds(manifest);
+  const pinnTiming = new Map<string, PinnTiming>(
+    jobs.map((j) => [
+      j.row.job_id,
+      { train_s: trained.get(j.row.job_id) ?? null, inference_s: j.eval?.inference?.seconds ?? null },
+    ]),
+  );
+  const classicalHtml = classicalSectionHtml({
+    rows: comparison.rows,
+    classical: readClassicalFileSync(root),
+    pinnTiming,
+  });
   const html = renderReportHtml({
     artifactRoot: root,
     generatedAt: now().toISOString(),
@@ -162,6 +176,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     jobs,
     parameters,
     preset: manifest.design.name,
+    classicalHtml,
   });
   const htmlPath = join(dir, REPORT_HTML);
   await write(REPORT_HTML, html);

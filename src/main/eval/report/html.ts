@@ -26,6 +26,8 @@ export interface ReportModel {
   parameters: Record<string, unknown> | null;
   /** The study preset the data and budgets came from, when known ('demo', 'trend', 'paper'). */
   preset?: string | null;
+  /** The side-by-side section of PtychoPINN and the classical arm, pre-rendered. */
+  classicalHtml?: string;
 }
 
 export const esc = (s: string) =>
@@ -239,8 +241,9 @@ export function renderReportHtml(m: ReportModel): string {
 <body>
 <h1>PtychoPINN dose / overlap study — reconstruction quality</h1>
 <p class="muted small">Artifact root <code>${esc(m.artifactRoot)}</code> · generated ${esc(m.generatedAt)} · ${evaluated.length} of ${m.comparison.rows.length} jobs scored</p>
-<p class="small"><a href="#trend">Dose trend</a> · <a href="#heatmaps">Heat maps</a> · <a href="#table">All jobs</a> · <a href="#jobs">Per job</a> · <a href="#methods">Methods</a></p>
+<p class="small"><a href="#trend">Dose trend</a> · <a href="#classical">Classical arm</a> · <a href="#heatmaps">Heat maps</a> · <a href="#table">All jobs</a> · <a href="#jobs">Per job</a> · <a href="#methods">Methods</a></p>
 ${trendSection(m)}
+${m.classicalHtml ?? ''}
 ${heatmapSection(m)}
 ${tableSection(m)}
 <h2 id="jobs">Per job: reconstructions, errors, loss curves</h2>
