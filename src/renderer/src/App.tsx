@@ -21,6 +21,7 @@ import type { CurveStore } from './stores/curves';
 import { useSettings } from './stores/settings';
 import { matchesFilters, useStudy } from './stores/study';
 import { TabBar } from './components/TabBar';
+import type { JobFreshness } from '../../shared/fingerprint';
 
 type Tab = 'manifest' | 'log' | 'results';
 
@@ -66,8 +67,29 @@ export function App({ curves }: { curves: CurveStore }) {
     [study.filters],
   );
   const command = study.roots
-    ? cliCommand(study.roots, selectedCells, study.doses, settings.knobs, settings.dryRun)
+    ? cliCommand(study.roots, selectedCells, study.doses, settings.knobs, settings.dryRun, {
+        force: settings.force,
+        slurm: settings.runOn === 'slurm' ? settings.slurm : null,
+      })
     : '';
+
+  // The plan for the selection: per job, up to date or why it will run (re-asked when a knob,
+  // Retrain or a job's state changes).
+  const [plan, setPlan] = useState<JobFreshness[]>([]);
+  const selectedKey = selectedCells.map((c) => `${c.id}:${c.state}`).join(',');
+  useEffect(() => {
+    const ids = selectedKey ? selectedKey.split(',').map((s) => s.slice(0, s.lastIndexOf(':'))) : [];
+    let live = true;
+    const t = setTimeout(() => {
+      void ctl.plan(ids, settings.knobs, settings.force).then((p) => {
+        if (live) setPlan(p);
+      });
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [ctl, selectedKey, settings.knobs, settings.force]);
 
   return (
     <div className="app">
@@ -114,6 +136,13 @@ export function App({ curves }: { curves: CurveStore }) {
             providers={study.info?.providers ?? []}
             busy={study.loading}
             cliCommand={command}
+            runOn={settings.runOn}
+            force={settings.force}
+            slurm={settings.slurm}
+            plan={plan}
+            onRunOn={(runOn) => settings.set({ runOn })}
+            onForce={(force) => settings.set({ force })}
+            onSlurm={(slurm) => settings.set({ slurm })}
             onKnob={settings.setKnob}
             onDryRun={(dryRun) => settings.set({ dryRun })}
             onRun={() =>
@@ -121,6 +150,11 @@ export function App({ curves }: { curves: CurveStore }) {
                 selectedCells.map((c) => c.id),
                 settings.dryRun,
                 settings.knobs,
+                {
+                  force: settings.force,
+                  runOn: settings.runOn,
+                  slurm: settings.slurm,
+                },
               )
             }
           />

@@ -3,9 +3,10 @@
  * training events, reloads the manifest when jobs change, and rebuilds curves from disk
  * when a study is opened (so finished runs keep their curves after a restart).
  */
+import type { JobFreshness } from '../../shared/fingerprint';
 import type { JobProgress } from '../../shared/manifest';
 import { call, onConnection } from './api-client';
-import type { Engine } from './engine';
+import type { Engine, RunOptions } from './engine';
 import { createEngine } from './engine-api';
 import { errorText } from './errors';
 import { createCoalescer } from './lib/coalesce';
@@ -13,14 +14,21 @@ import { trainCommand } from './lib/cli-command';
 import { createCancelTracker, runNotice } from './lib/run-notice';
 import type { JobCell } from './model';
 import type { CurveStore } from './stores/curves';
-import { type Knobs, type Roots, useSettings } from './stores/settings';
+import { type Knobs, type Roots, type SlurmOptions, useSettings } from './stores/settings';
 import { useStudy } from './stores/study';
 
 export { errorText } from './errors';
 
-export function cliCommand(roots: Roots, selected: JobCell[], doses: number[], knobs: Knobs, dryRun: boolean): string {
+export function cliCommand(
+  roots: Roots,
+  selected: JobCell[],
+  doses: number[],
+  knobs: Knobs,
+  dryRun: boolean,
+  options: { force?: boolean; slurm?: SlurmOptions | null } = {},
+): string {
   const all = [...useStudy.getState().cells.values()].filter((c) => doses.includes(c.dose));
-  return trainCommand(roots, selected, all, knobs, dryRun);
+  return trainCommand(roots, selected, all, knobs, dryRun, options);
 }
 
 /** States whose job has (or had) an events.jsonl worth drawing. */
@@ -178,17 +186,38 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       }
     },
 
-    async run(ids: string[], dryRun: boolean, knobs: Knobs) {
+    async run(ids: string[], dryRun: boolean, knobs: Knobs, options: RunOptions = {}) {
       const roots = study().roots;
       if (!roots || ids.length === 0) return;
       patch({ runError: null, notice: dryRun ? `Dry run of ${ids.length} job(s): nothing will be trained.` : null });
-      study().enqueue(ids);
+      if (options.runOn !== 'slurm') study().enqueue(ids);
       try {
-        await engine.runJobs(roots, ids, knobs, dryRun);
+        const r = await engine.runJobs(roots, ids, knobs, dryRun, options);
+        const fresh = r.upToDate?.length
+          ? `${r.upToDate.length} job(s) up to date, not retrained (tick "Retrain up-to-date jobs" to rerun them).`
+          : '';
+        if (r.slurmJobId)
+          patch({
+            notice: `Submitted Slurm job ${r.slurmJobId}: ${r.jobIds?.length ?? 0} array task(s). ${fresh}`.trim(),
+          });
+        else if (options.runOn === 'slurm' && dryRun)
+          patch({ notice: `Dry run: ${r.jobIds?.length ?? 0} job(s) would be submitted to Slurm. ${fresh}`.trim() });
+        else if (fresh) patch({ notice: r.jobIds?.length === 0 ? `Nothing to train: ${fresh}` : fresh });
       } catch (e) {
         patch({ runError: errorText(e) });
       } finally {
         await reloadManifest();
+      }
+    },
+
+    /** The workbench plan: per selected job, "up to date" or "will run: <reason>" with these knobs. */
+    async plan(ids: string[], knobs: Knobs, force: boolean): Promise<JobFreshness[]> {
+      const roots = study().roots;
+      if (!roots || ids.length === 0 || !engine.planJobs) return [];
+      try {
+        return await engine.planJobs(roots, ids, knobs, force);
+      } catch {
+        return [];
       }
     },
 

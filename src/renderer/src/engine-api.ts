@@ -2,12 +2,13 @@
  * Engine over WorkbenchApi: maps the renderer's roots/knobs to the contract's names and the
  * engine's job listing to matrix cells. The only module that knows the method names.
  */
+import { describeFreshness } from '../../shared/fingerprint';
 import type { JobListing } from '../../shared/study-api';
 import type { TrainingKnobs } from '../../shared/study';
 import { call, onEvent } from './api-client';
 import type { Engine } from './engine';
 import type { JobCell } from './model';
-import type { Knobs, Roots } from './stores/settings';
+import type { Knobs, Roots, SlurmOptions } from './stores/settings';
 import { cellFromManifest } from './stores/study';
 
 function rootsInput(r: Roots) {
@@ -22,6 +23,22 @@ function knobsInput(k: Knobs): TrainingKnobs {
   if (k.seed !== null) out.seed = k.seed;
   if (k.deterministic) out.deterministic = true;
   return out;
+}
+
+/** The Slurm panel's fields as the API's options: blanks left out. */
+export function slurmInput(o: SlurmOptions | undefined) {
+  if (!o) return {};
+  const text = (v: string) => (v.trim() ? v.trim() : undefined);
+  return {
+    partition: text(o.partition),
+    time: text(o.time),
+    gres: text(o.gres),
+    mem: text(o.mem),
+    account: text(o.account),
+    cpusPerTask: o.cpusPerTask ?? undefined,
+    maxParallel: o.maxParallel ?? undefined,
+    extra: o.extra.trim() ? [o.extra.trim()] : undefined,
+  };
 }
 
 export function cellFromListing(j: JobListing): JobCell {
@@ -40,6 +57,7 @@ export function cellFromListing(j: JobListing): JobCell {
     artifactDir: j.artifactDir,
     logPath: j.logPath,
   };
+  if (j.freshness) base.freshness = describeFreshness(j.freshness);
   if (!j.state) return base;
   // Data gone since a dry run or skip: what matters now is that it cannot run.
   if (j.data.status === 'missing' && !j.active && (j.state.status === 'planned' || j.state.status === 'skipped'))
@@ -66,9 +84,21 @@ export function createEngine(): Engine {
       const r = await call('readManifest', { artifactRoot: roots.artifact });
       return { manifest: r.manifest, path: r.path, skipSummary: r.skipSummary, raw: r.raw };
     },
-    async runJobs(roots, ids, knobs, dryRun) {
-      const r = await call('runJobs', { roots: rootsInput(roots), jobIds: ids, dryRun, knobs: knobsInput(knobs) });
-      return { runId: r.runId };
+    async runJobs(roots, ids, knobs, dryRun, options = {}) {
+      const r = await call('runJobs', {
+        roots: rootsInput(roots),
+        jobIds: ids,
+        dryRun,
+        knobs: knobsInput(knobs),
+        force: options.force ?? false,
+        runOn: options.runOn ?? 'local',
+        slurm: options.runOn === 'slurm' ? slurmInput(options.slurm) : {},
+      });
+      return { runId: r.runId, jobIds: r.jobIds, upToDate: r.upToDate ?? [], slurmJobId: r.slurmJobId ?? null };
+    },
+    async planJobs(roots, ids, knobs, force) {
+      const r = await call('planJobs', { roots: rootsInput(roots), jobIds: ids, knobs: knobsInput(knobs), force });
+      return r.jobs;
     },
     async cancelJobs(ids) {
       const r = await call('cancelJobs', ids === 'all' ? { all: true } : { jobIds: ids });

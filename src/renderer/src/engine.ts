@@ -4,10 +4,18 @@
  * its one implementation.
  */
 import type { TrainEvent } from '../../shared/events';
+import type { JobFreshness } from '../../shared/fingerprint';
 import type { SkipSummary, TrainingManifest } from '../../shared/manifest';
 import type { JobStateEvent, RunStateEvent, TrainEventBatch } from '../../shared/study-api';
 import type { JobCell } from './model';
-import type { Knobs, Roots } from './stores/settings';
+import type { Knobs, Roots, SlurmOptions } from './stores/settings';
+
+/** Where and how a Run goes: this machine's queue or one Slurm job array; `force` retrains up-to-date jobs. */
+export interface RunOptions {
+  force?: boolean;
+  runOn?: 'local' | 'slurm';
+  slurm?: SlurmOptions;
+}
 
 export interface Engine {
   defaultRoots(): Promise<Roots | null>;
@@ -19,7 +27,15 @@ export interface Engine {
     skipSummary: SkipSummary | null;
     raw: string | null;
   }>;
-  runJobs(roots: Roots, ids: string[], knobs: Knobs, dryRun: boolean): Promise<{ runId: string }>;
+  runJobs(
+    roots: Roots,
+    ids: string[],
+    knobs: Knobs,
+    dryRun: boolean,
+    options?: RunOptions,
+  ): Promise<{ runId: string; jobIds?: string[]; upToDate?: string[]; slurmJobId?: string | null }>;
+  /** Per job: whether a run with these knobs would train it, and why. */
+  planJobs?(roots: Roots, ids: string[], knobs: Knobs, force: boolean): Promise<JobFreshness[]>;
   cancelJobs(ids: string[] | 'all'): Promise<string[]>;
   readJobEvents(roots: Roots, id: string): Promise<{ events: TrainEvent[]; skippedLines: number }>;
   readJobLog(roots: Roots, id: string): Promise<{ text: string; path: string | null; truncated: boolean }>;

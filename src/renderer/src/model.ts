@@ -22,6 +22,10 @@ export interface JobCell {
   etaAt: number | null;
   artifactDir: string | null;
   logPath: string | null;
+  /** The Slurm task holding it and what Slurm last said, e.g. `Slurm 12_0 PENDING (Priority)`. */
+  slurm?: string | null;
+  /** "up to date" or "will run: <reason>" against the knobs it was last trained with. */
+  freshness?: string | null;
 }
 
 export const COLUMNS = [

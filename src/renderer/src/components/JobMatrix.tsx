@@ -193,6 +193,10 @@ function CellBody({ cell, descId }: { cell: JobCell; descId: string }) {
     }
     case 'done':
       detail = `final loss ${formatLoss(cell.finalLoss)}`;
+      if (cell.freshness && cell.freshness !== 'up to date') detail += ' · stale';
+      break;
+    case 'queued':
+      detail = cell.slurm ?? '';
       break;
     case 'failed':
     case 'skipped':
@@ -215,7 +219,10 @@ function CellBody({ cell, descId }: { cell: JobCell; descId: string }) {
       <span id={descId} className="cell-state">
         <span className={`badge badge-${cell.state}`}>{STATE_LABEL[cell.state]}</span>
         {detail && (
-          <span className="cell-detail" title={cell.reason ?? detail}>
+          <span
+            className="cell-detail"
+            title={[cell.reason ?? detail, cell.slurm, cell.freshness].filter(Boolean).join('\n')}
+          >
             {detail}
           </span>
         )}

@@ -1,10 +1,13 @@
 /**
- * The trainer knobs (the `train` command's flags), the Dry run switch and Run, plus the
- * equivalent CLI command so a run started here can be repeated in a terminal or on a
- * cluster. Accelerators that do not work here are listed disabled with the reason.
+ * The trainer knobs (the `train` command's flags), where to run (this machine or a Slurm job
+ * array, with its options), Retrain up-to-date jobs, the Dry run switch and Run, plus the
+ * plan (per selected job: up to date or why it will run) and the equivalent CLI command so a
+ * run started here can be repeated in a terminal or on a cluster. Accelerators that do not
+ * work here are listed disabled with the reason.
  */
 import type { ProviderProbe } from '../../../shared/api';
-import type { Knobs } from '../stores/settings';
+import { describeFreshness, type JobFreshness } from '../../../shared/fingerprint';
+import type { Knobs, SlurmOptions } from '../stores/settings';
 
 interface Props {
   knobs: Knobs;
@@ -13,9 +16,59 @@ interface Props {
   providers: ProviderProbe[];
   busy: boolean;
   cliCommand: string;
+  runOn?: 'local' | 'slurm';
+  force?: boolean;
+  slurm?: SlurmOptions;
+  /** The plan for the selected jobs (empty while unknown). */
+  plan?: JobFreshness[];
   onKnob<K extends keyof Knobs>(key: K, value: Knobs[K]): void;
   onDryRun(v: boolean): void;
   onRun(): void;
+  onRunOn?(v: 'local' | 'slurm'): void;
+  onForce?(v: boolean): void;
+  onSlurm?(v: SlurmOptions): void;
+}
+
+function SlurmFields({ value, onChange }: { value: SlurmOptions; onChange(v: SlurmOptions): void }) {
+  const text = (key: 'partition' | 'time' | 'gres' | 'mem' | 'account' | 'extra', label: string, hint: string) => (
+    <label className="knob" title={hint}>
+      <span>{label}</span>
+      <input
+        type="text"
+        placeholder={key === 'gres' ? 'gpu:1' : key === 'time' ? '02:00:00' : key === 'mem' ? '16G' : ''}
+        value={value[key]}
+        onChange={(e) => onChange({ ...value, [key]: e.target.value.replace(/[\r\n]/g, '') })}
+      />
+    </label>
+  );
+  const count = (key: 'cpusPerTask' | 'maxParallel', label: string, hint: string) => (
+    <label className="knob" title={hint}>
+      <span>{label}</span>
+      <input
+        type="number"
+        min={1}
+        step={1}
+        inputMode="numeric"
+        value={value[key] ?? ''}
+        onChange={(e) => {
+          const n = Number(e.target.value);
+          onChange({ ...value, [key]: e.target.value.trim() === '' || !Number.isInteger(n) || n < 1 ? null : n });
+        }}
+      />
+    </label>
+  );
+  return (
+    <fieldset className="knobs slurm-options" aria-label="Slurm options">
+      {text('partition', 'Partition', '--partition')}
+      {text('time', 'Time limit', '--time (per task)')}
+      {text('gres', 'GPUs (gres)', '--gres, e.g. gpu:1')}
+      {count('cpusPerTask', 'CPUs / task', '--cpus-per-task')}
+      {text('mem', 'Memory', '--mem (per task)')}
+      {count('maxParallel', 'At most at once', '--max-parallel (--array=…%K)')}
+      {text('account', 'Account', '--account')}
+      {text('extra', 'Extra #SBATCH', "--extra: one more '#SBATCH …' line")}
+    </fieldset>
+  );
 }
 
 function NumberKnob({
@@ -125,6 +178,33 @@ export function RunPanel(p: Props) {
         </label>
       </div>
       <div className="run-row">
+        <label className="knob" title="Run on this machine's queue, or hand the jobs to Slurm as one job array">
+          <span>Run on</span>
+          <select
+            aria-label="Run on"
+            value={p.runOn ?? 'local'}
+            onChange={(e) => p.onRunOn?.(e.target.value as 'local' | 'slurm')}
+          >
+            <option value="local">this machine</option>
+            <option value="slurm">Slurm</option>
+          </select>
+        </label>
+        <label className="knob check" title="--force: train selected jobs even when they are up to date">
+          <input type="checkbox" checked={p.force ?? false} onChange={(e) => p.onForce?.(e.target.checked)} />
+          <span>Retrain up-to-date jobs</span>
+        </label>
+      </div>
+      {p.runOn === 'slurm' && p.slurm && p.onSlurm && <SlurmFields value={p.slurm} onChange={p.onSlurm} />}
+      {p.plan && p.plan.length > 0 && (
+        <ul className="plan muted" aria-label="Plan">
+          {p.plan.map((f) => (
+            <li key={f.jobId}>
+              <code>{f.jobId}</code>: {describeFreshness(f)}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="run-row">
         <label className="switch">
           <input
             type="checkbox"
@@ -144,7 +224,7 @@ export function RunPanel(p: Props) {
           disabled={p.selectedCount === 0 || p.busy}
           title={p.selectedCount === 0 ? 'Select jobs in the matrix first' : undefined}
         >
-          Run
+          {p.runOn === 'slurm' ? 'Submit to Slurm' : 'Run'}
         </button>
         <span className="muted">
           {p.selectedCount === 0

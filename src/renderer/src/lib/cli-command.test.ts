@@ -45,3 +45,29 @@ describe('equivalent CLI command', () => {
     expect(cmd).toContain('--dose 10000 --view dense');
   });
 });
+
+describe('equivalent Slurm command', () => {
+  const slurm = {
+    partition: 'gpu',
+    time: '02:00:00',
+    gres: 'gpu:1',
+    cpusPerTask: 8,
+    mem: '',
+    maxParallel: 3,
+    account: '',
+    extra: '--qos=short',
+  };
+  it('a row on Slurm is one slurm submit with the filters, knobs, --force and the Slurm options', () => {
+    const cmd = trainCommand(roots, all.slice(0, 3), all, { ...knobs, max_epochs: 60 }, false, { force: true, slurm });
+    expect(cmd).toBe(
+      "ptycho-study slurm submit --phase-c-root /w/phase_c --phase-d-root /w/phase_d --artifact-root '/w/my artifacts' --dose 1000 --max-epochs 60 --force --partition gpu --time 02:00:00 --gres gpu:1 --cpus-per-task 8 --max-parallel 3 --extra --qos=short",
+    );
+  });
+  it('a scattered selection on Slurm is one command naming the jobs', () => {
+    const cmd = trainCommand(roots, [all[0], all[4]], all, knobs, true, { slurm });
+    expect(cmd).toContain('ptycho-study slurm submit ');
+    expect(cmd).toContain('--job dose_1000-baseline-gs1,dose_10000-dense-gs2');
+    expect(cmd).not.toContain('&&');
+    expect(cmd.endsWith('--dry-run')).toBe(true);
+  });
+});

@@ -18,6 +18,19 @@ export const Knobs = z.object({
 export type Knobs = z.infer<typeof Knobs>;
 
 export const Roots = z.object({ phaseC: z.string(), phaseD: z.string(), artifact: z.string() });
+
+/** The `slurm submit` options as the Run panel holds them (blank = Slurm's default). */
+export const SlurmOptions = z.object({
+  partition: z.string(),
+  time: z.string(),
+  gres: z.string(),
+  cpusPerTask: z.number().int().positive().nullable(),
+  mem: z.string(),
+  maxParallel: z.number().int().positive().nullable(),
+  account: z.string(),
+  extra: z.string(),
+});
+export type SlurmOptions = z.infer<typeof SlurmOptions>;
 export type Roots = z.infer<typeof Roots>;
 
 const Persisted = z.object({
@@ -25,6 +38,9 @@ const Persisted = z.object({
   roots: Roots.nullable(),
   knobs: Knobs,
   dryRun: z.boolean(),
+  force: z.boolean(),
+  runOn: z.enum(['local', 'slurm']),
+  slurm: SlurmOptions,
   smoothing: z.number().min(0).max(0.999),
   logScale: z.boolean(),
 });
@@ -49,6 +65,18 @@ function defaults(): Persisted {
       seed: null,
     },
     dryRun: false,
+    force: false,
+    runOn: 'local',
+    slurm: {
+      partition: '',
+      time: '',
+      gres: '',
+      cpusPerTask: null,
+      mem: '',
+      maxParallel: null,
+      account: '',
+      extra: '',
+    },
     smoothing: 0.6,
     logScale: true,
   };
@@ -83,9 +111,12 @@ export const useSettings = create<SettingsState>((set, get) => ({
 }));
 
 function save(s: SettingsState): void {
-  const { theme, roots, knobs, dryRun, smoothing, logScale } = s;
+  const { theme, roots, knobs, dryRun, force, runOn, slurm, smoothing, logScale } = s;
   try {
-    localStorage.setItem(KEY, JSON.stringify({ theme, roots, knobs, dryRun, smoothing, logScale }));
+    localStorage.setItem(
+      KEY,
+      JSON.stringify({ theme, roots, knobs, dryRun, force, runOn, slurm, smoothing, logScale }),
+    );
   } catch {
     // storage full or disabled: settings simply are not remembered
   }

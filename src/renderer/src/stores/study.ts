@@ -81,6 +81,9 @@ export function cellFromManifest(base: JobCell, j: ManifestJob): JobCell {
     etaAt: j.status === 'running' ? nextEtaAt(base.progress, j.progress ?? base.progress, base.etaAt) : null,
     artifactDir: j.artifact_dir,
     logPath: j.log_path,
+    slurm: j.slurm
+      ? `Slurm ${j.slurm.job_id}${j.slurm.array_task_id !== null ? `_${j.slurm.array_task_id}` : ''}${j.slurm.state ? ` ${j.slurm.state}` : ''}${j.slurm.reason ? ` (${j.slurm.reason})` : ''}`
+      : null,
   };
 }
 
