@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { doseFolder } from '../../../shared/study';
-import { DEFAULT_SIMULATION, DEMO_SIMULATION, type SimulationSettings, simulatePhaseC } from '../../data/simulate';
+import { PRESET_FILE, presetRecord, STUDY_PRESETS } from '../../../shared/presets';
+import { writeJsonAtomic } from '../../data/atomic';
+import { DEFAULT_SIMULATION, type SimulationSettings, simulatePhaseC } from '../../data/simulate';
 import { CliExit, printJson } from '../output';
 
 export function parsePositiveInt(value: string): number {
@@ -68,7 +70,7 @@ interface SimulateOptions {
   objectSize?: number;
   seed?: number;
   probeDiameterPx?: number;
-  preset: 'default' | 'demo';
+  preset: 'default' | 'demo' | 'trend' | 'paper';
   compress?: boolean;
   json?: boolean;
 }
@@ -109,8 +111,13 @@ export function registerSimulate(program: Command): void {
       parsePositive,
     )
     .addOption(
-      new Option('--preset <name>', 'settings preset: demo = a small study in seconds')
-        .choices(['default', 'demo'])
+      new Option(
+        '--preset <name>',
+        `study preset with a stated budget, recorded for train: ${Object.values(STUDY_PRESETS)
+          .map((p) => `${p.name} = ${p.purpose}`)
+          .join('; ')}`,
+      )
+        .choices(['default', 'demo', 'trend', 'paper'])
         .default('default'),
     )
     .option('--compress', 'deflate the NPZ entries (np.savez_compressed); default stored like np.savez')
@@ -118,8 +125,8 @@ export function registerSimulate(program: Command): void {
     .action(async (opts: SimulateOptions) => {
       const out = opts.out ?? opts.outputRoot;
       if (!out) throw new CliExit(2, 'error: simulate needs --out PHASE_C_ROOT (or --output-root)');
-      const base = opts.preset === 'demo' ? DEMO_SIMULATION : DEFAULT_SIMULATION;
-      const settings: Partial<SimulationSettings> = { ...base };
+      const preset = opts.preset === 'default' ? null : STUDY_PRESETS[opts.preset];
+      const settings: Partial<SimulationSettings> = { ...DEFAULT_SIMULATION, ...preset?.simulation };
       if (opts.baseNpz) settings.baseNpz = resolve(opts.baseNpz);
       if (opts.doses?.length) settings.doses = opts.doses;
       const n = opts.nPositions ?? opts.nImages;
@@ -136,7 +143,9 @@ export function registerSimulate(program: Command): void {
       } finally {
         bar.stop();
       }
-      if (opts.json) return printJson(summary);
+      // train reads the preset's budget back from here (flags given to train still win)
+      if (preset) await writeJsonAtomic(resolve(out, PRESET_FILE), presetRecord(preset));
+      if (opts.json) return printJson(preset ? { ...summary, preset: presetRecord(preset) } : summary);
       const s = summary.settings;
       console.log(
         `Phase C: ${s.nPositions} positions on a ${summary.object.shape.join(' × ')} ${summary.object.source === 'synthetic' ? 'synthetic object' : `object from ${summary.object.source}`}, N = ${s.N}, seed ${s.seed}; split at y = ${summary.split.value} (train ${summary.split.n_train}, test ${summary.split.n_test})`,
@@ -146,5 +155,9 @@ export function registerSimulate(program: Command): void {
           `  ${doseFolder(d.dose).padEnd(14)} intensity_scale ${d.intensity_scale.toPrecision(5)}  mean counts train ${d.train.mean_counts.toFixed(0)} / test ${d.test.mean_counts.toFixed(0)}  (validated)`,
         );
       console.log(`Wrote ${summary.phase_c_root} in ${summary.seconds.toFixed(1)} s`);
+      if (preset)
+        console.log(
+          `Preset ${preset.name}: ${preset.purpose}.\n  Budget: ${preset.budget}; train uses ${preset.maxEpochs} epochs per job (see train --dry-run for the estimate on this machine).`,
+        );
     });
 }

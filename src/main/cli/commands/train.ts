@@ -24,6 +24,7 @@ import {
 } from '../../../shared/study';
 import { WorkbenchService } from '../../service/workbench-service';
 import { checkTrainingJobs, filterJobs, planTrainingJobs, type TrainingJob } from '../../study/jobs';
+import { estimateLines, estimatePlan, readPresetRecord } from '../../study/estimate';
 import { loadStudyDesign } from '../../study/study-file';
 import { selectStaleJobs } from '../../study/up-to-date';
 import { CliExit } from '../output';
@@ -165,13 +166,17 @@ function epochLine(e: TrainEvent, totalEpochs: number | null): string | null {
 }
 
 export async function runTrain(o: TrainOptions): Promise<number> {
-  const design: StudyDesign = o.study ? loadStudyDesign(resolve(o.study)) : defaultStudyDesign();
+  const loaded: StudyDesign = o.study ? loadStudyDesign(resolve(o.study)) : defaultStudyDesign();
   const roots = {
     phaseCRoot: resolve(o.phaseCRoot),
     phaseDRoot: resolve(o.phaseDRoot),
     artifactRoot: resolve(o.artifactRoot),
   };
-  const knobs = knobsFromOptions(o);
+  // the budget `simulate --preset` recorded with the data; flags still win
+  const preset = readPresetRecord(roots.phaseCRoot);
+  const design: StudyDesign = preset && !o.study ? { ...loaded, name: preset.name } : loaded;
+  const knobs = { ...knobsFromOptions(o) };
+  if (preset && knobs.max_epochs === undefined) knobs.max_epochs = preset.max_epochs;
   const filters: JobFilters = { dose: o.dose ?? null, view: o.view ?? null, gridsize: o.gridsize ?? null };
 
   console.log(`Enumerating training jobs from Phase C (${roots.phaseCRoot}) and Phase D (${roots.phaseDRoot})...`);
@@ -208,6 +213,17 @@ export async function runTrain(o: TrainOptions): Promise<number> {
     console.log(`\n✓ Nothing to train: ${stale.upToDate.length} job(s) up to date (--force retrains them)`);
     return 0;
   }
+  const estimate = await estimatePlan(
+    jobs.filter((j) => !j.skipReason),
+    {
+      artifactRoot: roots.artifactRoot,
+      maxEpochs: knobs.max_epochs,
+      batchSize: knobs.batch_size,
+      nGroups: knobs.n_groups,
+      preset,
+    },
+  );
+  if (estimate.jobs.length) console.log(`\n${estimateLines(estimate, preset).join('\n')}`);
   console.log(`\nExecuting ${runnable} training job(s)${o.dryRun ? ' (dry run: nothing will be trained)' : ''}...`);
   const totals = new Map<string, number | null>();
   // Skipped jobs are announced when the run opens; print them in queue order with the rest.

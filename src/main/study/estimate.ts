@@ -1,0 +1,153 @@
+/**
+ * What a run will cost, shown before it starts (dry run, plan): steps per epoch from the
+ * training file's pattern count, total steps from the epochs, and time from the step rate
+ * measured on this machine — the median step of jobs already trained under the artifact
+ * root (same gridsize), else the bench's figure, said so.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BENCH_SECONDS_PER_STEP,
+  estimateJob,
+  formatDuration,
+  type JobEstimate,
+  PRESET_FILE,
+  PresetRecord,
+} from '../../shared/presets';
+import type { Gridsize } from '../../shared/study';
+import { describeNpz } from '../data/npz';
+
+const DEFAULT_BATCH = 16;
+const DEFAULT_VALIDATION_SPLIT = 0.05;
+const DEFAULT_EPOCHS = 50;
+
+/** The preset `simulate --preset` recorded in a Phase C root, or null. */
+export function readPresetRecord(phaseCRoot: string): PresetRecord | null {
+  const path = join(phaseCRoot, PRESET_FILE);
+  if (!existsSync(path)) return null;
+  try {
+    return PresetRecord.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * Median seconds per step of the step events under `artifactRoot` for this gridsize (jobs
+ * are in `dose_<d>/<view>/gs<g>/`), from each job's last 200 steps; null when none.
+ */
+export function measuredSecondsPerStep(artifactRoot: string, gridsize: Gridsize, batchSize: number): number | null {
+  if (!existsSync(artifactRoot)) return null;
+  const times: number[] = [];
+  for (const dose of readdirSync(artifactRoot).filter((d) => d.startsWith('dose_'))) {
+    const doseDir = join(artifactRoot, dose);
+    let views: string[];
+    try {
+      views = readdirSync(doseDir);
+    } catch {
+      continue;
+    }
+    for (const view of views) {
+      const events = join(doseDir, view, `gs${gridsize}`, 'events.jsonl');
+      if (!existsSync(events)) continue;
+      const lines = readFileSync(events, 'utf8').trim().split('\n').slice(-400);
+      let n = 0;
+      for (const line of lines.reverse()) {
+        if (n >= 200) break;
+        try {
+          const e = JSON.parse(line) as { type?: string; samples_per_s?: number };
+          if (e.type === 'step' && typeof e.samples_per_s === 'number' && e.samples_per_s > 0) {
+            times.push(batchSize / e.samples_per_s);
+            n++;
+          }
+        } catch {
+          // a torn last line
+        }
+      }
+    }
+  }
+  return times.length ? median(times) : null;
+}
+
+export interface PlannedJob {
+  id: string;
+  gridsize: Gridsize;
+  trainDataPath: string;
+}
+
+export interface PlanEstimate {
+  jobs: (JobEstimate & { id: string })[];
+  totalSteps: number;
+  seconds: number;
+}
+
+export async function estimatePlan(
+  jobs: readonly PlannedJob[],
+  opts: {
+    artifactRoot: string;
+    maxEpochs?: number;
+    batchSize?: number;
+    nGroups?: number;
+    preset?: PresetRecord | null;
+  },
+): Promise<PlanEstimate> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  const maxEpochs = opts.maxEpochs ?? opts.preset?.max_epochs ?? DEFAULT_EPOCHS;
+  const out: (JobEstimate & { id: string })[] = [];
+  const rates = new Map<Gridsize, { s: number; source: string }>();
+  for (const job of jobs) {
+    if (!existsSync(job.trainDataPath)) continue;
+    let groups: number;
+    try {
+      groups = (await describeNpz(job.trainDataPath, ['diffraction']))[0].shape[0];
+    } catch {
+      continue;
+    }
+    if (opts.nGroups) groups = Math.min(groups, opts.nGroups);
+    let rate = rates.get(job.gridsize);
+    if (!rate) {
+      const measured = measuredSecondsPerStep(opts.artifactRoot, job.gridsize, batchSize);
+      rate = measured
+        ? { s: measured, source: `median step of earlier gs${job.gridsize} jobs here` }
+        : {
+            s: BENCH_SECONDS_PER_STEP[job.gridsize] * (batchSize / DEFAULT_BATCH),
+            source: 'npm run bench on a 2-vCPU machine (no job trained here yet)',
+          };
+      rates.set(job.gridsize, rate);
+    }
+    out.push({
+      id: job.id,
+      ...estimateJob({
+        groups,
+        batchSize,
+        validationSplit: DEFAULT_VALIDATION_SPLIT,
+        maxEpochs,
+        secondsPerStep: rate.s,
+        rateSource: rate.source,
+      }),
+    });
+  }
+  return {
+    jobs: out,
+    totalSteps: out.reduce((s, j) => s + j.totalSteps, 0),
+    seconds: out.reduce((s, j) => s + j.seconds, 0),
+  };
+}
+
+/** The estimate as the CLI prints it (early stopping can end a job sooner). */
+export function estimateLines(e: PlanEstimate, preset: PresetRecord | null): string[] {
+  const lines = e.jobs.map(
+    (j) =>
+      `  ${j.id}: ${j.stepsPerEpoch} steps/epoch × ${j.totalSteps / j.stepsPerEpoch} epochs = ${j.totalSteps} steps ≈ ${formatDuration(j.seconds)} at ${j.secondsPerStep.toFixed(2)} s/step (${j.rateSource})`,
+  );
+  return [
+    `Estimated cost${preset ? ` (preset ${preset.name}: ${preset.budget})` : ''}:`,
+    ...lines,
+    `  total ${e.totalSteps} steps ≈ ${formatDuration(e.seconds)} one job after another (early stopping can end a job sooner)`,
+  ];
+}
