@@ -102,7 +102,10 @@ async function obtainReconstruction(
   if ((opts.reuseRecon ?? true) && existsSync(reconPath)) {
     const existing = await readReconFile(reconPath);
     const sameModel = existing.meta.model_mtime_ms === modelMtime;
-    if (sameModel && existing.meta.stitch_crop_px === stitchCrop) return { recon: existing, seconds: 0, reused: true };
+    // A recon made before the test data last changed is of other data.
+    const testDataOlder = (mtimeMs(job.testDataPath) ?? 0) <= (mtimeMs(reconPath) ?? 0);
+    if (sameModel && testDataOlder && existing.meta.stitch_crop_px === stitchCrop)
+      return { recon: existing, seconds: 0, reused: true };
   }
   if (modelMtime === null) {
     throw new StudyError('NOT_FOUND', `job ${job.id} has no exported model to reconstruct with`, {

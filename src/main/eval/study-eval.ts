@@ -150,6 +150,14 @@ function existingRow(row: RowJob, target: EvalTarget): ComparisonRow {
   if (statSync(modelPathOf(target)).mtimeMs > statSync(path).mtimeMs) {
     return missingRow(row, 'stale', 'model.onnx is newer than eval.json (retrained): run evaluate again');
   }
+  // The scores are of the test data as it was: a test file changed since is a stale score too.
+  if (existsSync(target.testDataPath) && statSync(target.testDataPath).mtimeMs > statSync(path).mtimeMs) {
+    return missingRow(
+      row,
+      'stale',
+      `test data changed since evaluation (${target.testDataPath} is newer than eval.json): run evaluate again`,
+    );
+  }
   return evaluatedRow(row, e, path);
 }
 
