@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { studyApiEvents, studyApiMethods } from './study-api';
 import { evalApiEvents, evalApiMethods } from './eval-api';
 import { dataApiEvents, dataApiMethods } from './data-api';
+import { classicalApiEvents, classicalApiMethods } from './classical-api';
 
 export const ExecutionProviderName = z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
@@ -48,6 +49,7 @@ export const apiMethods = {
   ...studyApiMethods,
   ...evalApiMethods,
   ...dataApiMethods,
+  ...classicalApiMethods,
 } as const;
 
 export type ApiMethods = typeof apiMethods;
@@ -61,6 +63,7 @@ export const apiEvents = {
   ...studyApiEvents,
   ...evalApiEvents,
   ...dataApiEvents,
+  ...classicalApiEvents,
 } as const;
 
 export type ApiEvents = typeof apiEvents;

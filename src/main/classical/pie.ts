@@ -17,9 +17,9 @@
 import { StudyError } from '../../shared/errors';
 import { fft2 } from '../data/physics';
 import { createRng } from '../data/rng';
+import { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm } from '../../shared/classical';
 
-export const CLASSICAL_ALGORITHMS = ['rpie', 'epie'] as const;
-export type ClassicalAlgorithm = (typeof CLASSICAL_ALGORITHMS)[number];
+export { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm };
 
 export interface PieOptions {
   algorithm: ClassicalAlgorithm;

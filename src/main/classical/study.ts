@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import type { EvalFile } from '../../shared/evaluation';
+import { ClassicalFile, ClassicalRow } from '../../shared/classical';
 import { defaultStudyDesign, type StudyDesign, ViewName } from '../../shared/study';
 import { writeFileAtomic, writeJsonAtomic } from '../data/atomic';
 import type { StudyRoots } from '../study/jobs';
@@ -18,48 +18,7 @@ import type { PieIteration, PieOptions } from './pie';
 export const CLASSICAL_JSON = 'classical.json';
 export const CLASSICAL_CSV = 'classical.csv';
 
-export const ClassicalRow = z.object({
-  job_id: z.string(),
-  dose: z.number(),
-  view: ViewName,
-  state: z.enum(['done', 'cancelled', 'failed', 'missing']),
-  reason: z.string().nullable(),
-  algorithm: z.string(),
-  iterations: z.number().int().nullable(),
-  seconds: z.number().nullable(),
-  iterations_per_s: z.number().nullable(),
-  final_error: z.number().nullable(),
-  n_positions: z.number().int().nullable(),
-  eval_path: z.string().nullable(),
-  recon_path: z.string().nullable(),
-  amp_ssim: z.number().nullable(),
-  amp_mae: z.number().nullable(),
-  phase_ssim: z.number().nullable(),
-  phase_mae: z.number().nullable(),
-  phase_ms_ssim: z.number().nullable(),
-  amp_mae_skill: z.number().nullable(),
-  phase_mae_skill: z.number().nullable(),
-  amp_ssim_skill: z.number().nullable(),
-  phase_ssim_skill: z.number().nullable(),
-});
-export type ClassicalRow = z.infer<typeof ClassicalRow>;
-
-export const ClassicalFile = z.object({
-  created_at: z.string(),
-  artifact_root: z.string(),
-  parameters: z.object({
-    algorithm: z.string(),
-    iterations: z.number().int(),
-    probe_update: z.boolean(),
-    probe_update_start: z.number().int(),
-    alpha: z.number(),
-    beta: z.number(),
-    seed: z.number().int(),
-    engine: z.string(),
-  }),
-  rows: z.array(ClassicalRow),
-});
-export type ClassicalFile = z.infer<typeof ClassicalFile>;
+export { ClassicalFile, ClassicalRow } from '../../shared/classical';
 
 export interface ClassicalStudyOptions {
   roots: StudyRoots;

@@ -21,6 +21,7 @@ import { probeProviders } from './providers';
 import { StudyService } from './study-service';
 import { EvalService } from './eval-service';
 import { DataService } from './data-service';
+import { ClassicalService } from './classical-service';
 import type { Reconstructor } from '../eval/job-eval';
 import { appVersion, onnxruntimeVersion } from './version';
 
@@ -49,6 +50,8 @@ export class WorkbenchService implements WorkbenchApi {
   readonly evaluation: EvalService;
   /** Phase C/D generation (the demo study). */
   readonly data: DataService;
+  /** The classical arm: ePIE/rPIE reconstructions scored beside PtychoPINN. */
+  readonly classical: ClassicalService;
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.events.setMaxListeners(100);
@@ -66,6 +69,11 @@ export class WorkbenchService implements WorkbenchApi {
         this.study.resolveFolder(path);
       },
       reconstructor: options.reconstructor,
+    });
+    this.classical = new ClassicalService({
+      emit: (event, payload) => this.emit(event, payload),
+      resolveRoots: (input) => this.study.resolveRoots(input),
+      design: options.design,
     });
     this.data = new DataService({
       workspace: options.workspace ?? null,
@@ -153,9 +161,21 @@ export class WorkbenchService implements WorkbenchApi {
     return this.evaluation.readReportImage(input);
   }
 
+  reconstructClassical(input: MethodInput<'reconstructClassical'>): Promise<MethodOutput<'reconstructClassical'>> {
+    return this.classical.reconstruct(apiMethods.reconstructClassical.input.parse(input));
+  }
+
+  async cancelClassical(input: MethodInput<'cancelClassical'> = {}): Promise<MethodOutput<'cancelClassical'>> {
+    return this.classical.cancel(input.runId);
+  }
+
+  async getClassical(input: MethodInput<'getClassical'> = {}): Promise<MethodOutput<'getClassical'>> {
+    return this.classical.get(input);
+  }
+
   /** Cancel live runs and wait until their final states are recorded (app quit, server stop). */
-  close(): Promise<void> {
-    return this.study.close();
+  async close(): Promise<void> {
+    await Promise.all([this.study.close(), this.classical.close()]);
   }
 
   /** Validate an untrusted request against the contract, call the method, validate the result. */
