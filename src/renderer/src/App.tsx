@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { canPickFolders } from './api-client';
+import { ClassicalRow } from './components/ClassicalRow';
 import { CurvesPanel } from './components/CurvesPanel';
 import { FilterChips } from './components/FilterChips';
 import { JobMatrix } from './components/JobMatrix';
@@ -127,6 +128,13 @@ export function App({ curves }: { curves: CurveStore }) {
               selection={study.selection}
               visible={visible}
               onSelect={study.select}
+            />
+          )}
+          {study.cells.size > 0 && (
+            <ClassicalRow
+              roots={study.roots}
+              doses={study.doses}
+              focused={focused ? { dose: focused.dose, view: focused.view } : null}
             />
           )}
           <RunPanel
