@@ -172,8 +172,14 @@ export const RunRecord = z.object({
   status: RunStatus,
   /** The CLI exit code it ended with (0 all good, 1 a job failed, 130 cancelled); null while running. */
   exit_code: z.number().int().nullable(),
-  /** A run handed to Slurm: the array job and its batch script. */
-  slurm: z.object({ job_id: z.string(), script: z.string() }).optional(),
+  /** A run handed to Slurm (the array job and its batch script), or one array task's own run. */
+  slurm: z
+    .object({
+      job_id: z.string(),
+      script: z.string().optional(),
+      array_task_id: z.number().int().nonnegative().nullable().optional(),
+    })
+    .optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

@@ -139,8 +139,13 @@ describe('the study on a one-node Slurm', () => {
         expect(j.fingerprint?.config['training.nepochs']).toBe(1);
         expect(j.result?.model_path && existsSync(j.result.model_path)).toBe(true);
       }
-      const run = m.runs.find((r) => r.slurm?.job_id === id);
+      const run = m.runs.find((r) => r.slurm?.job_id === id && r.slurm.script);
       expect(run).toMatchObject({ status: 'done', exit_code: 0, job_ids: m.jobs.map((j) => j.id) });
+      // Each array task's own `train` run records its task too.
+      const taskRuns = m.runs.filter((r) => r.slurm?.job_id === id && !r.slurm.script);
+      expect(taskRuns.map((r) => [r.slurm?.array_task_id, r.job_ids, r.status]).sort()).toEqual(
+        m.jobs.map((j, i) => [i, [j.id], 'done']),
+      );
       console.log(`Slurm array of 3 tiny trainings: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
       const again = ptycho(['slurm', 'submit', ...tiny]);

@@ -53,6 +53,7 @@ export interface RunSelection {
   dryRun: boolean;
   knobs: TrainingKnobs;
   jobFields?: StudyRunRequest['jobFields'];
+  slurm?: StudyRunRequest['slurm'];
 }
 
 interface LiveRun {
@@ -219,6 +220,7 @@ export class StudyService {
         dryRun: selection.dryRun,
         knobs: selection.knobs,
         jobFields: selection.jobFields,
+        slurm: selection.slurm,
         source: this.options.transport,
         runner,
       },

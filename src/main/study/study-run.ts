@@ -43,6 +43,8 @@ export interface StudyRunRequest {
   runner: TrainingRunner | null;
   /** Extra fields recorded on a job's entry when a real run opens it (its fingerprint, its Slurm task). */
   jobFields?: ReadonlyMap<string, Record<string, unknown>>;
+  /** The Slurm array task this invocation runs as, recorded on its run. */
+  slurm?: RunRecord['slurm'];
 }
 
 export interface JobStateChange {
@@ -233,6 +235,7 @@ export class StudyRun {
         job_ids: [...ids],
         status: 'running',
         exit_code: null,
+        ...(r.slurm && !r.dryRun ? { slurm: r.slurm } : {}),
       };
       return {
         ...current,

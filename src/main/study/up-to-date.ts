@@ -36,6 +36,14 @@ export function slurmTaskFromEnv(env: NodeJS.ProcessEnv = process.env): SlurmJob
   };
 }
 
+/** What a run started by a Slurm array task records about it; undefined outside Slurm. */
+export function slurmRunRef(
+  env: NodeJS.ProcessEnv = process.env,
+): { job_id: string; array_task_id: number | null } | undefined {
+  const t = slurmTaskFromEnv(env);
+  return t ? { job_id: t.job_id, array_task_id: t.array_task_id } : undefined;
+}
+
 export function selectStaleJobs(
   jobs: TrainingJob[],
   o: {

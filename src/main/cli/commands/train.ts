@@ -26,7 +26,7 @@ import { WorkbenchService } from '../../service/workbench-service';
 import { checkTrainingJobs, filterJobs, planTrainingJobs, type TrainingJob } from '../../study/jobs';
 import { estimateLines, estimatePlan, readPresetRecord } from '../../study/estimate';
 import { loadStudyDesign } from '../../study/study-file';
-import { selectStaleJobs } from '../../study/up-to-date';
+import { selectStaleJobs, slurmRunRef } from '../../study/up-to-date';
 import { CliExit } from '../output';
 import { printFreshness } from './train-freshness';
 
@@ -291,6 +291,7 @@ export async function runTrain(o: TrainOptions): Promise<number> {
     dryRun: o.dryRun ?? false,
     knobs,
     jobFields: stale.jobFields,
+    slurm: slurmRunRef(),
   });
   let interrupts = 0;
   let hungUp = false;
