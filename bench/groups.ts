@@ -1,8 +1,10 @@
 /** Registry of bench groups; each module under bench/ adds its own entry here. */
+import { classicalBench } from './classical';
 import { dataBench } from './data';
+import { webgpuBench } from './gpu';
 import { pinnBench, qualityBench } from './pinn';
 import type { BenchGroup } from './types';
 import { uiBench } from './ui';
 import { nnGroup } from './nn';
 
-export const groups: BenchGroup[] = [uiBench, nnGroup, pinnBench, qualityBench, dataBench];
+export const groups: BenchGroup[] = [uiBench, nnGroup, pinnBench, qualityBench, dataBench, webgpuBench, classicalBench];

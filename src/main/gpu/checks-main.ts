@@ -1,14 +1,14 @@
 /**
  * Entry of the device bundle (`run.sh` runs it with the bundled Node):
  *   checks.js [--accelerator auto|cpu|webgpu|cuda] [--quick] [--out DIR] [--threads N]
- *   checks.js --adapter   (creates one session with verbose logging, for the adapter name)
+ *   checks.js --adapter   (the provider probe: works, software adapter or not, and why)
  * Writes DIR/gpu-checks.json and prints a readable log.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { node, serializeModel, valueInfo } from '../nn/proto';
+import { probeProviders, vulkanDrivers } from '../service/providers';
 import { runChecks } from './checks';
 import { summarize } from './summary';
 
@@ -17,20 +17,14 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
+/** The provider probe (a training step of the model's op set) and the Vulkan drivers seen. */
 async function adapterProbe(provider: string): Promise<void> {
-  ort.env.logLevel = 'verbose';
-  const bytes = serializeModel({
-    nodes: [node('Add', ['x', 'x'], ['y'])],
-    inputs: [valueInfo('x', 'float32', [4])],
-    outputs: [valueInfo('y', 'float32', [4])],
-  });
-  const s = await ort.InferenceSession.create(bytes, {
-    executionProviders: [provider],
-    logSeverityLevel: 0,
-    logVerbosityLevel: 1,
-  });
-  const out = await s.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]) });
-  console.log(`adapter probe: ${provider} session ran, y = ${Array.from(out.y.data as Float32Array).join(',')}`);
+  for (const d of vulkanDrivers())
+    console.log(`vulkan driver: ${d.library} (${d.software ? 'software' : 'hardware'}) ${d.manifest}`);
+  const [p] = await probeProviders({ providers: [provider as 'webgpu'] });
+  console.log(
+    `adapter probe: ${provider} ${p.available ? (p.software ? 'works on a software adapter' : 'works') : 'unavailable'}: ${p.detail}`,
+  );
 }
 
 async function main(): Promise<void> {

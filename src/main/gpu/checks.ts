@@ -30,6 +30,8 @@ export interface CheckOptions {
 }
 
 export interface ThroughputRow {
+  /** The bench row name: pinn_train_gs{g}_b{B}_{provider}_samples_per_s. */
+  name: string;
   gridsize: number;
   batch: number;
   provider: string;
@@ -37,6 +39,9 @@ export interface ThroughputRow {
   ms_per_step: number;
   samples_per_s: number;
   patterns_per_s: number;
+  /** Bytes copied host→device and device→host in one step (device-resident state on webgpu). */
+  host_to_device_bytes: number;
+  device_to_host_bytes: number;
 }
 
 export interface TrainingComparison {
@@ -95,6 +100,7 @@ async function throughput(
     const ms = (performance.now() - t0) / steps;
     const C = s.gridsize * s.gridsize;
     return {
+      name: `pinn_train_gs${s.gridsize}_b${batch}_${pt.trainer.provider}_samples_per_s`,
       gridsize: s.gridsize,
       batch,
       provider,
@@ -102,6 +108,8 @@ async function throughput(
       ms_per_step: ms,
       samples_per_s: (1000 * batch) / ms,
       patterns_per_s: (1000 * batch * C) / ms,
+      host_to_device_bytes: pt.trainer.lastTransfer.hostToDevice,
+      device_to_host_bytes: pt.trainer.lastTransfer.deviceToHost,
     };
   } finally {
     await pt.trainer.release();
@@ -173,7 +181,7 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
     try {
       const row = await throughput(jobFor(jobs, 10000, view), design, provider, batch, o.quick ? 3 : 20, o.threads);
       o.log(
-        `  train step gs${row.gridsize} batch ${batch}: ${row.ms_per_step.toFixed(1)} ms/step, ${row.samples_per_s.toFixed(1)} samples/s`,
+        `  ${row.name}: ${row.samples_per_s.toFixed(1)} (${row.ms_per_step.toFixed(1)} ms/step; ${row.host_to_device_bytes} B up, ${row.device_to_host_bytes} B down per step)`,
       );
       throughputRows.push(row);
     } catch (e) {

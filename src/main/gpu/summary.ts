@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { CheckReport } from './checks';
 
 export interface SummaryRow {
+  name: string;
   gridsize: number;
   batch: number;
   provider: string;
@@ -35,6 +36,7 @@ export function summarize(dir: string): { rows: SummaryRow[]; text: string } {
   const rows = report.throughput.map((t) => {
     const ref = torch.find((r) => r.gridsize === t.gridsize && r.batch === t.batch) ?? null;
     return {
+      name: t.name ?? `pinn_train_gs${t.gridsize}_b${t.batch}_${t.provider}_samples_per_s`,
       gridsize: t.gridsize,
       batch: t.batch,
       provider: t.provider,
@@ -49,7 +51,7 @@ export function summarize(dir: string): { rows: SummaryRow[]; text: string } {
     `op parity: ${report.op_parity_passed}/${report.op_parity.length} within tolerance`,
     ...rows.map(
       (r) =>
-        `gs${r.gridsize} batch ${r.batch}: ours ${r.ours_samples_per_s.toFixed(1)} samples/s` +
+        `${r.name}: ours ${r.ours_samples_per_s.toFixed(1)} samples/s` +
         (r.reference_samples_per_s !== null
           ? `, PyTorch ${r.reference_samples_per_s.toFixed(1)}, ratio ${r.ratio_vs_reference!.toFixed(2)}`
           : ''),

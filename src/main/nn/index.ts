@@ -39,9 +39,12 @@
  * (ReduceLROnPlateau) just pass another lr. Accelerators: resolveProvider / Trainer.create
  * take 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'; an explicit unavailable one
  * throws StudyError('PROVIDER_UNAVAILABLE'). deterministic: true (threads fixed, default 1)
- * makes CPU runs bit-identical (checked at 1 and 2 threads). Trainer option
- * deviceResidentState keeps params/moments in GPU buffers on webgpu (off by default; not yet
- * verified on a GPU) — then `await trainer.syncToHost()` before parameters()/getState().
+ * makes CPU runs bit-identical (checked at 1 and 2 threads). On webgpu the Trainer keeps
+ * params/moments in GPU buffers (deviceResidentState, default on there; only the batch goes
+ * up and the loss comes down, `lastTransfer` counts the bytes) — `await
+ * trainer.syncToHost()` before parameters()/getState(). Adam's bias correction is fed from
+ * the host (float64). MaxPool's gradient: graph.maxPoolGrad 'mask' (every provider) or
+ * 'indices' (CPU only).
  * conv(…, { weightGrad: 'unfold' }) picks the alternative weight-gradient form (same speed
  * here, kept for other machines).
  */
