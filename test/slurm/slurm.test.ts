@@ -139,10 +139,10 @@ describe('the study on a one-node Slurm', () => {
         expect(j.fingerprint?.config['training.nepochs']).toBe(1);
         expect(j.result?.model_path && existsSync(j.result.model_path)).toBe(true);
       }
-      const run = m.runs.find((r) => r.slurm?.job_id === id && r.slurm.script);
+      const run = m.runs.find((r) => r.slurm?.job_id === id && r.slurm?.script);
       expect(run).toMatchObject({ status: 'done', exit_code: 0, job_ids: m.jobs.map((j) => j.id) });
       // Each array task's own `train` run records its task too.
-      const taskRuns = m.runs.filter((r) => r.slurm?.job_id === id && !r.slurm.script);
+      const taskRuns = m.runs.filter((r) => r.slurm?.job_id === id && !r.slurm?.script);
       expect(taskRuns.map((r) => [r.slurm?.array_task_id, r.job_ids, r.status]).sort()).toEqual(
         m.jobs.map((j, i) => [i, [j.id], 'done']),
       );

@@ -34,7 +34,7 @@ import { recoverInterrupted } from '../study/recover';
 import { resolveJobConfig } from '../study/resolve-config';
 import { getDefaultRunner, type TrainingRunner } from '../study/runner';
 import { StudyRun, type StudyRunOutcome, type StudyRunRequest } from '../study/study-run';
-import { freshnessOf, selectStaleJobs } from '../study/up-to-date';
+import { selectStaleJobs } from '../study/up-to-date';
 import { resolveRoot } from './workspace-paths';
 
 export interface StudyServiceOptions {
@@ -362,16 +362,15 @@ export class StudyService {
       planTrainingJobs(roots, this.design).filter((j) => wanted.has(j.id)),
       { allowMissingAll: true },
     );
-    const stale = selectStaleJobs(jobs, { roots, design: this.design, knobs: input.knobs, force: input.force });
+    // Lazy: only a done job's inputs are looked at (by size and mtime first), so the plan stays
+    // quick however large the data; what a run records is computed when it starts.
+    const entries = new Map((readManifestFile(roots.artifactRoot).manifest?.jobs ?? []).map((j) => [j.id, j]));
     return {
-      jobs: jobs.map(
-        (j) =>
-          freshnessOf(stale, j.id, input.force) ?? {
-            jobId: j.id,
-            upToDate: false,
-            reasons: [j.skipReason ?? 'data missing'],
-          },
-      ),
+      jobs: jobs.map((j) => {
+        if (j.skipReason) return { jobId: j.id, upToDate: false, reasons: [j.skipReason] };
+        const f = jobFreshness(j, entries.get(j.id), (job) => resolveJobConfig(job, this.design, input.knobs), roots);
+        return f.upToDate && input.force ? { ...f, upToDate: false, reasons: ['--force'] } : f;
+      }),
     };
   }
 
