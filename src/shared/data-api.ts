@@ -1,10 +1,13 @@
 /** WorkbenchApi methods and events of the data module (Phase C/D generation). */
 import { z } from 'zod';
+import { PresetName } from './presets';
 
 export const CreateDemoStudyInput = z
   .object({
     /** Folder that receives phase_c/, phase_d/ and artifacts/; default the workspace. */
     folder: z.string().min(1).optional(),
+    /** Study preset (budget): demo (seconds), trend (the dose trend on a 2-core CPU), paper. */
+    preset: PresetName.optional(),
   })
   .strict();
 

@@ -5,7 +5,9 @@
  */
 import { join, resolve } from 'node:path';
 import { buildOverlapViews, type OverlapProgress, type PhaseDSummary } from './overlap';
-import { DEMO_SIMULATION, type PhaseCSummary, type SimulationProgress, simulatePhaseC } from './simulate';
+import { PRESET_FILE, type PresetName, presetRecord, STUDY_PRESETS } from '../../shared/presets';
+import { writeJsonAtomic } from './atomic';
+import { DEFAULT_SIMULATION, type PhaseCSummary, type SimulationProgress, simulatePhaseC } from './simulate';
 
 export interface DemoProgress {
   phase: 'C' | 'D';
@@ -23,14 +25,20 @@ export interface DemoStudy {
   phaseD: PhaseDSummary;
 }
 
+/** The study of a preset (default the demo), its budget recorded in phase_c/ for train. */
 export async function createDemoStudy(
   workspaceDir: string,
   onProgress?: (p: DemoProgress) => void,
+  presetName: PresetName = 'demo',
 ): Promise<DemoStudy> {
   const workspace = resolve(workspaceDir);
   const phaseCRoot = join(workspace, 'phase_c');
   const phaseDRoot = join(workspace, 'phase_d');
-  const phaseC = await simulatePhaseC(phaseCRoot, DEMO_SIMULATION, (p) => onProgress?.({ phase: 'C', ...p }));
+  const preset = STUDY_PRESETS[presetName];
+  const phaseC = await simulatePhaseC(phaseCRoot, { ...DEFAULT_SIMULATION, ...preset.simulation }, (p) =>
+    onProgress?.({ phase: 'C', ...p }),
+  );
+  await writeJsonAtomic(join(phaseCRoot, PRESET_FILE), presetRecord(preset));
   const phaseD = await buildOverlapViews(phaseCRoot, phaseDRoot, {}, (p) => onProgress?.({ phase: 'D', ...p }));
   return { workspace, phaseCRoot, phaseDRoot, phaseC, phaseD };
 }

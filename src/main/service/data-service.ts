@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { EventName, EventPayload } from '../../shared/api';
 import type { CreateDemoStudyOutput } from '../../shared/data-api';
 import { StudyError } from '../../shared/errors';
+import type { PresetName } from '../../shared/presets';
 import { createDemoStudy } from '../data/demo';
 
 export interface DataServiceOptions {
@@ -26,7 +27,7 @@ export class DataService {
 
   constructor(private readonly options: DataServiceOptions) {}
 
-  createDemoStudy(input: { folder?: string }): Promise<CreateDemoStudyOutput> {
+  createDemoStudy(input: { folder?: string; preset?: PresetName }): Promise<CreateDemoStudyOutput> {
     // One generation at a time: a second click joins the first.
     this.running ??= this.create(input).finally(() => {
       this.running = null;
@@ -34,7 +35,7 @@ export class DataService {
     return this.running;
   }
 
-  private async create(input: { folder?: string }): Promise<CreateDemoStudyOutput> {
+  private async create(input: { folder?: string; preset?: PresetName }): Promise<CreateDemoStudyOutput> {
     const base = input.folder ?? this.options.workspace;
     if (!base) {
       throw new StudyError('BAD_INPUT', 'no folder given and no workspace configured for the demo study', {
@@ -49,7 +50,7 @@ export class DataService {
     };
     const t0 = performance.now();
     if (hasEntries(roots.phaseCRoot)) return { ...roots, created: false, seconds: 0 };
-    await createDemoStudy(folder, (p) => this.options.emit('demoProgress', p));
+    await createDemoStudy(folder, (p) => this.options.emit('demoProgress', p), input.preset ?? 'demo');
     return { ...roots, created: true, seconds: (performance.now() - t0) / 1000 };
   }
 }

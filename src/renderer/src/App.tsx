@@ -113,7 +113,7 @@ export function App({ curves }: { curves: CurveStore }) {
         canPick={canPickFolders()}
         canCreateDemo={ctl.canCreateDemo}
         onOpen={(roots) => void ctl.openRoots(roots)}
-        onCreateDemo={() => void ctl.createDemo()}
+        onCreateDemo={(preset) => void ctl.createDemo(preset)}
       />
       <div className="columns">
         <div className="left">

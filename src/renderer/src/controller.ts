@@ -3,6 +3,7 @@
  * training events, reloads the manifest when jobs change, and rebuilds curves from disk
  * when a study is opened (so finished runs keep their curves after a restart).
  */
+import { type PresetName, STUDY_PRESETS } from '../../shared/presets';
 import type { JobFreshness } from '../../shared/fingerprint';
 import type { JobProgress } from '../../shared/manifest';
 import { call, onConnection } from './api-client';
@@ -169,17 +170,26 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
 
     canCreateDemo: engine.createDemoStudy !== null,
 
-    async createDemo() {
+    async createDemo(preset: PresetName = 'demo') {
       if (!engine.createDemoStudy) {
         patch({ rootsError: 'This engine build has no demo-study generator (WorkbenchApi lacks createDemoStudy).' });
         return;
       }
-      patch({ demo: { running: true, message: 'Simulating Phase C and Phase D data…', fraction: null } });
+      patch({
+        demo: { running: true, message: `Simulating the ${preset} study's Phase C and Phase D data…`, fraction: null },
+      });
       try {
-        const roots = await engine.createDemoStudy((message, fraction) =>
-          patch({ demo: { running: true, message, fraction } }),
+        const roots = await engine.createDemoStudy(
+          (message, fraction) => patch({ demo: { running: true, message, fraction } }),
+          preset,
         );
-        patch({ demo: { running: false, message: 'Demo study ready', fraction: 1 } });
+        patch({
+          demo: {
+            running: false,
+            message: `${preset} study ready: ${STUDY_PRESETS[preset].budget}`,
+            fraction: 1,
+          },
+        });
         await openRoots(roots);
       } catch (e) {
         patch({ demo: { running: false, message: null, fraction: null }, rootsError: errorText(e) });

@@ -112,12 +112,12 @@ export function createEngine(): Engine {
       const r = await call('readJobLog', { artifactRoot: roots.artifact, jobId: id });
       return { text: r.text, path: r.path, truncated: r.truncated };
     },
-    async createDemoStudy(onProgress) {
+    async createDemoStudy(onProgress, preset) {
       const off = onEvent('demoProgress', (p) =>
         onProgress?.(p.message ?? `Phase ${p.phase}: ${p.stage}`, p.total > 0 ? p.done / p.total : null),
       );
       try {
-        const r = await call('createDemoStudy', {});
+        const r = await call('createDemoStudy', preset ? { preset } : {});
         return { phaseC: r.phaseCRoot, phaseD: r.phaseDRoot, artifact: r.artifactRoot };
       } finally {
         off();

@@ -3,6 +3,7 @@
  * `call` / `onEvent`). The controller programs against this interface; engine-api.ts is
  * its one implementation.
  */
+import type { PresetName } from '../../shared/presets';
 import type { TrainEvent } from '../../shared/events';
 import type { JobFreshness } from '../../shared/fingerprint';
 import type { SkipSummary, TrainingManifest } from '../../shared/manifest';
@@ -40,7 +41,10 @@ export interface Engine {
   readJobEvents(roots: Roots, id: string): Promise<{ events: TrainEvent[]; skippedLines: number }>;
   readJobLog(roots: Roots, id: string): Promise<{ text: string; path: string | null; truncated: boolean }>;
   /** Null when this engine build has no demo-study generator. */
-  createDemoStudy: ((onProgress?: (message: string, fraction: number | null) => void) => Promise<Roots>) | null;
+  /** Simulate a preset's study (default demo) into the workspace. */
+  createDemoStudy:
+    | ((onProgress?: (message: string, fraction: number | null) => void, preset?: PresetName) => Promise<Roots>)
+    | null;
   onJobState(handler: (ev: JobStateEvent) => void): () => void;
   onTrainEvents(handler: (batch: TrainEventBatch) => void): () => void;
   onRunState(handler: (ev: RunStateEvent) => void): () => void;

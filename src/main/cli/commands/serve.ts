@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { PresetName } from '../../../shared/presets';
 import { StudyError } from '../../../shared/errors';
 import { bindDecision } from '../../server/guard';
 import { startServer } from '../../server/server';
@@ -19,7 +20,8 @@ interface ServeFlags {
   allowRemote?: boolean;
   workspace: string;
   open?: boolean;
-  demo?: boolean;
+  /** true (bare --demo) = the demo preset. */
+  demo?: boolean | string;
 }
 
 export function registerServe(program: Command): void {
@@ -31,13 +33,24 @@ export function registerServe(program: Command): void {
     .option('--allow-remote', 'allow binding an address other machines can reach (e.g. --host 0.0.0.0)')
     .option('--workspace <dir>', 'workspace folder (phase_c/, phase_d/, artifacts/ inside)', '.')
     .option('--open', 'open the system browser at the Workbench URL')
-    .option('--demo', 'create the demo study (phase_c/, phase_d/) first if the workspace has no phase_c')
+    .option(
+      '--demo [preset]',
+      'create a study (phase_c/, phase_d/) first if the workspace has no phase_c: preset demo (default, seconds), trend (the dose trend, ≈ 25 min of training on 2 cores) or paper',
+    )
     .action(async (opts: ServeFlags) => {
       // Refuse (or warn about) a network-wide bind before anything is created.
       const bind = bindDecision(opts.host, opts.allowRemote ?? false);
       if (!bind.ok) throw new StudyError('BAD_INPUT', bind.message, { key: 'host', found: opts.host });
       const workspace = resolve(opts.workspace);
       mkdirSync(workspace, { recursive: true });
+      const presetName = opts.demo === true ? 'demo' : opts.demo;
+      if (presetName !== undefined && presetName !== false && !PresetName.safeParse(presetName).success) {
+        throw new StudyError('BAD_INPUT', `--demo ${presetName}: expected one of ${PresetName.options.join(', ')}`, {
+          key: 'demo',
+          found: presetName,
+          expected: PresetName.options,
+        });
+      }
       if (opts.demo && !existsSync(join(workspace, 'phase_c'))) {
         // stdout carries only the Workbench line; progress goes to stderr
         const { createDemoStudy } = await import('../../data/demo');
@@ -45,8 +58,10 @@ export function registerServe(program: Command): void {
         console.error(`Creating the demo study in ${workspace} …`);
         const bar = progressBar(true);
         try {
-          const demo = await createDemoStudy(workspace, (p) =>
-            bar.update(`Phase ${p.phase} ${p.stage}`, p.done, p.total),
+          const demo = await createDemoStudy(
+            workspace,
+            (p) => bar.update(`Phase ${p.phase} ${p.stage}`, p.done, p.total),
+            PresetName.parse(presetName),
           );
           bar.stop();
           console.error(`Demo study ready: ${demo.phaseCRoot}, ${demo.phaseDRoot}`);

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { pickFolder } from '../api-client';
+import { PRESET_NAMES, type PresetName, STUDY_PRESETS } from '../../../shared/presets';
 import type { Roots } from '../stores/settings';
 
 interface Props {
@@ -15,7 +16,7 @@ interface Props {
   canPick: boolean;
   canCreateDemo: boolean;
   onOpen(roots: Roots): void;
-  onCreateDemo(): void;
+  onCreateDemo(preset: PresetName): void;
 }
 
 const FIELDS: [keyof Roots, string][] = [
@@ -26,6 +27,7 @@ const FIELDS: [keyof Roots, string][] = [
 
 export function StudyBar({ roots, error, busy, demo, canPick, canCreateDemo, onOpen, onCreateDemo }: Props) {
   const [draft, setDraft] = useState<Roots>(roots ?? { phaseC: '', phaseD: '', artifact: '' });
+  const [preset, setPreset] = useState<PresetName>('demo');
   useEffect(() => {
     if (roots) setDraft(roots);
   }, [roots]);
@@ -74,16 +76,29 @@ export function StudyBar({ roots, error, busy, demo, canPick, canCreateDemo, onO
       </button>
       <button
         type="button"
-        onClick={onCreateDemo}
+        onClick={() => onCreateDemo(preset)}
         disabled={demo.running || busy || !canCreateDemo}
         title={
           canCreateDemo
-            ? 'Simulate a small three-dose study into the workspace'
+            ? `Simulate the ${preset} study into the workspace: ${STUDY_PRESETS[preset].purpose} (${STUDY_PRESETS[preset].budget})`
             : 'This engine build has no demo-study generator yet'
         }
       >
         {demo.running ? 'Creating demo study…' : 'Create demo study'}
       </button>
+      <select
+        aria-label="Demo study preset"
+        value={preset}
+        disabled={demo.running || busy || !canCreateDemo}
+        onChange={(e) => setPreset(e.target.value as PresetName)}
+        title={STUDY_PRESETS[preset].budget}
+      >
+        {PRESET_NAMES.map((p) => (
+          <option key={p} value={p}>
+            {p}: {STUDY_PRESETS[p].purpose.split(':')[0]}
+          </option>
+        ))}
+      </select>
       {(demo.running || demo.message) && (
         <span className="demo-status" role="status">
           {demo.fraction !== null && demo.running && (
