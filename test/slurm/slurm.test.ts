@@ -179,6 +179,14 @@ describe('the study on a one-node Slurm', () => {
     const pending = ptycho(['slurm', 'status', '--artifact-root', 'artifacts']);
     expect(pending.stdout).toMatch(new RegExp(`dose_1000-sparse-gs2\\s+queued\\s+${id}_0\\s+PENDING`));
 
+    // While Slurm holds it, neither a local train nor a second submit starts it.
+    const local = ptycho(['train', ...tiny, '--job', 'dose_1000-sparse-gs2', '--force']);
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain('LOCKED: job dose_1000-sparse-gs2 is already queued');
+    const twice = ptycho(['slurm', 'submit', ...tiny, '--job', 'dose_1000-sparse-gs2', '--force']);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`Slurm job ${id}_0`);
+
     const cancel = ptycho(['slurm', 'cancel', '--artifact-root', 'artifacts', '--job', 'dose_1000-sparse-gs2']);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toContain(`scancel ${id}_0`);
