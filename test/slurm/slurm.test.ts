@@ -101,6 +101,10 @@ describe('the study on a one-node Slurm', () => {
     });
     expect(test.status, test.stderr).toBe(0);
     expect(test.stderr).toMatch(/sbatch: Job \d+ to start at .* on nodes/);
+    const viaCli = ptycho(['slurm', 'submit', ...tiny, '--test-only']);
+    expect(viaCli.code, viaCli.stderr).toBe(0);
+    expect(viaCli.stdout).toMatch(/Job \d+ to start at .* on nodes/);
+    expect(existsSync(join(dir, 'artifacts', 'training_manifest.json'))).toBe(false);
   });
 
   it(
