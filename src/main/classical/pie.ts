@@ -146,6 +146,25 @@ function checkInputs(d: PieData, o: PieOptions): { rows: Int32Array; cols: Int32
   return { rows, cols };
 }
 
+/**
+ * The position order of each sweep: a Fisher–Yates shuffle of the previous sweep's order from
+ * one seeded stream (yields the same array, reshuffled). Exported so a reference
+ * implementation can be fed the very same orders.
+ */
+export function* sweepOrders(M: number, seed: number): Generator<Int32Array, never> {
+  const order = Int32Array.from({ length: M }, (_, j) => j);
+  const rng = createRng(seed, 'classical/order');
+  for (;;) {
+    for (let j = M - 1; j > 0; j--) {
+      const k = Math.floor(rng.random() * (j + 1));
+      const t = order[j];
+      order[j] = order[k];
+      order[k] = t;
+    }
+    yield order;
+  }
+}
+
 /** Measured Fourier moduli in the FFT's own (unshifted, unnormalised) layout: N·ifftshift(d). */
 function moduli(d: PieData): Float64Array {
   const { N } = d;
@@ -160,6 +179,104 @@ function moduli(d: PieData): Float64Array {
       for (let x = 0; x < N; x++) out[dst + x] = N * d.diffraction[src + ((x + h) % N)];
     }
   return out;
+}
+
+interface SweepState {
+  N: number;
+  W: number;
+  rows: Int32Array;
+  cols: Int32Array;
+  mod: Float64Array;
+  oRe: Float64Array;
+  oIm: Float64Array;
+  pRe: Float64Array;
+  pIm: Float64Array;
+  zRe: Float64Array;
+  zIm: Float64Array;
+  sRe: Float64Array;
+  sIm: Float64Array;
+  fRe: Float64Array;
+  fIm: Float64Array;
+  o: PieOptions;
+}
+
+/** One sweep over the positions in `order` (synchronous, so V8 optimises it as one unit); returns Σ(|Ψ| − M)². */
+function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number {
+  const { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, sRe, sIm, fRe, fIm, o } = st;
+  const nn = N * N;
+  const rpie = o.algorithm === 'rpie';
+  let err = 0;
+  for (const j of order) {
+    const r0 = rows[j];
+    const c0 = cols[j];
+    let pMax = 0;
+    let zMax = 0;
+    for (let r = 0; r < N; r++) {
+      const base = (r0 + r) * W + c0;
+      for (let c = 0; c < N; c++) {
+        const i = r * N + c;
+        const a = oRe[base + c];
+        const b = oIm[base + c];
+        zRe[i] = a;
+        zIm[i] = b;
+        const pr = pRe[i];
+        const pi = pIm[i];
+        sRe[i] = pr * a - pi * b;
+        sIm[i] = pr * b + pi * a;
+        fRe[i] = sRe[i];
+        fIm[i] = sIm[i];
+        const p2 = pr * pr + pi * pi;
+        if (p2 > pMax) pMax = p2;
+        const z2 = a * a + b * b;
+        if (z2 > zMax) zMax = z2;
+      }
+    }
+    fft2(fRe, fIm, N, N);
+    // modulus constraint, then the inverse transform as conj(F(conj(·)))/N²
+    const mj = j * nn;
+    for (let i = 0; i < nn; i++) {
+      const a = Math.sqrt(fRe[i] * fRe[i] + fIm[i] * fIm[i]); // Math.hypot is several times slower here
+      const m = mod[mj + i];
+      err += (a - m) * (a - m);
+      if (a > 0) {
+        const f = m / a;
+        fRe[i] *= f;
+        fIm[i] = -fIm[i] * f;
+      } else {
+        fRe[i] = m;
+        fIm[i] = 0;
+      }
+    }
+    fft2(fRe, fIm, N, N);
+    const invN2 = 1 / nn;
+    for (let i = 0; i < nn; i++) {
+      fRe[i] = fRe[i] * invN2 - sRe[i]; // Δ
+      fIm[i] = -fIm[i] * invN2 - sIm[i];
+    }
+    const stepO = o.alpha / pMax;
+    const stepP = o.beta / zMax;
+    for (let r = 0; r < N; r++) {
+      const base = (r0 + r) * W + c0;
+      for (let c = 0; c < N; c++) {
+        const i = r * N + c;
+        const pr = pRe[i];
+        const pi = pIm[i];
+        const dr = fRe[i];
+        const di = fIm[i];
+        const wO = rpie ? 1 / ((1 - o.alpha) * (pr * pr + pi * pi) + o.alpha * pMax) : stepO;
+        oRe[base + c] += (pr * dr + pi * di) * wO;
+        oIm[base + c] += (pr * di - pi * dr) * wO;
+        if (updateProbe) {
+          const a = zRe[i];
+          const b = zIm[i];
+          const wP = rpie ? 1 / ((1 - o.beta) * (a * a + b * b) + o.beta * zMax) : stepP;
+          pRe[i] += (a * dr + b * di) * wP;
+          pIm[i] += (a * di - b * dr) * wP;
+        }
+      }
+    }
+  }
+  return err;
 }
 
 /** Runs the sweeps; yields to the event loop after each iteration so a caller can cancel. */
@@ -190,9 +307,8 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
   const sIm = new Float64Array(nn);
   const fRe = new Float64Array(nn);
   const fIm = new Float64Array(nn);
-  const order = Int32Array.from({ length: M }, (_, j) => j);
-  const rng = createRng(o.seed, 'classical/order');
-  const rpie = o.algorithm === 'rpie';
+  const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, sRe, sIm, fRe, fIm, o };
+  const orders = sweepOrders(M, o.seed);
   const norm = mod.reduce((s, v) => s + v * v, 0) || 1;
   const errors: number[] = [];
   const t0 = performance.now();
@@ -203,82 +319,9 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
       break;
     }
     const ti = performance.now();
-    for (let j = M - 1; j > 0; j--) {
-      const k = Math.floor(rng.random() * (j + 1));
-      const t = order[j];
-      order[j] = order[k];
-      order[k] = t;
-    }
+    const order = orders.next().value as Int32Array;
     const updateProbe = o.probeUpdate && it >= o.probeUpdateStart;
-    let err = 0;
-    for (const j of order) {
-      const r0 = rows[j];
-      const c0 = cols[j];
-      let pMax = 0;
-      let zMax = 0;
-      for (let r = 0; r < N; r++) {
-        const base = (r0 + r) * W + c0;
-        for (let c = 0; c < N; c++) {
-          const i = r * N + c;
-          const a = oRe[base + c];
-          const b = oIm[base + c];
-          zRe[i] = a;
-          zIm[i] = b;
-          const pr = pRe[i];
-          const pi = pIm[i];
-          sRe[i] = pr * a - pi * b;
-          sIm[i] = pr * b + pi * a;
-          fRe[i] = sRe[i];
-          fIm[i] = sIm[i];
-          const p2 = pr * pr + pi * pi;
-          if (p2 > pMax) pMax = p2;
-          const z2 = a * a + b * b;
-          if (z2 > zMax) zMax = z2;
-        }
-      }
-      fft2(fRe, fIm, N, N);
-      // modulus constraint, then the inverse transform as conj(F(conj(·)))/N²
-      const mj = j * nn;
-      for (let i = 0; i < nn; i++) {
-        const a = Math.hypot(fRe[i], fIm[i]);
-        const m = mod[mj + i];
-        err += (a - m) * (a - m);
-        if (a > 0) {
-          const f = m / a;
-          fRe[i] *= f;
-          fIm[i] = -fIm[i] * f;
-        } else {
-          fRe[i] = m;
-          fIm[i] = 0;
-        }
-      }
-      fft2(fRe, fIm, N, N);
-      const invN2 = 1 / nn;
-      for (let i = 0; i < nn; i++) {
-        fRe[i] = fRe[i] * invN2 - sRe[i]; // Δ
-        fIm[i] = -fIm[i] * invN2 - sIm[i];
-      }
-      for (let r = 0; r < N; r++) {
-        const base = (r0 + r) * W + c0;
-        for (let c = 0; c < N; c++) {
-          const i = r * N + c;
-          const pr = pRe[i];
-          const pi = pIm[i];
-          const dr = fRe[i];
-          const di = fIm[i];
-          const wO = rpie ? 1 / ((1 - o.alpha) * (pr * pr + pi * pi) + o.alpha * pMax) : o.alpha / pMax;
-          oRe[base + c] += (pr * dr + pi * di) * wO;
-          oIm[base + c] += (pr * di - pi * dr) * wO;
-          if (updateProbe) {
-            const a = zRe[i];
-            const b = zIm[i];
-            const wP = rpie ? 1 / ((1 - o.beta) * (a * a + b * b) + o.beta * zMax) : o.beta / zMax;
-            pRe[i] += (a * dr + b * di) * wP;
-            pIm[i] += (a * di - b * dr) * wP;
-          }
-        }
-      }
-    }
+    const err = sweep(state, order, updateProbe);
     const error = err / norm;
     errors.push(error);
     if (!Number.isFinite(error))
