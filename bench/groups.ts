@@ -1,6 +1,5 @@
 /** Registry of bench groups; each module under bench/ adds its own entry here. */
 import { classicalBench } from './classical';
-import { classicalBench } from './classical';
 import { dataBench } from './data';
 import { webgpuBench } from './gpu';
 import { pinnBench, qualityBench } from './pinn';
@@ -8,4 +7,4 @@ import type { BenchGroup } from './types';
 import { uiBench } from './ui';
 import { nnGroup } from './nn';
 
-export const groups: BenchGroup[] = [uiBench, nnGroup, pinnBench, qualityBench, dataBench, webgpuBench, classicalBench, classicalBench];
+export const groups: BenchGroup[] = [uiBench, nnGroup, pinnBench, qualityBench, dataBench, webgpuBench, classicalBench];
