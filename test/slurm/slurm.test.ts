@@ -207,4 +207,28 @@ describe('the study on a one-node Slurm', () => {
     // The other jobs keep their trained outcome.
     expect(manifest().jobs.filter((j) => j.status === 'done')).toHaveLength(2);
   });
+
+  it(
+    'slurm cancel stops a running task: its training records cancelled with a checkpoint',
+    async (ctx) => {
+      if (!slurm) return ctx.skip(`Slurm cannot start here: ${skipReason}`);
+      const long = tiny.map((a, i) => (tiny[i - 1] === '--max-epochs' ? '200' : a));
+      const sub = ptycho(['slurm', 'submit', ...long, '--job', 'dose_1000-dense-gs2', '--force']);
+      expect(sub.code, sub.stderr).toBe(0);
+      const id = /Submitted Slurm job (\d+)/.exec(sub.stdout)?.[1];
+      const job = () => manifest().jobs.find((j) => j.id === 'dose_1000-dense-gs2');
+      const t0 = Date.now();
+      while (!(job()?.status === 'running' && (job()?.progress?.epoch ?? 0) >= 1)) {
+        if (Date.now() - t0 > 60_000) throw new Error(`task never ran: ${JSON.stringify(job())}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const cancel = ptycho(['slurm', 'cancel', '--artifact-root', 'artifacts']);
+      expect(cancel.stdout).toContain(`scancel ${id}_0`);
+      const status = ptychoLong(['slurm', 'status', '--artifact-root', 'artifacts', '--wait', '--timeout', '60']);
+      expect(status.stdout).toMatch(new RegExp(`dose_1000-dense-gs2\\s+cancelled\\s+${id}_0`));
+      expect(job()?.status).toBe('cancelled');
+      expect(job()?.result?.checkpoint_path, JSON.stringify(job())).toBeTruthy();
+    },
+    TIMEOUT,
+  );
 });

@@ -108,9 +108,14 @@ export function slurmStates(jobIds: string[], run: RunCommand = runCommand): Slu
   return [...live, ...ended];
 }
 
-/** Cancel tasks (`<job>_<task>`) or whole jobs. */
-export function scancel(targets: string[], run: RunCommand = runCommand): void {
+/**
+ * Cancel tasks (`<job>_<task>`) or whole jobs. `graceful`: send SIGTERM to the batch process
+ * alone (`--batch --signal=TERM`), i.e. to `ptycho-study train`, which then stops its
+ * training worker with a checkpoint — a plain scancel signals every process of the task at
+ * once, and the worker would die before it could write one.
+ */
+export function scancel(targets: string[], run: RunCommand = runCommand, graceful = false): void {
   if (targets.length === 0) return;
-  const r = run('scancel', targets);
+  const r = run('scancel', graceful ? ['--batch', '--signal=TERM', ...targets] : targets);
   if (r.code !== 0) throw refused('scancel', r);
 }

@@ -80,7 +80,11 @@ export function buildSlurmScript(i: SlurmScriptInput): string {
   ];
   if (r.partition) lines.push(`#SBATCH --partition=${r.partition}`);
   if (r.account) lines.push(`#SBATCH --account=${r.account}`);
-  if (r.time) lines.push(`#SBATCH --time=${r.time}`);
+  if (r.time) {
+    lines.push(`#SBATCH --time=${r.time}`);
+    // Two minutes before the limit, SIGTERM to train alone: it stops with a checkpoint (then --resume).
+    if (!(r.extra ?? []).some((e) => /--signal\b/.test(e))) lines.push('#SBATCH --signal=B:TERM@120');
+  }
   if (r.cpusPerTask) lines.push(`#SBATCH --cpus-per-task=${r.cpusPerTask}`);
   if (r.mem) lines.push(`#SBATCH --mem=${r.mem}`);
   if (r.gres) lines.push(`#SBATCH --gres=${r.gres}`);

@@ -123,6 +123,7 @@ describe('the batch script', () => {
       '#SBATCH --partition=gpu',
       '#SBATCH --account=lab',
       '#SBATCH --time=01:00:00',
+      '#SBATCH --signal=B:TERM@120',
       '#SBATCH --cpus-per-task=8',
       '#SBATCH --mem=16G',
       '#SBATCH --gres=gpu:1',

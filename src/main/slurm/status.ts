@@ -101,8 +101,10 @@ export async function cancelSlurmJobs(
 ): Promise<{ cancelled: string[]; targets: string[] }> {
   const m = readManifestFile(artifactRoot).manifest;
   const live = slurmJobs(m, jobIds).filter((j) => LIVE.includes(j.status));
-  const targets = live.map((j) => taskKey(j.slurm?.job_id ?? '', j.slurm?.array_task_id));
-  scancel(targets, run);
+  const key = (j: ManifestJob) => taskKey(j.slurm?.job_id ?? '', j.slurm?.array_task_id);
+  const targets = live.map(key);
+  scancel(live.filter((j) => j.status === 'queued').map(key), run);
+  scancel(live.filter((j) => j.status === 'running').map(key), run, true);
   const queued = new Set(live.filter((j) => j.status === 'queued').map((j) => j.id));
   const now = new Date().toISOString();
   if (queued.size) {
