@@ -4,6 +4,7 @@
  * manifest. A metric that has no finite value (PSNR of identical images) is null.
  */
 import { z } from 'zod';
+import { ClassicalRow } from './classical';
 import { Gridsize, ViewName } from './study';
 
 export const EVAL_SCHEMA_VERSION = 1;
@@ -241,5 +242,7 @@ export const ComparisonFile = z.object({
   rows: z.array(ComparisonRow),
   /** Jobs without a score, with the reason (the same rows, for a quick look). */
   missing: z.array(z.object({ job_id: z.string(), state: EvalState, reason: z.string() })),
+  /** The classical arm's row per (dose, view) (classical.json), when it has been run. */
+  classical: z.array(ClassicalRow).optional(),
 });
 export type ComparisonFile = z.infer<typeof ComparisonFile>;

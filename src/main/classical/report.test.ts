@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from '../eval/eval.fixture';
 import { buildReport } from '../eval/report/build';
-import { evaluateStudy } from '../eval/study-eval';
+import { collectComparison, evaluateStudy, requireManifest } from '../eval/study-eval';
 import { pieOptions } from './pie';
 import { type ClassicalFile, reconstructStudy } from './study';
 
@@ -49,5 +49,15 @@ describe('the report beside the classical arm', () => {
     expect(rows[4][3]).toContain('not reconstructed yet');
     expect(rows[2][3]).toContain('not_trained');
     expect(html).toContain('<a href="#classical">Classical arm</a>');
+  });
+
+  it('comparison.json carries the classical row of every (dose, view) reconstructed', () => {
+    const root = fx.roots.artifactRoot;
+    const c = collectComparison(root, requireManifest(root), new Date());
+    expect(c.classical?.map((r) => [r.job_id, r.state, typeof r.phase_mae_skill])).toEqual([
+      ['dose_1000-baseline-classical', 'done', 'number'],
+      ['dose_1000-dense-classical', 'done', 'number'],
+      ['dose_1000-sparse-classical', 'done', 'number'],
+    ]);
   });
 });

@@ -12,6 +12,7 @@ import {
   type EvalState,
 } from '../../shared/evaluation';
 import type { Gridsize, ViewName } from '../../shared/study';
+import { readClassicalFileSync } from '../classical/study';
 import { writeFileAtomic, writeJsonAtomic } from '../data/atomic';
 import { join } from 'node:path';
 
@@ -145,6 +146,7 @@ export function buildComparison(
   rows: ComparisonRow[],
   now: Date,
 ): ComparisonFile {
+  const classical = readClassicalFileSync(artifactRoot)?.rows;
   return {
     schema_version: EVAL_SCHEMA_VERSION,
     generated_at: now.toISOString(),
@@ -155,6 +157,7 @@ export function buildComparison(
     missing: rows
       .filter((r) => r.state !== 'evaluated')
       .map((r) => ({ job_id: r.job_id, state: r.state, reason: r.reason ?? r.state })),
+    ...(classical ? { classical } : {}),
   };
 }
 
