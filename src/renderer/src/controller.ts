@@ -13,7 +13,7 @@ import { errorText } from './errors';
 import { createCoalescer } from './lib/coalesce';
 import { trainCommand } from './lib/cli-command';
 import { createCancelTracker, runNotice } from './lib/run-notice';
-import type { JobCell } from './model';
+import { isActive, type JobCell } from './model';
 import type { CurveStore } from './stores/curves';
 import { type Knobs, type Roots, type SlurmOptions, useSettings } from './stores/settings';
 import { useStudy } from './stores/study';
@@ -151,6 +151,21 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         const roots = study().roots;
         if (reconnect && roots) void openRoots(roots);
       });
+      // Jobs a Slurm cluster runs send no events here: while any is queued or running there, ask
+      // again every 10 s (the engine folds Slurm's states into the manifest when listing).
+      const slurmPoll = setInterval(() => {
+        const roots = study().roots;
+        if (!roots || study().loading) return;
+        if (![...study().cells.values()].some((c) => c.slurm && isActive(c.state))) return;
+        void engine
+          .listJobs(roots)
+          .then((listed) => {
+            if (study().roots?.artifact !== listed.roots.artifact) return;
+            study().setJobs(listed.doses, listed.jobs);
+            return reloadManifest();
+          })
+          .catch(() => undefined);
+      }, 10_000);
       void (async () => {
         const remembered = useSettings.getState().roots;
         const roots = remembered ?? (await engine.defaultRoots().catch(() => null));
@@ -162,6 +177,7 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         offRun();
         offConnection();
         offCurves();
+        clearInterval(slurmPoll);
         manifestReload.dispose();
       };
     },
