@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { probeProviders } from '../service/providers';
 import { OP_CASES } from './op-cases';
 import { opParity } from './op-parity';
 
@@ -21,4 +22,13 @@ describe('accelerator parity harness', () => {
       expect(r.error ?? '').toMatch(/cuda|CUDA|provider/);
     }
   });
+
+  it('WebGPU agrees with the CPU provider on every case, MaxPool and its gradient included', async (ctx) => {
+    const [webgpu] = await probeProviders({ providers: ['webgpu'] });
+    if (process.env.PTYCHO_REQUIRE_WEBGPU === '1') expect(webgpu.available, webgpu.detail).toBe(true);
+    if (!webgpu.available) ctx.skip(`no WebGPU adapter here: ${webgpu.detail}`);
+    const rows = await opParity('webgpu');
+    for (const r of rows) expect(r.error ?? `max rel ${r.maxRelError}`, r.op).toMatch(/^max rel/);
+    expect(rows.filter((r) => !r.ok).map((r) => r.op)).toEqual([]);
+  }, 180_000);
 });
