@@ -1,9 +1,13 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ManifestJob } from '../../shared/manifest';
 import { type RunCommand, slurmStates, squeue } from './commands';
 import { heldBySlurm } from './ownership';
 import { buildSlurmScript, knobFlags, shellQuote } from './script';
 import { reconcile, statusForSlurmState } from './states';
+import { refreshSlurmStatus } from './status';
 
 function job(over: Partial<ManifestJob>): ManifestJob {
   return {
@@ -155,5 +159,59 @@ describe('the batch script', () => {
         resources: { extra: ['--qos=x\nrm -rf /'] },
       }),
     ).toThrow('one line');
+  });
+});
+
+describe('slurm status against a controller that has forgotten a task', () => {
+  it('records a job whose task ended without an outcome as failed, naming the task', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'slurm-forgot-'));
+    try {
+      mkdirSync(root, { recursive: true });
+      const manifest = {
+        schema_version: 1,
+        timestamp: '2026-01-01T00:00:00Z',
+        phase_c_root: '/c',
+        phase_d_root: '/d',
+        artifact_root: root,
+        filters: { dose: null, view: null, gridsize: null },
+        dry_run: false,
+        knobs: {},
+        design: { name: 'x', neighbor_count: 7, doses: [1000] },
+        skipped_views: [],
+        skipped_count: 0,
+        skip_summary_path: 'skip_summary.json',
+        jobs: [
+          job({ status: 'running', worker: { pid: 1, hostname: 'node-7', run_id: 'r1' } }),
+          job({
+            id: 'dose_1000-dense-gs2',
+            view: 'dense',
+            gridsize: 2,
+            status: 'done',
+            slurm: { job_id: '41', array_task_id: 0, state: 'COMPLETED' },
+          }),
+        ],
+        runs: [],
+      };
+      writeFileSync(join(root, 'training_manifest.json'), JSON.stringify(manifest));
+      const asked: string[][] = [];
+      const run: RunCommand = (cmd, args) => {
+        asked.push([cmd, ...args]);
+        return cmd === 'squeue'
+          ? { code: 1, stdout: '', stderr: 'slurm_load_jobs error: Invalid job id specified' }
+          : { code: 1, stdout: '', stderr: 'Slurm accounting storage is disabled' };
+      };
+      const { rows } = await refreshSlurmStatus(root, run);
+      expect(rows.find((r) => r.id === 'dose_1000-baseline-gs1')).toMatchObject({
+        status: 'failed',
+        slurmState: 'UNKNOWN',
+      });
+      const saved = JSON.parse(readFileSync(join(root, 'training_manifest.json'), 'utf8'));
+      expect(saved.jobs[0].result.error).toContain('Slurm task 42_0 ended without recording an outcome');
+      // A job whose training recorded its outcome is left as it was.
+      expect(saved.jobs[1].status).toBe('done');
+      expect(asked[0]).toEqual(['squeue', '-h', '-r', '--states=all', '-j', '42', '-o', '%i|%T|%r|%N']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -29,6 +29,24 @@ export function slurmJobs(m: TrainingManifest | null, ids?: string[]): ManifestJ
   return (m?.jobs ?? []).filter((j) => j.slurm && (!ids?.length || ids.includes(j.id)));
 }
 
+function forgotten(j: ManifestJob, now: string): ManifestJob {
+  const task = taskKey(j.slurm?.job_id ?? '', j.slurm?.array_task_id);
+  return {
+    ...j,
+    status: 'failed',
+    worker: null,
+    updated_at: now,
+    slurm: j.slurm ? { ...j.slurm, state: 'UNKNOWN', reason: 'no longer known to Slurm' } : j.slurm,
+    result: {
+      status: 'failed',
+      final_loss: j.progress?.last_loss ?? null,
+      epochs_completed: j.progress?.epoch ?? 0,
+      checkpoint_path: null,
+      error: `Slurm task ${task} ended without recording an outcome, and Slurm no longer reports its state (no accounting): see its output file`,
+    },
+  };
+}
+
 function finishRuns(runs: RunRecord[], jobs: ManifestJob[], now: string): RunRecord[] {
   return runs.map((r) => {
     if (!r.slurm || r.status !== 'running') return r;
@@ -68,7 +86,10 @@ export async function refreshSlurmStatus(
           const jobs = m.jobs.map((j) => {
             if (!j.slurm) return j;
             const s = states.get(taskKey(j.slurm.job_id, j.slurm.array_task_id));
-            return s ? reconcile(j, s, now) : j;
+            if (s) return reconcile(j, s, now);
+            // Slurm answered and no longer knows the task: it ended long enough ago for the
+            // controller to forget it, and there is no accounting to ask. The training never said how.
+            return LIVE.includes(j.status) && ids.includes(j.slurm.job_id) ? forgotten(j, now) : j;
           });
           return { ...m, jobs, runs: finishRuns(m.runs, jobs, now) };
         });
