@@ -4,8 +4,11 @@
  * classical: the iterations on the test split), from comparison rows and classical.json.
  */
 import type { ComparisonRow } from '../../shared/evaluation';
+import { VIEW_GRIDSIZE } from '../../shared/study';
 import type { TrainingManifest } from '../../shared/manifest';
+import { missingRow } from '../eval/comparison';
 import { formatDose, formatNumber } from '../eval/render/format';
+import { doseTrendSvg } from '../eval/report/charts-svg';
 import type { ClassicalFile, ClassicalRow } from './study';
 
 const esc = (s: string) =>
@@ -36,6 +39,47 @@ const cell = (v: number | null | undefined, digits = 3) =>
 function seconds(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '<td><span class="muted">–</span></td>';
   return `<td>${esc(v >= 120 ? `${formatNumber(v / 60, 3)} min` : `${formatNumber(v, 3)} s`)}</td>`;
+}
+
+/** The classical rows in the comparison's shape, so the report's dose-trend chart can draw them. */
+function asComparisonRows(rows: readonly ClassicalRow[]): ComparisonRow[] {
+  return rows
+    .filter((r) => r.state === 'done' || r.state === 'cancelled')
+    .map((r) => ({
+      ...missingRow(
+        {
+          id: r.job_id,
+          dose: r.dose,
+          view: r.view,
+          gridsize: VIEW_GRIDSIZE[r.view],
+          jobStatus: r.state,
+          finalLoss: r.final_error,
+        },
+        'not_run',
+        '',
+      ),
+      state: 'evaluated' as const,
+      reason: null,
+      phase_mae_skill: r.phase_mae_skill,
+      amp_mae_skill: r.amp_mae_skill,
+      phase_ssim: r.phase_ssim,
+      amp_ssim: r.amp_ssim,
+      phase_mae: r.phase_mae,
+      amp_mae: r.amp_mae,
+    }));
+}
+
+/** Both arms' skill against dose, one chart per arm and channel on the same fixed 0–1 axes. */
+function trendCharts(pinn: readonly ComparisonRow[], classical: readonly ClassicalRow[]): string {
+  const unit = { range: { lo: 0, hi: 1 } };
+  const cl = asComparisonRows(classical);
+  const scored = pinn.filter((r) => r.state === 'evaluated');
+  return [
+    doseTrendSvg(scored, 'phase_mae_skill', 'PtychoPINN phase skill', 'higher', unit),
+    doseTrendSvg(cl, 'phase_mae_skill', 'classical phase skill', 'higher', unit),
+    doseTrendSvg(scored, 'amp_mae_skill', 'PtychoPINN amplitude skill', 'higher', unit),
+    doseTrendSvg(cl, 'amp_mae_skill', 'classical amplitude skill', 'higher', unit),
+  ].join('');
 }
 
 export interface ClassicalSectionInput {
@@ -82,5 +126,7 @@ export function classicalSectionHtml(m: ClassicalSectionInput): string {
 <p>The same test split of every (dose, view), reconstructed by PtychoPINN (trained on the view's training split) and by a classical iterative reconstruction of its diffraction alone (no training), scored through the same crop, registration, alignment, metrics and constant-guess baseline. Where the classical arm is good and PtychoPINN is not, the network has not learned; where both are poor, the data at that dose and overlap cannot support a better image.</p>
 <p class="small">Classical arm: <b>${esc(p.algorithm)}</b>, ${p.iterations} iterations, object step α ${esc(String(p.alpha))}, probe step β ${esc(String(p.beta))}, probe update ${p.probe_update ? `from iteration ${p.probe_update_start + 1}` : 'off'}, seed ${p.seed}; initial probe = the file's probeGuess, initial object 1 + 0i; ${esc(p.engine)}. Also in <code>classical.json</code> / <code>classical.csv</code>.</p>
 <div style="overflow-x:auto"><table><tr><th class="l" rowspan="2">dose</th><th class="l" rowspan="2">view</th><th colspan="6">PtychoPINN</th><th colspan="6">classical (${esc(p.algorithm)})</th></tr>
-<tr>${sub}<th>training</th><th>inference</th>${sub}<th>time</th><th>iterations</th></tr>${body}</table></div>`;
+<tr>${sub}<th>training</th><th>inference</th>${sub}<th>time</th><th>iterations</th></tr>${body}</table></div>
+<p class="small muted">Skill (MAE) against dose, per view: PtychoPINN and the classical arm on the same fixed 0–1 axes.</p>
+<div class="grid">${trendCharts(m.rows, c.rows)}</div>`;
 }

@@ -49,6 +49,10 @@ describe('the report beside the classical arm', () => {
     expect(rows[4][3]).toContain('not reconstructed yet');
     expect(rows[2][3]).toContain('not_trained');
     expect(html).toContain('<a href="#classical">Classical arm</a>');
+    // the dose trend of both arms, side by side on fixed axes
+    for (const t of ['PtychoPINN phase skill', 'classical phase skill', 'classical amplitude skill'])
+      expect(section).toContain(`aria-label="${t} vs dose (higher is better)"`);
+    expect(section).not.toMatch(/classical phase skill vs dose[^]*?no evaluated jobs yet[^]*?classical amplitude/);
   });
 
   it('comparison.json carries the classical row of every (dose, view) reconstructed', () => {
