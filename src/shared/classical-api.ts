@@ -22,6 +22,8 @@ export const ReconstructClassicalInput = z
     algorithm: ClassicalAlgorithm.optional(),
     iterations: z.number().int().min(1).max(10_000).optional(),
     probeUpdate: z.boolean().optional(),
+    /** Continue each job from its recon.npz (a cancelled run, or more iterations with the same settings). */
+    resume: z.boolean().optional(),
   })
   .strict();
 export type ReconstructClassicalInput = z.infer<typeof ReconstructClassicalInput>;

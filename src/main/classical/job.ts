@@ -6,14 +6,15 @@
  * probe, per-iteration error), eval.json and events.jsonl (the data-fit error per iteration,
  * in the training events' format so the same curves draw it).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RECON_FILE, EVAL_FILE, type EvalFile } from '../../shared/evaluation';
+import { StudyError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
 import { defaultStudyDesign, doseFolder, type Gridsize, type StudyDesign, type ViewName } from '../../shared/study';
 import { writeJsonAtomic } from '../data/atomic';
 import type { NdArray } from '../data/ndarray';
-import { writeNpz } from '../data/npz';
+import { readNpz, readNpzText, writeNpz } from '../data/npz';
 import { loadStudyFile } from '../data/study-file';
 import { complexImage } from '../eval/image';
 import { PLACEMENT_CONVENTION } from '../eval/recon-file';
@@ -64,6 +65,59 @@ export function planClassicalJobs(
     }));
 }
 
+/** What a resumed job continues from: the object, probe and error curve its recon.npz holds. */
+interface ResumePoint {
+  object: Float32Array;
+  probe: Float32Array;
+  errors: number[];
+  iterations: number;
+  seconds: number;
+}
+
+/** The resume point in recon.npz, or null when there is none; refuses one made with other settings. */
+async function resumePoint(
+  path: string,
+  o: PieOptions,
+  shape: [number, number],
+  N: number,
+): Promise<ResumePoint | null> {
+  if (!existsSync(path)) return null;
+  const meta = JSON.parse(await readNpzText(path, '_metadata')) as Record<string, unknown>;
+  if (meta.arm !== 'classical') return null;
+  const mine = {
+    algorithm: o.algorithm,
+    alpha: o.alpha,
+    beta: o.beta,
+    seed: o.seed,
+    probe_update: o.probeUpdate,
+    probe_update_start: o.probeUpdateStart,
+  };
+  const differs = Object.entries(mine).filter(([k, v]) => meta[k] !== v);
+  if (differs.length)
+    throw new StudyError('BAD_INPUT', `cannot resume: ${path} was made with other settings`, {
+      file: path,
+      key: differs.map(([k]) => k).join(', '),
+      found: Object.fromEntries(differs.map(([k]) => [k, meta[k]])),
+      expected: Object.fromEntries(differs),
+      hint: 'run without --resume to start again, or with the settings it was made with',
+    });
+  const a = await readNpz(path, ['recon', 'probe', 'error']);
+  if (a.recon.shape.join() !== shape.join() || a.probe.shape.join() !== [N, N].join())
+    throw new StudyError('DATA_CONTRACT', 'cannot resume: recon.npz does not match the test file', {
+      file: path,
+      found: { recon: a.recon.shape, probe: a.probe.shape },
+      expected: { recon: shape, probe: [N, N] },
+    });
+  const errors = Array.from(a.error.data as Float64Array);
+  return {
+    object: a.recon.data as Float32Array,
+    probe: a.probe.data as Float32Array,
+    errors,
+    iterations: errors.length,
+    seconds: typeof meta.seconds === 'number' ? meta.seconds : 0,
+  };
+}
+
 export interface ClassicalOutcome {
   job: ClassicalJob;
   eval: EvalFile;
@@ -87,16 +141,24 @@ const planes = (re: Float64Array, im: Float64Array): Float32Array => {
 export async function runClassicalJob(
   job: ClassicalJob,
   options: PieOptions,
-  hooks: PieHooks & { now?: () => Date } = {},
+  hooks: PieHooks & { now?: () => Date; resume?: boolean } = {},
 ): Promise<ClassicalOutcome> {
   const now = hooks.now ?? (() => new Date());
   const file = await loadStudyFile(job.testDataPath);
   const [H, W] = file.objectGuess.shape;
   mkdirSync(job.artifactDir, { recursive: true });
+  const reconPath = join(job.artifactDir, RECON_FILE);
+  const from = hooks.resume ? await resumePoint(reconPath, options, [H, W], file.N) : null;
   const eventsPath = join(job.artifactDir, CLASSICAL_EVENTS);
-  writeFileSync(eventsPath, '');
+  if (!from) writeFileSync(eventsPath, '');
   const log = (e: TrainEvent) => appendFileSync(eventsPath, `${JSON.stringify(e)}\n`);
-  log({ type: 'status', time: now().toISOString(), status: 'started', total_epochs: options.iterations });
+  log({
+    type: 'status',
+    time: now().toISOString(),
+    status: from ? 'resumed' : 'started',
+    epoch: from?.iterations ?? 0,
+    total_epochs: options.iterations,
+  });
   const probe = file.probeGuess.data as Float32Array;
   let result: PieResult;
   try {
@@ -108,7 +170,9 @@ export async function runClassicalJob(
         ys: file.ycoords,
         objectHeight: H,
         objectWidth: W,
-        probe,
+        probe: from?.probe ?? probe,
+        object: from?.object,
+        doneIterations: from?.iterations,
       },
       options,
       {
@@ -130,6 +194,7 @@ export async function runClassicalJob(
     log({ type: 'status', time: now().toISOString(), status: 'failed', message: (e as Error).message });
     throw e;
   }
+  if (from) result = { ...result, errors: [...from.errors, ...result.errors], seconds: from.seconds + result.seconds };
   const recon = complexImage(H, W);
   recon.re.set(result.objectRe);
   recon.im.set(result.objectIm);
@@ -138,7 +203,6 @@ export async function runClassicalJob(
     peak = Math.max(peak, result.probeRe[i] ** 2 + result.probeIm[i] ** 2);
   const weight = coverageWeight(result.illumination, peak, H, W);
   const N = file.N;
-  const reconPath = join(job.artifactDir, RECON_FILE);
   const detail = `${options.algorithm}, ${result.iterations} iterations, probe update ${options.probeUpdate ? `on from iteration ${options.probeUpdateStart + 1}` : 'off'}, α ${options.alpha}, β ${options.beta}; plain float64 on the CPU`;
   const meta = {
     job_id: job.id,

@@ -117,6 +117,34 @@ describe('ePIE / rPIE', () => {
     expect(r.errors).toHaveLength(3);
   });
 
+  test('resuming after k iterations from their object and probe continues exactly as one run', async () => {
+    const f = rasterScan({ step: 8 });
+    const o = pieOptions({ iterations: 6, probeUpdateStart: 2 });
+    const straight = await reconstructPie(f.data, o);
+    const part = await reconstructPie(f.data, { ...o, iterations: 3 });
+    const interleave = (re: Float64Array, im: Float64Array) => {
+      const out = new Float64Array(2 * re.length);
+      for (let i = 0; i < re.length; i++) {
+        out[2 * i] = re[i];
+        out[2 * i + 1] = im[i];
+      }
+      return out;
+    };
+    const rest = await reconstructPie(
+      {
+        ...f.data,
+        object: interleave(part.objectRe, part.objectIm),
+        probe: interleave(part.probeRe, part.probeIm),
+        doneIterations: 3,
+      },
+      o,
+    );
+    expect(rest.iterations).toBe(6);
+    expect([...part.errors, ...rest.errors]).toEqual(straight.errors);
+    expect(rest.objectRe).toEqual(straight.objectRe);
+    expect(rest.probeIm).toEqual(straight.probeIm);
+  });
+
   test('a position whose patch leaves the object is refused, naming it', async () => {
     const f = rasterScan({ step: 8 });
     const xs = Array.from(f.data.xs);

@@ -77,6 +77,11 @@ export interface PieData {
   probe: Float32Array | Float64Array;
   /** Initial object, (H, W) interleaved complex; default 1 + 0i everywhere. */
   object?: Float32Array | Float64Array;
+  /**
+   * Iterations already done (resuming from their object and probe): the run continues at
+   * iteration `doneIterations + 1` with the position orders and probe schedule it would have had.
+   */
+  doneIterations?: number;
 }
 
 export interface PieIteration {
@@ -95,9 +100,10 @@ export interface PieResult {
   probeIm: Float64Array;
   /** Σ_j |P|² placed at each position: where and how strongly the object was illuminated. */
   illumination: Float64Array;
+  /** Data-fit error of each iteration this call ran. */
   errors: number[];
   seconds: number;
-  /** Iterations run (fewer than asked when cancelled). */
+  /** Iterations reached, counting those resumed from (fewer than asked when cancelled). */
   iterations: number;
   cancelled: boolean;
 }
@@ -309,11 +315,13 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
   const fIm = new Float64Array(nn);
   const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, sRe, sIm, fRe, fIm, o };
   const orders = sweepOrders(M, o.seed);
+  const first = Math.max(0, Math.min(o.iterations, data.doneIterations ?? 0));
+  for (let k = 0; k < first; k++) orders.next();
   const norm = mod.reduce((s, v) => s + v * v, 0) || 1;
   const errors: number[] = [];
   const t0 = performance.now();
   let cancelled = false;
-  for (let it = 0; it < o.iterations; it++) {
+  for (let it = first; it < o.iterations; it++) {
     if (hooks.shouldStop?.()) {
       cancelled = true;
       break;
@@ -348,7 +356,7 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
     illumination,
     errors,
     seconds: (performance.now() - t0) / 1000,
-    iterations: errors.length,
+    iterations: first + errors.length,
     cancelled,
   };
 }

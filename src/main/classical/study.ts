@@ -29,6 +29,8 @@ export interface ClassicalStudyOptions {
   onIteration?: (job: ClassicalJob, it: PieIteration) => void;
   onJobEnd?: (row: ClassicalRow) => void;
   shouldStop?: () => boolean;
+  /** Continue each job from its recon.npz (a cancelled or shorter run with the same settings). */
+  resume?: boolean;
 }
 
 const num = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -103,6 +105,7 @@ export async function reconstructStudy(opts: ClassicalStudyOptions): Promise<Cla
       opts.onJobStart?.(job, i, jobs.length);
       try {
         const r = await runClassicalJob(job, o, {
+          resume: opts.resume,
           shouldStop: opts.shouldStop,
           onIteration: (it) => opts.onIteration?.(job, it),
         });

@@ -77,5 +77,20 @@ describe('the classical arm through WorkbenchApi', () => {
     expect(last.iteration).toBeLessThan(5000);
     expect(last.message).toMatch(/cancelled after \d+ iterations/);
     expect(await service.dispatch('cancelClassical', {})).toEqual({ cancelled: false });
+    // resume: the cancelled job continues from its recon.npz to the asked count
+    const target = last.iteration + 2;
+    await service.dispatch('reconstructClassical', {
+      ...roots,
+      dose: 1e4,
+      view: 'sparse',
+      iterations: target,
+      resume: true,
+    });
+    await service.classical.settled();
+    expect(events.at(-1)).toMatchObject({ state: 'done', iteration: target });
+    const got = (await service.dispatch('getClassical', { artifactRoot: roots.artifactRoot })) as {
+      jobs: { jobId: string; errors: number[] }[];
+    };
+    expect(got.jobs.find((j) => j.jobId === 'dose_10000-sparse-classical')!.errors).toHaveLength(target);
   }, 60_000);
 });

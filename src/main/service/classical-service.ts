@@ -104,6 +104,7 @@ export class ClassicalService {
       filters,
       pie,
       shouldStop: () => run.stop,
+      resume: input.resume,
       onJobStart: (j) => {
         run.jobId = j.id;
         send({

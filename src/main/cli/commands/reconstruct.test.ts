@@ -80,6 +80,29 @@ describe('ptycho-study reconstruct', () => {
     ]);
   }, 60_000);
 
+  it('--resume continues a shorter run to the asked iterations and refuses other settings', () => {
+    const base = [...roots, '--dose', '1e4', '--view', 'dense', '--probe-update', 'off', '--algorithm', 'rpie'];
+    const r = runCliSync(['reconstruct', ...base, '--iterations', '8', '--resume']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/done: 8 iterations/);
+    const file = ClassicalFile.parse(JSON.parse(readFileSync(join(dir, 'art', 'classical.json'), 'utf8')));
+    expect(file.rows.find((x) => x.view === 'dense')!.iterations).toBe(8);
+    const events = readFileSync(join(dir, 'art', 'dose_10000', 'dense', 'classical', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; status?: string; epoch?: number });
+    expect(events.filter((e) => e.type === 'epoch').map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(events.filter((e) => e.type === 'status').map((e) => e.status)).toEqual([
+      'started',
+      'done',
+      'resumed',
+      'done',
+    ]);
+    const bad = runCliSync(['reconstruct', ...base, '--iterations', '9', '--resume', '--alpha', '0.5']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/failed: cannot resume: .*recon\.npz was made with other settings/);
+  }, 60_000);
+
   it('lsqml is refused with a clear message', () => {
     const r = runCliSync(['reconstruct', ...roots, '--algorithm', 'lsqml']);
     expect(r.code).toBe(2);

@@ -27,6 +27,7 @@ export interface ReconstructOptions {
   dose?: number;
   view?: ViewName;
   json?: boolean;
+  resume?: boolean;
 }
 
 function integer(min: number) {
@@ -83,6 +84,7 @@ export async function runReconstruct(o: ReconstructOptions): Promise<number> {
       filters: { dose: o.dose ?? null, view: o.view ?? null },
       pie,
       shouldStop: () => stop,
+      resume: o.resume,
       onJobStart: (job, i, n) => say(`[${i + 1}/${n}] ${job.id}`),
       onIteration: (_job, it) => {
         const now = Date.now();
@@ -137,6 +139,10 @@ export function registerReconstruct(program: Command): void {
     )
     .option('--dose <photons>', 'only this dose (exact match, e.g. 1000 or 1e3)', positive)
     .addOption(new Option('--view <view>', 'only this view').choices(['baseline', 'dense', 'sparse']))
+    .option(
+      '--resume',
+      'continue each (dose, view) from its recon.npz (same settings, more iterations or a cancelled run)',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (opts: ReconstructOptions) => {
       const code = await runReconstruct(opts);

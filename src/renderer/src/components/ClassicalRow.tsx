@@ -35,6 +35,7 @@ export function ClassicalRow({ roots, doses, focused }: Props) {
   const [algorithm, setAlgorithm] = useState<'epie' | 'rpie'>('epie');
   const [iterations, setIterations] = useState(100);
   const [probeUpdate, setProbeUpdate] = useState(true);
+  const [resume, setResume] = useState(false);
 
   const load = useCallback(async () => {
     if (!roots) return;
@@ -81,6 +82,7 @@ export function ClassicalRow({ roots, doses, focused }: Props) {
         algorithm,
         iterations,
         probeUpdate,
+        resume,
       });
       setRunId(r.runId);
       setError(null);
@@ -143,6 +145,9 @@ export function ClassicalRow({ roots, doses, focused }: Props) {
             <label>
               <input type="checkbox" checked={probeUpdate} onChange={(e) => setProbeUpdate(e.target.checked)} /> refine
               the probe
+            </label>
+            <label title="continue each job from its recon.npz (a cancelled run, or more iterations with the same settings)">
+              <input type="checkbox" checked={resume} onChange={(e) => setResume(e.target.checked)} /> resume
             </label>
             <button type="button" disabled={!roots || running} onClick={() => void start()}>
               Reconstruct {focused ? `dose ${formatDose(focused.dose)} ${focused.view}` : 'all'}
