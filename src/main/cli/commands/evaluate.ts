@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import type { ComparisonFile, ComparisonRow } from '../../../shared/evaluation';
 import { formatNumber } from '../../eval/render/format';
+import { aggregateSeeds, seedRoots, writeSeedsComparison } from '../../eval/seeds';
 import { NOT_EVALUATED } from '../../eval/study-eval';
 import { WorkbenchService } from '../../service/workbench-service';
 import { CliExit, printJson } from '../output';
@@ -21,7 +23,46 @@ interface EvaluateOptions {
 
 const collect = (v: string, previous: string[] = []) => [...previous, ...v.split(',').filter(Boolean)];
 
+function skillText(row: ComparisonRow): string {
+  const sd = (v: number | null) => (v === null ? '' : ` ± ${formatNumber(v, 2)}`);
+  return `phase skill ${formatNumber(row.phase_mae_skill, 3)}${sd(row.phase_mae_skill_sd)}, amplitude skill ${formatNumber(row.amp_mae_skill, 3)}${sd(row.amp_mae_skill_sd)}${row.not_converged ? '  NOT CONVERGED' : ''}${row.registration_at_cap ? '  registration at cap' : ''}`;
+}
+
+/** `<root>/seed_<s>/` roots from `train --seeds`: evaluate each, then write their mean ± spread in root. */
+async function runEvaluateSeeds(o: EvaluateOptions, seeds: { seed: number; root: string }[]): Promise<number> {
+  const service = new WorkbenchService({ transport: 'cli', workspace: null });
+  const per: { seed: number; comparison: ComparisonFile }[] = [];
+  let failedCount = 0;
+  for (const s of seeds) {
+    if (!o.json) console.log(`Seed ${s.seed} (${s.root}):`);
+    const r = await service.evaluation.evaluateStudy({
+      artifactRoot: s.root,
+      jobIds: o.job,
+      force: o.force,
+      accelerator: o.accelerator,
+      onProgress: o.json ? undefined : (m) => console.log(`  ${m}`),
+    });
+    failedCount += r.comparison.rows.filter(
+      (row) => row.state === 'eval_failed' && row.reason !== NOT_EVALUATED,
+    ).length;
+    per.push({ seed: s.seed, comparison: r.comparison });
+  }
+  const agg = aggregateSeeds(o.artifactRoot, per, new Date());
+  const files = await writeSeedsComparison(o.artifactRoot, agg);
+  if (o.json) {
+    printJson({ comparison: agg, comparisonJson: files.json, comparisonCsv: files.csv });
+    return failedCount ? 1 : 0;
+  }
+  console.log(`\nMean over seeds ${seeds.map((s) => s.seed).join(', ')} (± = spread between seeds):`);
+  for (const row of agg.rows.filter((r) => r.seeds.length))
+    console.log(`  ${row.job_id.padEnd(26)} ${skillText(row)}  (${row.seeds.length} seed(s))`);
+  console.log(`  → ${files.json}\n  → ${files.csv}`);
+  return failedCount ? 1 : 0;
+}
+
 export async function runEvaluate(o: EvaluateOptions): Promise<number> {
+  const seeds = seedRoots(o.artifactRoot);
+  if (seeds.length) return runEvaluateSeeds(o, seeds);
   const service = new WorkbenchService({ transport: 'cli', workspace: null });
   const r = await service.evaluation.evaluateStudy({
     artifactRoot: o.artifactRoot,
@@ -39,7 +80,7 @@ export async function runEvaluate(o: EvaluateOptions): Promise<number> {
   console.log(`\n${failed.length ? '✗' : '✓'} ${scored.length} of ${r.comparison.rows.length} jobs scored`);
   for (const row of scored) {
     console.log(
-      `  ${row.job_id.padEnd(26)} phase MS-SSIM ${formatNumber(row.phase_ms_ssim, 4).padEnd(7)} phase SSIM ${formatNumber(row.phase_ssim, 4).padEnd(7)} phase MAE ${formatNumber(row.phase_mae, 4)} rad  amplitude SSIM ${formatNumber(row.amp_ssim, 4)}`,
+      `  ${row.job_id.padEnd(26)} ${skillText(row)}; phase MAE ${formatNumber(row.phase_mae, 4)} rad (constant ${formatNumber(row.phase_mae_baseline, 4)}), phase SSIM ${formatNumber(row.phase_ssim, 4)} (constant ${formatNumber(row.phase_ssim_baseline, 4)}), amplitude SSIM ${formatNumber(row.amp_ssim, 4)}`,
     );
   }
   if (r.missing.length) {

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { WorkbenchService } from '../../service/workbench-service';
-import { printJson } from '../output';
+import { readComparisonFile, seedRoots, writeSeedsReport } from '../../eval/seeds';
+import { CliExit, printJson } from '../output';
 
 interface ReportOptions {
   artifactRoot: string;
@@ -14,6 +15,23 @@ interface ReportOptions {
 
 export async function runReport(o: ReportOptions): Promise<void> {
   const service = new WorkbenchService({ transport: 'cli', workspace: null });
+  const seeds = seedRoots(o.artifactRoot);
+  if (seeds.length) {
+    // one report per seed, then the parent's: the mean over seeds with error bars
+    for (const s of seeds) await service.evaluation.buildReport({ artifactRoot: s.root });
+    const comparison = readComparisonFile(o.artifactRoot);
+    if (!comparison)
+      throw new CliExit(
+        1,
+        `error: no comparison.json in ${o.artifactRoot}: run evaluate --artifact-root ${o.artifactRoot} first`,
+      );
+    const r = await writeSeedsReport(o.artifactRoot, comparison, seeds, new Date());
+    if (o.json) return printJson({ ...r, comparison });
+    console.log(
+      `✓ Report written: ${r.htmlPath} (mean over seeds ${seeds.map((s) => s.seed).join(', ')}; one report per seed beside it)`,
+    );
+    return;
+  }
   const r = await service.evaluation.buildReport({ artifactRoot: o.artifactRoot });
   const comparison = await service.getComparison({ artifactRoot: o.artifactRoot });
   if (o.json) return printJson({ ...r, comparison: comparison.comparison });

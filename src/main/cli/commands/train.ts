@@ -5,7 +5,7 @@
  * Filters that match nothing exit 2 and leave an existing manifest alone; a failed job
  * makes the exit code 1; Ctrl-C cancels (checkpoint written by the trainer) and exits 130.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TrainEvent } from '../../../shared/events';
 import type { JobStateEvent, TrainEventBatch } from '../../../shared/study-api';
@@ -163,6 +163,18 @@ function epochLine(e: TrainEvent, totalEpochs: number | null): string | null {
   if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) return `        ${e.level}: ${e.message}`;
   if (e.type === 'status' && e.message) return `        ${e.status}: ${e.message}`;
   return null;
+}
+
+/** `1,2,3` → [1, 2, 3]: distinct 32-bit seeds. */
+export function parseSeedList(value: string): number[] {
+  const seeds = value
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(Number);
+  if (!seeds.length || seeds.some((s) => !Number.isInteger(s) || s < 0 || s > MAX_SEED))
+    throw new InvalidArgumentError(`expected seeds like 1,2,3 (integers 0…${MAX_SEED}), got '${value}'`);
+  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError(`repeated seed in '${value}'`);
+  return seeds;
 }
 
 export async function runTrain(o: TrainOptions): Promise<number> {
@@ -379,11 +391,26 @@ export function registerTrain(program: Command): void {
     )
     .option('--disable-checkpointing', 'no per-epoch checkpoints (the final checkpoint and model are still written)')
     .option('--seed <n>', 'seed of weights, batch order and validation split', integer(0, MAX_SEED))
+    .option(
+      '--seeds <list>',
+      'train every selected job once per seed (e.g. 1,2,3) into <artifact-root>/seed_<s>/; evaluate and report on <artifact-root> show mean ± spread',
+      parseSeedList,
+    )
     .option('--resume', 'continue each job from its last checkpoint')
     .option('--force', 'train the selected jobs even when they are up to date')
     .option('--deep', 'compare input files by content hash even when size and mtime match')
-    .action(async (opts: TrainOptions) => {
-      const code = await runTrain(opts);
+    .action(async (opts: TrainOptions & { seeds?: number[] }) => {
+      const { seeds, ...rest } = opts;
+      if (seeds?.length && rest.seed !== undefined)
+        throw new CliExit(2, 'error: give either --seed or --seeds, not both');
+      let code = 0;
+      for (const seed of seeds ?? [undefined]) {
+        if (seed !== undefined) console.log(`\n=== seed ${seed}: ${join(rest.artifactRoot, `seed_${seed}`)} ===`);
+        const c = await runTrain(
+          seed === undefined ? rest : { ...rest, seed, artifactRoot: join(rest.artifactRoot, `seed_${seed}`) },
+        );
+        code ||= c;
+      }
       if (code !== 0) throw new CliExit(code);
     });
 }

@@ -25,7 +25,7 @@ import { readReconFile } from '../recon-file';
 import { formatDose, formatNumber, formatPeriod } from '../render/format';
 import { renderHeatmap } from '../render/heatmap';
 import { collectComparison, type PathCheck, readEvalFile, requireManifest, studyJobs } from '../study-eval';
-import { renderReportHtml, type ReportJob } from './html';
+import { type ReportJob, type ReportModel, renderReportHtml } from './html';
 import { renderJobFigures } from './job-figures';
 import { lossSvg, readLossSeries } from './loss-svg';
 
@@ -69,22 +69,11 @@ function alignmentOf(e: EvalFile): AlignmentOptions {
   };
 }
 
-export async function buildReport(opts: BuildReportOptions): Promise<BuildReportResult> {
-  const root = resolve(opts.artifactRoot);
-  const now = opts.now ?? (() => new Date());
-  const manifest = requireManifest(root);
-  const comparison = collectComparison(root, manifest, now(), opts.confine);
-  const dir = join(root, REPORT_DIR);
-  mkdirSync(dir, { recursive: true });
-  removeStaleTempFiles(dir); // left by a report build that was killed
-  const files: string[] = [];
-  const write = async (name: string, data: Buffer | string) => {
-    const path = join(dir, name);
-    await writeFileAtomic(path, typeof data === 'string' ? data : [new Uint8Array(data)]);
-    files.push(path);
-    return name;
-  };
-
+/** One heat map PNG per metric of the comparison, written through `write`; returns what the page shows. */
+export async function writeHeatmaps(
+  comparison: ComparisonFile,
+  write: (name: string, data: Buffer) => Promise<string>,
+): Promise<ReportModel['heatmaps']> {
   const heatmaps: { key: string; label: string; better: string; file: string }[] = [];
   for (const m of COMPARISON_METRICS) {
     const values = comparison.doses.map((d) =>
@@ -112,6 +101,27 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     });
     heatmaps.push({ key: m.key, label: m.label, better: m.better, file: await write(`heatmap_${m.key}.png`, png) });
   }
+
+  return heatmaps;
+}
+
+export async function buildReport(opts: BuildReportOptions): Promise<BuildReportResult> {
+  const root = resolve(opts.artifactRoot);
+  const now = opts.now ?? (() => new Date());
+  const manifest = requireManifest(root);
+  const comparison = collectComparison(root, manifest, now(), opts.confine);
+  const dir = join(root, REPORT_DIR);
+  mkdirSync(dir, { recursive: true });
+  removeStaleTempFiles(dir); // left by a report build that was killed
+  const files: string[] = [];
+  const write = async (name: string, data: Buffer | string) => {
+    const path = join(dir, name);
+    await writeFileAtomic(path, typeof data === 'string' ? data : [new Uint8Array(data)]);
+    files.push(path);
+    return name;
+  };
+
+  const heatmaps = await writeHeatmaps(comparison, write);
 
   const jobs: ReportJob[] = [];
   let parameters: Record<string, unknown> | null = null;

@@ -26,6 +26,8 @@ export interface ReportModel {
   parameters: Record<string, unknown> | null;
   /** The study preset the data and budgets came from, when known ('demo', 'trend', 'paper'). */
   preset?: string | null;
+  /** Repeated seeds: rows are means over them; each seed's own report is linked. */
+  seeds?: { seed: number; report: string }[];
   /** The side-by-side section of PtychoPINN and the classical arm, pre-rendered. */
   classicalHtml?: string;
 }
@@ -242,6 +244,7 @@ export function renderReportHtml(m: ReportModel): string {
 <h1>PtychoPINN dose / overlap study — reconstruction quality</h1>
 <p class="muted small">Artifact root <code>${esc(m.artifactRoot)}</code> · generated ${esc(m.generatedAt)} · ${evaluated.length} of ${m.comparison.rows.length} jobs scored</p>
 <p class="small"><a href="#trend">Dose trend</a> · <a href="#classical">Classical arm</a> · <a href="#heatmaps">Heat maps</a> · <a href="#table">All jobs</a> · <a href="#jobs">Per job</a> · <a href="#methods">Methods</a></p>
+${m.seeds?.length ? `<p class="note">Mean over ${m.seeds.length} seeds (± = the spread between seeds). Each seed's report, with its pictures and loss curves: ${m.seeds.map((x) => `<a href="${esc(x.report)}">seed ${x.seed}</a>`).join(' · ')}.</p>` : ''}
 ${trendSection(m)}
 ${m.classicalHtml ?? ''}
 ${heatmapSection(m)}
