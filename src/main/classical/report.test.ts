@@ -52,7 +52,9 @@ describe('the report beside the classical arm', () => {
     // the dose trend of both arms, side by side on fixed axes
     for (const t of ['PtychoPINN phase skill', 'classical phase skill', 'classical amplitude skill'])
       expect(section).toContain(`aria-label="${t} vs dose (higher is better)"`);
-    expect(section).not.toMatch(/classical phase skill vs dose[\s\S]*?no evaluated jobs yet[\s\S]*?classical amplitude/);
+    expect(section).not.toMatch(
+      /classical phase skill vs dose[\s\S]*?no evaluated jobs yet[\s\S]*?classical amplitude/,
+    );
   });
 
   it('comparison.json carries the classical row of every (dose, view) reconstructed', () => {
