@@ -9,6 +9,7 @@ import type { TrainingManifest } from '../../shared/manifest';
 import { missingRow } from '../eval/comparison';
 import { formatDose, formatNumber } from '../eval/render/format';
 import { doseTrendSvg } from '../eval/report/charts-svg';
+import { renderHeatmap } from '../eval/render/heatmap';
 import type { ClassicalFile, ClassicalRow } from './study';
 
 const esc = (s: string) =>
@@ -82,11 +83,46 @@ function trendCharts(pinn: readonly ComparisonRow[], classical: readonly Classic
   ].join('');
 }
 
+const HEATMAP_METRICS = [
+  { key: 'phase_mae_skill', label: 'classical phase skill (MAE)' },
+  { key: 'amp_mae_skill', label: 'classical amplitude skill (MAE)' },
+  { key: 'phase_ssim', label: 'classical phase SSIM' },
+  { key: 'amp_ssim', label: 'classical amplitude SSIM' },
+] as const;
+
+/** Dose × view heat maps of the classical arm, on the PtychoPINN maps' fixed 0–1 range. */
+export function classicalHeatmaps(
+  classical: ClassicalFile | null,
+  doses: readonly number[],
+  views: readonly string[],
+): { name: string; label: string; png: Buffer }[] {
+  if (!classical?.rows.length) return [];
+  const cell = (d: number, v: string) => classical.rows.find((r) => r.dose === d && r.view === v);
+  return HEATMAP_METRICS.map((m) => ({
+    name: `heatmap_classical_${m.key}.png`,
+    label: m.label,
+    png: renderHeatmap({
+      title: m.label,
+      subtitle: 'higher is better (bright = better); fixed range 0–1',
+      range: { lo: Math.min(0, ...classical.rows.map((r) => r[m.key] ?? 0)), hi: 1 },
+      rowLabels: doses.map(formatDose),
+      colLabels: views.map((v) => `${v}\nclassical`),
+      values: doses.map((d) => views.map((v) => cell(d, v)?.[m.key] ?? null)),
+      nullLabels: doses.map((d) => views.map((v) => (cell(d, v) ? 'n/a' : 'missing'))),
+      formatCell: (v) => formatNumber(v, 4),
+      rowAxis: 'dose',
+      colAxis: 'view',
+    }),
+  }));
+}
+
 export interface ClassicalSectionInput {
   rows: readonly ComparisonRow[];
   classical: ClassicalFile | null;
   /** PtychoPINN time per job id. */
   pinnTiming: ReadonlyMap<string, PinnTiming>;
+  /** The classical heat maps written beside report.html (file names). */
+  heatmaps?: { label: string; file: string }[];
 }
 
 export function classicalSectionHtml(m: ClassicalSectionInput): string {
@@ -128,5 +164,6 @@ export function classicalSectionHtml(m: ClassicalSectionInput): string {
 <div style="overflow-x:auto"><table><tr><th class="l" rowspan="2">dose</th><th class="l" rowspan="2">view</th><th colspan="6">PtychoPINN</th><th colspan="6">classical (${esc(p.algorithm)})</th></tr>
 <tr>${sub}<th>training</th><th>inference</th>${sub}<th>time</th><th>iterations</th></tr>${body}</table></div>
 <p class="small muted">Skill (MAE) against dose, per view: PtychoPINN and the classical arm on the same fixed 0–1 axes.</p>
-<div class="grid">${trendCharts(m.rows, c.rows)}</div>`;
+<div class="grid">${trendCharts(m.rows, c.rows)}</div>
+${m.heatmaps?.length ? `<p class="small muted">The classical arm's heat maps (dose × view), on the same fixed 0–1 colour range as PtychoPINN's below.</p><div class="grid">${m.heatmaps.map((h) => `<figure style="margin:0"><img src="${esc(h.file)}" alt="${esc(h.label)} heat map"></figure>`).join('')}</div>` : ''}`;
 }

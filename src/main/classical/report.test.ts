@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,11 @@ describe('the report beside the classical arm', () => {
     expect(rows[4][3]).toContain('not reconstructed yet');
     expect(rows[2][3]).toContain('not_trained');
     expect(html).toContain('<a href="#classical">Classical arm</a>');
+    // heat maps of the classical arm beside report.html
+    for (const k of ['phase_mae_skill', 'amp_mae_skill', 'phase_ssim', 'amp_ssim']) {
+      expect(section).toContain(`<img src="heatmap_classical_${k}.png"`);
+      expect(existsSync(join(fx.roots.artifactRoot, 'report', `heatmap_classical_${k}.png`))).toBe(true);
+    }
     // the dose trend of both arms, side by side on fixed axes
     for (const t of ['PtychoPINN phase skill', 'classical phase skill', 'classical amplitude skill'])
       expect(section).toContain(`aria-label="${t} vs dose (higher is better)"`);

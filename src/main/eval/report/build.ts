@@ -15,7 +15,12 @@ import {
   REPORT_DIR,
   REPORT_HTML,
 } from '../../../shared/evaluation';
-import { classicalSectionHtml, type PinnTiming, trainingSeconds } from '../../classical/report-section';
+import {
+  classicalHeatmaps,
+  classicalSectionHtml,
+  type PinnTiming,
+  trainingSeconds,
+} from '../../classical/report-section';
 import { readClassicalFileSync } from '../../classical/study';
 import { removeStaleTempFiles, writeFileAtomic } from '../../data/atomic';
 import { loadStudyFile } from '../../data/study-file';
@@ -173,11 +178,11 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
       { train_s: trained.get(j.row.job_id) ?? null, inference_s: j.eval?.inference?.seconds ?? null },
     ]),
   );
-  const classicalHtml = classicalSectionHtml({
-    rows: comparison.rows,
-    classical: readClassicalFileSync(root),
-    pinnTiming,
-  });
+  const classical = readClassicalFileSync(root);
+  const classicalMaps: { label: string; file: string }[] = [];
+  for (const h of classicalHeatmaps(classical, comparison.doses, comparison.views))
+    classicalMaps.push({ label: h.label, file: await write(h.name, h.png) });
+  const classicalHtml = classicalSectionHtml({ rows: comparison.rows, classical, pinnTiming, heatmaps: classicalMaps });
   const html = renderReportHtml({
     artifactRoot: root,
     generatedAt: now().toISOString(),
