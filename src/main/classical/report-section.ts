@@ -103,7 +103,7 @@ export function classicalHeatmaps(
     label: m.label,
     png: renderHeatmap({
       title: m.label,
-      subtitle: 'higher is better (bright = better); fixed range 0–1',
+      subtitle: 'higher is better (bright = better), fixed range 0 to 1',
       range: { lo: Math.min(0, ...classical.rows.map((r) => r[m.key] ?? 0)), hi: 1 },
       rowLabels: doses.map(formatDose),
       colLabels: views.map((v) => `${v}\nclassical`),
