@@ -68,10 +68,11 @@ describe('ptycho-study reconstruct', () => {
     expect(csv[0]).toMatch(/^job_id,dose,view,state/);
   }, 60_000);
 
-  it('a later run for another view keeps the earlier rows; a missing test file is listed, not fatal', () => {
+  it('a later run for another view keeps the earlier rows; a missing test file is listed (exit 1 when nothing ran)', () => {
     rmSync(join(dir, 'phase_d', 'dose_10000', 'sparse'), { recursive: true, force: true });
     const r = runCliSync(['reconstruct', ...roots, '--dose', '10000', '--view', 'sparse', '--iterations', '2']);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: no test data for any selected (dose, view)');
     expect(r.stdout).toMatch(/missing: test data not found: .*sparse_test\.npz/);
     const file = ClassicalFile.parse(JSON.parse(readFileSync(join(dir, 'art', 'classical.json'), 'utf8')));
     expect(file.rows.map((x) => [x.view, x.state])).toEqual([
@@ -102,6 +103,22 @@ describe('ptycho-study reconstruct', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/failed: cannot resume: .*recon\.npz was made with other settings/);
   }, 60_000);
+
+  it('roots with no test data at all are an error naming them', () => {
+    const r = runCliSync([
+      'reconstruct',
+      '--phase-c-root',
+      join(dir, 'none_c'),
+      '--phase-d-root',
+      join(dir, 'none_d'),
+      '--artifact-root',
+      join(dir, 'none_art'),
+      '--iterations',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: no test data for any selected (dose, view) under ${join(dir, 'none_c')}`);
+  });
 
   it('lsqml is refused with a clear message', () => {
     const r = runCliSync(['reconstruct', ...roots, '--algorithm', 'lsqml']);

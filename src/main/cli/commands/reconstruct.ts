@@ -106,6 +106,12 @@ export async function runReconstruct(o: ReconstructOptions): Promise<number> {
     const mine = file.rows.filter(
       (r) => (o.dose == null || r.dose === o.dose) && (o.view == null || r.view === o.view),
     );
+    if (mine.length && mine.every((r) => r.state === 'missing')) {
+      console.error(
+        `error: no test data for any selected (dose, view) under ${o.phaseCRoot} and ${o.phaseDRoot}; run simulate and overlap first`,
+      );
+      return 1;
+    }
     return mine.some((r) => r.state === 'failed') ? 1 : 0;
   } finally {
     process.off('SIGINT', onSigint);
