@@ -134,7 +134,9 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     const row = comparison.rows.find((r) => r.job_id === ref.row.id);
     if (!row) continue;
     const entry = ref.outside ? null : ref.entry;
-    const series = entry ? readLossSeries(entry.events_path) : { steps: [], epochs: [], status: null };
+    const series = entry
+      ? readLossSeries(entry.events_path)
+      : { steps: [], epochs: [], status: null, reference: { meanPattern: null, floor: null } };
     const job: ReportJob = {
       row,
       eval: null,

@@ -11,11 +11,13 @@ export interface LossSeries {
   steps: { step: number; loss: number }[];
   epochs: { step: number | null; epoch: number; train: number; val: number | null }[];
   status: string | null;
+  /** Training loss of "learned nothing" (mean pattern) and "perfect" (true object), from the last epoch event. */
+  reference: { meanPattern: number | null; floor: number | null };
 }
 
 /** Parse events.jsonl leniently: a torn last line or an unknown event is skipped, not fatal. */
 export function readLossSeries(eventsPath: string): LossSeries {
-  const out: LossSeries = { steps: [], epochs: [], status: null };
+  const out: LossSeries = { steps: [], epochs: [], status: null, reference: { meanPattern: null, floor: null } };
   if (!existsSync(eventsPath)) return out;
   for (const line of readFileSync(eventsPath, 'utf8').split('\n')) {
     if (!line.trim()) continue;
@@ -29,9 +31,10 @@ export function readLossSeries(eventsPath: string): LossSeries {
     if (!r.success) continue;
     const e = r.data;
     if (e.type === 'step' && Number.isFinite(e.loss)) out.steps.push({ step: e.step, loss: e.loss });
-    else if (e.type === 'epoch')
+    else if (e.type === 'epoch') {
       out.epochs.push({ step: e.step ?? null, epoch: e.epoch, train: e.train_loss, val: e.val_loss });
-    else if (e.type === 'status') out.status = e.status;
+      out.reference = { meanPattern: e.mean_pattern_nll ?? null, floor: e.true_object_nll ?? null };
+    } else if (e.type === 'status') out.status = e.status;
   }
   return out;
 }
@@ -46,6 +49,10 @@ export function lossSvg(series: LossSeries, title: string, width = 380, height =
       ...(e.val !== null ? [{ x: e.step ?? e.epoch, y: e.val }] : []),
     ]),
   ].filter((p) => Number.isFinite(p.y));
+  const refs = [
+    { v: series.reference.meanPattern, label: 'mean pattern', color: '#888' },
+    { v: series.reference.floor, label: 'true object', color: '#2a8f3a' },
+  ].filter((r): r is { v: number; label: string; color: string } => r.v !== null && Number.isFinite(r.v));
   const L = 58;
   const R = 10;
   const T = 24;
@@ -60,8 +67,8 @@ export function lossSvg(series: LossSeries, title: string, width = 380, height =
   const ys = pts.map((p) => p.y);
   const x0 = Math.min(...xs);
   const x1 = Math.max(...xs, x0 + 1);
-  let y0 = Math.min(...ys);
-  let y1 = Math.max(...ys);
+  let y0 = Math.min(...ys, ...refs.map((r) => r.v));
+  let y1 = Math.max(...ys, ...refs.map((r) => r.v));
   const log = y0 > 0 && y1 / y0 > 20;
   if (y1 === y0) {
     y0 -= Math.abs(y0) * 0.1 || 1;
@@ -109,6 +116,14 @@ export function lossSvg(series: LossSeries, title: string, width = 380, height =
   };
   line('train', '#1f4e9c');
   line('val', '#d0661c');
+  // "learned nothing" and "perfect" in the loss's units (training data), dashed
+  for (const r of refs) {
+    const y = sy(r.v).toFixed(1);
+    parts.push(
+      `<line x1="${L}" x2="${width - R}" y1="${y}" y2="${y}" stroke="${r.color}" stroke-dasharray="5 3"><title>${esc(`${r.label} NLL ${formatNumber(r.v, 5)}`)}</title></line>`,
+      `<text x="${L + 4}" y="${(Number(y) - 3).toFixed(1)}" font-size="9" fill="${r.color}" font-family="sans-serif">${r.label === 'mean pattern' ? 'mean pattern (learned nothing)' : 'true object (floor)'}</text>`,
+    );
+  }
   parts.push(
     `<g font-size="10" font-family="sans-serif"><line x1="${width - 150}" x2="${width - 136}" y1="${T + 10}" y2="${T + 10}" stroke="#9bb7d4"/><text x="${width - 132}" y="${T + 13}">step</text><circle cx="${width - 100}" cy="${T + 10}" r="2.5" fill="#1f4e9c"/><text x="${width - 94}" y="${T + 13}">train</text><circle cx="${width - 60}" cy="${T + 10}" r="2.5" fill="#d0661c"/><text x="${width - 54}" y="${T + 13}">val</text></g>`,
   );
