@@ -2,15 +2,21 @@
  * The PtychoPINN train step on WebGPU against the CPU provider: the whole step runs on the
  * GPU (sessions created with CPU fallback disabled), 20 steps from the same seed and data
  * agree per step and in the final parameters, the state stays on the device (only the batch
- * goes up and the loss comes down), and evaluation runs there too. Small shapes (N = 32,
+ * goes up and the loss comes down), and evaluation and the exported model.onnx run there too. Small shapes (N = 32,
  * n_filters_scale 1, batch 4) of the real graph, gridsize 1 and 2, default and reference
  * configurations. In CI the adapter is Mesa's lavapipe (software Vulkan); where no WebGPU
  * adapter exists the tests skip with the probe's reason.
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderProbe } from '../../shared/api';
 import { loadStudyFile } from '../data/study-file';
+import { createRng } from '../nn/init';
+import { createSession } from '../nn/session';
+import { EXPORT_BATCH, exportModel } from '../pinn/export';
+import { INPUT_DIFFRACTION, INPUT_OFFSETS } from '../pinn/model';
 import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
 import { createPinnTrainer } from '../pinn/pinn-trainer';
 import { type PinnSettings, resolveSettings, type SettingsExtras } from '../pinn/settings';
@@ -83,7 +89,20 @@ async function run(s: PinnSettings, data: TrainingData, jitter = 0) {
     }
     const evalLoss = (await pt.trainer.evaluate(pt.feeds(pt.batch([0, 1, 2, 3])))).loss;
     await pt.trainer.syncToHost();
+    const modelDir = mkdtempSync(join(study.root, 'model-'));
+    const exported = exportModel(
+      modelDir,
+      pt.spec,
+      data.probe,
+      data.intensityScale,
+      data.nphotons,
+      pt.trainer.parameters(),
+      pt.parameterCount,
+      { rule: s.groupingRule, neighbor_count: s.neighborCount, seed: s.groupingSeed },
+    );
     return {
+      modelPath: exported.path,
+      C: data.C,
       losses,
       evalLoss,
       params: pt.trainer.parameters(),
@@ -135,6 +154,36 @@ describe('PtychoPINN training on WebGPU agrees with the CPU provider', () => {
       expect(paramRel, `final parameters ‖Δθ‖/‖θ‖ (cpu against itself, perturbed: ${cpuSelf})`).toBeLessThanOrEqual(
         Math.max(TOL, 3 * cpuSelf),
       );
+      // model.onnx (exported from the WebGPU run) runs wholly on WebGPU and agrees with the CPU.
+      const N = 32;
+      const rng = createRng(9);
+      const diffraction = Float32Array.from({ length: EXPORT_BATCH * b.C * N * N }, () => rng.uniform(0, 2));
+      const feeds: Record<string, Tensor> = {
+        [INPUT_DIFFRACTION]: new Tensor('float32', diffraction, [EXPORT_BATCH, b.C, N, N]),
+      };
+      if (b.C > 1) {
+        const offsets = Float32Array.from({ length: EXPORT_BATCH * b.C * 2 }, () => rng.uniform(-3, 3));
+        feeds[INPUT_OFFSETS] = new Tensor('float32', offsets, [EXPORT_BATCH, b.C, 2]);
+      }
+      const model = readFileSync(b.modelPath);
+      const inf: Record<string, Record<string, Tensor>> = {};
+      for (const provider of ['cpu', 'webgpu'] as const) {
+        const session = await createSession(model, { provider, threads: 1, disableCpuFallback: true });
+        inf[provider] = await session.run(feeds);
+        await session.release();
+      }
+      for (const k of ['amplitude', 'phase']) {
+        const x = inf.cpu[k].data as Float32Array;
+        const y = inf.webgpu[k].data as Float32Array;
+        let scale = 0;
+        let diff = 0;
+        for (let i = 0; i < x.length; i++) {
+          scale = Math.max(scale, Math.abs(x[i]));
+          diff = Math.max(diff, Math.abs(x[i] - y[i]));
+        }
+        expect(diff / scale, `model.onnx output '${k}' on WebGPU against CPU`).toBeLessThanOrEqual(TOL);
+      }
+
       // Device-resident state: per step only the batch and two scalars go up, loss and
       // gradient norm come down.
       const batchBytes = Object.values(b.transfers).length ? b.transfers[STEPS - 1] : undefined;
