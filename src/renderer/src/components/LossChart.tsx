@@ -59,7 +59,7 @@ type Built = {
 interface SeriesMeta {
   job: string;
   color: string;
-  kind: 'raw' | 'train' | 'val';
+  kind: 'raw' | 'train' | 'val' | 'meanPattern' | 'floor';
 }
 
 export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
@@ -170,6 +170,26 @@ export function LossChart({ store, jobs, smoothing, logScale, theme }: Props) {
           });
           meta.push({ job: job.label, color: job.color, kind: 'val' });
           sig.push(`${job.id}:v`);
+        }
+        // how far the job is from "learned nothing" (mean pattern) and from "perfect" (true object)
+        const refs = [
+          { s: c.meanPattern, kind: 'meanPattern' as const, label: 'mean pattern', dash: [2, 4] },
+          { s: c.floor, kind: 'floor' as const, label: 'true object', dash: [8, 3, 2, 3] },
+        ];
+        for (const r of refs) {
+          if (!r.s.length) continue;
+          for (let i = 0; i < r.s.y.length && !nonPositive; i++) if (r.s.y[i] <= 0) nonPositive = true;
+          inputs.push({ x: r.s.x, y: r.s.y });
+          series.push({
+            label: `${job.label} (${r.label})`,
+            stroke: withAlpha(job.color, 0.6),
+            width: 1,
+            dash: r.dash,
+            spanGaps: true,
+            points: { show: false },
+          });
+          meta.push({ job: job.label, color: job.color, kind: r.kind });
+          sig.push(`${job.id}:${r.kind}`);
         }
       }
       const { x, ys } = alignSeries(inputs);
@@ -379,7 +399,10 @@ function renderReadout(u: uPlot, el: HTMLDivElement | null, meta: SeriesMeta[]):
   const head = document.createElement('strong');
   head.textContent = `step ${u.data[0][idx]}`;
   el.append(head);
-  const rows = new Map<string, { color: string; train?: number; raw?: number; val?: number }>();
+  const rows = new Map<
+    string,
+    { color: string; train?: number; raw?: number; val?: number; meanPattern?: number; floor?: number }
+  >();
   for (let i = 1; i < u.series.length; i++) {
     const v = u.data[i][idx];
     const m = meta[i];
@@ -397,6 +420,8 @@ function renderReadout(u: uPlot, el: HTMLDivElement | null, meta: SeriesMeta[]):
     if (r.train !== undefined) parts.push(`train ${formatLoss(r.train)}`);
     if (r.raw !== undefined) parts.push(`raw ${formatLoss(r.raw)}`);
     if (r.val !== undefined) parts.push(`val ${formatLoss(r.val)}`);
+    if (r.meanPattern !== undefined) parts.push(`mean pattern ${formatLoss(r.meanPattern)}`);
+    if (r.floor !== undefined) parts.push(`true object ${formatLoss(r.floor)}`);
     span.append(sw, `${job}: ${parts.join(' · ')}`);
     el.append(span);
   }

@@ -59,6 +59,27 @@ describe('curve store', () => {
     expect(c?.progress.totalEpochs).toBe(2);
   });
 
+  it('keeps the mean-pattern NLL and the true-object floor as lines from step 0 to the last epoch', () => {
+    const store = new CurveStore();
+    const id = 'dose_1000-baseline-gs1';
+    const epoch = (e: number, s: number): TrainEvent => ({
+      type: 'epoch',
+      time: t,
+      epoch: e,
+      step: s,
+      train_loss: -0.4,
+      val_loss: null,
+      lr: 1e-3,
+      mean_pattern_nll: -0.44,
+      true_object_nll: -0.45,
+    });
+    store.replace(id, [step(1, -0.3), step(2, -0.35), epoch(0, 2), step(3, -0.4), step(4, -0.42), epoch(1, 4)]);
+    const c = store.get(id);
+    expect(Array.from(c?.meanPattern.x ?? [])).toEqual([0, 2, 4]);
+    expect(Array.from(c?.meanPattern.y ?? [])).toEqual([-0.44, -0.44, -0.44]);
+    expect(Array.from(c?.floor.y ?? [])).toEqual([-0.45, -0.45, -0.45]);
+  });
+
   it('marks replaced or cut curves so derived lines are rebuilt', () => {
     const store = new CurveStore();
     store.replace('j', [step(0, 1), step(1, 0.5), step(2, 0.4)]);

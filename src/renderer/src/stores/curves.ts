@@ -26,6 +26,9 @@ export interface JobCurve {
   readonly val: Series;
   /** Per-epoch mean training loss, placed at the epoch's last step. */
   readonly epochTrain: Series;
+  /** The training data's mean-pattern NLL ("learned nothing") and true-object NLL ("perfect"), from step 0 to the last epoch. */
+  readonly meanPattern: Series;
+  readonly floor: Series;
   progress: LiveProgress;
   /** Bumped on every change so consumers can skip unchanged jobs. */
   revision: number;
@@ -109,6 +112,8 @@ export class CurveStore {
         train: new Series(),
         val: new Series(),
         epochTrain: new Series(),
+        meanPattern: new Series(),
+        floor: new Series(),
         progress: emptyProgress(),
         revision: 0,
         generation: 0,
@@ -140,6 +145,16 @@ export class CurveStore {
         for (const s of [c.val, c.epochTrain]) if (s.length && x <= s.lastX) s.truncateFrom(x);
         c.epochTrain.push(x, ev.train_loss);
         if (ev.val_loss !== null) c.val.push(x, ev.val_loss);
+        const refs: [Series, number | null | undefined][] = [
+          [c.meanPattern, ev.mean_pattern_nll],
+          [c.floor, ev.true_object_nll],
+        ];
+        for (const [s, v] of refs) {
+          if (v === null || v === undefined) continue;
+          if (s.length && x <= s.lastX) s.truncateFrom(x);
+          if (!s.length && x > 0) s.push(0, v);
+          s.push(x, v);
+        }
         if (ev.eta_s !== undefined) p.etaS = ev.eta_s;
         break;
       }
@@ -172,6 +187,8 @@ function reset(c: JobCurve): void {
   c.train.clear();
   c.val.clear();
   c.epochTrain.clear();
+  c.meanPattern.clear();
+  c.floor.clear();
   c.progress = emptyProgress();
   c.revision++;
 }
