@@ -5,7 +5,7 @@
  * A job whose test file is missing is listed with the reason; a failing job does not stop the
  * others.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EvalFile } from '../../shared/evaluation';
 import { ClassicalFile, ClassicalRow } from '../../shared/classical';
@@ -122,8 +122,16 @@ export async function reconstructStudy(opts: ClassicalStudyOptions): Promise<Cla
       }
     }
     rows.push(row);
+    // written after every job, so a listing read when its end is announced has its scores
+    // (and a run killed later keeps the finished rows)
+    if (row.state !== 'missing') await writeClassicalFile(opts, rows);
     opts.onJobEnd?.(row);
   }
+  return writeClassicalFile(opts, rows);
+}
+
+async function writeClassicalFile(opts: ClassicalStudyOptions, rows: ClassicalRow[]): Promise<ClassicalFile> {
+  const o = opts.pie;
   const file: ClassicalFile = {
     created_at: new Date().toISOString(),
     artifact_root: resolve(opts.roots.artifactRoot),
@@ -139,6 +147,7 @@ export async function reconstructStudy(opts: ClassicalStudyOptions): Promise<Cla
     },
     rows: mergeRows(opts.roots.artifactRoot, rows),
   };
+  mkdirSync(file.artifact_root, { recursive: true });
   await writeJsonAtomic(join(file.artifact_root, CLASSICAL_JSON), file);
   await writeFileAtomic(join(file.artifact_root, CLASSICAL_CSV), classicalCsv(file.rows));
   return file;

@@ -129,7 +129,8 @@ export class ClassicalService {
           error: it.error,
           message: null,
         }),
-      onJobEnd: (r) =>
+      onJobEnd: (r) => {
+        run.jobId = null; // its files are final: listings no longer call it running
         send({
           jobId: r.job_id,
           dose: r.dose,
@@ -139,7 +140,8 @@ export class ClassicalService {
           iterations: pie.iterations,
           error: r.final_error,
           message: r.reason,
-        }),
+        });
+      },
     })
       .then(() => undefined)
       .catch((e: unknown) => {

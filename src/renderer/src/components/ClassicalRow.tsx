@@ -4,7 +4,7 @@
  * error and its live error curve; Reconstruct runs the selected (dose, view) — or every one
  * when the selection is not a single job — and Cancel stops after the current iteration.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ViewName } from '../../../shared/study';
 import { call, onEvent } from '../api-client';
 import { errorText } from '../errors';
@@ -37,10 +37,14 @@ export function ClassicalRow({ roots, doses, focused }: Props) {
   const [probeUpdate, setProbeUpdate] = useState(true);
   const [resume, setResume] = useState(false);
 
+  /** Progress events seen; a listing requested before the latest event is older than it. */
+  const eventCount = useRef(0);
   const load = useCallback(async () => {
     if (!roots) return;
+    const seen = eventCount.current;
     try {
       const g = await call('getClassical', { artifactRoot: roots.artifact });
+      if (eventCount.current !== seen) return; // events overtook this listing; the run's end reloads
       setCells(cellsFromListing(g));
       setRunId(g.running?.runId ?? null);
       setError(null);
@@ -53,22 +57,23 @@ export function ClassicalRow({ roots, doses, focused }: Props) {
     if (shown) void load();
   }, [shown, load]);
 
+  /** Bumped when a job ends: its scores are in classical.json by then, so the row re-reads it. */
+  const [ended, setEnded] = useState(0);
   useEffect(
     () =>
       onEvent('classicalProgress', (e) => {
+        eventCount.current++;
         setCells((c) => foldClassical(c, e));
         if (e.state === 'running' || e.state === 'queued') setRunId(e.runId);
+        else setEnded((n) => n + 1);
       }),
     [],
   );
+  useEffect(() => {
+    if (ended > 0) void load();
+  }, [ended, load]);
 
   const running = [...cells.values()].some((c) => c.state === 'running' || c.state === 'queued');
-  useEffect(() => {
-    if (!running && runId) {
-      setRunId(null);
-      void load(); // the scores land in classical.json when the run ends
-    }
-  }, [running, runId, load]);
 
   const start = async () => {
     if (!roots) return;
