@@ -11,6 +11,7 @@ import { describeFreshness } from '../../../shared/fingerprint';
 import { defaultStudyDesign, type JobFilters } from '../../../shared/study';
 import { WorkbenchService } from '../../service/workbench-service';
 import { sbatchTestOnly } from '../../slurm/commands';
+import { statusForSlurmState } from '../../slurm/states';
 import type { SlurmResources } from '../../slurm/script';
 import { cancelSlurmJobs, refreshSlurmStatus, type SlurmJobRow } from '../../slurm/status';
 import { freshnessOf, submitToSlurm } from '../../slurm/submit';
@@ -145,7 +146,13 @@ export async function runSlurmStatus(o: StatusOptions): Promise<number> {
   const deadline = Date.now() + (o.timeout ?? 3600) * 1000;
   for (;;) {
     const { rows } = await refreshSlurmStatus(root);
-    const live = rows.filter((r) => r.status === 'queued' || r.status === 'running');
+    // A task counts as live until Slurm itself says it ended: the training records `done`
+    // a moment before its Slurm task leaves RUNNING/COMPLETING.
+    const slurmLive = (state: string | null | undefined): boolean => {
+      const st = state ? statusForSlurmState(state)?.status : undefined;
+      return st === 'queued' || st === 'running';
+    };
+    const live = rows.filter((r) => r.status === 'queued' || r.status === 'running' || slurmLive(r.slurmState));
     if (!o.wait || live.length === 0) {
       if (o.json) printJson(rows);
       else printRows(rows);
