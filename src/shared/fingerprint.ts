@@ -36,12 +36,14 @@ export const JobFreshness = z.object({
   upToDate: z.boolean(),
   /** Empty when up to date; otherwise specific, e.g. `config changed: nepochs 50 → 60`. */
   reasons: z.array(z.string()),
+  /** What the run will cost, e.g. `58 steps/epoch × 12 epochs = 696 steps ≈ 12 min at 1.03 s/step (…)`. */
+  estimate: z.string().optional(),
 });
 export type JobFreshness = z.infer<typeof JobFreshness>;
 
 /** "up to date" or "will run: <reasons>". */
-export function describeFreshness(f: Pick<JobFreshness, 'upToDate' | 'reasons'>): string {
-  return f.upToDate ? 'up to date' : `will run: ${f.reasons.join('; ')}`;
+export function describeFreshness(f: Pick<JobFreshness, 'upToDate' | 'reasons' | 'estimate'>): string {
+  return f.upToDate ? 'up to date' : `will run: ${f.reasons.join('; ')}${f.estimate ? ` — ${f.estimate}` : ''}`;
 }
 
 /** Slurm's record of a job: which array job and task train it. */

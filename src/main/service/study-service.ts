@@ -9,6 +9,8 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { join } from 'node:path';
 import type { EventName, EventPayload } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
+import type { JobFreshness } from '../../shared/fingerprint';
+import { formatDuration } from '../../shared/presets';
 import { TrainEvent } from '../../shared/events';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { defaultStudyDesign, JobFiles, NO_FILTERS, type StudyDesign, type TrainingKnobs } from '../../shared/study';
@@ -27,6 +29,7 @@ import type {
 } from '../../shared/study-api';
 import { refreshSlurmStatus } from '../slurm/status';
 import { submitToSlurm } from '../slurm/submit';
+import { estimatePlan, readPresetRecord } from '../study/estimate';
 import { jobFreshness } from '../study/fingerprint';
 import { checkTrainingJobs, missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
 import { manifestPath, readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
@@ -365,11 +368,31 @@ export class StudyService {
     // Lazy: only a done job's inputs are looked at (by size and mtime first), so the plan stays
     // quick however large the data; what a run records is computed when it starts.
     const entries = new Map((readManifestFile(roots.artifactRoot).manifest?.jobs ?? []).map((j) => [j.id, j]));
+    // steps and time before the run, from the preset's budget and the step rate measured here
+    const preset = readPresetRecord(roots.phaseCRoot);
+    const estimate = await estimatePlan(
+      jobs.filter((j) => !j.skipReason),
+      {
+        artifactRoot: roots.artifactRoot,
+        maxEpochs: input.knobs.max_epochs,
+        batchSize: input.knobs.batch_size,
+        nGroups: input.knobs.n_groups,
+        preset,
+      },
+    ).catch(() => null);
+    const withEstimate = (f: JobFreshness): JobFreshness => {
+      const e = f.upToDate ? undefined : estimate?.jobs.find((x) => x.id === f.jobId);
+      if (!e) return f;
+      return {
+        ...f,
+        estimate: `${e.stepsPerEpoch} steps/epoch × ${e.totalSteps / e.stepsPerEpoch} epochs = ${e.totalSteps} steps ≈ ${formatDuration(e.seconds)} at ${e.secondsPerStep.toFixed(2)} s/step (${e.rateSource})${preset ? `; preset ${preset.name}` : ''}`,
+      };
+    };
     return {
       jobs: jobs.map((j) => {
         if (j.skipReason) return { jobId: j.id, upToDate: false, reasons: [j.skipReason] };
         const f = jobFreshness(j, entries.get(j.id), (job) => resolveJobConfig(job, this.design, input.knobs), roots);
-        return f.upToDate && input.force ? { ...f, upToDate: false, reasons: ['--force'] } : f;
+        return withEstimate(f.upToDate && input.force ? { ...f, upToDate: false, reasons: ['--force'] } : f);
       }),
     };
   }
