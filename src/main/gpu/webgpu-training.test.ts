@@ -30,6 +30,9 @@ let study: TinyStudy;
 let webgpu: ProviderProbe;
 
 beforeAll(async () => {
+  // The CPU side runs the same plain Conv as WebGPU (no NCHWc rewrite, nn/nchwc.ts): the
+  // comparison is of providers, not of two conv algorithms' rounding amplified over 20 steps.
+  process.env.PTYCHO_NCHWC = '0';
   [webgpu] = await probeProviders({ providers: ['webgpu'] });
   if (!webgpu.available && process.env.PTYCHO_REQUIRE_WEBGPU === '1') {
     throw new Error(`PTYCHO_REQUIRE_WEBGPU=1 but WebGPU does not work here: ${webgpu.detail}`);

@@ -229,11 +229,19 @@ export class Graph {
         initializers.push(protoTensor(p.name, p.dtype, p.shape, spec.paramValues?.get(p.name) ?? p.init));
       } else inputs.push(valueInfo(p.name, p.dtype, p.shape));
     }
+    // Conv weights computed in the graph (the input gradient's flipped kernel) carry their
+    // shape, so the CPU session can rewrite those Convs into NCHWc form (nchwc.ts).
+    const valueInfos = new Map<string, onnxProto.onnx.IValueInfoProto>();
+    for (const n of nodes) {
+      const w = n.opType === 'Conv' ? n.inputs[1] : undefined;
+      if (w?.kind === 'value') valueInfos.set(w.name, valueInfo(w.name, w.dtype, w.shape));
+    }
     return serializeModel({
       nodes: protoNodes,
       inputs,
       outputs,
       initializers,
+      valueInfo: [...valueInfos.values()],
       name: spec.name,
       docString: spec.docString,
     });

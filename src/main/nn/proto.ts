@@ -84,6 +84,8 @@ export interface ModelSpec {
   inputs: onnxProto.onnx.IValueInfoProto[];
   outputs: onnxProto.onnx.IValueInfoProto[];
   initializers?: onnxProto.onnx.ITensorProto[];
+  /** Shapes of intermediate tensors that a later rewrite needs (e.g. Conv weights). */
+  valueInfo?: onnxProto.onnx.IValueInfoProto[];
   name?: string;
   docString?: string;
 }
@@ -101,6 +103,7 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
       input: spec.inputs,
       output: spec.outputs,
       initializer: spec.initializers ?? [],
+      valueInfo: spec.valueInfo ?? [],
     },
   });
   return onnx.ModelProto.encode(model).finish();

@@ -19,7 +19,7 @@ export interface CompiledGraph {
 export async function compileGraph(
   graph: Graph,
   outputs: Readonly<Record<string, Tensor>>,
-  options: { provider?: ExecutionProviderName; threads?: number; deterministic?: boolean } = {},
+  options: { provider?: ExecutionProviderName; threads?: number; deterministic?: boolean; nchwc?: boolean } = {},
 ): Promise<CompiledGraph> {
   const bytes = graph.toModel({ outputs: { ...outputs } });
   const session = await createSession(bytes, { provider: options.provider ?? 'cpu', ...options });

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ProviderProbe } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { candidateProviders, probeProviders } from '../service/providers';
+import { nchwcBlockSize, nchwcConvs } from './nchwc';
 import { dropUnusedMaxPoolIndices } from './proto';
 
 export type Accelerator = 'auto' | ExecutionProviderName;
@@ -90,6 +91,11 @@ export interface SessionSpec {
    * (ORT's session.disable_cpu_ep_fallback): how the tests prove a graph runs wholly on a GPU.
    */
   disableCpuFallback?: boolean;
+  /**
+   * CPU provider: run Convs with computed weights on the NCHWc kernels (nchwc.ts); default
+   * on, off with PTYCHO_NCHWC=0 (for comparisons).
+   */
+  nchwc?: boolean;
 }
 
 /** ORT session options used for every training and inference graph. */
@@ -121,11 +127,16 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
 /** Create a session; a provider that fails at this point is reported like a failed probe. */
 export async function createSession(model: Uint8Array, spec: SessionSpec): Promise<ort.InferenceSession> {
   try {
-    const bytes = spec.provider === 'cpu' ? model : dropUnusedMaxPoolIndices(model);
+    const bytes = spec.provider === 'cpu' ? await cpuModel(model, spec) : dropUnusedMaxPoolIndices(model);
     return await ort.InferenceSession.create(bytes, sessionOptions(spec));
   } catch (e) {
     const msg = String((e as Error)?.message ?? e).split('\n')[0];
     if (spec.provider !== 'cpu') throw unavailable(spec.provider, msg);
     throw new StudyError('INTERNAL', `onnxruntime could not load the graph: ${msg}`);
   }
+}
+
+async function cpuModel(model: Uint8Array, spec: SessionSpec): Promise<Uint8Array> {
+  const on = spec.nchwc ?? process.env.PTYCHO_NCHWC !== '0';
+  return on ? nchwcConvs(model, await nchwcBlockSize()) : model;
 }

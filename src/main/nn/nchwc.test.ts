@@ -1,0 +1,82 @@
+/** The NCHWc rewrite of Convs with computed weights (nchwc.ts) against the plain Conv. */
+import { describe, expect, it } from 'vitest';
+import * as nn from './index';
+import { NCHWC_DOMAIN, nchwcBlockSize, nchwcConvs } from './nchwc';
+import { onnx } from './proto';
+
+const block = await nchwcBlockSize();
+
+function rand(n: number, seed: number): Float32Array {
+  const rng = nn.createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+}
+
+/** conv(C→C) → relu → conv(C→C) → MSE-like sum, with the gradients of input and weights. */
+function net(C: number) {
+  const g = new nn.Graph();
+  const x = g.input('x', [2, C, 6, 6]);
+  const w1 = g.param('w1', [C, C, 3, 3], rand(C * C * 9, 1));
+  const b1 = g.param('b1', [C], rand(C, 2));
+  const w2 = g.param('w2', [C, C, 3, 3], rand(C * C * 9, 3));
+  const h = nn.relu(nn.conv(x, w1, b1, { pads: 'same' }));
+  const y = nn.conv(h, w2, undefined, { pads: 'same' });
+  const loss = nn.reduceSum(nn.mul(y, y));
+  const [gx, gw1, gb1, gw2] = nn.gradients(loss, [x, w1, b1, w2]);
+  return { g, outputs: { loss, y, gx: gx!, gw1: gw1!, gb1: gb1!, gw2: gw2! } };
+}
+
+describe.skipIf(block === 0)('NCHWc convolutions', () => {
+  it('rewrites the forward and input-gradient Convs and agrees with the plain Conv to float rounding', async () => {
+    const C = block;
+    const { g, outputs } = net(C);
+    const bytes = g.toModel({ outputs });
+    const rewritten = onnx.ModelProto.decode(nchwcConvs(bytes, block));
+    const convs = rewritten.graph!.node!.filter((n) => n.opType === 'Conv' && n.domain === NCHWC_DOMAIN);
+    // Two forward Convs, and the input gradients of both (x's and h's).
+    expect(convs.length).toBe(4);
+    expect(rewritten.graph!.node!.some((n) => n.opType === 'Conv' && !n.domain)).toBe(false);
+    // The first Conv's Relu is fused into it.
+    expect(convs.filter((n) => n.attribute?.some((a) => a.name === 'activation')).length).toBe(1);
+    // The second Conv reads the first one's blocked output: three reorders of inputs, not four.
+    expect(rewritten.graph!.node!.filter((n) => n.opType === 'ReorderInput').length).toBe(3);
+
+    const feeds = { x: rand(2 * C * 36, 4) };
+    const plain = await nn.compileGraph(g, outputs, { threads: 1, nchwc: false });
+    const fast = await nn.compileGraph(g, outputs, { threads: 1, nchwc: true });
+    const a = await plain.run(feeds);
+    const b = await fast.run(feeds);
+    for (const k of Object.keys(outputs)) {
+      const p = a[k].data as Float32Array;
+      const q = b[k].data as Float32Array;
+      let scale = 0;
+      let err = 0;
+      for (let i = 0; i < p.length; i++) {
+        scale = Math.max(scale, Math.abs(p[i]));
+        err = Math.max(err, Math.abs(p[i] - q[i]));
+      }
+      expect(err, k).toBeLessThanOrEqual(1e-5 * scale);
+    }
+    await plain.release();
+    await fast.release();
+  });
+
+  it('leaves Convs whose channels are not multiples of the block, and constant weights, to onnxruntime', () => {
+    const g = new nn.Graph();
+    const x = g.input('x', [1, 1, 6, 6]);
+    const w = g.param('w', [block, 1, 3, 3], rand(block * 9, 5));
+    const y = nn.conv(x, w, undefined, { pads: 'same' });
+    const bytes = g.toModel({ outputs: { y } });
+    expect(nchwcConvs(bytes, block)).toBe(bytes);
+    const c = g.constant(rand(block * block * 9, 6), [block, block, 3, 3]);
+    const z = nn.conv(y, c, undefined, { pads: 'same' });
+    const inference = g.toModel({ outputs: { z }, paramsAsInitializers: true });
+    expect(nchwcConvs(inference, block)).toBe(inference);
+  });
+});
+
+it.runIf(block === 0)(
+  'NCHWc convolutions: skipped, this CPU has no NCHWc kernels in onnxruntime (block size probe gave 0)',
+  () => {
+    expect(block).toBe(0);
+  },
+);

@@ -1,0 +1,180 @@
+/**
+ * NCHWc convolutions for the CPU provider. onnxruntime's fast blocked-layout convolution
+ * kernels (domain com.microsoft.nchwc) are chosen by its own graph optimizer only when a
+ * Conv's weight is a constant initializer, which a train step (weights fed as inputs, the
+ * input gradient's flipped kernel computed in the graph) never has. This rewrite gives
+ * them to every such Conv: the activations are reordered into channel blocks around the
+ * Conv (ReorderInput / ReorderOutput), the weight into the OIHWBiBo layout inside the graph
+ * each step (a Reshape, Transpose and Reshape of a small tensor), and a Conv whose only
+ * reader is a Relu runs it as the kernel's fused activation. Same products, same sums, in
+ * another order: results agree with the plain Conv to float rounding.
+ */
+import * as ort from 'onnxruntime-node';
+import type onnxProto from 'onnx-proto';
+import { attr, onnx, tensor as protoTensor } from './proto';
+
+export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
+
+let blockProbe: Promise<number> | undefined;
+
+/**
+ * MLAS's NCHWc channel block on this CPU (16 with AVX-512F, 8 with AVX2), read from the
+ * channel count ReorderInput gives four channels; 0 where the kernels are not built in.
+ */
+export function nchwcBlockSize(): Promise<number> {
+  blockProbe ??= probeBlockSize();
+  return blockProbe;
+}
+
+async function probeBlockSize(): Promise<number> {
+  const F = onnx.TensorProto.DataType.FLOAT;
+  const model = onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [
+        { domain: '', version: 18 },
+        { domain: NCHWC_DOMAIN, version: 1 },
+      ],
+      graph: {
+        name: 'nchwc_probe',
+        node: [{ opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: ['x'], output: ['y'], name: 'r' }],
+        input: [
+          {
+            name: 'x',
+            type: { tensorType: { elemType: F, shape: { dim: [1, 4, 1, 1].map((d) => ({ dimValue: d })) } } },
+          },
+        ],
+        output: [{ name: 'y', type: { tensorType: { elemType: F } } }],
+      },
+    }),
+  ).finish();
+  try {
+    const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    const out = await s.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+    const block = Number(out.y.dims[1]);
+    await s.release();
+    return block > 1 ? block : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Rewrite every float32 Conv whose weight is not an initializer, with group 1 and both
+ * channel counts multiples of `block`, into NCHWc form. Other Convs (the first layer's one
+ * input channel, the last layer's one or two outputs) stay as they are. Returns the bytes
+ * unchanged when nothing qualifies.
+ */
+export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
+  if (block <= 1) return bytes;
+  const model = onnx.ModelProto.decode(bytes);
+  const g = model.graph;
+  if (!g?.node?.some((n) => n.opType === 'Conv' && !n.domain)) return bytes;
+  const F = onnx.TensorProto.DataType.FLOAT;
+  const shapes = new Map<string, number[]>();
+  const note = (v: onnxProto.onnx.IValueInfoProto) => {
+    const t = v.type?.tensorType;
+    if (!v.name || t?.elemType !== F || !t.shape?.dim) return;
+    shapes.set(
+      v.name,
+      t.shape.dim.map((d) => Number(d.dimValue ?? -1)),
+    );
+  };
+  for (const v of g.input ?? []) note(v);
+  for (const v of g.valueInfo ?? []) note(v);
+  const initializers = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
+  const readers = new Map<string, onnxProto.onnx.INodeProto[]>();
+  for (const n of g.node) for (const i of n.input ?? []) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
+
+  const dropped = new Set<onnxProto.onnx.INodeProto>();
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const extraInits: onnxProto.onnx.ITensorProto[] = [];
+  const shapeConst = (dims: number[]): string => {
+    const name = `_nchwc_shape_${dims.join('_')}`;
+    if (!extraInits.some((t) => t.name === name)) extraInits.push(protoTensor(name, 'int64', [dims.length], dims));
+    return name;
+  };
+  // NCHW tensor → its blocked twin, where a rewritten Conv produced it: a following NCHWc
+  // Conv reads the twin instead of reordering the tensor again.
+  const blocked = new Map<string, string>();
+  let k = 0;
+  for (const n of g.node) {
+    if (dropped.has(n)) continue;
+    const [x, w, b] = n.input ?? [];
+    const ws = w ? shapes.get(w) : undefined;
+    const group = n.attribute?.find((a) => a.name === 'group');
+    const fits =
+      n.opType === 'Conv' &&
+      !n.domain &&
+      x &&
+      w &&
+      !initializers.has(w) &&
+      ws?.length === 4 &&
+      ws.every((d) => d > 0) &&
+      (!group || Number(group.i) === 1) &&
+      ws[0] % block === 0 &&
+      ws[1] % block === 0;
+    if (!fits || !ws) {
+      nodes.push(n);
+      continue;
+    }
+    const [O, I, kh, kw] = ws;
+    const id = `_nchwc${k++}`;
+    const y = n.output?.[0] ?? '';
+    // A Relu as the Conv's only reader becomes the kernel's fused activation.
+    const only = readers.get(y);
+    const relu =
+      !outputs.has(y) && only?.length === 1 && only[0].opType === 'Relu' && !only[0].domain ? only[0] : undefined;
+    if (relu) dropped.add(relu);
+    const out = relu ? (relu.output?.[0] ?? y) : y;
+    // OIHW → [O/b, b(o), I/b, b(i), kh, kw] → [O/b, I/b, kh, kw, b(i), b(o)] (OIHWBiBo).
+    nodes.push(
+      {
+        opType: 'Reshape',
+        input: [w, shapeConst([O / block, block, I / block, block, kh, kw])],
+        output: [`${id}_w6`],
+        name: `${id}_w6`,
+      },
+      {
+        opType: 'Transpose',
+        input: [`${id}_w6`],
+        output: [`${id}_w6t`],
+        name: `${id}_w6t`,
+        attribute: [attr('perm', [0, 2, 4, 5, 3, 1], 'ints')],
+      },
+      { opType: 'Reshape', input: [`${id}_w6t`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
+    );
+    const twin = blocked.get(x);
+    if (!twin)
+      nodes.push({ opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [x], output: [`${id}_x`], name: `${id}_x` });
+    const xb = twin ?? `${id}_x`;
+    blocked.set(out, `${id}_y`);
+    nodes.push(
+      {
+        opType: 'Conv',
+        domain: NCHWC_DOMAIN,
+        input: b ? [xb, `${id}_w`, b] : [xb, `${id}_w`],
+        output: [`${id}_y`],
+        name: `${id}_conv`,
+        attribute: [
+          ...(n.attribute ?? []).filter((a) => a.name !== 'group'),
+          ...(relu ? [attr('activation', 'Relu')] : []),
+        ],
+      },
+      {
+        opType: 'ReorderOutput',
+        domain: NCHWC_DOMAIN,
+        input: [`${id}_y`],
+        output: [out],
+        name: `${id}_out`,
+        attribute: [attr('channels', O, 'int')],
+      },
+    );
+  }
+  if (k === 0) return bytes;
+  g.node = nodes;
+  g.initializer = [...(g.initializer ?? []), ...extraInits];
+  model.opsetImport = [...(model.opsetImport ?? []), { domain: NCHWC_DOMAIN, version: 1 }];
+  return onnx.ModelProto.encode(model).finish();
+}
