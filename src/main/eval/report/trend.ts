@@ -41,8 +41,8 @@ export function skillTrend(rows: readonly ComparisonRow[], view: string, key: Sk
   }
   const diffs = pts.slice(1).map((p, i) => p.v - pts[i].v);
   const noiseText = sds.length
-    ? `2 × the seed spread, at least ${MIN_SKILL_NOISE}`
-    : `${MIN_SKILL_NOISE} skill; one seed, so the spread between seeds is not measured`;
+    ? `noise ${formatNumber(noise, 2)} skill: twice the spread between seeds, at least ${MIN_SKILL_NOISE}`
+    : `noise taken as ${MIN_SKILL_NOISE} skill: one seed, so the spread between seeds is not measured`;
   if (diffs.every((d) => d > noise))
     return { view, kind: 'rises', noise, text: `${view}: ${label} rises with dose beyond noise (${series}).` };
   if (diffs.every((d) => d < -noise))
@@ -52,12 +52,12 @@ export function skillTrend(rows: readonly ComparisonRow[], view: string, key: Sk
       view,
       kind: 'within-noise',
       noise,
-      text: `${view}: ${label} differences between doses are within noise (${formatNumber(noise, 2)}: ${noiseText}) — no trend is shown (${series}).`,
+      text: `${view}: ${label} differences between doses are within noise (${noiseText}) — no trend is shown (${series}).`,
     };
   return {
     view,
     kind: 'mixed',
     noise,
-    text: `${view}: ${label} does not change monotonically beyond noise (${formatNumber(noise, 2)}: ${noiseText}) (${series}).`,
+    text: `${view}: ${label} does not change monotonically beyond noise (${noiseText}) (${series}).`,
   };
 }
