@@ -37,7 +37,7 @@ export const STUDY_PRESETS: Record<PresetName, StudyPreset> = {
     simulation: { objectSize: 448, nPositions: 2048 },
     maxEpochs: 12,
     budget:
-      '≈ 700 steps per job (58 per epoch × 12); the three baseline gs1 jobs ≈ 25 min on an idle 2-core CPU (0.6 s/step); each dense / sparse gs2 job about as long again per step (see docs/benchmarks.md)',
+      '≈ 700 steps per job (58 per epoch × 12); the three baseline gs1 jobs ≈ 21 min on an idle 2-core CPU (estimated from 0.6 s/step; the run measured on a shared machine is in docs/benchmarks.md); each dense / sparse gs2 job costs no more per step',
   },
   paper: {
     name: 'paper',
