@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPython } from '../util/python';
 import type { NdArray } from './ndarray';
-import { exitWaveEnergy, forwardIntensity, intensityScaleFor } from './physics';
+import { exitWaveEnergy, fft2, fft2PerLine, forwardIntensity, intensityScaleFor } from './physics';
 
 /** `forward_intensity` of the project's numpy reference simulation (reference/simulate.py), verbatim. */
 const NUMPY_FORWARD_INTENSITY = `
@@ -77,6 +77,30 @@ print(json.dumps(I.ravel().tolist()))`,
     // F[0] = Σψ = 2·n², so A² = (2n²)² / n² = 4n² at the shifted centre, 0 elsewhere
     expect(I[(n / 2) * n + n / 2]).toBeCloseTo(4 * n * n, 9);
     expect(I.reduce((a, b) => a + b, 0)).toBeCloseTo(4 * n * n, 9);
+  });
+
+  it('transforms whole rows at a time bit-identically to the per-line DFT (every stage count, square or not)', () => {
+    for (const [h, w] of [
+      [64, 64],
+      [32, 16],
+      [8, 64],
+      [4, 4],
+      [2, 2],
+      [16, 2],
+      [1, 8],
+      [128, 32],
+      [12, 8],
+    ]) {
+      const a = complexStack([h, w], 0.4).data as Float64Array;
+      const re = Float64Array.from({ length: h * w }, (_, i) => a[2 * i]);
+      const im = Float64Array.from({ length: h * w }, (_, i) => a[2 * i + 1]);
+      const re2 = Float64Array.from(re);
+      const im2 = Float64Array.from(im);
+      fft2(re, im, h, w);
+      fft2PerLine(re2, im2, h, w);
+      expect(re, `${h} × ${w} real`).toEqual(re2);
+      expect(im, `${h} × ${w} imaginary`).toEqual(im2);
+    }
   });
 
   it('scales the exit wave so that the expected counts average the dose', () => {

@@ -125,8 +125,209 @@ function fft1d(
   }
 }
 
-/** In-place unnormalised 2-D forward DFT of an h × w complex image (split re/im planes). */
+/**
+ * In-place radix-2 DFT along the first axis of an h × w image (every column at once): rows
+ * are permuted bit-reversed, then each butterfly combines two whole rows, so the innermost
+ * loop walks contiguous memory and each twiddle is read once per row pair. Per value it does
+ * the same operations in the same order as `fft1d`, so the results are bit-identical.
+ */
+function fftColumns(re: Float64Array, im: Float64Array, h: number, w: number, p: FftPlan): void {
+  const rev = p.rev as Uint32Array;
+  for (let i = 0; i < h; i++) {
+    const j = rev[i];
+    if (j <= i) continue;
+    const a = i * w;
+    const b = j * w;
+    for (let x = 0; x < w; x++) {
+      const tr = re[a + x];
+      re[a + x] = re[b + x];
+      re[b + x] = tr;
+      const ti = im[a + x];
+      im[a + x] = im[b + x];
+      im[b + x] = ti;
+    }
+  }
+  let size = 2;
+  if (h >= 4) {
+    // stages 2 (twiddle 1) and 4 fused: one pass over each group of four rows
+    const w1r = p.cos[h / 4];
+    const w1i = p.sin[h / 4];
+    for (let r = 0; r < h; r += 4) {
+      const a = r * w;
+      const b = a + w;
+      const c = b + w;
+      const d = c + w;
+      for (let x = 0; x < w; x++) {
+        const ar = re[a + x];
+        const ai = im[a + x];
+        const br = re[b + x];
+        const bi = im[b + x];
+        const cr = re[c + x];
+        const ci = im[c + x];
+        const dr = re[d + x];
+        const di = im[d + x];
+        const s0r = ar + br;
+        const s0i = ai + bi;
+        const s1r = ar - br;
+        const s1i = ai - bi;
+        const s2r = cr + dr;
+        const s2i = ci + di;
+        const s3r = cr - dr;
+        const s3i = ci - di;
+        // stage 4: (0, 2) with twiddle 1, (1, 3) with twiddle h/4
+        const tr = s2r * p.cos[0] - s2i * p.sin[0];
+        const ti = s2r * p.sin[0] + s2i * p.cos[0];
+        re[c + x] = s0r - tr;
+        im[c + x] = s0i - ti;
+        re[a + x] = s0r + tr;
+        im[a + x] = s0i + ti;
+        const ur = s3r * w1r - s3i * w1i;
+        const ui = s3r * w1i + s3i * w1r;
+        re[d + x] = s1r - ur;
+        im[d + x] = s1i - ui;
+        re[b + x] = s1r + ur;
+        im[b + x] = s1i + ui;
+      }
+    }
+    size = 8;
+  } else {
+    for (let r = 0; r < h; r += 2) {
+      const a = r * w;
+      const b = a + w;
+      for (let x = 0; x < w; x++) {
+        const ar = re[a + x];
+        const ai = im[a + x];
+        const br = re[b + x];
+        const bi = im[b + x];
+        re[a + x] = ar + br;
+        im[a + x] = ai + bi;
+        re[b + x] = ar - br;
+        im[b + x] = ai - bi;
+      }
+    }
+    size = 4;
+  }
+  // stages `size` and `2·size` fused: each group of four rows is read and written once
+  for (; 2 * size <= h; size <<= 2) {
+    const half = size >> 1;
+    const step1 = h / size;
+    const step2 = step1 >> 1;
+    for (let j = 0; j < half; j++) {
+      const w1r = p.cos[j * step1];
+      const w1i = p.sin[j * step1];
+      const w2r = p.cos[j * step2];
+      const w2i = p.sin[j * step2];
+      const w3r = p.cos[(j + half) * step2];
+      const w3i = p.sin[(j + half) * step2];
+      for (let r = j; r < h; r += 2 * size) {
+        const a = r * w;
+        const b = a + half * w;
+        const c = a + size * w;
+        const d = c + half * w;
+        for (let x = 0; x < w; x++) {
+          // stage size: (a, b) and (c, d) with twiddle j·step1
+          let sr = re[b + x];
+          let si = im[b + x];
+          let tr = sr * w1r - si * w1i;
+          let ti = sr * w1i + si * w1r;
+          const ar = re[a + x];
+          const ai = im[a + x];
+          const s0r = ar + tr;
+          const s0i = ai + ti;
+          const s1r = ar - tr;
+          const s1i = ai - ti;
+          sr = re[d + x];
+          si = im[d + x];
+          tr = sr * w1r - si * w1i;
+          ti = sr * w1i + si * w1r;
+          const cr = re[c + x];
+          const ci = im[c + x];
+          const s2r = cr + tr;
+          const s2i = ci + ti;
+          const s3r = cr - tr;
+          const s3i = ci - ti;
+          // stage 2·size: (a, c) with twiddle j·step2, (b, d) with (j + half)·step2
+          tr = s2r * w2r - s2i * w2i;
+          ti = s2r * w2i + s2i * w2r;
+          re[c + x] = s0r - tr;
+          im[c + x] = s0i - ti;
+          re[a + x] = s0r + tr;
+          im[a + x] = s0i + ti;
+          tr = s3r * w3r - s3i * w3i;
+          ti = s3r * w3i + s3i * w3r;
+          re[d + x] = s1r - tr;
+          im[d + x] = s1i - ti;
+          re[b + x] = s1r + tr;
+          im[b + x] = s1i + ti;
+        }
+      }
+    }
+  }
+  // a last single stage when the number of stages left is odd
+  if (size <= h) {
+    const half = size >> 1;
+    const step = h / size;
+    for (let j = 0; j < half; j++) {
+      const wr = p.cos[j * step];
+      const wi = p.sin[j * step];
+      for (let r = j; r < h; r += size) {
+        const a = r * w;
+        const b = a + half * w;
+        for (let x = 0; x < w; x++) {
+          const sr = re[b + x];
+          const si = im[b + x];
+          const tr = sr * wr - si * wi;
+          const ti = sr * wi + si * wr;
+          re[b + x] = re[a + x] - tr;
+          im[b + x] = im[a + x] - ti;
+          re[a + x] += tr;
+          im[a + x] += ti;
+        }
+      }
+    }
+  }
+}
+
+/** dst (w × h) = transpose of src (h × w). */
+function transpose(src: Float64Array, dst: Float64Array, h: number, w: number): void {
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) dst[x * h + y] = src[row + x];
+  }
+}
+
+const transposeScratch = new Map<number, { re: Float64Array; im: Float64Array }>(); // reused per h·w
+
+/**
+ * In-place unnormalised 2-D forward DFT of an h × w complex image (split re/im planes): rows,
+ * then columns. Power-of-two sizes transform whole rows at a time (`fftColumns`, the rows via
+ * a transpose), bit-identical to the per-line loop; other sizes use the per-line DFT.
+ */
 export function fft2(re: Float64Array, im: Float64Array, h: number, w: number): void {
+  const pw = plan(w);
+  const ph = plan(h);
+  if (pw.rev && ph.rev && h > 1 && w > 1) {
+    let t = transposeScratch.get(h * w);
+    if (!t) {
+      t = { re: new Float64Array(h * w), im: new Float64Array(h * w) };
+      transposeScratch.set(h * w, t);
+    }
+    transpose(re, t.re, h, w);
+    transpose(im, t.im, h, w);
+    fftColumns(t.re, t.im, w, h, pw);
+    transpose(t.re, re, w, h);
+    transpose(t.im, im, w, h);
+    fftColumns(re, im, h, w, ph);
+    return;
+  }
+  const sr = new Float64Array(Math.max(h, w));
+  const si = new Float64Array(Math.max(h, w));
+  for (let y = 0; y < h; y++) fft1d(re, im, y * w, 1, pw, sr, si);
+  for (let x = 0; x < w; x++) fft1d(re, im, x, w, ph, sr, si);
+}
+
+/** The per-line 2-D DFT (every size); kept to check `fft2`'s whole-row path against. */
+export function fft2PerLine(re: Float64Array, im: Float64Array, h: number, w: number): void {
   const pw = plan(w);
   const ph = plan(h);
   const sr = new Float64Array(Math.max(h, w));
