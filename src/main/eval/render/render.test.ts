@@ -1,4 +1,5 @@
 import { PNG } from 'pngjs';
+import { rangeCaption } from '../report/build';
 import { describe, expect, it } from 'vitest';
 import { COMPARISON_METRICS } from '../../../shared/evaluation';
 import { realImage } from '../image';
@@ -12,8 +13,9 @@ describe('figure text and numbers', () => {
   it('every character the figures print has a glyph (none falls back to a box)', () => {
     const texts = [
       ...COMPARISON_METRICS.map((m) => m.label),
-      'higher is better (bright = better)',
-      'lower is better (bright = better)',
+      'higher is better (bright = better), ',
+      'lower is better (bright = better), ',
+      ...COMPARISON_METRICS.flatMap((m) => [rangeCaption(m, null), rangeCaption(m, { lo: -0.25, hi: 1 })]),
       'baseline',
       'dense',
       'sparse',

@@ -51,10 +51,11 @@ export interface BuildReportResult {
 }
 
 /** What the colour bar spans, in words (a fixed range, the constant guess, or just the values shown). */
-function rangeCaption(m: ComparisonMetric, range: { lo: number; hi: number } | null): string {
-  if (!range) return 'colours span only the values shown: small differences may be noise';
-  if (m.range === 'unit') return `fixed range ${formatNumber(range.lo, 3)}–${formatNumber(range.hi, 3)}`;
-  return `range 0 to the constant guess's score`;
+/** Drawn with the figures' bitmap font: only characters it has (no ';', no apostrophe, no en dash). */
+export function rangeCaption(m: ComparisonMetric, range: { lo: number; hi: number } | null): string {
+  if (!range) return 'colours span only the values shown, small differences may be noise';
+  if (m.range === 'unit') return `fixed range ${formatNumber(range.lo, 3)} to ${formatNumber(range.hi, 3)}`;
+  return 'range 0 to the constant guess score';
 }
 
 /** Recover the alignment options an eval.json was computed with, so pictures match the scores. */
@@ -94,7 +95,7 @@ export async function writeHeatmaps(
     const png = renderHeatmap({
       nullLabels,
       title: m.label,
-      subtitle: `${m.better} is better (bright = better); ${rangeCaption(m, range)}`,
+      subtitle: `${m.better} is better (bright = better), ${rangeCaption(m, range)}`,
       range: range ?? undefined,
       rowLabels: comparison.doses.map(formatDose),
       colLabels: comparison.views.map((v) => `${v}\ngridsize ${v === 'baseline' ? 1 : 2}`),
