@@ -29,7 +29,7 @@ import type {
 } from '../../shared/study-api';
 import { refreshSlurmStatus } from '../slurm/status';
 import { submitToSlurm } from '../slurm/submit';
-import { estimatePlan, readPresetRecord } from '../study/estimate';
+import { estimatePlan, readPresetRecord, withPresetEpochs } from '../study/estimate';
 import { jobFreshness } from '../study/fingerprint';
 import { checkTrainingJobs, missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
 import { manifestPath, readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
@@ -270,6 +270,7 @@ export class StudyService {
     slurm?: SlurmSubmitOptions;
   }): Promise<RunJobsOutput> {
     const roots = this.resolveRoots(input.roots);
+    input = { ...input, knobs: withPresetEpochs(input.knobs, readPresetRecord(roots.phaseCRoot)) };
     const all = planTrainingJobs(roots, this.design);
     const unknown = input.jobIds.filter((id) => !all.some((j) => j.id === id));
     if (unknown.length) {
@@ -360,6 +361,7 @@ export class StudyService {
     force?: boolean;
   }): Promise<PlanJobsOutput> {
     const roots = this.resolveRoots(input.roots);
+    input = { ...input, knobs: withPresetEpochs(input.knobs, readPresetRecord(roots.phaseCRoot)) };
     const wanted = new Set(input.jobIds);
     const jobs = checkTrainingJobs(
       planTrainingJobs(roots, this.design).filter((j) => wanted.has(j.id)),

@@ -14,7 +14,7 @@ import {
   PRESET_FILE,
   PresetRecord,
 } from '../../shared/presets';
-import type { Gridsize } from '../../shared/study';
+import type { Gridsize, TrainingKnobs } from '../../shared/study';
 import { describeNpz } from '../data/npz';
 
 const DEFAULT_BATCH = 16;
@@ -30,6 +30,11 @@ export function readPresetRecord(phaseCRoot: string): PresetRecord | null {
   } catch {
     return null;
   }
+}
+
+/** The knobs with the preset's epochs where none were asked for (as `train` does with its flags). */
+export function withPresetEpochs(knobs: TrainingKnobs, preset: PresetRecord | null): TrainingKnobs {
+  return preset && knobs.max_epochs === undefined ? { ...knobs, max_epochs: preset.max_epochs } : knobs;
 }
 
 function median(v: number[]): number {

@@ -31,6 +31,7 @@ import { formatDose, formatNumber, formatPeriod } from '../render/format';
 import { renderHeatmap } from '../render/heatmap';
 import { collectComparison, type PathCheck, readEvalFile, requireManifest, studyJobs } from '../study-eval';
 import { type ReportJob, type ReportModel, renderReportHtml } from './html';
+import { readPresetRecord } from '../../study/estimate';
 import { renderJobFigures } from './job-figures';
 import { lossSvg, readLossSeries } from './loss-svg';
 
@@ -193,7 +194,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     heatmaps,
     jobs,
     parameters,
-    preset: manifest.design.name,
+    preset: readPresetRecord(manifest.phase_c_root)?.name ?? manifest.design.name,
     classicalHtml,
   });
   const htmlPath = join(dir, REPORT_HTML);
