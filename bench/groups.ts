@@ -3,6 +3,7 @@ import { classicalBench } from './classical';
 import { dataBench } from './data';
 import { poolGradBench, webgpuBench } from './gpu';
 import { pinnBench, qualityBench } from './pinn';
+import { studyBench } from './study';
 import type { BenchGroup } from './types';
 import { uiBench } from './ui';
 import { nnGroup } from './nn';
@@ -16,4 +17,5 @@ export const groups: BenchGroup[] = [
   poolGradBench,
   webgpuBench,
   classicalBench,
+  studyBench,
 ];

@@ -17,6 +17,20 @@ await build({
   logLevel: 'warning',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
+// The CLI and the training worker as built from this checkout, for the study group (which runs
+// `train` as the workbench does, one forked worker per job) without touching out/node.
+await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/main/cli/main.ts', trainer: 'src/main/trainer/worker-main.ts' },
+  outdir: 'out/bench/node',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
 const r = spawnSync(process.execPath, [join(root, 'out', 'bench', 'bench.js'), ...process.argv.slice(2)], {
   stdio: 'inherit',
 });

@@ -1,0 +1,128 @@
+/**
+ * Bench group `study`: wall time of one epoch of the demo study's three baseline gridsize-1
+ * jobs as the workbench runs them — `ptycho-study train` from this checkout (bundled to
+ * out/bench/node by scripts/bench.mjs), one forked training worker per job, one job after
+ * another, with its data loading, graph building, validation, checkpoint and model export —
+ * against the PyTorch reference (bench/study_torch.py) training the same three files one
+ * after another for the same number of steps, timed from its process start (imports
+ * included). Interleaved, median of the rounds. Lower is better: ratio = ours / theirs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../src/main/paths';
+import { findPython } from '../src/main/util/python';
+import type { BenchContext, BenchGroup } from './types';
+import { median, nowSeconds } from './util';
+
+const DOSES = ['1000', '10000', '100000'];
+
+function cliEntry(): { cli: string; trainer: string } {
+  const dir = join(packageRoot(), 'out', 'bench', 'node');
+  const cli = join(dir, 'cli.js');
+  const trainer = join(dir, 'trainer.js');
+  if (!existsSync(cli) || !existsSync(trainer)) {
+    throw new Error(
+      `${dir} has no cli.js / trainer.js: run the bench through \`npm run bench\` (scripts/bench.mjs builds them)`,
+    );
+  }
+  return { cli, trainer };
+}
+
+function runCli(args: string[], trainer: string): string {
+  const { cli } = cliEntry();
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    timeout: 1_200_000,
+    env: { ...process.env, PTYCHO_TRAINER_ENTRY: trainer },
+  });
+  if (r.status !== 0) throw new Error(`ptycho-study ${args[0]} failed: ${(r.stderr || r.stdout).slice(-2000)}`);
+  return r.stdout;
+}
+
+async function runStudyBench(ctx: BenchContext): Promise<void> {
+  const python = findPython(['torch', 'numpy']);
+  if (!python)
+    ctx.log('python3 with torch not found: the PyTorch reference is not measured (apt-get install python3-torch)');
+  const { trainer } = cliEntry();
+  // `train` uses the engine's default of 2 intra-op threads, as the workbench does.
+  const threads = 2;
+  if (ctx.threads !== threads)
+    ctx.log(
+      `study: both sides run with ${threads} threads, as the workbench trains (--threads ${ctx.threads} ignored)`,
+    );
+  const dir = mkdtempSync(join(tmpdir(), 'study-bench-'));
+  try {
+    const pc = join(dir, 'phase_c');
+    runCli(['simulate', '--preset', 'demo', '--out', pc], trainer);
+    const files = DOSES.map((d) => join(pc, `dose_${d}`, 'patched_train.npz'));
+    const rounds = ctx.quick ? 1 : 2;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    let steps = '';
+    for (let r = 0; r < rounds; r++) {
+      const art = join(dir, `art_${r}`);
+      const t0 = nowSeconds();
+      const out = runCli(
+        [
+          'train',
+          '--phase-c-root',
+          pc,
+          '--phase-d-root',
+          join(dir, 'phase_d'),
+          '--artifact-root',
+          art,
+          '--view',
+          'baseline',
+          '--gridsize',
+          '1',
+          '--max-epochs',
+          '1',
+          '--accelerator',
+          'cpu',
+        ],
+        trainer,
+      );
+      ours.push(nowSeconds() - t0);
+      steps = [...out.matchAll(/(\d+) steps per epoch/g)].map((m) => m[1]).join('+');
+      if (python) {
+        const t1 = nowSeconds();
+        const tr = spawnSync(
+          python,
+          [join(packageRoot(), 'bench', 'study_torch.py'), '--threads', String(threads), '--epochs', '1', ...files],
+          { encoding: 'utf8', timeout: 1_200_000 },
+        );
+        if (tr.status !== 0) throw new Error(`study_torch.py failed: ${tr.stderr.slice(-2000)}`);
+        theirs.push(nowSeconds() - t1);
+        const jobs =
+          (JSON.parse(tr.stdout.trim().split('\n').at(-1) ?? '{}') as { jobs?: { steps: number }[] }).jobs ?? [];
+        const torchSteps = jobs.map((j) => j.steps).join('+');
+        if (torchSteps !== steps) throw new Error(`steps per job differ: ours ${steps}, PyTorch ${torchSteps}`);
+      }
+      ctx.log(
+        `round ${r + 1}: ours ${ours.at(-1)?.toFixed(1)} s${python ? `, torch ${theirs.at(-1)?.toFixed(1)} s` : ''} (steps ${steps})`,
+      );
+    }
+    const o = median(ours);
+    const t = theirs.length ? median(theirs) : undefined;
+    ctx.report({
+      name: 'study_baseline_epoch_s',
+      value: o,
+      unit: 's',
+      reference_value: t,
+      ratio_vs_reference: t ? o / t : undefined,
+      notes: `one epoch (${steps} steps) of the demo study's three baseline gs1 jobs as \`train\` runs them (forked worker per job, CPU, ${threads} threads) vs PyTorch training the same files one after another from process start; lower is better, ratio = ours / theirs; median of ${rounds}`,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const studyBench: BenchGroup = {
+  name: 'study',
+  description: "one epoch of the demo study's three baseline gs1 jobs, as the workbench runs them, vs PyTorch",
+  // ≈ 4 min on a quiet 2-core machine (two rounds of both sides): opt-in, `--only study`.
+  default: false,
+  run: runStudyBench,
+};
