@@ -15,7 +15,7 @@
  * starts at iteration `probeUpdateStart` (0-based), so the object settles first.
  */
 import { StudyError } from '../../shared/errors';
-import { fft2 } from '../data/physics';
+import { fft2Transposed } from '../data/physics';
 import { createRng } from '../data/rng';
 import { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm } from '../../shared/classical';
 
@@ -122,6 +122,12 @@ function checkInputs(d: PieData, o: PieOptions): { rows: Int32Array; cols: Int32
       found: { xcoords: d.xs.length, ycoords: d.ys.length, diffraction_values: d.diffraction.length },
       expected: `${M} × ${N} × ${N} amplitudes`,
     });
+  if (!(N >= 2 && (N & (N - 1)) === 0))
+    throw new StudyError('BAD_INPUT', 'the classical arm needs a power-of-two pattern size', {
+      key: 'diffraction',
+      found: N,
+      expected: 'N = 2^k (the study uses 64)',
+    });
   if (d.probe.length !== 2 * N * N)
     throw new StudyError('BAD_INPUT', 'probe must be N × N complex', {
       key: 'probeGuess',
@@ -171,7 +177,10 @@ export function* sweepOrders(M: number, seed: number): Generator<Int32Array, nev
   }
 }
 
-/** Measured Fourier moduli in the FFT's own (unshifted, unnormalised) layout: N·ifftshift(d). */
+/**
+ * Measured Fourier moduli in the FFT's own (unshifted, unnormalised) layout, transposed as
+ * `fft2Transposed` leaves the far field: N·ifftshift(d)ᵀ.
+ */
 function moduli(d: PieData): Float64Array {
   const { N } = d;
   const nn = N * N;
@@ -181,8 +190,7 @@ function moduli(d: PieData): Float64Array {
   for (let j = 0; j < M; j++)
     for (let y = 0; y < N; y++) {
       const src = j * nn + ((y + h) % N) * N;
-      const dst = j * nn + y * N;
-      for (let x = 0; x < N; x++) out[dst + x] = N * d.diffraction[src + ((x + h) % N)];
+      for (let x = 0; x < N; x++) out[j * nn + x * N + y] = N * d.diffraction[src + ((x + h) % N)];
     }
   return out;
 }
@@ -237,7 +245,7 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
         if (z2 > zMax) zMax = z2;
       }
     }
-    fft2(fRe, fIm, N, N);
+    fft2Transposed(fRe, fIm, N); // far field, transposed (so is mod)
     // modulus constraint, then the inverse transform as conj(F(conj(·)))/N²
     const mj = j * nn;
     for (let i = 0; i < nn; i++) {
@@ -253,12 +261,8 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
         fIm[i] = 0;
       }
     }
-    fft2(fRe, fIm, N, N);
+    fft2Transposed(fRe, fIm, N); // back in the patch's own layout
     const invN2 = 1 / nn;
-    for (let i = 0; i < nn; i++) {
-      fRe[i] = fRe[i] * invN2 - sRe[i]; // Δ
-      fIm[i] = -fIm[i] * invN2 - sIm[i];
-    }
     const stepO = o.alpha / pMax;
     const stepP = o.beta / zMax;
     for (let r = 0; r < N; r++) {
@@ -267,8 +271,8 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
         const i = r * N + c;
         const pr = pRe[i];
         const pi = pIm[i];
-        const dr = fRe[i];
-        const di = fIm[i];
+        const dr = fRe[i] * invN2 - sRe[i]; // Δ
+        const di = -fIm[i] * invN2 - sIm[i];
         const wO = rpie ? 1 / ((1 - o.alpha) * (pr * pr + pi * pi) + o.alpha * pMax) : stepO;
         oRe[base + c] += (pr * dr + pi * di) * wO;
         oIm[base + c] += (pr * di - pi * dr) * wO;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPython } from '../util/python';
 import type { NdArray } from './ndarray';
-import { exitWaveEnergy, fft2, fft2PerLine, forwardIntensity, intensityScaleFor } from './physics';
+import { exitWaveEnergy, fft2, fft2PerLine, fft2Transposed, forwardIntensity, intensityScaleFor } from './physics';
 
 /** `forward_intensity` of the project's numpy reference simulation (reference/simulate.py), verbatim. */
 const NUMPY_FORWARD_INTENSITY = `
@@ -101,6 +101,36 @@ print(json.dumps(I.ravel().tolist()))`,
       expect(re, `${h} × ${w} real`).toEqual(re2);
       expect(im, `${h} × ${w} imaginary`).toEqual(im2);
     }
+  });
+
+  it('fft2Transposed gives fft2ᵀ to float rounding, and applied to a transposed far field returns to the image layout', () => {
+    for (const n of [64, 32, 8, 2]) {
+      const a = complexStack([n, n], 1.1).data as Float64Array;
+      const re = Float64Array.from({ length: n * n }, (_, i) => a[2 * i]);
+      const im = Float64Array.from({ length: n * n }, (_, i) => a[2 * i + 1]);
+      const re2 = Float64Array.from(re);
+      const im2 = Float64Array.from(im);
+      fft2(re, im, n, n);
+      fft2Transposed(re2, im2, n);
+      let worst = 0;
+      let peak = 0;
+      for (let y = 0; y < n; y++)
+        for (let x = 0; x < n; x++) {
+          const i = y * n + x;
+          const t = x * n + y;
+          worst = Math.max(worst, Math.abs(re[i] - re2[t]), Math.abs(im[i] - im2[t]));
+          peak = Math.max(peak, Math.abs(re[i]), Math.abs(im[i]));
+        }
+      expect(worst / peak, `n = ${n}`).toBeLessThan(1e-13);
+      // forward then inverse (conj(F(conj(·)))/n²), both transposed, is the identity
+      for (let i = 0; i < n * n; i++) im2[i] = -im2[i];
+      fft2Transposed(re2, im2, n);
+      for (let i = 0; i < n * n; i++) {
+        expect(re2[i] / (n * n)).toBeCloseTo(a[2 * i], 12);
+        expect(-im2[i] / (n * n)).toBeCloseTo(a[2 * i + 1], 12);
+      }
+    }
+    expect(() => fft2Transposed(new Float64Array(144), new Float64Array(144), 12)).toThrow(/power-of-two/);
   });
 
   it('scales the exit wave so that the expected counts average the dose', () => {

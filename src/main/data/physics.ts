@@ -326,6 +326,34 @@ export function fft2(re: Float64Array, im: Float64Array, h: number, w: number): 
   for (let x = 0; x < w; x++) fft1d(re, im, x, w, ph, sr, si);
 }
 
+/**
+ * The transposed 2-D DFT of a square n × n image, in place: on return the planes hold
+ * fft2(x)ᵀ (columns, one in-place transpose, columns again: half the transposes of `fft2`).
+ * As fft2(yᵀ)ᵀ = fft2(y), applying it to a transposed image gives the untransposed transform,
+ * so an iteration that goes to the far field and back needs no other transpose. Equal to
+ * `fft2` then a transpose up to float rounding (columns are transformed first). n must be a
+ * power of two.
+ */
+export function fft2Transposed(re: Float64Array, im: Float64Array, n: number): void {
+  const p = plan(n);
+  if (!p.rev)
+    throw new StudyError('BAD_INPUT', `fft2Transposed needs a power-of-two size`, { found: n, expected: '2^k' });
+  if (n === 1) return;
+  fftColumns(re, im, n, n, p);
+  for (let y = 1; y < n; y++)
+    for (let x = 0; x < y; x++) {
+      const a = y * n + x;
+      const b = x * n + y;
+      const tr = re[a];
+      re[a] = re[b];
+      re[b] = tr;
+      const ti = im[a];
+      im[a] = im[b];
+      im[b] = ti;
+    }
+  fftColumns(re, im, n, n, p);
+}
+
 /** The per-line 2-D DFT (every size); kept to check `fft2`'s whole-row path against. */
 export function fft2PerLine(re: Float64Array, im: Float64Array, h: number, w: number): void {
   const pw = plan(w);
