@@ -207,8 +207,6 @@ interface SweepState {
   pIm: Float64Array;
   zRe: Float64Array;
   zIm: Float64Array;
-  sRe: Float64Array;
-  sIm: Float64Array;
   fRe: Float64Array;
   fIm: Float64Array;
   o: PieOptions;
@@ -216,9 +214,11 @@ interface SweepState {
 
 /** One sweep over the positions in `order` (synchronous, so V8 optimises it as one unit); returns Σ(|Ψ| − M)². */
 function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number {
-  const { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, sRe, sIm, fRe, fIm, o } = st;
+  const { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, fRe, fIm, o } = st;
   const nn = N * N;
   const rpie = o.algorithm === 'rpie';
+  const alpha = o.alpha;
+  const beta = o.beta;
   let err = 0;
   for (const j of order) {
     const r0 = rows[j];
@@ -235,10 +235,8 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
         zIm[i] = b;
         const pr = pRe[i];
         const pi = pIm[i];
-        sRe[i] = pr * a - pi * b;
-        sIm[i] = pr * b + pi * a;
-        fRe[i] = sRe[i];
-        fIm[i] = sIm[i];
+        fRe[i] = pr * a - pi * b; // ψ (recomputed from P and the patch where Δ needs it)
+        fIm[i] = pr * b + pi * a;
         const p2 = pr * pr + pi * pi;
         if (p2 > pMax) pMax = p2;
         const z2 = a * a + b * b;
@@ -263,23 +261,23 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
     }
     fft2Transposed(fRe, fIm, N); // back in the patch's own layout
     const invN2 = 1 / nn;
-    const stepO = o.alpha / pMax;
-    const stepP = o.beta / zMax;
+    const stepO = alpha / pMax;
+    const stepP = beta / zMax;
     for (let r = 0; r < N; r++) {
       const base = (r0 + r) * W + c0;
       for (let c = 0; c < N; c++) {
         const i = r * N + c;
         const pr = pRe[i];
         const pi = pIm[i];
-        const dr = fRe[i] * invN2 - sRe[i]; // Δ
-        const di = -fIm[i] * invN2 - sIm[i];
-        const wO = rpie ? 1 / ((1 - o.alpha) * (pr * pr + pi * pi) + o.alpha * pMax) : stepO;
+        const a = zRe[i];
+        const b = zIm[i];
+        const dr = fRe[i] * invN2 - (pr * a - pi * b); // Δ = ψ' − ψ
+        const di = -fIm[i] * invN2 - (pr * b + pi * a);
+        const wO = rpie ? 1 / ((1 - alpha) * (pr * pr + pi * pi) + alpha * pMax) : stepO;
         oRe[base + c] += (pr * dr + pi * di) * wO;
         oIm[base + c] += (pr * di - pi * dr) * wO;
         if (updateProbe) {
-          const a = zRe[i];
-          const b = zIm[i];
-          const wP = rpie ? 1 / ((1 - o.beta) * (a * a + b * b) + o.beta * zMax) : stepP;
+          const wP = rpie ? 1 / ((1 - beta) * (a * a + b * b) + beta * zMax) : stepP;
           pRe[i] += (a * dr + b * di) * wP;
           pIm[i] += (a * di - b * dr) * wP;
         }
@@ -310,14 +308,12 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
     pRe[i] = data.probe[2 * i];
     pIm[i] = data.probe[2 * i + 1];
   }
-  // per-position scratch: object patch (before update), exit wave and its transform
+  // per-position scratch: object patch (before update), exit wave → its transform → Δ
   const zRe = new Float64Array(nn);
   const zIm = new Float64Array(nn);
-  const sRe = new Float64Array(nn);
-  const sIm = new Float64Array(nn);
   const fRe = new Float64Array(nn);
   const fIm = new Float64Array(nn);
-  const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, sRe, sIm, fRe, fIm, o };
+  const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, fRe, fIm, o };
   const orders = sweepOrders(M, o.seed);
   const first = Math.max(0, Math.min(o.iterations, data.doneIterations ?? 0));
   for (let k = 0; k < first; k++) orders.next();
