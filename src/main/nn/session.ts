@@ -111,6 +111,10 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
     enableCpuMemArena: true,
     enableMemPattern: true,
     logSeverityLevel: 3,
+    // PTYCHO_ORT_PROFILE=<prefix>: onnxruntime's per-node profile (JSON) of every session.
+    ...(process.env.PTYCHO_ORT_PROFILE
+      ? { enableProfiling: true, profileFilePrefix: process.env.PTYCHO_ORT_PROFILE }
+      : {}),
     ...(spec.disableCpuFallback && spec.provider !== 'cpu'
       ? { extra: { session: { disable_cpu_ep_fallback: '1' } } }
       : {}),
