@@ -205,8 +205,6 @@ interface SweepState {
   oIm: Float64Array;
   pRe: Float64Array;
   pIm: Float64Array;
-  zRe: Float64Array;
-  zIm: Float64Array;
   fRe: Float64Array;
   fIm: Float64Array;
   o: PieOptions;
@@ -214,7 +212,7 @@ interface SweepState {
 
 /** One sweep over the positions in `order` (synchronous, so V8 optimises it as one unit); returns Σ(|Ψ| − M)². */
 function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number {
-  const { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, fRe, fIm, o } = st;
+  const { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, fRe, fIm, o } = st;
   const nn = N * N;
   const rpie = o.algorithm === 'rpie';
   const alpha = o.alpha;
@@ -231,8 +229,6 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
         const i = r * N + c;
         const a = oRe[base + c];
         const b = oIm[base + c];
-        zRe[i] = a;
-        zIm[i] = b;
         const pr = pRe[i];
         const pi = pIm[i];
         fRe[i] = pr * a - pi * b; // ψ (recomputed from P and the patch where Δ needs it)
@@ -269,13 +265,14 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
         const i = r * N + c;
         const pr = pRe[i];
         const pi = pIm[i];
-        const a = zRe[i];
-        const b = zIm[i];
+        // the object patch before this position's update (each pixel is read before it is written)
+        const a = oRe[base + c];
+        const b = oIm[base + c];
         const dr = fRe[i] * invN2 - (pr * a - pi * b); // Δ = ψ' − ψ
         const di = -fIm[i] * invN2 - (pr * b + pi * a);
         const wO = rpie ? 1 / ((1 - alpha) * (pr * pr + pi * pi) + alpha * pMax) : stepO;
-        oRe[base + c] += (pr * dr + pi * di) * wO;
-        oIm[base + c] += (pr * di - pi * dr) * wO;
+        oRe[base + c] = a + (pr * dr + pi * di) * wO;
+        oIm[base + c] = b + (pr * di - pi * dr) * wO;
         if (updateProbe) {
           const wP = rpie ? 1 / ((1 - beta) * (a * a + b * b) + beta * zMax) : stepP;
           pRe[i] += (a * dr + b * di) * wP;
@@ -308,12 +305,10 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
     pRe[i] = data.probe[2 * i];
     pIm[i] = data.probe[2 * i + 1];
   }
-  // per-position scratch: object patch (before update), exit wave → its transform → Δ
-  const zRe = new Float64Array(nn);
-  const zIm = new Float64Array(nn);
+  // per-position scratch: exit wave → its transform → back (Δ is formed in the update)
   const fRe = new Float64Array(nn);
   const fIm = new Float64Array(nn);
-  const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, zRe, zIm, fRe, fIm, o };
+  const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, fRe, fIm, o };
   const orders = sweepOrders(M, o.seed);
   const first = Math.max(0, Math.min(o.iterations, data.doneIterations ?? 0));
   for (let k = 0; k < first; k++) orders.next();
