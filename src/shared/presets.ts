@@ -33,7 +33,7 @@ export const STUDY_PRESETS: Record<PresetName, StudyPreset> = {
   trend: {
     name: 'trend',
     purpose:
-      'the smallest study that shows the dose trend on a 2-core CPU: the three baseline gs1 jobs leave the loss plateau',
+      'sized to show the dose trend on a 2-core CPU: the three baseline gs1 jobs leave the loss plateau (measured; the trend itself was not yet reached at this budget, see docs/benchmarks.md)',
     simulation: { objectSize: 448, nPositions: 2048 },
     maxEpochs: 12,
     budget:
