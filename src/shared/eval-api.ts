@@ -14,7 +14,7 @@ export const EvaluateStudyInput = z
     ...ArtifactRootInput,
     /** Only these jobs (others keep their eval.json); default every trained job. */
     jobIds: z.array(JobId).optional(),
-    /** Re-run inference even when recon.npz was made from the current model. */
+    /** Rescore every job and re-run inference, even when eval.json / recon.npz are up to date. */
     force: z.boolean().optional(),
     accelerator: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).optional(),
   })
@@ -26,6 +26,8 @@ export const EvaluateStudyOutput = z.object({
   comparisonJson: z.string(),
   comparisonCsv: z.string(),
   evaluated: z.array(z.string()),
+  /** Jobs whose scores were already up to date (kept, not recomputed; `force` rescores them). */
+  upToDate: z.array(z.string()).default([]),
   missing: ComparisonFile.shape.missing,
   comparison: ComparisonFile,
 });

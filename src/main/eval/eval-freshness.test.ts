@@ -41,3 +41,65 @@ describe("a job's scores when its test data changed", () => {
     expect(e?.inference?.reused_recon).toBe(false);
   });
 });
+
+describe('evaluate twice with nothing changed', () => {
+  it('keeps up-to-date scores, says so, rescores a retrained job and everything with force', async () => {
+    const art = fx.roots.artifactRoot;
+    // the test above moved a test file's time into the future: put it back
+    const before = readManifestFile(art).manifest?.jobs.find((j) => j.id === ID);
+    if (!before) throw new Error('fixture has no manifest entry');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(before.test_data_path, past, past);
+    const first = await evaluateStudy({ artifactRoot: art, reconstructor: noisyTruthReconstructor, alignment });
+    const scored = first.comparison.rows.filter((r) => r.state === 'evaluated').map((r) => r.job_id);
+    expect(scored.length).toBeGreaterThan(1);
+
+    const messages: string[] = [];
+    const second = await evaluateStudy({
+      artifactRoot: art,
+      reconstructor: noisyTruthReconstructor,
+      alignment,
+      onProgress: (m) => messages.push(m),
+    });
+    expect(second.evaluated).toEqual([]);
+    expect(second.upToDate.sort()).toEqual([...scored].sort());
+    expect(messages.filter((m) => m.includes('up to date')).length).toBe(scored.length);
+    // the kept rows carry the same scores as before
+    for (const id of scored) {
+      const a = first.comparison.rows.find((r) => r.job_id === id);
+      const b = second.comparison.rows.find((r) => r.job_id === id);
+      expect(b?.phase_mae).toBe(a?.phase_mae);
+      expect(b?.state).toBe('evaluated');
+    }
+
+    // a retrained model makes exactly that job run again, with the reason
+    const m = readManifestFile(art).manifest;
+    const entry = m?.jobs.find((j) => j.id === ID);
+    if (!entry) throw new Error('fixture has no manifest entry');
+    const later = new Date(Date.now() + 120_000);
+    utimesSync(join(entry.artifact_dir, 'model.onnx'), later, later);
+    const third = await evaluateStudy({
+      artifactRoot: art,
+      reconstructor: noisyTruthReconstructor,
+      alignment,
+      onProgress: (msg) => messages.push(msg),
+    });
+    expect(third.evaluated).toEqual([ID]);
+    expect(messages).toContain(`evaluating ${ID}: model.onnx changed (retrained)`);
+
+    // other scoring settings, or force, rescore everything
+    const other = await evaluateStudy({
+      artifactRoot: art,
+      reconstructor: noisyTruthReconstructor,
+      alignment: { ...alignment, stitchCrop: 6 },
+    });
+    expect(other.evaluated.sort()).toEqual([...scored].sort());
+    const forced = await evaluateStudy({
+      artifactRoot: art,
+      reconstructor: noisyTruthReconstructor,
+      alignment: { ...alignment, stitchCrop: 6 },
+      force: true,
+    });
+    expect(forced.evaluated.sort()).toEqual([...scored].sort());
+  });
+});

@@ -110,6 +110,8 @@ describe('evaluate over an artifact root', () => {
   });
 
   it('a second evaluate reuses recon.npz made from the same model', async () => {
+    // with eval.json up to date the job would be kept as it is; without it, only scoring reruns
+    rmSync(join(jobDir(1000, 'baseline', 1), 'eval.json'));
     const again = await evaluateStudy({
       artifactRoot: art(),
       reconstructor: null,

@@ -13,10 +13,11 @@ import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { jobId, VIEW_GRIDSIZE, VIEW_NAMES, type ViewName } from '../../shared/study';
 import { removeStaleTempFiles } from '../data/atomic';
 import { readManifestFile, updateManifest } from '../study/manifest-store';
-import type { AlignmentOptions } from './align';
+import { type AlignmentOptions, DEFAULT_ALIGNMENT } from './align';
 import { buildComparison, evaluatedRow, missingRow, type RowJob, writeComparison } from './comparison';
 import { type EvalTarget, evaluateJob, evalPathOf, modelPathOf, type Reconstructor, reconPathOf } from './job-eval';
 import { formatNumber } from './render/format';
+import { scoringParameters } from './score';
 import { type InferenceOptions, modelReconstructor } from './inference';
 
 export interface StudyJobRef {
@@ -70,6 +71,8 @@ export interface StudyEvalResult {
   comparison: ComparisonFile;
   files: { json: string; csv: string };
   evaluated: string[];
+  /** Jobs whose eval.json was already up to date and was kept (see `force`). */
+  upToDate: string[];
   missing: ComparisonFile['missing'];
 }
 
@@ -208,6 +211,7 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
       : opts.reconstructor;
   const rows: ComparisonRow[] = [];
   const evaluated: string[] = [];
+  const upToDate: string[] = [];
   const summaries = new Map<string, Record<string, unknown>>();
   for (const ref of refs) {
     const why = missingReason(ref);
@@ -220,7 +224,14 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
       rows.push(existingRow(ref.row, target));
       continue;
     }
-    opts.onProgress?.(`evaluating ${ref.row.id}`);
+    const fresh = opts.force ? null : upToDateEval(target, opts.alignment);
+    if (fresh) {
+      rows.push(evaluatedRow(ref.row, fresh, evalPathOf(target)));
+      upToDate.push(ref.row.id);
+      opts.onProgress?.(`${ref.row.id}: up to date (eval.json is newer than model.onnx and the test data)`);
+      continue;
+    }
+    opts.onProgress?.(`evaluating ${ref.row.id}: ${evalNeededReason(target, opts.alignment)}`);
     try {
       const r = await evaluateJob(target, {
         reconstructor,
@@ -251,7 +262,38 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
   const comparison = buildComparison(root, doseList(refs), viewList(), rows, now());
   const files = await writeComparison(root, comparison);
   if (summaries.size) await recordInManifest(root, summaries);
-  return { comparison, files, evaluated, missing: comparison.missing };
+  return { comparison, files, evaluated, upToDate, missing: comparison.missing };
+}
+
+/**
+ * A job's scores are up to date when its eval.json was written by this scoring (current
+ * schema, with the constant-guess and ground-truth references) after both its model and its
+ * test data last changed, and the reconstruction it scored is still there.
+ */
+export function upToDateEval(target: EvalTarget, alignment?: Partial<AlignmentOptions>): EvalFile | null {
+  return evalNeededReason(target, alignment) === null ? readEvalFile(evalPathOf(target)) : null;
+}
+
+/** Why a job must be (re)scored, or null when its eval.json is up to date. */
+export function evalNeededReason(target: EvalTarget, alignment?: Partial<AlignmentOptions>): string | null {
+  const path = evalPathOf(target);
+  if (!existsSync(path)) return 'never evaluated';
+  const e = readEvalFile(path);
+  if (!e) return 'eval.json is unreadable or from an older version of the scoring';
+  if (!e.skill || !e.reference) return 'eval.json has no constant-guess skill (older scoring)';
+  if (!existsSync(reconPathOf(target))) return 'recon.npz is missing';
+  // Scored with other alignment settings? (The stitch crop defaults from the test data's N,
+  // which a change of the test data below catches.)
+  const recordedCrop = Number(e.parameters.stitch_crop_px);
+  const wanted = scoringParameters({ ...DEFAULT_ALIGNMENT, stitchCrop: recordedCrop, ...alignment });
+  if (JSON.stringify(JSON.parse(JSON.stringify(wanted))) !== JSON.stringify(e.parameters))
+    return 'the scoring settings changed';
+  const evalTime = statSync(path).mtimeMs;
+  const modelPath = modelPathOf(target);
+  if (existsSync(modelPath) && statSync(modelPath).mtimeMs > evalTime) return 'model.onnx changed (retrained)';
+  if (existsSync(target.testDataPath) && statSync(target.testDataPath).mtimeMs > evalTime)
+    return `test data changed: ${target.testDataPath}`;
+  return null;
 }
 
 /** Add `result.evaluation` to the evaluated jobs' manifest entries (locked read-merge-write). */

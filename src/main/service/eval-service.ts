@@ -77,6 +77,7 @@ export class EvalService {
         comparisonJson: r.files.json,
         comparisonCsv: r.files.csv,
         evaluated: r.evaluated,
+        upToDate: r.upToDate,
         missing: r.missing,
         comparison: r.comparison,
       };

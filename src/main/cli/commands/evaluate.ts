@@ -77,7 +77,8 @@ export async function runEvaluate(o: EvaluateOptions): Promise<number> {
     return failed.length ? 1 : 0;
   }
   const scored = r.comparison.rows.filter((row) => row.state === 'evaluated');
-  console.log(`\n${failed.length ? '✗' : '✓'} ${scored.length} of ${r.comparison.rows.length} jobs scored`);
+  const kept = r.upToDate.length ? ` (${r.upToDate.length} up to date, kept; --force rescores them)` : '';
+  console.log(`\n${failed.length ? '✗' : '✓'} ${scored.length} of ${r.comparison.rows.length} jobs scored${kept}`);
   for (const row of scored) {
     console.log(
       `  ${row.job_id.padEnd(26)} ${skillText(row)}; phase MAE ${formatNumber(row.phase_mae, 4)} rad (constant ${formatNumber(row.phase_mae_baseline, 4)}), phase SSIM ${formatNumber(row.phase_ssim, 4)} (constant ${formatNumber(row.phase_ssim_baseline, 4)}), amplitude SSIM ${formatNumber(row.amp_ssim, 4)}`,
@@ -97,7 +98,7 @@ export function registerEvaluate(program: Command): void {
     .description('reconstruct and score every trained job (recon.npz, eval.json) and write comparison.{json,csv}')
     .requiredOption('--artifact-root <dir>', 'the artifact root the study trained into')
     .option('--job <ids>', 'only these job ids (comma-separated or repeated)', collect)
-    .option('--force', 're-run inference even when recon.npz was made from the current model')
+    .option('--force', 'rescore every job and re-run inference, even when eval.json and recon.npz are up to date')
     .addOption(
       new Option('--accelerator <name>', 'execution provider for inference')
         .choices(['auto', 'cpu', 'webgpu', 'cuda'])
