@@ -33,11 +33,19 @@ export const EvaluateStudyOutput = z.object({
 });
 export type EvaluateStudyOutput = z.infer<typeof EvaluateStudyOutput>;
 
-export const BuildReportInput = z.object(ArtifactRootInput).strict();
+export const BuildReportInput = z
+  .object({
+    ...ArtifactRootInput,
+    /** Draw the report even when no input changed since it was drawn. */
+    force: z.boolean().optional(),
+  })
+  .strict();
 export const BuildReportOutput = z.object({
   reportDir: z.string(),
   htmlPath: z.string(),
   files: z.array(z.string()),
+  /** Kept as it was: no input changed since it was drawn. */
+  upToDate: z.boolean().default(false),
 });
 export type BuildReportOutput = z.infer<typeof BuildReportOutput>;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifestFile } from '../study/manifest-store';
 import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from './eval.fixture';
+import { buildReport } from './report/build';
 import { collectComparison, evaluateStudy, readEvalFile } from './study-eval';
 
 let dir: string;
@@ -101,5 +102,30 @@ describe('evaluate twice with nothing changed', () => {
       force: true,
     });
     expect(forced.evaluated.sort()).toEqual([...scored].sort());
+  });
+});
+
+describe('report twice with nothing changed', () => {
+  it('keeps the report, redraws it when an input changed or with force', async () => {
+    const art = fx.roots.artifactRoot;
+    const first = await buildReport({ artifactRoot: art });
+    expect(first.upToDate).toBeFalsy();
+    const messages: string[] = [];
+    const second = await buildReport({ artifactRoot: art, onProgress: (m) => messages.push(m) });
+    expect(second.upToDate).toBe(true);
+    expect(second.files).toContain(first.htmlPath);
+    expect(messages).toContain('report up to date: no input changed since it was drawn');
+
+    const entry = readManifestFile(art).manifest?.jobs.find((j) => j.id === ID);
+    if (!entry) throw new Error('fixture has no manifest entry');
+    const later = new Date(Date.now() + 180_000);
+    utimesSync(join(entry.artifact_dir, 'eval.json'), later, later);
+    const third = await buildReport({ artifactRoot: art, onProgress: (m) => messages.push(m) });
+    expect(third.upToDate).toBeFalsy();
+    expect(messages.some((m) => m.startsWith('drawing the report: input changed:') && m.includes('eval.json'))).toBe(
+      true,
+    );
+    expect((await buildReport({ artifactRoot: art })).upToDate).toBe(true);
+    expect((await buildReport({ artifactRoot: art, force: true })).upToDate).toBeFalsy();
   });
 });

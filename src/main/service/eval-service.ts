@@ -84,18 +84,23 @@ export class EvalService {
     });
   }
 
-  buildReport(input: { artifactRoot?: string; onProgress?: (m: string) => void }): Promise<BuildReportOutput> {
+  buildReport(input: {
+    artifactRoot?: string;
+    force?: boolean;
+    onProgress?: (m: string) => void;
+  }): Promise<BuildReportOutput> {
     const root = this.options.resolveArtifactRoot(input.artifactRoot);
     return this.serial(async () => {
       const r = await buildReport({
         artifactRoot: root,
         confine: this.options.confinePath,
+        force: input.force,
         onProgress: (m) => {
           input.onProgress?.(m);
           this.progress(root, 'report', m);
         },
       });
-      return { reportDir: r.reportDir, htmlPath: r.htmlPath, files: r.files };
+      return { reportDir: r.reportDir, htmlPath: r.htmlPath, files: r.files, upToDate: r.upToDate ?? false };
     });
   }
 

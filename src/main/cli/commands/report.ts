@@ -11,6 +11,7 @@ import { CliExit, printJson } from '../output';
 interface ReportOptions {
   artifactRoot: string;
   json?: boolean;
+  force?: boolean;
 }
 
 export async function runReport(o: ReportOptions): Promise<void> {
@@ -32,12 +33,16 @@ export async function runReport(o: ReportOptions): Promise<void> {
     );
     return;
   }
-  const r = await service.evaluation.buildReport({ artifactRoot: o.artifactRoot });
+  const r = await service.evaluation.buildReport({ artifactRoot: o.artifactRoot, force: o.force });
   const comparison = await service.getComparison({ artifactRoot: o.artifactRoot });
   if (o.json) return printJson({ ...r, comparison: comparison.comparison });
   const rows = comparison.comparison?.rows ?? [];
   const scored = rows.filter((row) => row.state === 'evaluated').length;
-  console.log(`✓ Report written: ${r.htmlPath}`);
+  console.log(
+    r.upToDate
+      ? `✓ Report up to date (no input changed since it was drawn; --force redraws it): ${r.htmlPath}`
+      : `✓ Report written: ${r.htmlPath}`,
+  );
   console.log(`  → ${r.files.length} files in ${r.reportDir}`);
   console.log(
     `  → ${scored} of ${rows.length} jobs scored${scored < rows.length ? ' (the report lists why the others are not)' : ''}`,
@@ -50,6 +55,7 @@ export function registerReport(program: Command): void {
     .description('write the offline comparison report (heat maps, pictures, loss curves) into <artifact-root>/report/')
     .requiredOption('--artifact-root <dir>', 'the artifact root the study trained into')
     .option('--json', 'print the written files as JSON')
+    .option('--force', 'draw the report even when no input changed since it was drawn')
     .action(async (opts: ReportOptions) => {
       await runReport(opts);
     });

@@ -4,7 +4,7 @@
  * amplitude / phase / error pictures per scored job, and report.html with the loss curves.
  * Nothing is trained or inferred here; jobs without a score are listed with the reason.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   COMPARISON_METRICS,
@@ -32,6 +32,7 @@ import { renderHeatmap } from '../render/heatmap';
 import { collectComparison, type PathCheck, readEvalFile, requireManifest, studyJobs } from '../study-eval';
 import { type ReportJob, type ReportModel, renderReportHtml } from './html';
 import { readPresetRecord } from '../../study/estimate';
+import { reportNeededReason, reportStamp, STAMP_FILE } from './inputs-stamp';
 import { renderJobFigures } from './job-figures';
 import { lossSvg, readLossSeries } from './loss-svg';
 
@@ -41,6 +42,8 @@ export interface BuildReportOptions {
   onProgress?: (message: string) => void;
   /** Paths from the manifest and eval.json are followed only when this accepts them (browser mode). */
   confine?: PathCheck;
+  /** Draw the report even when it is up to date with its inputs. */
+  force?: boolean;
 }
 
 export interface BuildReportResult {
@@ -49,6 +52,8 @@ export interface BuildReportResult {
   /** Every file written, absolute. */
   files: string[];
   comparison: ComparisonFile;
+  /** The report was already drawn from exactly these inputs and was kept. */
+  upToDate?: boolean;
 }
 
 /** What the colour bar spans, in words (a fixed range, the constant guess, or just the values shown). */
@@ -120,6 +125,16 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
   const dir = join(root, REPORT_DIR);
   mkdirSync(dir, { recursive: true });
   removeStaleTempFiles(dir); // left by a report build that was killed
+  const stamp = reportStamp(root, dir, manifest.phase_c_root ?? null);
+  const needed = opts.force ? 'forced' : reportNeededReason(dir, REPORT_HTML, stamp);
+  if (needed === null) {
+    opts.onProgress?.('report up to date: no input changed since it was drawn');
+    const kept = readdirSync(dir)
+      .filter((n) => n !== STAMP_FILE && !n.endsWith('.tmp'))
+      .map((n) => join(dir, n));
+    return { reportDir: dir, htmlPath: join(dir, REPORT_HTML), files: kept, comparison, upToDate: true };
+  }
+  opts.onProgress?.(`drawing the report: ${needed}`);
   const files: string[] = [];
   const write = async (name: string, data: Buffer | string) => {
     const path = join(dir, name);
@@ -199,5 +214,6 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
   });
   const htmlPath = join(dir, REPORT_HTML);
   await write(REPORT_HTML, html);
+  await writeFileAtomic(join(dir, STAMP_FILE), JSON.stringify(stamp));
   return { reportDir: dir, htmlPath, files, comparison };
 }
