@@ -74,9 +74,7 @@ describe.skipIf(block === 0)('NCHWc convolutions', () => {
   });
 });
 
-it.runIf(block === 0)(
-  'NCHWc convolutions: skipped, this CPU has no NCHWc kernels in onnxruntime (block size probe gave 0)',
-  () => {
-    expect(block).toBe(0);
-  },
-);
+// Only where the kernels are missing: say so as a skipped test, with the reason.
+if (block === 0) {
+  it.skip('NCHWc convolutions: skipped, this CPU has no NCHWc kernels in onnxruntime (block size probe gave 0)', () => {});
+}
