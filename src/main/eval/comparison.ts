@@ -161,15 +161,8 @@ export function buildComparison(
   };
 }
 
-const CSV_COLUMNS: (keyof ComparisonRow)[] = [
-  'job_id',
-  'dose',
-  'view',
-  'gridsize',
-  'state',
-  'reason',
-  'job_status',
-  'final_loss',
+/** A scored job's raw scores and alignment, in the order the CSV writes them. */
+export const SCORE_COLUMNS = [
   'amp_mae',
   'amp_mse',
   'amp_psnr',
@@ -189,6 +182,18 @@ const CSV_COLUMNS: (keyof ComparisonRow)[] = [
   'registration_dx',
   'global_phase_offset_rad',
   'amplitude_scale',
+] as const satisfies readonly (keyof ComparisonRow)[];
+
+const CSV_COLUMNS: (keyof ComparisonRow)[] = [
+  'job_id',
+  'dose',
+  'view',
+  'gridsize',
+  'state',
+  'reason',
+  'job_status',
+  'final_loss',
+  ...SCORE_COLUMNS,
   'amp_mae_skill',
   'amp_mse_skill',
   'amp_ssim_skill',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ComparisonRow } from '../../shared/evaluation';
 import { runCli } from '../cli/run';
-import { buildComparison } from './comparison';
+import { buildComparison, SCORE_COLUMNS } from './comparison';
 import { aggregateSeeds, seedRoots } from './seeds';
 
 let dir: string;
@@ -13,31 +13,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const NULLS = Object.fromEntries(
-  [
-    'final_loss',
-    'eval_path',
-    'amp_mae',
-    'amp_mse',
-    'amp_psnr',
-    'amp_ssim',
-    'amp_ms_ssim',
-    'amp_frc50_period_px',
-    'amp_frc17_period_px',
-    'phase_mae',
-    'phase_mse',
-    'phase_psnr',
-    'phase_ssim',
-    'phase_ms_ssim',
-    'phase_frc50_period_px',
-    'phase_frc17_period_px',
-    'coverage',
-    'registration_dy',
-    'registration_dx',
-    'global_phase_offset_rad',
-    'amplitude_scale',
-  ].map((k) => [k, null]),
-);
+const NULLS = Object.fromEntries(['final_loss', 'eval_path', ...SCORE_COLUMNS].map((k) => [k, null]));
 
 const row = (phaseSkill: number | null, notConverged = false) =>
   ComparisonRow.parse({

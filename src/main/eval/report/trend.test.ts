@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ComparisonRow } from '../../../shared/evaluation';
+import { SCORE_COLUMNS } from '../comparison';
 import { skillTrend } from './trend';
 
 const row = (dose: number, skill: number, sd: number | null = null) =>
@@ -13,29 +14,7 @@ const row = (dose: number, skill: number, sd: number | null = null) =>
     job_status: 'done',
     final_loss: null,
     eval_path: null,
-    ...Object.fromEntries(
-      [
-        'amp_mae',
-        'amp_mse',
-        'amp_psnr',
-        'amp_ssim',
-        'amp_ms_ssim',
-        'amp_frc50_period_px',
-        'amp_frc17_period_px',
-        'phase_mae',
-        'phase_mse',
-        'phase_psnr',
-        'phase_ssim',
-        'phase_ms_ssim',
-        'phase_frc50_period_px',
-        'phase_frc17_period_px',
-        'coverage',
-        'registration_dy',
-        'registration_dx',
-        'global_phase_offset_rad',
-        'amplitude_scale',
-      ].map((k) => [k, null]),
-    ),
+    ...Object.fromEntries(SCORE_COLUMNS.map((k) => [k, null])),
     phase_mae_skill: skill,
     phase_mae_skill_sd: sd,
   });
