@@ -8,7 +8,7 @@ import { type EvalFile, EVAL_SCHEMA_VERSION } from '../../shared/evaluation';
 import type { Gridsize, ViewName } from '../../shared/study';
 import { type AlignmentOptions, DEFAULT_ALIGNMENT } from '../eval/align';
 import type { ComplexImage, RealImage } from '../eval/image';
-import { scoresToFile } from '../eval/job-eval';
+import { alignmentToFile, scoresToFile } from '../eval/job-eval';
 import { scoreReconstruction, scoringParameters } from '../eval/score';
 import { convergence, isPerfect, referenceScores, skillScores } from '../eval/skill';
 import { defaultStitchCrop } from '../eval/stitch';
@@ -57,7 +57,6 @@ export function scoreClassical(s: ClassicalScoreInput): EvalFile {
   const skill = skillScores(scores, refs);
   const conv = convergence(skill);
   const r = aligned.record;
-  const fin = (v: number) => (Number.isFinite(v) ? v : null);
   return {
     schema_version: EVAL_SCHEMA_VERSION,
     job_id: s.jobId,
@@ -72,21 +71,7 @@ export function scoreClassical(s: ClassicalScoreInput): EvalFile {
     n_positions: s.nPositions,
     n_patches: s.nPositions,
     object_shape: [s.groundTruth.height, s.groundTruth.width],
-    alignment: {
-      scan_box: r.scanBox,
-      registration_shift: r.registrationShift,
-      registration_at_cap: r.registrationAtCap,
-      max_registration_shift_px: r.maxShiftPx,
-      registration_border_px: r.registrationBorderPx,
-      trim_px: r.trimPx,
-      global_phase_offset_rad: r.globalPhaseOffsetRad,
-      phase_align: r.phaseAlign,
-      phase_plane_pred: r.phasePlanePred,
-      phase_plane_target: r.phasePlaneTarget,
-      amplitude_scale: fin(r.amplitudeScale),
-      shape: r.shape,
-      coverage: r.coverage,
-    },
+    alignment: alignmentToFile(r),
     metrics: scoresToFile(scores),
     reference: {
       baseline: scoresToFile(refs.baseline),

@@ -180,6 +180,25 @@ const skillToFile = (k: Skill): NonNullable<EvalFile['skill']> => ({
   phase: { ...k.phase },
 });
 
+/** The alignment applied, as eval.json records it. */
+export function alignmentToFile(r: AlignedPair['record']): EvalFile['alignment'] {
+  return {
+    scan_box: r.scanBox,
+    registration_shift: r.registrationShift,
+    registration_at_cap: r.registrationAtCap,
+    max_registration_shift_px: r.maxShiftPx,
+    registration_border_px: r.registrationBorderPx,
+    trim_px: r.trimPx,
+    global_phase_offset_rad: r.globalPhaseOffsetRad,
+    phase_align: r.phaseAlign,
+    phase_plane_pred: r.phasePlanePred,
+    phase_plane_target: r.phasePlaneTarget,
+    amplitude_scale: finiteOrNull(r.amplitudeScale),
+    shape: r.shape,
+    coverage: r.coverage,
+  };
+}
+
 /** Reconstruct (or reuse), align, score and write recon.npz + eval.json for one job. */
 export async function evaluateJob(job: EvalTarget, opts: EvaluateJobOptions): Promise<JobEvaluation> {
   const testData = await loadStudyFile(job.testDataPath);
@@ -223,21 +242,7 @@ export async function evaluateJob(job: EvalTarget, opts: EvaluateJobOptions): Pr
     n_positions: testData.M,
     n_patches: got.recon.meta.n_patches,
     object_shape: [gt.height, gt.width],
-    alignment: {
-      scan_box: r.scanBox,
-      registration_shift: r.registrationShift,
-      registration_at_cap: r.registrationAtCap,
-      max_registration_shift_px: r.maxShiftPx,
-      registration_border_px: r.registrationBorderPx,
-      trim_px: r.trimPx,
-      global_phase_offset_rad: r.globalPhaseOffsetRad,
-      phase_align: r.phaseAlign,
-      phase_plane_pred: r.phasePlanePred,
-      phase_plane_target: r.phasePlaneTarget,
-      amplitude_scale: finiteOrNull(r.amplitudeScale),
-      shape: r.shape,
-      coverage: r.coverage,
-    },
+    alignment: alignmentToFile(r),
     metrics: scoresToFile(scores),
     reference: {
       baseline: scoresToFile(refs.baseline),
