@@ -86,6 +86,29 @@ describe('trainer host', () => {
     expect(readFileSync(job.eventsPath, 'utf8')).toMatch(/stopped by SIGTERM; checkpoint written at step \d+/);
   });
 
+  it('a cancel and a SIGTERM together (Slurm or a shutdown signalling the whole group) still checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-group-term-'));
+    const job = asStudyJob(dir);
+    const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    const cancel = new AbortController();
+    let pid = 0;
+    const r = await runner(tinyConfig(study, dir, { nepochs: 5 }), job, job.logPath, {
+      signal: cancel.signal,
+      onWorkerStarted: (p) => {
+        pid = p;
+      },
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 2 && !cancel.signal.aborted) {
+          // the parent's cancel reaches the worker first, its own SIGTERM a moment later
+          cancel.abort();
+          setTimeout(() => process.kill(pid, 'SIGTERM'), 50);
+        }
+      },
+    });
+    expect(r.status).toBe('cancelled');
+    expect(existsSync(r.checkpoint_path as string)).toBe(true);
+  });
+
   it('a worker that dies is failed with its stderr tail in the log, and the next job still runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'host-crash-'));
     const job = asStudyJob(dir);

@@ -67,9 +67,18 @@ const watch = watchParent((why) => {
 // they mean and tells us (cancel) — or dies, and the watch above stops us.
 process.on('SIGINT', () => {});
 process.on('SIGHUP', () => {});
+// A SIGTERM that arrives together with the parent's cancel (Slurm, or a shutdown that
+// signals the whole group, so both processes get it) is the same request: finish the step
+// and checkpoint. A second SIGTERM, or one long after the cancel (the host's kill once its
+// grace period ran out), means now.
+const SAME_REQUEST_MS = 5_000;
+let stopRequestedAt: number | null = null;
+let sigterms = 0;
 process.on('SIGTERM', () => {
-  // After a cancel (or the host's kill once its grace period ran out) SIGTERM means now.
-  if (abort.signal.aborted) process.exit(143);
+  sigterms += 1;
+  const sinceStop = stopRequestedAt === null ? 0 : Date.now() - stopRequestedAt;
+  if (sigterms > 1 || (abort.signal.aborted && sinceStop > SAME_REQUEST_MS)) process.exit(143);
+  stopRequestedAt ??= Date.now();
   stopTraining('stopped by SIGTERM', 30_000);
 });
 
@@ -81,6 +90,7 @@ port.onMessage(async (raw) => {
   }
   const msg = parsed.data;
   if (msg.type === 'cancel') {
+    stopRequestedAt ??= Date.now();
     abort.abort();
     return;
   }
