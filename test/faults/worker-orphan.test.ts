@@ -195,7 +195,8 @@ describe('a training worker dies with its parent', () => {
     expect(out).not.toMatch(/did not stop within/);
     const stopped = out.match(/→ cancelled(?: final_loss=\S+)? \(stopped (\d+\.\d) s after the cancel\)/);
     expect(stopped, out).not.toBeNull();
-    expect(Number(stopped?.[1])).toBeLessThanOrEqual(tookS);
+    // the CLI prints one decimal: allow its rounding
+    expect(Number(stopped?.[1])).toBeLessThanOrEqual(tookS + 0.05);
     expect(manifestJob('a4')?.status).toBe('cancelled');
     expect(manifestJob('a4')?.result?.checkpoint_path).toMatch(/last\.ckpt$/);
     expect(tookS).toBeLessThan(30);
