@@ -21,7 +21,7 @@ import { packageRoot } from '../paths';
 import type { StudyRoots, TrainingJob } from '../study/jobs';
 import { mergeJobs, readManifestFile, updateManifest } from '../study/manifest-store';
 import { jobOwnerAlive } from '../study/recover';
-import { newRunId } from '../study/study-run';
+import { manifestJob, newRunId } from '../study/study-run';
 import { freshnessOf, type StaleSelection, selectStaleJobs } from '../study/up-to-date';
 import { type RunCommand, runCommand, sbatch } from './commands';
 import { buildSlurmScript, type SlurmResources } from './script';
@@ -66,28 +66,8 @@ function queuedEntry(
   slurm: ManifestJob['slurm'],
   now: string,
 ): ManifestJob {
-  const base: ManifestJob = before ?? {
-    id: job.id,
-    dose: job.dose,
-    view: job.view,
-    gridsize: job.gridsize,
-    train_data_path: job.trainDataPath,
-    test_data_path: job.testDataPath,
-    artifact_dir: job.artifactDir,
-    log_path: job.logPath,
-    events_path: job.eventsPath,
-    status: 'queued',
-    dry_run: false,
-    run_id: runId,
-    updated_at: now,
-    skip_reason: null,
-    missing_files: [],
-    knobs,
-    config: null,
-    result: null,
-    progress: null,
-    worker: null,
-  };
+  const base: ManifestJob =
+    before ?? manifestJob(job, { status: 'queued', dry_run: false, run_id: runId, knobs, config: null });
   return {
     ...base,
     status: 'queued',

@@ -82,7 +82,8 @@ export function newRunId(now = new Date()): string {
     .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-function manifestJob(
+/** A job's manifest entry: its paths from the plan, its state from `fields`. */
+export function manifestJob(
   job: TrainingJob,
   fields: Pick<ManifestJob, 'status' | 'dry_run' | 'run_id' | 'knobs' | 'config'>,
 ): ManifestJob {

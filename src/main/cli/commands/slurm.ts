@@ -20,15 +20,7 @@ import { loadStudyDesign } from '../../study/study-file';
 import { CliExit, printJson } from '../output';
 import { knobsFromOptions, type TrainOptions } from './train';
 
-interface SubmitOptions extends TrainOptions {
-  partition?: string;
-  time?: string;
-  gres?: string;
-  cpusPerTask?: number;
-  mem?: string;
-  maxParallel?: number;
-  account?: string;
-  extra?: string[];
+interface SubmitOptions extends TrainOptions, SlurmResources {
   testOnly?: boolean;
 }
 
