@@ -13,7 +13,7 @@ import { loadStudyFile } from '../src/main/data/study-file';
 import { prepareTrainingData } from '../src/main/pinn/dataset';
 import { CPU_MAX_POOL_GRAD, createPinnTrainer } from '../src/main/pinn/pinn-trainer';
 import { resolveSettings } from '../src/main/pinn/settings';
-import { probeProviders } from '../src/main/service/providers';
+import { probeProviders } from '../src/main/nn/providers';
 import { simulateTinyStudy, tinyConfig } from '../src/main/trainer/fixtures';
 import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds } from './util';

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { probeProviders, vulkanDrivers } from '../service/providers';
+import { probeProviders, vulkanDrivers } from '../nn/providers';
 import { runChecks } from './checks';
 import { summarize } from './summary';
 

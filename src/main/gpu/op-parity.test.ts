@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeProviders } from '../service/providers';
+import { probeProviders } from '../nn/providers';
 import { OP_CASES } from './op-cases';
 import { opParity } from './op-parity';
 

@@ -20,7 +20,7 @@ import { INPUT_DIFFRACTION, INPUT_OFFSETS } from '../pinn/model';
 import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
 import { createPinnTrainer } from '../pinn/pinn-trainer';
 import { type PinnSettings, resolveSettings, type SettingsExtras } from '../pinn/settings';
-import { probeProviders } from '../service/providers';
+import { probeProviders } from '../nn/providers';
 import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../trainer/fixtures';
 
 const STEPS = 20;

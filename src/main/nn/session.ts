@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ProviderProbe } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
-import { candidateProviders, probeProviders } from '../service/providers';
+import { candidateProviders, probeProviders } from './providers';
 import { nchwcBlockSize, nchwcConvs } from './nchwc';
 import { dropUnusedMaxPoolIndices } from './proto';
 

@@ -19,7 +19,7 @@ import type { ExecutionProviderName } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { type NamedArray, type TrainingState, loadState, saveState } from './checkpoint';
 import type { FloatArray, Tensor } from './graph';
-import { readableProviderError } from '../service/providers';
+import { readableProviderError } from './providers';
 import { type ElemType, node as protoNode, serializeModel, valueInfo } from './proto';
 import { type EngineOptions, type ResolvedProvider, createSession, resolveProvider } from './session';
 import { type TrainStepModel, exportInference, stepNames } from './train-step';

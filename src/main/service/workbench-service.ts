@@ -17,13 +17,13 @@ import {
 import { StudyError } from '../../shared/errors';
 import type { StudyDesign } from '../../shared/study';
 import type { TrainingRunner } from '../study/runner';
-import { probeProviders } from './providers';
+import { probeProviders } from '../nn/providers';
 import { StudyService } from './study-service';
 import { EvalService } from './eval-service';
 import { DataService } from './data-service';
 import { ClassicalService } from './classical-service';
 import type { Reconstructor } from '../eval/job-eval';
-import { appVersion, onnxruntimeVersion } from './version';
+import { appVersion, onnxruntimeVersion } from '../version';
 
 export interface WorkbenchServiceOptions {
   transport: WorkbenchInfo['transport'];

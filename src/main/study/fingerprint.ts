@@ -19,7 +19,7 @@ import type { ManifestJob } from '../../shared/manifest';
 import { buildTrainStep } from '../nn/train-step';
 import { adam } from '../nn/optim';
 import { buildPinnGraph } from '../pinn/model';
-import { appVersion } from '../service/version';
+import { appVersion } from '../version';
 import type { StudyRoots, TrainingJob } from './jobs';
 
 /** Config keys that cannot change what a job learns: where it writes, how it logs, data-loading threads. */

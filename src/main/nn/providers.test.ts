@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveProvider } from '../nn/session';
+import { resolveProvider } from './session';
 import { probeModel, probeProviders, readableProviderError, vulkanDrivers } from './providers';
 
 describe('provider error messages', () => {

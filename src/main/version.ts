@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { packageJson } from '../paths';
+import { packageJson } from './paths';
 
 const require = createRequire(import.meta.url);
 

@@ -19,13 +19,13 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionProviderName, ProviderProbe } from '../../shared/api';
-import { cabs, dft2, polar } from '../nn/complex';
-import { Graph } from '../nn/graph';
-import { createRng } from '../nn/init';
-import { reduceMean, reduceSum, relu, sigmoid, square, sub } from '../nn/ops-basic';
-import { conv, maxPool, upsampleNearest } from '../nn/ops-nn';
-import { adam } from '../nn/optim';
-import { buildTrainStep, stepNames } from '../nn/train-step';
+import { cabs, dft2, polar } from './complex';
+import { Graph } from './graph';
+import { createRng } from './init';
+import { reduceMean, reduceSum, relu, sigmoid, square, sub } from './ops-basic';
+import { conv, maxPool, upsampleNearest } from './ops-nn';
+import { adam } from './optim';
+import { buildTrainStep, stepNames } from './train-step';
 
 const require = createRequire(import.meta.url);
 
