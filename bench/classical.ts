@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pieOptions, reconstructPie, sweepOrders } from '../src/main/classical/pie';
-import { rasterScan } from '../src/main/classical/pie.fixture';
+import { rasterScan } from '../test/fixtures/pie.fixture';
 import { readNpz, writeNpz } from '../src/main/data/npz';
 import { packageRoot } from '../src/main/paths';
 import { findPython } from '../src/main/util/python';

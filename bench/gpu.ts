@@ -14,7 +14,7 @@ import { prepareTrainingData } from '../src/main/pinn/dataset';
 import { CPU_MAX_POOL_GRAD, createPinnTrainer } from '../src/main/pinn/pinn-trainer';
 import { resolveSettings } from '../src/main/pinn/settings';
 import { probeProviders } from '../src/main/nn/providers';
-import { simulateTinyStudy, tinyConfig } from '../src/main/trainer/fixtures';
+import { simulateTinyStudy, tinyConfig } from '../test/fixtures/trainer.fixture';
 import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds } from './util';
 

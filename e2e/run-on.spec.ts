@@ -3,7 +3,7 @@
  * whether it would train and why, and on Slurm the terminal line is the `slurm submit` command
  * with the options typed (the browser-mode server here has no Slurm; a dry run submits nothing).
  */
-import { createPlaceholderLayout } from '../src/main/study/fixture-layout';
+import { createPlaceholderLayout } from '../test/fixtures/fixture-layout';
 import { expect, test } from './fixtures';
 
 test('the plan says why a job will run; Run on Slurm shows and dry-runs the slurm submit command', async ({

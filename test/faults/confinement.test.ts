@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvalFixture, noisyTruthReconstructor } from '../../src/main/eval/eval.fixture';
+import { createEvalFixture, noisyTruthReconstructor } from '../fixtures/eval.fixture';
 import { type RunningServer, startServer } from '../../src/main/server/server';
 import { WorkbenchService } from '../../src/main/service/workbench-service';
 import { apiCall } from './http';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePhaseC } from '../../src/main/data/simulate';
-import { createPlaceholderLayout } from '../../src/main/study/fixture-layout';
+import { createPlaceholderLayout } from '../fixtures/fixture-layout';
 import { openJobLog } from '../../src/main/trainer/job-log';
 import { runCliSync } from '../helpers/cli';
 

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StudyError } from '../../src/shared/errors';
 import { TrainingManifest } from '../../src/shared/manifest';
 import { defaultStudyDesign, NO_FILTERS } from '../../src/shared/study';
-import { createPlaceholderLayout } from '../../src/main/study/fixture-layout';
+import { createPlaceholderLayout } from '../fixtures/fixture-layout';
 import { checkTrainingJobs, planTrainingJobs, type StudyRoots } from '../../src/main/study/jobs';
 import { updateManifest } from '../../src/main/study/manifest-store';
 import { recoverInterrupted } from '../../src/main/study/recover';

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../src/shared/config';
 import { TrainEvent } from '../../src/shared/events';
-import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../src/main/trainer/fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../fixtures/trainer.fixture';
 import { forkLauncher } from '../../src/main/trainer/fork-launcher';
 import { truncateEventsAfter } from '../../src/main/trainer/job-log';
 import { createWorkerRunner } from '../../src/main/trainer/runner';

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventName } from '../../src/shared/api';
 import { type JobStateEvent, RunJobsInput, type RunStateEvent } from '../../src/shared/study-api';
 import { WorkbenchService } from '../../src/main/service/workbench-service';
-import { createPlaceholderLayout } from '../../src/main/study/fixture-layout';
+import { createPlaceholderLayout } from '../fixtures/fixture-layout';
 import type { TrainingRunner } from '../../src/main/study/runner';
 
 let ws: string;

@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudyError } from '../../src/shared/errors';
-import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../src/main/trainer/fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../fixtures/trainer.fixture';
 import { trainJob } from '../../src/main/trainer/train-job';
 import { acquireTrainerLock, TRAINER_LOCK_FILE } from '../../src/main/trainer/trainer-lock';
 

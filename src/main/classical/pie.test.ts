@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { syntheticProbe } from '../data/synthetic';
 import { complexImage } from '../eval/image';
 import { pieOptions, type PieResult, reconstructPie } from './pie';
-import { rasterScan, type ScanFixture } from './pie.fixture';
+import { rasterScan, type ScanFixture } from '../../../test/fixtures/pie.fixture';
 import { coverageWeight, scoreClassical } from './score';
 
 function score(f: ScanFixture, r: PieResult) {

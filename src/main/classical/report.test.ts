@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from '../eval/eval.fixture';
+import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from '../../../test/fixtures/eval.fixture';
 import { buildReport } from '../eval/report/build';
 import { collectComparison, evaluateStudy, requireManifest } from '../eval/study-eval';
 import { pieOptions } from './pie';

@@ -5,7 +5,7 @@ import { type ComplexImage, complexImage, cropComplex, realImage } from './image
 import { fourierShift } from './registration';
 import { scoreReconstruction } from './score';
 import { stitchPatches } from './stitch';
-import { rng } from './eval.fixture';
+import { rng } from '../../../test/fixtures/eval.fixture';
 
 /**
  * A textured complex test object: smoothed noise (σ = 2 px) as amplitude 0.7 ± 0.15 and

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifestFile } from '../study/manifest-store';
-import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from './eval.fixture';
+import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from '../../../test/fixtures/eval.fixture';
 import { buildReport } from './report/build';
 import { collectComparison, evaluateStudy, readEvalFile } from './study-eval';
 

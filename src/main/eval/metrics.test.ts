@@ -111,7 +111,7 @@ print(json.dumps({
   'shift_none': [float(shift_none[0]), float(shift_none[1])],
 }))
 `;
-import { rng } from './eval.fixture';
+import { rng } from '../../../test/fixtures/eval.fixture';
 
 interface Reference {
   mse: number;

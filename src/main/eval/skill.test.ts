@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alignForEvaluation } from './align';
-import { rng } from './eval.fixture';
+import { rng } from '../../../test/fixtures/eval.fixture';
 import { gaussianFilter } from './filters';
 import { type ComplexImage, complexImage, realImage } from './image';
 import { fourierShift } from './registration';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComparisonFile, EvalFile } from '../../shared/evaluation';
 import { readManifestFile } from '../study/manifest-store';
 import { runPython } from '../util/python';
-import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from './eval.fixture';
+import { createEvalFixture, type FixtureOutcome, noisyTruthReconstructor } from '../../../test/fixtures/eval.fixture';
 import { buildReport } from './report/build';
 import { collectComparison, evaluateStudy, type StudyEvalResult } from './study-eval';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStudyFile } from '../data/study-file';
-import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../trainer/fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../../test/fixtures/trainer.fixture';
 import { trainJob } from '../trainer/train-job';
 import { modelReconstructor } from './inference';
 import { type EvalTarget, evaluateJob } from './job-eval';

@@ -21,7 +21,7 @@ import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
 import { createPinnTrainer } from '../pinn/pinn-trainer';
 import { type PinnSettings, resolveSettings, type SettingsExtras } from '../pinn/settings';
 import { probeProviders } from '../nn/providers';
-import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../trainer/fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
 
 const STEPS = 20;
 const TOL = 1e-3;

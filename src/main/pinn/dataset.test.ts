@@ -3,7 +3,7 @@ import { forwardIntensity } from '../data/physics';
 import { loadStudyFile } from '../data/study-file';
 import { Graph } from '../nn/graph';
 import { compileGraph } from '../nn/run';
-import { simulateTinyStudy, tinyConfig } from '../trainer/fixtures';
+import { simulateTinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
 import { gatherBatch, prepareTrainingData } from './dataset';
 import { diffract, probeDisc } from './physics';
 import { resolveSettings } from './settings';

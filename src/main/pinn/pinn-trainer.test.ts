@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStudyFile } from '../data/study-file';
 import { providerRunError } from '../nn/trainer';
-import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../trainer/fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
 import { prepareTrainingData } from './dataset';
 import { createPinnTrainer } from './pinn-trainer';
 import { resolveSettings } from './settings';

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardIntensity } from '../data/physics';
 import { loadStudyFile, type StudyFile } from '../data/study-file';
-import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../trainer/fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
 import { prepareTrainingData } from './dataset';
 import { referenceNll } from './reference-nll';
 import { resolveSettings } from './settings';

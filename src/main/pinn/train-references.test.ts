@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainEvent } from '../../shared/events';
-import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../trainer/fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../../test/fixtures/trainer.fixture';
 import { trainJob } from '../trainer/train-job';
 
 let study: TinyStudy;

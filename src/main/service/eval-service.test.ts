@@ -8,7 +8,7 @@ import type {
   GetJobEvaluationOutput,
   ReadReportImageOutput,
 } from '../../shared/eval-api';
-import { createEvalFixture, noisyTruthReconstructor } from '../eval/eval.fixture';
+import { createEvalFixture, noisyTruthReconstructor } from '../../../test/fixtures/eval.fixture';
 import { WorkbenchService } from './workbench-service';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventName } from '../../shared/api';
 import type { RunStateEvent } from '../../shared/study-api';
-import { createPlaceholderLayout } from '../study/fixture-layout';
+import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import type { TrainingRunner } from '../study/runner';
 import { WorkbenchService } from './workbench-service';
 

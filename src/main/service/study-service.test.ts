@@ -6,7 +6,7 @@ import type { EventName } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import { TrainingManifest } from '../../shared/manifest';
 import type { JobStateEvent, RunStateEvent } from '../../shared/study-api';
-import { createPlaceholderLayout } from '../study/fixture-layout';
+import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import type { TrainingRunner } from '../study/runner';
 import { WorkbenchService } from './workbench-service';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrainingManifest } from '../../shared/manifest';
-import { createPlaceholderLayout } from './fixture-layout';
+import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import { recoverInterrupted } from './recover';
 
 let dir: string;
@@ -19,7 +19,7 @@ describe('a study killed mid-run', () => {
     const roots = createPlaceholderLayout(dir);
     const script = join(dir, 'kill-child.mjs');
     await build({
-      entryPoints: [join(import.meta.dirname, 'kill-child.fixture.ts')],
+      entryPoints: [join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'kill-child.fixture.ts')],
       outfile: script,
       bundle: true,
       platform: 'node',

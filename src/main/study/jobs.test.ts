@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StudyError } from '../../shared/errors';
 import { defaultStudyDesign, mergeStudyDesign, NO_FILTERS, StudyDesign } from '../../shared/study';
-import { createPlaceholderLayout } from './fixture-layout';
+import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import { buildTrainingJobs, checkTrainingJobs, filterJobs, planTrainingJobs, skippedViews } from './jobs';
 
 let dir: string;

@@ -60,7 +60,7 @@ describe('the manifest lock across hosts', () => {
   it('four writers on four hosts, 20 updates each, lose nothing and leave no lock', async () => {
     const script = join(dir, 'writer.mjs');
     await build({
-      entryPoints: [join(import.meta.dirname, 'manifest-writer.fixture.ts')],
+      entryPoints: [join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'manifest-writer.fixture.ts')],
       outfile: script,
       bundle: true,
       platform: 'node',

@@ -23,7 +23,7 @@ describe('the manifest lock', () => {
   it('serialises read-modify-write cycles of two processes: no update is lost', async () => {
     const script = join(dir, 'lock-child.mjs');
     await build({
-      entryPoints: [join(import.meta.dirname, 'lock-child.fixture.ts')],
+      entryPoints: [join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'lock-child.fixture.ts')],
       outfile: script,
       bundle: true,
       platform: 'node',

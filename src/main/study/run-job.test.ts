@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { defaultStudyDesign } from '../../shared/study';
-import { createPlaceholderLayout } from './fixture-layout';
+import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import { buildTrainingJobs, type StudyRoots, type TrainingJob } from './jobs';
 import { resolveJobConfig } from './resolve-config';
 import { runTrainingJob } from './run-job';

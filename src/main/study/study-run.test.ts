@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrainEvent } from '../../shared/events';
 import { TrainingManifest } from '../../shared/manifest';
 import { defaultStudyDesign, NO_FILTERS } from '../../shared/study';
-import { createPlaceholderLayout } from './fixture-layout';
+import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import { checkTrainingJobs, filterJobs, planTrainingJobs, type StudyRoots } from './jobs';
 import { readManifestFile } from './manifest-store';
 import { recoverInterrupted } from './recover';

@@ -7,7 +7,7 @@ import { TrainingManifest } from '../../shared/manifest';
 import { defaultStudyDesign } from '../../shared/study';
 import { runCli } from '../cli/run';
 import { configChanges, trainingGraphSha256 } from './fingerprint';
-import { createPlaceholderLayout } from './fixture-layout';
+import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import type { StudyRoots } from './jobs';
 import { setDefaultRunner, type TrainingRunner } from './runner';
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainEvent } from '../../shared/events';
 import { ensureBuilt } from '../../../test/helpers/cli';
 import type { TrainingJob } from '../study/jobs';
-import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from './fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../../test/fixtures/trainer.fixture';
 import { forkLauncher } from './fork-launcher';
 import { createTrainerHost } from './host';
 import { createWorkerRunner } from './runner';

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../shared/config';
 import { TrainEvent } from '../../shared/events';
-import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from './fixtures';
+import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../../test/fixtures/trainer.fixture';
 import { reconstructStudyFile } from '../pinn/inference';
 import { trainJob } from './train-job';
 

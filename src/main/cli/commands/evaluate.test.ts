@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliSync } from '../../../../test/helpers/cli';
-import { createEvalFixture, type FixtureOutcome } from '../../eval/eval.fixture';
+import { createEvalFixture, type FixtureOutcome } from '../../../../test/fixtures/eval.fixture';
 
 let dir: string;
 let fx: FixtureOutcome;

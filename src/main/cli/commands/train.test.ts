@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCliSync } from '../../../../test/helpers/cli';
 import { TrainingManifest } from '../../../shared/manifest';
-import { createPlaceholderLayout } from '../../study/fixture-layout';
+import { createPlaceholderLayout } from '../../../../test/fixtures/fixture-layout';
 import { runCli } from '../run';
 import type { StudyRoots } from '../../study/jobs';
 
