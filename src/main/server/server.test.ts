@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorkbenchService } from '../service/workbench-service';
 import { COOKIE_NAME } from './auth';
-import { type RunningServer, startServer } from './server';
+import { httpStatusFor, type RunningServer, startServer } from './server';
 
 let server: RunningServer;
+let service: WorkbenchService;
 let base: string;
 
 beforeAll(async () => {
-  const service = new WorkbenchService({
+  service = new WorkbenchService({
     transport: 'http',
     workspace: '/tmp',
     probe: async () => [{ name: 'cpu', available: true, detail: 'test' }],
@@ -68,6 +69,18 @@ describe('browser-mode server auth', () => {
     expect(body.error.message).toContain("unknown method 'noSuchMethod'");
   });
 
+  it('answers an API error with the HTTP status its code means (404 for a missing file, not 500)', async () => {
+    const res = await fetch(`${base}/api/readReportImage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ artifactRoot: '/tmp/ptycho-no-such-root', name: 'absent.png' }),
+    });
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { ok: boolean; error: { code: string } };
+    expect(body.error.code).toBe('NOT_FOUND');
+    expect([httpStatusFor('LOCKED'), httpStatusFor('TOO_LARGE'), httpStatusFor('INTERNAL')]).toEqual([409, 413, 500]);
+  });
+
   it('refuses a WebSocket without the token and accepts one with it', async () => {
     const refused = await new Promise<string>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
@@ -85,5 +98,25 @@ describe('browser-mode server auth', () => {
       ws.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
     });
     expect(opened).toBe('open');
+  });
+
+  it('disconnects a WebSocket client that stops reading instead of buffering without bound', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    // The tab stops reading: its socket is paused, so the server's send buffer fills.
+    (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const message = 'x'.repeat(64 * 1024);
+    const time = new Date().toISOString();
+    for (let i = 0; i < 400; i++) {
+      service.emit('log', { level: 'info', message, time });
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 10));
+    }
+    (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await closed;
+    expect(ws.readyState).toBe(WebSocket.CLOSED);
   });
 });

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { serializeError } from '../../shared/errors';
+import { type StudyErrorCode, serializeError } from '../../shared/errors';
 import { rendererDir } from '../paths';
 import type { WorkbenchService } from '../service/workbench-service';
 import { authenticate, newToken, sessionCookie } from './auth';
@@ -74,6 +74,35 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
 }
 
 /** An API refusal in the same envelope as an API error, so the renderer can show it. */
+/** Bytes a WebSocket client may leave unread before it is disconnected. */
+export const WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** The HTTP status of an API error: the client's fault (4xx) or ours (5xx), by its code. */
+export function httpStatusFor(code: StudyErrorCode): number {
+  switch (code) {
+    case 'BAD_INPUT':
+    case 'PATH_OUTSIDE_WORKSPACE':
+      return 400;
+    case 'NOT_FOUND':
+    case 'NO_MATCH':
+      return 404;
+    case 'LOCKED':
+    case 'CANCELLED':
+      return 409;
+    case 'TOO_LARGE':
+      return 413;
+    case 'DATA_CONTRACT':
+    case 'NPZ_FORMAT':
+      return 422;
+    case 'PROVIDER_UNAVAILABLE':
+      return 503;
+    case 'SLURM':
+      return 502;
+    default:
+      return 500;
+  }
+}
+
 function sendApiError(res: ServerResponse, status: number, message: string): void {
   const code = status === 401 ? 'UNAUTHORIZED' : 'BAD_INPUT';
   send(res, status, JSON.stringify({ ok: false, error: { code, message, details: {} } }), 'application/json');
@@ -208,8 +237,7 @@ export async function startServer(service: WorkbenchService, options: ServeOptio
       } catch (e) {
         if (e instanceof HttpError) return refuse(e.status, e.message);
         const err = serializeError(e);
-        const status = err.code === 'BAD_INPUT' || err.code === 'PATH_OUTSIDE_WORKSPACE' ? 400 : 500;
-        return send(res, status, JSON.stringify({ ok: false, error: err }), 'application/json');
+        return send(res, httpStatusFor(err.code), JSON.stringify({ ok: false, error: err }), 'application/json');
       }
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed');
@@ -229,7 +257,16 @@ export async function startServer(service: WorkbenchService, options: ServeOptio
   const unsubscribe = service.subscribe((event, payload) => {
     if (wss.clients.size === 0) return;
     const frame = JSON.stringify({ event, payload });
-    for (const ws of wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+    for (const ws of wss.clients) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      // A tab that stopped reading (suspended, stalled network) must not grow this
+      // process's memory without bound: drop it; on reconnect it re-reads state from disk.
+      if (ws.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+        ws.terminate();
+        continue;
+      }
+      ws.send(frame);
+    }
   });
   server.on('upgrade', (req, socket, head) => {
     try {
