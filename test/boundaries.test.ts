@@ -26,6 +26,26 @@ function lint(path: string, source: string): string {
   return r.stdout + r.stderr;
 }
 
+/** Lint several throw-away files in one run; returns the paths with an import-restriction error. */
+function lintEach(files: Record<string, string>): Set<string> {
+  for (const [path, source] of Object.entries(files)) {
+    mkdirSync(dirname(join(sandbox, path)), { recursive: true });
+    writeFileSync(join(sandbox, path), source);
+  }
+  const biome = join(repoRoot, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
+  const r = spawnSync(process.execPath, [biome, 'lint', '--max-diagnostics=500', ...Object.keys(files)], {
+    cwd: sandbox,
+    encoding: 'utf8',
+  });
+  for (const path of Object.keys(files)) rmSync(join(sandbox, path));
+  const flagged = new Set<string>();
+  for (const line of (r.stdout + r.stderr).split('\n')) {
+    const m = /^(\S+\.ts):\d+:\d+ lint\/style\/noRestrictedImports/.exec(line.trim());
+    if (m) flagged.add(m[1]);
+  }
+  return flagged;
+}
+
 describe('import boundaries are enforced by the linter', () => {
   it('src/shared may not import node built-ins or anything of ours outside src/shared', () => {
     expect(
@@ -45,6 +65,33 @@ describe('import boundaries are enforced by the linter', () => {
     expect(lint('src/main/electron/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).not.toContain(
       'noRestrictedImports',
     );
+  });
+  it('the engine folders may not import the adapters (service, cli, server, electron)', () => {
+    const adapters = [
+      "import { StudyService } from '../service/study-service';\nexport const a = StudyService;\n",
+      "import { runCli } from '../cli/run';\nexport const a = runCli;\n",
+      "import { startServer } from '../server/server';\nexport const a = startServer;\n",
+      "import { registerIpc } from '../electron/ipc';\nexport const a = registerIpc;\n",
+    ];
+    const files: Record<string, string> = {};
+    for (const folder of ['nn', 'pinn', 'data', 'eval', 'study', 'trainer', 'classical', 'slurm', 'gpu', 'util']) {
+      adapters.forEach((source, i) => {
+        files[`src/main/${folder}/adapter${i}.ts`] = source;
+      });
+    }
+    // A module at the root of src/main (paths.ts, version.ts) is engine too.
+    files['src/main/root.ts'] = "import { runCli } from './cli/run';\nexport const a = runCli;\n";
+    // The electron rule still holds inside the engine folders.
+    files['src/main/nn/electron.ts'] = "import { app } from 'electron';\nexport const a = app;\n";
+    const allowed: Record<string, string> = {
+      'src/main/study/engine.ts': "import { writeNpz } from '../data/npz';\nexport const a = writeNpz;\n",
+      'src/main/service/engine.ts':
+        "import { planTrainingJobs } from '../study/jobs';\nexport const a = planTrainingJobs;\n",
+      'src/main/study/engine.test.ts': "import { runCli } from '../cli/run';\nexport const a = runCli;\n",
+    };
+    const flagged = lintEach({ ...files, ...allowed });
+    expect(Object.keys(files).filter((path) => !flagged.has(path))).toEqual([]);
+    expect(Object.keys(allowed).filter((path) => flagged.has(path))).toEqual([]);
   });
   it('the renderer may not import src/main', () => {
     expect(
