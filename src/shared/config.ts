@@ -6,6 +6,7 @@
  * it actually used.
  */
 import { z } from 'zod';
+import { Accelerator, DEFAULT_MAX_EPOCHS, Logger } from './knobs';
 
 export const ModelConfig = z
   .object({
@@ -30,7 +31,7 @@ export const TrainingConfig = z
     test_data_file: z.string().min(1).nullable().default(null),
     output_dir: z.string().min(1),
     batch_size: z.number().int().positive().default(16),
-    nepochs: z.number().int().positive().default(50),
+    nepochs: z.number().int().positive().default(DEFAULT_MAX_EPOCHS),
     /** Photons per exposure; a study job sets it to its dose. */
     nphotons: z.number().positive().default(1e9),
     /** Groups per epoch; null = one group per scan point. `n_images` is the original's deprecated alias. */
@@ -55,13 +56,13 @@ export const TrainingConfig = z
     early_stopping_monitor: z.enum(['val_loss', 'loss']).default('val_loss'),
     /** Weights, batch order and validation split. */
     seed: z.number().int().nonnegative().default(42),
-    accelerator: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('auto'),
+    accelerator: Accelerator.default('auto'),
     /** Bit-for-bit repeatable CPU runs (also pins the thread count). */
     deterministic: z.boolean().default(false),
     /** Data-loading threads; 0 loads on the training thread. */
     num_workers: z.number().int().nonnegative().default(0),
     /** An extra logger beside events.jsonl and train.log, which are always written. */
-    logger: z.enum(['none', 'jsonl', 'csv']).default('none'),
+    logger: Logger.default('none'),
     /** Turns off per-epoch checkpoints; the final checkpoint and the model are still written. */
     disable_checkpointing: z.boolean().default(false),
   })

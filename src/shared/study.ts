@@ -191,45 +191,12 @@ export const JobFilters = z.object({
 export type JobFilters = z.infer<typeof JobFilters>;
 export const NO_FILTERS: JobFilters = { dose: null, view: null, gridsize: null };
 
-/** Upper bounds of the numeric knobs a user may ask for (flags, API); beyond them a run is meaningless. */
-export const MAX_EPOCHS = 100_000;
-/** Adam steps larger than 1 only diverge. */
-export const MAX_LEARNING_RATE = 1;
-/** The generators take a 32-bit seed; larger values would silently wrap onto smaller ones. */
-export const MAX_SEED = 0xffff_ffff;
-export const MAX_NUM_WORKERS = 64;
-
-/**
- * Trainer knobs one invocation sets for every selected job (the `train` command's flags).
- * Absent knobs take the design's / model's defaults; the manifest records the knobs as
- * given and, per job, the full config that resulted.
- */
-export const TrainingKnobs = z
-  .object({
-    max_epochs: z.number().int().positive(),
-    /** Groups per epoch cap (`--n-images` / `--n-groups`); absent = one group per scan point. */
-    n_groups: z.number().int().positive(),
-    batch_size: z.number().int().positive(),
-    learning_rate: z.number().positive(),
-    accelerator: z.enum(['auto', 'cpu', 'webgpu', 'cuda']),
-    deterministic: z.boolean(),
-    num_workers: z.number().int().nonnegative(),
-    logger: z.enum(['none', 'jsonl', 'csv']),
-    disable_checkpointing: z.boolean(),
-    seed: z.number().int().nonnegative(),
-    resume: z.boolean(),
-  })
-  .partial()
-  .strict();
-export type TrainingKnobs = z.infer<typeof TrainingKnobs>;
-
-/**
- * Knobs as a user asks for them (CLI flags, the API), with the ranges checked. The record
- * schema above stays unbounded so that a manifest written before a bound existed still opens.
- */
-export const TrainingKnobsInput = TrainingKnobs.extend({
-  max_epochs: z.number().int().positive().max(MAX_EPOCHS).optional(),
-  learning_rate: z.number().positive().max(MAX_LEARNING_RATE).optional(),
-  num_workers: z.number().int().nonnegative().max(MAX_NUM_WORKERS).optional(),
-  seed: z.number().int().nonnegative().max(MAX_SEED).optional(),
-});
+// The knobs live in their own table (knobs.ts); these names stay importable from here.
+export {
+  MAX_EPOCHS,
+  MAX_LEARNING_RATE,
+  MAX_NUM_WORKERS,
+  MAX_SEED,
+  TrainingKnobs,
+  TrainingKnobsInput,
+} from './knobs';

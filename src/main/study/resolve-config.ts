@@ -8,23 +8,9 @@ import { type ModelConfig, type ResolvedJobConfig, toLegacyDict, TrainingConfig 
 import { ModelConfig as ModelConfigSchema } from '../../shared/config';
 import type { z } from 'zod';
 import { StudyError } from '../../shared/errors';
+import { knobConfigFields } from '../../shared/knobs';
 import type { StudyDesign, TrainingKnobs } from '../../shared/study';
 import type { TrainingJob } from './jobs';
-
-function knobFields(knobs: TrainingKnobs): Partial<TrainingConfig> {
-  const out: Partial<TrainingConfig> = {};
-  if (knobs.max_epochs !== undefined) out.nepochs = knobs.max_epochs;
-  if (knobs.n_groups !== undefined) out.n_groups = knobs.n_groups;
-  if (knobs.batch_size !== undefined) out.batch_size = knobs.batch_size;
-  if (knobs.learning_rate !== undefined) out.learning_rate = knobs.learning_rate;
-  if (knobs.accelerator !== undefined) out.accelerator = knobs.accelerator;
-  if (knobs.deterministic !== undefined) out.deterministic = knobs.deterministic;
-  if (knobs.num_workers !== undefined) out.num_workers = knobs.num_workers;
-  if (knobs.logger !== undefined) out.logger = knobs.logger;
-  if (knobs.disable_checkpointing !== undefined) out.disable_checkpointing = knobs.disable_checkpointing;
-  if (knobs.seed !== undefined) out.seed = knobs.seed;
-  return out;
-}
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string, jobId: string): T {
   const r = schema.safeParse(value);
@@ -51,7 +37,7 @@ export function resolveJobConfig(job: TrainingJob, design: StudyDesign, knobs: T
       grouping_seed: design.seeds.grouping,
       subsample_seed: design.seeds.subsampling,
       ...design.training_overrides,
-      ...knobFields(knobs),
+      ...knobConfigFields(knobs),
       train_data_file: job.trainDataPath,
       test_data_file: job.testDataPath,
       output_dir: job.artifactDir,
