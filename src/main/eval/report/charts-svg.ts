@@ -8,11 +8,16 @@ import { formatDose, formatNumber } from '../render/format';
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 export const VIEW_COLORS: Record<string, string> = { baseline: '#1f77b4', dense: '#d62728', sparse: '#2ca02c' };
 
-function frame(width: number, height: number, title: string): string[] {
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(title)}">`,
-    `<text x="8" y="15" font-size="12" font-family="sans-serif" font-weight="bold">${esc(title)}</text>`,
+/** The chart's frame and title; a caption, if given, goes on a second line so a long title is never cut. */
+function frame(width: number, height: number, title: string, caption?: string): string[] {
+  const label = caption ? `${title} (${caption})` : title;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)}">`,
+    // About 7 px per character of 12 px bold sans; a longer title is squeezed to fit, never cut.
+    `<text x="8" y="15" font-size="12" font-family="sans-serif" font-weight="bold"${title.length * 7 > width - 16 ? ` textLength="${width - 16}" lengthAdjust="spacingAndGlyphs"` : ''}>${esc(title)}</text>`,
   ];
+  if (caption) parts.push(`<text x="8" y="28" font-size="10" font-family="sans-serif" fill="#555">${esc(caption)}</text>`);
+  return parts;
 }
 
 export interface TrendOptions {
@@ -38,11 +43,11 @@ export function doseTrendSvg(
 ): string {
   const L = 56;
   const R = 128;
-  const T = 26;
+  const T = 36;
   const B = 34;
   const doses = [...new Set(rows.map((r) => r.dose))].sort((a, b) => a - b);
   const vals = rows.map((r) => r[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  const parts = frame(width, height, `${label} vs dose (${better} is better)`);
+  const parts = frame(width, height, `${label} vs dose`, `${better} is better`);
   if (!vals.length || !doses.length) {
     parts.push(
       `<text x="${width / 2}" y="${height / 2}" text-anchor="middle" font-size="12" fill="#777" font-family="sans-serif">no evaluated jobs yet</text></svg>`,
