@@ -12,7 +12,7 @@ import { type ComparisonFile, type ComparisonRow, EvalFile } from '../../shared/
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { jobId, VIEW_GRIDSIZE, VIEW_NAMES, type ViewName } from '../../shared/study';
 import { removeStaleTempFiles } from '../data/atomic';
-import { readManifestFile, updateManifest } from '../study/manifest-store';
+import { readManifestFile, recordJobEvaluations } from '../study/manifest-store';
 import { type AlignmentOptions, DEFAULT_ALIGNMENT } from './align';
 import { buildComparison, evaluatedRow, missingRow, type RowJob, writeComparison } from './comparison';
 import { type EvalTarget, evaluateJob, evalPathOf, modelPathOf, type Reconstructor, reconPathOf } from './job-eval';
@@ -261,7 +261,7 @@ export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalRe
   }
   const comparison = buildComparison(root, doseList(refs), viewList(), rows, now());
   const files = await writeComparison(root, comparison);
-  if (summaries.size) await recordInManifest(root, summaries);
+  await recordJobEvaluations(root, summaries);
   return { comparison, files, evaluated, upToDate, missing: comparison.missing };
 }
 
@@ -294,17 +294,4 @@ export function evalNeededReason(target: EvalTarget, alignment?: Partial<Alignme
   if (existsSync(target.testDataPath) && statSync(target.testDataPath).mtimeMs > evalTime)
     return `test data changed: ${target.testDataPath}`;
   return null;
-}
-
-/** Add `result.evaluation` to the evaluated jobs' manifest entries (locked read-merge-write). */
-async function recordInManifest(root: string, summaries: Map<string, Record<string, unknown>>): Promise<void> {
-  await updateManifest(root, (current) => {
-    if (!current) return null;
-    return {
-      ...current,
-      jobs: current.jobs.map((j) =>
-        summaries.has(j.id) && j.result ? { ...j, result: { ...j.result, evaluation: summaries.get(j.id) } } : j,
-      ),
-    };
-  });
 }

@@ -117,6 +117,27 @@ export async function updateManifest(
   });
 }
 
+/**
+ * Record each evaluated job's score summary as `result.evaluation` in its manifest entry
+ * (locked read-merge-write). Evaluation reaches the manifest only through this, so the
+ * store stays its one writer; jobs without a result (never finished) are left alone.
+ */
+export async function recordJobEvaluations(
+  artifactRoot: string,
+  summaries: ReadonlyMap<string, Record<string, unknown>>,
+): Promise<void> {
+  if (summaries.size === 0) return;
+  await updateManifest(artifactRoot, (current) => {
+    if (!current) return null;
+    return {
+      ...current,
+      jobs: current.jobs.map((j) =>
+        summaries.has(j.id) && j.result ? { ...j, result: { ...j.result, evaluation: summaries.get(j.id) } } : j,
+      ),
+    };
+  });
+}
+
 /** Replace jobs with the same id and add new ones (the merge rule of one manifest per root). */
 export function mergeJobs(existing: ManifestJob[], updates: ManifestJob[]): ManifestJob[] {
   const byId = new Map(existing.map((j) => [j.id, j]));
