@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { NdArray } from '../src/main/data/ndarray';
 import { readNpz, writeNpz } from '../src/main/data/npz';
 import { expectedIntensity, exitWaveEnergy, intensityScaleFor, physicsScratch } from '../src/main/data/physics';
-import { createRng } from '../src/main/data/rng';
+import { simulationRng } from '../src/main/numeric/rng';
 import { syntheticObject, syntheticProbe } from '../src/main/data/synthetic';
 import { findPython } from '../src/main/util/python';
 import type { BenchContext, BenchGroup } from './types';
@@ -24,7 +24,7 @@ function specimen(M: number): { Y: Float64Array; probe: Float64Array } {
   const size = 256;
   const obj = syntheticObject(size, 1).data as Float64Array;
   const probe = syntheticProbe(N, 0.6 * N).data as Float64Array;
-  const rng = createRng(1, 'bench');
+  const rng = simulationRng(1, 'bench');
   const Y = new Float64Array(M * N * N * 2);
   for (let j = 0; j < M; j++) {
     const x0 = rng.integer(0, size - N);
@@ -41,7 +41,7 @@ function simulateOurs(Y: Float64Array, probe: Float64Array, M: number): number {
   let energy = 0;
   for (let j = 0; j < M; j++) energy += exitWaveEnergy(Y, j * 2 * N * N, probe);
   const s = intensityScaleFor(DOSE, energy / M);
-  const rng = createRng(2, 'noise');
+  const rng = simulationRng(2, 'noise');
   const scratch = physicsScratch(N);
   const I = new Float64Array(N * N);
   const out = new Float32Array(M * N * N);
@@ -95,7 +95,7 @@ function numpy(python: string | null, args: string[]): Record<string, number> | 
 }
 
 function randomArrays(M: number): Record<string, NdArray> {
-  const rng = createRng(3, 'bench-npz');
+  const rng = simulationRng(3, 'bench-npz');
   const d = new Float32Array(M * N * N).map(() => rng.random());
   const y = new Float32Array(2 * M * N * N).map(() => rng.random());
   return {

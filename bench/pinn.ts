@@ -13,7 +13,7 @@ import { ModelConfig, type ResolvedJobConfig, TrainingConfig, toLegacyDict } fro
 import { loadStudyFile } from '../src/main/data/study-file';
 import { prepareTrainingData, type TrainingData } from '../src/main/pinn/dataset';
 import { createPinnTrainer, type PinnTrainer } from '../src/main/pinn/pinn-trainer';
-import { createRng, permutation } from '../src/main/pinn/rng';
+import { permutation, trainerRng } from '../src/main/numeric/rng';
 import { type PinnSettings, resolveSettings } from '../src/main/pinn/settings';
 import { packageRoot } from '../src/main/paths';
 import { findPython } from '../src/main/util/python';
@@ -93,7 +93,7 @@ export async function oursSetup(train: string, gridsize: 1 | 2, threads: number,
   const settings = resolveSettings(referenceConfig(train, gridsize, { seed }), { ...REFERENCE_EXTRAS, threads });
   const data = prepareTrainingData(await loadStudyFile(train), settings);
   const pt = await createPinnTrainer(settings, data);
-  return { settings, data, pt, order: permutation(createRng(seed), data.groups.count), next: 0 };
+  return { settings, data, pt, order: permutation(trainerRng(seed), data.groups.count), next: 0 };
 }
 
 /** `steps` Adam steps at batch 16; returns samples/s over the timed steps and the losses. */
@@ -239,7 +239,7 @@ async function oursQuality(train: string, test: string, gridsize: 1 | 2, steps: 
   const run = await oursSetup(train, gridsize, threads, 0);
   const B = run.settings.batchSize;
   const losses: number[] = [];
-  const order = () => permutation(createRng(run.next++ + 1000), run.data.groups.count);
+  const order = () => permutation(trainerRng(run.next++ + 1000), run.data.groups.count);
   let perm = order();
   let at = 0;
   for (let k = 0; k < steps; k++) {

@@ -74,7 +74,19 @@ describe('import boundaries are enforced by the linter', () => {
       "import { registerIpc } from '../electron/ipc';\nexport const a = registerIpc;\n",
     ];
     const files: Record<string, string> = {};
-    for (const folder of ['nn', 'pinn', 'data', 'eval', 'study', 'trainer', 'classical', 'slurm', 'gpu', 'util']) {
+    for (const folder of [
+      'nn',
+      'pinn',
+      'data',
+      'eval',
+      'study',
+      'trainer',
+      'classical',
+      'slurm',
+      'gpu',
+      'numeric',
+      'util',
+    ]) {
       adapters.forEach((source, i) => {
         files[`src/main/${folder}/adapter${i}.ts`] = source;
       });

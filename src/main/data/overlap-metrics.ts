@@ -3,7 +3,7 @@
  * of two probe footprints, the greedy minimum-spacing selection that defines a view, the
  * gridsize-2 grouping, and the three overlap metrics. Geometry only: positions in pixels.
  */
-import { createRng } from './rng';
+import { simulationRng } from '../numeric/rng';
 
 export const METRICS_VERSION = 'overlap_metrics/1';
 
@@ -75,7 +75,7 @@ export interface GroupingRule {
  * neighbours (the seed excluded; added only when fewer than C neighbours exist), seeded.
  */
 export function knnGroups(xs: ArrayLike<number>, ys: ArrayLike<number>, rule: GroupingRule): number[][] {
-  const rng = createRng(rule.seed, 'groups');
+  const rng = simulationRng(rule.seed, 'groups');
   const groups: number[][] = [];
   for (let i = 0; i < xs.length; i++) {
     const pool = nearest(xs, ys, i, rule.K);

@@ -22,7 +22,7 @@ import { checkMemory } from './memory';
 import { castFloat, type NdArray, takeRows } from './ndarray';
 import { describeNpz, readNpz, writeNpz } from './npz';
 import { expectedIntensity, exitWaveEnergy, intensityScaleFor, physicsScratch } from './physics';
-import { createRng } from './rng';
+import { simulationRng } from '../numeric/rng';
 import { syntheticObject, syntheticProbe } from './synthetic';
 import { stageOutput } from './staging';
 import { validateStudyFile } from './validate';
@@ -157,7 +157,7 @@ export function drawPositions(
   N: number,
   seed: number,
 ): { xs: Float64Array; ys: Float64Array } {
-  const rng = createRng(seed, 'positions');
+  const rng = simulationRng(seed, 'positions');
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   for (let j = 0; j < n; j++) {
@@ -261,7 +261,7 @@ export async function simulatePhaseC(
   const counts = settings.doses.map(() => new Float64Array(M)); // total counts per pattern
   const expected = new Float64Array(M); // Σ A² per pattern (unscaled)
   const maxCounts = settings.doses.map(() => 0);
-  const rngs = settings.doses.map((d) => createRng(settings.seed, `noise/${doseFolder(d)}`));
+  const rngs = settings.doses.map((d) => simulationRng(settings.seed, `noise/${doseFolder(d)}`));
   const scratch = physicsScratch(N);
   const I = new Float64Array(nn);
   for (let j = 0; j < M; j++) {

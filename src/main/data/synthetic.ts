@@ -6,7 +6,7 @@
  * Both are complex128 interleaved, seeded.
  */
 import type { NdArray } from './ndarray';
-import { createRng, type Rng } from './rng';
+import { type Rng, simulationRng } from '../numeric/rng';
 
 /** Periodic separable Gaussian blur (σ in pixels) of an h × w real field, in place. */
 export function blurPeriodic(field: Float64Array, h: number, w: number, sigma: number): void {
@@ -85,7 +85,7 @@ function stamp(
 
 /** The synthetic specimen, size × size, complex128. */
 export function syntheticObject(size: number, seed: number): NdArray {
-  const rng = createRng(seed, 'object');
+  const rng = simulationRng(seed, 'object');
   const absorb = new Float64Array(size * size);
   const phase = new Float64Array(size * size);
   const nCells = Math.max(4, Math.round((size * size) / 2500));

@@ -7,7 +7,7 @@
 import type { ExecutionProviderName } from '../../shared/api';
 import { gradients } from '../nn/autodiff';
 import { Graph, numel, type Tensor } from '../nn/graph';
-import { createRng } from '../nn/init';
+import { weightInitRng } from '../numeric/rng';
 import { mul, reduceSum } from '../nn/ops-basic';
 import { compileGraph } from '../nn/run';
 import { OP_CASES, type OpCase } from './op-cases';
@@ -25,7 +25,7 @@ export interface OpParityRow {
 }
 
 async function runCase(c: OpCase, provider: ExecutionProviderName, seed: number): Promise<Float32Array[]> {
-  const rng = createRng(seed);
+  const rng = weightInitRng(seed);
   const g = new Graph('float32');
   const ps = c.params.map((p) => {
     const [lo, hi] = p.range ?? [-1, 1];

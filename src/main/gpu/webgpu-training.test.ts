@@ -13,7 +13,7 @@ import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderProbe } from '../../shared/api';
 import { loadStudyFile } from '../data/study-file';
-import { createRng } from '../nn/init';
+import { weightInitRng } from '../numeric/rng';
 import { createSession } from '../nn/session';
 import { EXPORT_BATCH, exportModel } from '../pinn/export';
 import { INPUT_DIFFRACTION, INPUT_OFFSETS } from '../pinn/model';
@@ -159,7 +159,7 @@ describe('PtychoPINN training on WebGPU agrees with the CPU provider', () => {
       );
       // model.onnx (exported from the WebGPU run) runs wholly on WebGPU and agrees with the CPU.
       const N = 32;
-      const rng = createRng(9);
+      const rng = weightInitRng(9);
       const diffraction = Float32Array.from({ length: EXPORT_BATCH * b.C * N * N }, () => rng.uniform(0, 2));
       const feeds: Record<string, Tensor> = {
         [INPUT_DIFFRACTION]: new Tensor('float32', diffraction, [EXPORT_BATCH, b.C, N, N]),

@@ -6,7 +6,7 @@
  */
 import { gradients } from './autodiff';
 import { type FloatArray, Graph, type ParamTensor, type Tensor, numel } from './graph';
-import { createRng } from './init';
+import { weightInitRng } from '../numeric/rng';
 import { mul, reduceSum } from './ops-basic';
 import { compileGraph } from './run';
 
@@ -46,7 +46,7 @@ export async function gradcheck(
   const h = options.h ?? (dtype === 'float64' ? 1e-6 : 1e-2);
   const rtol = options.rtol ?? (dtype === 'float64' ? 1e-6 : 1e-2);
   const atol = options.atol ?? (dtype === 'float64' ? 1e-9 : 1e-3);
-  const rng = createRng(options.seed ?? 7);
+  const rng = weightInitRng(options.seed ?? 7);
   const g = new Graph(dtype);
   const ps: ParamTensor[] = params.map((p) => {
     const [lo, hi] = p.range ?? [-1, 1];

@@ -67,6 +67,7 @@ export {
   type ResolvedProvider,
 } from './session';
 export { compileGraph, type CompiledGraph, type Feeds } from './run';
-export { createRng, fans, filled, glorotUniform, heNormal, heUniform, zeros, type Rng } from './init';
+export { fans, filled, glorotUniform, heNormal, heUniform, zeros } from './init';
+export { type Rng, weightInitRng as createRng } from '../numeric/rng';
 export { decodeState, encodeState, loadState, saveState, type NamedArray, type TrainingState } from './checkpoint';
 export { attr, node, OPSET, serializeModel, tensor, valueInfo, type ElemType } from './proto';

@@ -1,46 +1,11 @@
 /**
- * Seeded initialisers. The PRNG is our own (mulberry32 seeded through splitmix32), so the
- * same seed gives the same weights on every machine and Node version.
+ * Seeded initialisers. The generator is ../numeric/rng.ts's `weightInitRng` (mulberry32
+ * seeded through splitmix32), so the same seed gives the same weights on every machine and
+ * Node version.
  */
+import type { Rng } from '../numeric/rng';
 import type { Shape } from './graph';
 import { numel } from './graph';
-
-export interface Rng {
-  /** Uniform in [0, 1). */
-  next(): number;
-  uniform(lo: number, hi: number): number;
-  /** Standard normal (Box–Muller). */
-  normal(): number;
-  /** An independent generator derived from this one (e.g. one per layer). */
-  fork(): Rng;
-}
-
-function splitmix32(seed: number): number {
-  let z = (seed + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
-export function createRng(seed: number): Rng {
-  let a = splitmix32(seed >>> 0);
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const rng: Rng = {
-    next,
-    uniform: (lo, hi) => lo + (hi - lo) * next(),
-    normal: () => {
-      const u = 1 - next();
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
-    },
-    fork: () => createRng(Math.floor(next() * 4294967296)),
-  };
-  return rng;
-}
 
 /** Fan-in / fan-out of a kernel: OIHW conv kernels or [in, out] dense matrices (Keras' rule). */
 export function fans(shape: Shape): { fanIn: number; fanOut: number } {

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { ExecutionProviderName, ProviderProbe } from '../../shared/api';
 import { cabs, dft2, polar } from './complex';
 import { Graph } from './graph';
-import { createRng } from './init';
+import { weightInitRng } from '../numeric/rng';
 import { reduceMean, reduceSum, relu, sigmoid, square, sub } from './ops-basic';
 import { conv, maxPool, upsampleNearest } from './ops-nn';
 import { adam } from './optim';
@@ -44,7 +44,7 @@ interface ProbeFeed {
 
 /** One Adam step of a small graph with the model's op set, and its feeds. */
 export function probeModel(): { model: Uint8Array; feeds: ProbeFeed[]; ops: string } {
-  const rng = createRng(5);
+  const rng = weightInitRng(5);
   const u = (n: number, s = 0.5) => Array.from({ length: n }, () => rng.uniform(-s, s));
   const g = new Graph('float32');
   g.maxPoolGrad = 'mask';

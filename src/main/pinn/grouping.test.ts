@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { groupScanPoints, nearestNeighbours, originalCoordsRelative } from './grouping';
-import { createRng, permutation } from './rng';
+import { permutation, trainerRng } from '../numeric/rng';
 
 function scan(n: number, seed: number): { xs: Float64Array; ys: Float64Array } {
-  const rng = createRng(seed);
+  const rng = trainerRng(seed);
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -15,18 +15,18 @@ function scan(n: number, seed: number): { xs: Float64Array; ys: Float64Array } {
 
 describe('seeded rng', () => {
   it('repeats from a seed and from a saved state', () => {
-    const a = createRng(7);
-    const b = createRng(7);
+    const a = trainerRng(7);
+    const b = trainerRng(7);
     for (let i = 0; i < 5; i++) a.nextU32();
     const saved = a.state();
-    const restored = createRng(saved);
+    const restored = trainerRng(saved);
     for (let i = 0; i < 5; i++) b.nextU32();
     const seq = Array.from({ length: 20 }, () => a.nextU32());
     expect(Array.from({ length: 20 }, () => restored.nextU32())).toEqual(seq);
     expect(Array.from({ length: 20 }, () => b.nextU32())).toEqual(seq);
   });
   it('permutations are uniform enough to hit every position', () => {
-    const rng = createRng(1);
+    const rng = trainerRng(1);
     const hits = new Array(5).fill(0);
     for (let t = 0; t < 2000; t++) hits[permutation(rng, 5)[0]]++;
     for (const h of hits) expect(h).toBeGreaterThan(300);

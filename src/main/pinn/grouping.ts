@@ -16,7 +16,7 @@
  * same, so `originalCoordsRelative` gives the original's numbers when they are needed.
  */
 import { StudyError } from '../../shared/errors';
-import { createRng, sampleWithoutReplacement } from './rng';
+import { sampleWithoutReplacement, trainerRng } from '../numeric/rng';
 
 export type GroupingRule = 'random-knn' | 'nearest';
 
@@ -93,8 +93,8 @@ export function groupScanPoints(xs: ArrayLike<number>, ys: ArrayLike<number>, op
     });
   }
   // Separate streams: the seed-point draw and the member draw never disturb each other.
-  const seedRng = createRng(opts.seed, 101);
-  const memberRng = createRng(opts.seed, 102);
+  const seedRng = trainerRng(opts.seed, 101);
+  const memberRng = trainerRng(opts.seed, 102);
   let seeds: number[];
   const cap = opts.nGroups;
   if (cap !== undefined && cap < n) {

@@ -8,7 +8,8 @@
  * defaults), seeded, created in a fixed order so the same seed gives the same weights.
  */
 import type { Graph, Tensor } from '../nn/graph';
-import { createRng, glorotUniform, type Rng } from '../nn/init';
+import { glorotUniform } from '../nn/init';
+import { type Rng, weightInitRng } from '../numeric/rng';
 import { add, mul, relu, sigmoid, silu, softplus, tanh } from '../nn/ops-basic';
 import { conv, maxPool, upsampleNearest } from '../nn/ops-nn';
 import { pad, slice } from '../nn/ops-shape';
@@ -83,7 +84,7 @@ function head(g: Graph, rng: Rng, name: string, h: Tensor, spec: NetworkSpec, ac
 export function buildNetwork(g: Graph, x: Tensor, spec: NetworkSpec): { amp: Tensor; phase: Tensor } {
   const { N, nFiltersScale: nfs } = spec;
   if (N % 8 !== 0 || N < 16) throw new Error(`network: N=${N} must be a multiple of 8 (three 2×2 pools), at least 16`);
-  const rng = createRng(spec.seed);
+  const rng = weightInitRng(spec.seed);
   let h = convPool(g, rng, 'enc.0', x, nfs * 32);
   h = convPool(g, rng, 'enc.1', h, nfs * 64);
   h = convPool(g, rng, 'enc.2', h, nfs * 128);

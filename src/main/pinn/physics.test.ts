@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { forwardIntensity } from '../data/physics';
 import { Graph } from '../nn/graph';
 import { compileGraph } from '../nn/run';
-import { createRng } from './rng';
+import { trainerRng } from '../numeric/rng';
 import { amplitudePhase, centerMask, diffract, reassemble } from './physics';
 import { canvasSize, reassembleAndExtract, reassemblyMatrices } from './translate';
 
 function randomComplex(n: number, seed: number): { re: Float32Array; im: Float32Array; inter: Float32Array } {
-  const rng = createRng(seed);
+  const rng = trainerRng(seed);
   const re = new Float32Array(n);
   const im = new Float32Array(n);
   const inter = new Float32Array(2 * n);

@@ -17,7 +17,7 @@ import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
 import { checkTrainingMemory } from '../pinn/memory-estimate';
 import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
 import { exportModel } from '../pinn/export';
-import { createRng, permutation, seedState } from '../pinn/rng';
+import { permutation, seedState, trainerRng } from '../numeric/rng';
 import { referenceNll } from '../pinn/reference-nll';
 import {
   earlyStopStep,
@@ -243,7 +243,7 @@ export async function trainJob(
     };
     let stoppedBySteps = false;
     epochs: while (st.epoch < s.epochs && !st.stopped_early) {
-      const rng = createRng(st.epoch_rng);
+      const rng = trainerRng(st.epoch_rng);
       const perm = permutation(rng, nTrain);
       const nextEpochRng = rng.state();
       for (let k = st.step_in_epoch; k < stepsPerEpoch; k++) {

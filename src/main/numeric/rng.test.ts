@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, logGamma } from './rng';
+import { logGamma, simulationRng } from './rng';
 
 describe('seeded random numbers', () => {
   it('repeat for a seed and label and differ otherwise', () => {
-    const a = createRng(42, 'noise');
-    const b = createRng(42, 'noise');
-    const c = createRng(42, 'positions');
+    const a = simulationRng(42, 'noise');
+    const b = simulationRng(42, 'noise');
+    const c = simulationRng(42, 'positions');
     const xa = Array.from({ length: 5 }, () => a.random());
     expect(Array.from({ length: 5 }, () => b.random())).toEqual(xa);
     expect(Array.from({ length: 5 }, () => c.random())).not.toEqual(xa);
   });
 
   it('Poisson counts have mean ≈ variance ≈ λ in both samplers (inversion < 10 ≤ PTRS)', () => {
-    const rng = createRng(7, 'poisson');
+    const rng = simulationRng(7, 'poisson');
     for (const lambda of [0.05, 2.5, 9.5, 12, 400, 3e4]) {
       const n = 40_000;
       let s = 0;
