@@ -6,7 +6,25 @@
  */
 import { z } from 'zod';
 
-const base = { time: z.string() };
+/**
+ * On every event: `time` is the wall clock (ISO). `elapsed_s` is the job's training time in
+ * seconds summed over its attempts (a resumed attempt continues from the checkpoint's
+ * figure; pauses between attempts do not count), for a "relative time" x-axis; absent in
+ * files written before it existed. `attempt` names the attempt (run) that wrote the event:
+ * `runs/<attempt>/events.jsonl` in the job's folder holds that attempt's events.
+ */
+const base = {
+  time: z.string(),
+  elapsed_s: z.number().nonnegative().optional(),
+  attempt: z.string().optional(),
+};
+
+/**
+ * Loss terms by name, in the loss's units. PtychoPINN's loss has one term today,
+ * `poisson_nll` (so it equals `loss`); the record lets a model with more show each.
+ */
+export const LossTerms = z.record(z.string(), z.number());
+export type LossTerms = z.infer<typeof LossTerms>;
 
 export const StepEvent = z.object({
   type: z.literal('step'),
@@ -14,8 +32,13 @@ export const StepEvent = z.object({
   step: z.number().int().nonnegative(),
   epoch: z.number().int().nonnegative(),
   loss: z.number(),
+  /** Training throughput of this step (batch samples / step seconds). */
   samples_per_s: z.number().nonnegative(),
+  /** Learning rate the step used (after warm-up). */
   lr: z.number().optional(),
+  /** Global L2 norm of all parameter gradients of this step, before any clipping. */
+  grad_norm: z.number().optional(),
+  loss_terms: LossTerms.optional(),
 });
 
 export const EpochEvent = z.object({
@@ -33,6 +56,15 @@ export const EpochEvent = z.object({
   true_object_nll: z.number().nullable().optional(),
   val_mean_pattern_nll: z.number().optional(),
   val_true_object_nll: z.number().nullable().optional(),
+  /** The epoch's mean of each loss term over its training samples, and over the validation groups. */
+  loss_terms: LossTerms.optional(),
+  val_loss_terms: LossTerms.nullable().optional(),
+  /** Mean over the epoch's steps of the step gradient norm. */
+  grad_norm: z.number().optional(),
+  /** The epoch's training samples / its training seconds (validation not counted). */
+  samples_per_s: z.number().nonnegative().optional(),
+  /** Wall seconds the epoch took (training + validation). */
+  duration_s: z.number().nonnegative().optional(),
 });
 
 export const TrainStatus = z.enum(['started', 'resumed', 'done', 'failed', 'cancelled', 'diverged']);
@@ -63,12 +95,46 @@ export const LogEvent = z.object({
   ...base,
   level: z.enum(['debug', 'info', 'warn', 'error']),
   message: z.string(),
+  /** The epoch being trained when it was logged (absent before training starts). */
+  epoch: z.number().int().nonnegative().optional(),
+  step: z.number().int().nonnegative().optional(),
 });
 
-export const TrainEvent = z.discriminatedUnion('type', [StepEvent, EpochEvent, StatusEvent, ProgressEvent, LogEvent]);
+/**
+ * A reconstruction preview was written after an epoch: the model's amplitude and phase for
+ * one fixed validation group (the same group every epoch), beside its ground truth when
+ * the data have one. `file` is relative to the job's artifact folder
+ * (`previews/epoch_<epoch>.png`, `epoch` 0-based as in the epoch event); read it with the
+ * `readJobPreview` API method.
+ */
+export const PreviewEvent = z.object({
+  type: z.literal('preview'),
+  ...base,
+  epoch: z.number().int().nonnegative(),
+  step: z.number().int().nonnegative(),
+  file: z.string(),
+  /** Index of the previewed group among the job's groups (a validation group when there are any). */
+  group: z.number().int().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  bytes: z.number().int().positive(),
+});
+
+export const TrainEvent = z.discriminatedUnion('type', [
+  StepEvent,
+  EpochEvent,
+  StatusEvent,
+  ProgressEvent,
+  LogEvent,
+  PreviewEvent,
+]);
+/** Every event type, for filters. */
+export const TRAIN_EVENT_TYPES = ['step', 'epoch', 'status', 'progress', 'log', 'preview'] as const;
+export type TrainEventType = (typeof TRAIN_EVENT_TYPES)[number];
 export type TrainEvent = z.infer<typeof TrainEvent>;
 export type StepEvent = z.infer<typeof StepEvent>;
 export type EpochEvent = z.infer<typeof EpochEvent>;
 export type StatusEvent = z.infer<typeof StatusEvent>;
 export type ProgressEvent = z.infer<typeof ProgressEvent>;
 export type LogEvent = z.infer<typeof LogEvent>;
+export type PreviewEvent = z.infer<typeof PreviewEvent>;

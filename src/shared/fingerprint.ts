@@ -38,6 +38,24 @@ export const JobFreshness = z.object({
   reasons: z.array(z.string()),
   /** What the run will cost, e.g. `58 steps/epoch × 12 epochs = 696 steps ≈ 12 min at 1.03 s/step (…)`. */
   estimate: z.string().optional(),
+  /** The same as numbers (a job that would train and whose training file could be read). */
+  plan: z
+    .object({
+      /** Groups formed from the training file (after `n_groups`), and the training / validation split of them. */
+      groups: z.number().int().nonnegative(),
+      trainGroups: z.number().int().nonnegative(),
+      validationGroups: z.number().int().nonnegative(),
+      batchSize: z.number().int().positive(),
+      stepsPerEpoch: z.number().int().nonnegative(),
+      epochs: z.number().int().nonnegative(),
+      totalSteps: z.number().int().nonnegative(),
+      secondsPerStep: z.number().nonnegative(),
+      /** Where the step rate came from, in words (earlier jobs here, or the bench). */
+      rateSource: z.string(),
+      /** totalSteps × secondsPerStep (early stopping can end a job sooner). */
+      seconds: z.number().nonnegative(),
+    })
+    .optional(),
 });
 export type JobFreshness = z.infer<typeof JobFreshness>;
 

@@ -5,7 +5,8 @@
  * `apiMethods` / `apiEvents` in api.ts.
  */
 import { z } from 'zod';
-import { TrainEvent } from './events';
+import { TRAIN_EVENT_TYPES, TrainEvent } from './events';
+import { JobStop } from './job-stop';
 import { JobFreshness } from './fingerprint';
 import { JobProgress, JobStatus, ManifestJob, RunStatus, SkipSummary, TrainingManifest } from './manifest';
 import { JobFiles, JobId, TrainingKnobsInput } from './study';
@@ -42,6 +43,10 @@ export const JobListing = JobFiles.extend({
   active: z.boolean(),
   /** Whether a run would train it and why ("up to date", "will run: config changed: …"); null when its data is missing. */
   freshness: JobFreshness.nullable().optional(),
+  /** Why and where it stopped (cancelled / failed / diverged / interrupted); null otherwise. */
+  stop: JobStop.nullable().optional(),
+  /** It stopped and its checkpoint is on disk: `resumeJobs` continues it. */
+  resumable: z.boolean().optional(),
 });
 export type JobListing = z.infer<typeof JobListing>;
 
@@ -114,8 +119,38 @@ export const PlanJobsInput = z
     force: z.boolean().default(false),
   })
   .strict();
-export const PlanJobsOutput = z.object({ jobs: z.array(JobFreshness) });
+export const PlanJobsOutput = z.object({
+  jobs: z.array(JobFreshness),
+  /** Sum over the jobs that would train (each one's `plan`); absent when nothing could be estimated. */
+  total: z
+    .object({
+      jobs: z.number().int().nonnegative(),
+      totalSteps: z.number().int().nonnegative(),
+      seconds: z.number().nonnegative(),
+    })
+    .optional(),
+});
 export type PlanJobsOutput = z.infer<typeof PlanJobsOutput>;
+
+/**
+ * Continue stopped jobs (cancelled, interrupted, failed, diverged) from their checkpoints,
+ * the same path as `train --resume`: the curve continues (the new attempt's steps follow
+ * the checkpoint's) and the knobs the job was trained with are reused. Jobs that cannot be
+ * resumed (no checkpoint on disk, not stopped, running) are listed in `notResumed` with the
+ * reason; the others start as one run.
+ */
+export const ResumeJobsInput = z
+  .object({
+    roots: StudyRootsInput.default({}),
+    jobIds: z.array(JobId).min(1),
+  })
+  .strict();
+export const ResumeJobsOutput = RunJobsOutput.extend({
+  /** One run per set of knobs the jobs were trained with (`runId` is the first); empty when none resumed. */
+  runIds: z.array(z.string()),
+  notResumed: z.array(z.object({ jobId: z.string(), reason: z.string() })),
+});
+export type ResumeJobsOutput = z.infer<typeof ResumeJobsOutput>;
 
 export const CancelJobsInput = z.union([
   z.object({ jobIds: z.array(JobId).min(1) }).strict(),
@@ -140,7 +175,9 @@ export const ReadJobEventsInput = z
     /** Read from this byte offset (a previous answer's `nextByte`) to fetch only what was appended. */
     fromByte: z.number().int().nonnegative().default(0),
     /** Only these event types (e.g. ['epoch'] for a long run's coarse curve). */
-    types: z.array(z.enum(['step', 'epoch', 'status', 'progress', 'log'])).optional(),
+    types: z.array(z.enum(TRAIN_EVENT_TYPES)).optional(),
+    /** Read one attempt's own events (an `attemptId` from `listJobAttempts`) instead of the job's current curve. */
+    attemptId: z.string().min(1).optional(),
   })
   .strict();
 export const ReadJobEventsOutput = z.object({
@@ -174,6 +211,79 @@ export const ReadJobLogOutput = z.object({
 });
 export type ReadJobLogOutput = z.infer<typeof ReadJobLogOutput>;
 
+/**
+ * Every run of a job is an attempt with its own curve in `runs/<attemptId>/events.jsonl`
+ * under the job's folder. Artifact roots written before attempts were kept list what they
+ * have: the previous runs' events (`events.history.jsonl`) as one attempt with id `history`,
+ * and the current `events.jsonl` as `current` when no attempt folder holds it.
+ */
+export const JobAttempt = z.object({
+  attemptId: z.string(),
+  /** The study run that started it, when known (the manifest's `runs[].run_id`). */
+  runId: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  /** Time of its last event. */
+  endedAt: z.string().nullable(),
+  /** Its last status event (`done`, `cancelled`, `failed`, …); `running` while the job trains it; null when unknown. */
+  status: z.string().nullable(),
+  /** It continued a checkpoint (resume). */
+  resumed: z.boolean(),
+  /** Steps at its start (the checkpoint's step for a resume, 0 for a fresh run) and at its last event. */
+  firstStep: z.number().int().nonnegative().nullable(),
+  lastStep: z.number().int().nonnegative().nullable(),
+  /** Epochs completed at its last epoch event. */
+  epochsCompleted: z.number().int().nonnegative().nullable(),
+  /** The attempt's curve is the job's current one (`events.jsonl`). */
+  current: z.boolean(),
+  path: z.string(),
+});
+export type JobAttempt = z.infer<typeof JobAttempt>;
+
+export const ListJobAttemptsInput = z.object({ artifactRoot: z.string().min(1).optional(), jobId: JobId }).strict();
+/** Oldest first. */
+export const ListJobAttemptsOutput = z.object({ attempts: z.array(JobAttempt) });
+export type ListJobAttemptsOutput = z.infer<typeof ListJobAttemptsOutput>;
+
+/** A preview written after an epoch (see the `preview` training event). */
+export const JobPreview = z.object({
+  /** 0-based, as in epoch events. */
+  epoch: z.number().int().nonnegative(),
+  step: z.number().int().nonnegative().nullable(),
+  /** Relative to the job's artifact folder, e.g. `previews/epoch_3.png`. */
+  file: z.string(),
+  bytes: z.number().int().nonnegative(),
+  time: z.string().nullable(),
+});
+export type JobPreview = z.infer<typeof JobPreview>;
+
+export const ListJobPreviewsInput = z.object({ artifactRoot: z.string().min(1).optional(), jobId: JobId }).strict();
+export const ListJobPreviewsOutput = z.object({
+  /** Oldest epoch first; a resumed job's previews continue its epochs. */
+  previews: z.array(JobPreview),
+  /** The group every preview shows (its index among the job's groups); null before the first preview. */
+  group: z.number().int().nonnegative().nullable(),
+  /** What the image shows, left to right (e.g. ['amplitude', 'phase', 'true amplitude', 'true phase']). */
+  panels: z.array(z.string()),
+});
+export type ListJobPreviewsOutput = z.infer<typeof ListJobPreviewsOutput>;
+
+export const ReadJobPreviewInput = z
+  .object({
+    artifactRoot: z.string().min(1).optional(),
+    jobId: JobId,
+    /** 0-based epoch; absent = the latest preview. */
+    epoch: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export const ReadJobPreviewOutput = JobPreview.extend({
+  mime: z.literal('image/png'),
+  /** The PNG, base64-encoded (a few KB): `data:image/png;base64,${base64}` is a ready `src`. */
+  base64: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+export type ReadJobPreviewOutput = z.infer<typeof ReadJobPreviewOutput>;
+
 export const studyApiMethods = {
   getStudyRoots: { input: z.object({}).strict(), output: StudyRootsInfo },
   listJobs: { input: StudyRootsInput, output: ListJobsOutput },
@@ -183,6 +293,10 @@ export const studyApiMethods = {
   readManifest: { input: ReadManifestInput, output: ReadManifestOutput },
   readJobEvents: { input: ReadJobEventsInput, output: ReadJobEventsOutput },
   readJobLog: { input: ReadJobLogInput, output: ReadJobLogOutput },
+  resumeJobs: { input: ResumeJobsInput, output: ResumeJobsOutput },
+  listJobAttempts: { input: ListJobAttemptsInput, output: ListJobAttemptsOutput },
+  listJobPreviews: { input: ListJobPreviewsInput, output: ListJobPreviewsOutput },
+  readJobPreview: { input: ReadJobPreviewInput, output: ReadJobPreviewOutput },
 } as const;
 
 export const JobStateEvent = z.object({
@@ -198,6 +312,17 @@ export const JobStateEvent = z.object({
   /** 1-based position in its run's queue, and the queue length. */
   index: z.number().int().positive(),
   total: z.number().int().positive(),
+  /** Why and where it stopped, for cancelled / failed / diverged / interrupted; null otherwise. */
+  stop: JobStop.nullable().optional(),
+  /** It stopped with a checkpoint on disk (`resumeJobs` can continue it). */
+  resumable: z.boolean().optional(),
+  /**
+   * `run`: a run of this service; `manifest`: read from the artifact root's manifest after
+   * another process (a CLI run, another window) changed it — the service watches the
+   * manifest of every artifact root `listJobs` opened. `entry` is then the job's manifest entry.
+   */
+  source: z.enum(['run', 'manifest']).optional(),
+  entry: ManifestJob.optional(),
 });
 export type JobStateEvent = z.infer<typeof JobStateEvent>;
 

@@ -39,6 +39,16 @@ import { getDefaultRunner, type TrainingRunner } from '../study/runner';
 import { StudyRun, type StudyRunOutcome, type StudyRunRequest } from '../study/study-run';
 import { selectStaleJobs } from '../study/up-to-date';
 import { resolveRoot } from './workspace-paths';
+import { jobStopOf } from '../../shared/job-stop';
+import type {
+  ListJobAttemptsOutput,
+  ListJobPreviewsOutput,
+  ReadJobPreviewOutput,
+  ResumeJobsOutput,
+} from '../../shared/study-api';
+import { attemptEventsFile, listAttempts, readEventsFrom } from '../trainer/attempts';
+import { checkpointPath } from '../trainer/checkpoint';
+import { listPreviews, readPreview } from '../trainer/previews';
 
 export interface StudyServiceOptions {
   transport: 'electron' | 'http' | 'cli';
@@ -165,6 +175,7 @@ export class StudyService {
         state: states.get(job.id) ?? null,
         active: active.has(job.id),
         freshness: missing.length ? null : this.freshness(job, states.get(job.id), roots),
+        ...this.stopOf(job, states.get(job.id)),
       };
     });
     return {
@@ -175,6 +186,12 @@ export class StudyService {
       hasManifest: manifest !== null,
       manifestError,
     };
+  }
+
+  /** Why and where a stopped job stopped, and whether its checkpoint is there to resume from. */
+  private stopOf(job: TrainingJob, entry: ManifestJob | undefined): { stop: JobListing['stop']; resumable: boolean } {
+    const stop = entry && !entry.dry_run ? jobStopOf(entry) : null;
+    return { stop, resumable: stop !== null && existsSync(checkpointPath(job.artifactDir)) };
   }
 
   private freshness(job: TrainingJob, entry: ManifestJob | undefined, roots: ResolvedStudyRoots) {
@@ -442,8 +459,19 @@ export class StudyService {
     jobId: string;
     fromByte: number;
     types?: TrainEvent['type'][];
+    attemptId?: string;
   }): Promise<ReadJobEventsOutput> {
     const job = this.jobById(this.resolveArtifactRoot(input.artifactRoot), input.jobId);
+    if (input.attemptId !== undefined) {
+      const path = attemptEventsFile(job.artifactDir, job.eventsPath, input.attemptId);
+      if (!path)
+        throw new StudyError('NOT_FOUND', `job ${job.id} has no attempt ${input.attemptId}`, {
+          key: 'attemptId',
+          found: input.attemptId,
+          expected: listAttempts(job.artifactDir, job.eventsPath).map((a) => a.attemptId),
+        });
+      return { path, ...readEventsFrom(path, input.fromByte, input.types) };
+    }
     const empty = { path: job.eventsPath, events: [], skippedLines: 0, nextByte: input.fromByte };
     if (!existsSync(job.eventsPath)) return empty;
     const size = statSync(job.eventsPath).size;
@@ -490,6 +518,99 @@ export class StudyService {
     const firstBreak = text.indexOf('\n');
     if (length < size && firstBreak >= 0 && firstBreak < text.length - 1) text = text.slice(firstBreak + 1);
     return { path: job.logPath, text, size, truncated: length < size, exists: true };
+  }
+
+  /** Every attempt (run) of a job with its own curve, oldest first. */
+  async listJobAttempts(input: { artifactRoot?: string; jobId: string }): Promise<ListJobAttemptsOutput> {
+    const root = this.resolveArtifactRoot(input.artifactRoot);
+    const job = this.jobById(root, input.jobId);
+    let runIds = new Set<string>();
+    try {
+      runIds = new Set((readManifestFile(root).manifest?.runs ?? []).map((r) => r.run_id));
+    } catch {
+      // a damaged manifest only loses the run ids
+    }
+    const attempts = listAttempts(job.artifactDir, job.eventsPath, runIds);
+    // the attempt a live run is training right now
+    const active = this.activeJobIds(root).has(job.id);
+    return {
+      attempts: attempts.map((a, i) =>
+        active && i === attempts.length - 1 && a.status !== 'running' && a.current ? { ...a, status: 'running' } : a,
+      ),
+    };
+  }
+
+  async listJobPreviews(input: { artifactRoot?: string; jobId: string }): Promise<ListJobPreviewsOutput> {
+    const job = this.jobById(this.resolveArtifactRoot(input.artifactRoot), input.jobId);
+    return listPreviews(job.artifactDir, job.eventsPath);
+  }
+
+  async readJobPreview(input: { artifactRoot?: string; jobId: string; epoch?: number }): Promise<ReadJobPreviewOutput> {
+    const job = this.jobById(this.resolveArtifactRoot(input.artifactRoot), input.jobId);
+    return readPreview(job.artifactDir, job.eventsPath, input.epoch);
+  }
+
+  /**
+   * Continue stopped jobs from their checkpoints as `train --resume` does, with the knobs
+   * each was trained with; jobs that cannot be resumed are named with the reason.
+   */
+  async resumeJobs(input: { roots: StudyRootsInput; jobIds: string[] }): Promise<ResumeJobsOutput> {
+    const roots = this.resolveRoots(input.roots);
+    await this.recover(roots.artifactRoot);
+    const manifest = readManifestFile(roots.artifactRoot).manifest;
+    const entries = new Map((manifest?.jobs ?? []).map((j) => [j.id, j]));
+    const all = planTrainingJobs(roots, this.design);
+    const active = this.activeJobIds(roots.artifactRoot);
+    const notResumed: ResumeJobsOutput['notResumed'] = [];
+    const byKnobs = new Map<string, { knobs: TrainingKnobs; jobs: TrainingJob[] }>();
+    for (const id of input.jobIds) {
+      const job = all.find((j) => j.id === id);
+      const entry = entries.get(id);
+      const why = !job
+        ? 'not a job of this study'
+        : active.has(id)
+          ? 'it is queued or running here'
+          : !entry || entry.dry_run
+            ? 'it was never trained here'
+            : !jobStopOf(entry)
+              ? `it is ${entry.status}, not stopped`
+              : !existsSync(checkpointPath(job.artifactDir))
+                ? `no checkpoint at ${checkpointPath(job.artifactDir)}`
+                : missingDataFiles(job).length
+                  ? `its data are missing: ${missingDataFiles(job).join(', ')}`
+                  : null;
+      if (why || !job || !entry) {
+        notResumed.push({ jobId: id, reason: why ?? 'unknown' });
+        continue;
+      }
+      if (this.confinement())
+        for (const p of [job.artifactDir, job.trainDataPath, job.testDataPath])
+          resolveRoot(p, this.base(), this.confinement());
+      const knobs: TrainingKnobs = { ...entry.knobs, resume: true };
+      const key = JSON.stringify(knobs);
+      const group = byKnobs.get(key) ?? { knobs, jobs: [] };
+      group.jobs.push(job);
+      byKnobs.set(key, group);
+    }
+    const manifestFile = manifestPath(roots.artifactRoot);
+    const runIds: string[] = [];
+    const jobIds: string[] = [];
+    for (const { knobs, jobs } of byKnobs.values()) {
+      // data presence was checked above; force: a resumed job trains whatever its fingerprint says
+      const stale = selectStaleJobs(jobs, { roots, design: this.design, knobs, force: true });
+      const { run } = await this.startRun({ roots, jobs, dryRun: false, knobs, jobFields: stale.jobFields });
+      runIds.push(run.runId);
+      jobIds.push(...run.jobIds);
+    }
+    return {
+      runId: runIds[0] ?? '',
+      runIds,
+      artifactRoot: roots.artifactRoot,
+      manifestPath: manifestFile,
+      jobIds,
+      dryRun: false,
+      notResumed,
+    };
   }
 
   /** Cancel every live run and wait for them to record their final states (app quit, server stop). */

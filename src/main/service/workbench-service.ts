@@ -30,7 +30,7 @@ export interface WorkbenchServiceOptions {
   workspace?: string | null;
   /** Injected for tests; defaults to the child-process probe. */
   probe?: () => Promise<ProviderProbe[]>;
-  /** The training runner; by default the one registered with setDefaultRunner (tests inject their own). */
+  /** The training runner (the entry point passes the worker-process trainer; tests their own); none = dry runs only. */
   runner?: TrainingRunner | null;
   /** The study design; by default the fly64 dose/overlap study. */
   design?: StudyDesign;
@@ -135,6 +135,22 @@ export class WorkbenchService implements WorkbenchApi {
 
   readJobLog(input: MethodInput<'readJobLog'>): Promise<MethodOutput<'readJobLog'>> {
     return this.study.readJobLog(apiMethods.readJobLog.input.parse(input));
+  }
+
+  resumeJobs(input: MethodInput<'resumeJobs'>): Promise<MethodOutput<'resumeJobs'>> {
+    return this.study.resumeJobs(apiMethods.resumeJobs.input.parse(input));
+  }
+
+  listJobAttempts(input: MethodInput<'listJobAttempts'>): Promise<MethodOutput<'listJobAttempts'>> {
+    return this.study.listJobAttempts(input);
+  }
+
+  listJobPreviews(input: MethodInput<'listJobPreviews'>): Promise<MethodOutput<'listJobPreviews'>> {
+    return this.study.listJobPreviews(input);
+  }
+
+  readJobPreview(input: MethodInput<'readJobPreview'>): Promise<MethodOutput<'readJobPreview'>> {
+    return this.study.readJobPreview(input);
   }
 
   evaluateStudy(input: MethodInput<'evaluateStudy'> = {}): Promise<MethodOutput<'evaluateStudy'>> {

@@ -30,6 +30,8 @@ export function formatEventLine(e: TrainEvent): string {
       return `${t} progress step ${e.step}/${e.total_steps} epoch ${e.epoch + 1}/${e.total_epochs}${e.eta_s !== null ? ` eta ${Math.round(e.eta_s)} s` : ''}`;
     case 'log':
       return `${t} ${e.level.toUpperCase()} ${e.message}`;
+    case 'preview':
+      return `${t} preview epoch ${e.epoch + 1}: ${e.file} (${e.bytes} bytes)`;
   }
 }
 
