@@ -12,10 +12,11 @@ import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError, StudyError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
 import { loadStudyFile } from '../data/study-file';
+import type { StudyFile } from '../data/study-file';
 import type { Trainer } from '../nn/trainer';
 import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
 import { checkTrainingMemory } from '../pinn/memory-estimate';
-import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
+import { createPinnTrainer, modelSpec, type PinnTrainer } from '../pinn/pinn-trainer';
 import { exportModel } from '../pinn/export';
 import { permutation, seedState, trainerRng } from '../numeric/rng';
 import { referenceNll } from '../pinn/reference-nll';
@@ -99,6 +100,376 @@ function failed(log: JobLog | null, e: unknown, extra: Partial<RunnerResult> = {
   };
 }
 
+/** Everything a job trains from, checked and built: the `prepare` stage's answer. */
+interface PreparedJob {
+  settings: PinnSettings;
+  data: TrainingData;
+  /** Groups in all, the first `trainGroups` for training and the rest for validation. */
+  groups: number;
+  trainGroups: number;
+  validationGroups: number;
+  /** "learned nothing" and "perfect" in the loss's units, for the schedule and the curves. */
+  trainReference: ReturnType<typeof referenceNll>;
+  validationReference: ReturnType<typeof referenceNll> | null;
+  pinn: PinnTrainer;
+  fingerprint: string;
+}
+
+/** A job being trained: what was prepared, the trainer state that a checkpoint holds, and the run's clocks. */
+interface TrainingRun {
+  job: JobWire;
+  ctx: TrainJobContext;
+  log: JobLog;
+  prepared: PreparedJob;
+  trainer: Trainer;
+  state: TrainerState;
+  checkpointFile: string;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  startedAt: number;
+  startStep: number;
+}
+
+/**
+ * Load and check the study files, group and scale, measure the loss references and build
+ * the trainer. Throws on bad inputs; nothing in the job's curve has changed yet.
+ */
+async function prepareJob(config: ResolvedJobConfig, job: JobWire, ctx: TrainJobContext, log: JobLog) {
+  const settings = resolveSettings(config, ctx.extras ?? {});
+  const warn = (w: string) => log.log('warn', w);
+  const file: StudyFile = await loadStudyFile(job.trainDataPath, { onWarning: warn });
+  if (job.testDataPath && existsSync(job.testDataPath)) await loadStudyFile(job.testDataPath, { onWarning: warn });
+  const data = prepareTrainingData(file, settings);
+  const groups = data.groups.count;
+  const split =
+    settings.validationSplit > 0
+      ? splitTrainValidation(groups, settings.validationSplit)
+      : { train: groups, validation: 0 };
+  const trainGroups = split.train;
+  checkTrainingMemory(settings, data.probe, data.intensityScale, trainGroups);
+  const trainReference = referenceNll(data, file, 0, trainGroups);
+  const validationReference =
+    split.validation > 0 ? referenceNll(data, file, trainGroups, groups, [0, trainGroups]) : null;
+  const pinn = await createPinnTrainer(settings, data, warn);
+  return {
+    prepared: {
+      settings,
+      data,
+      groups,
+      trainGroups,
+      validationGroups: split.validation,
+      trainReference,
+      validationReference,
+      pinn,
+      fingerprint: fingerprintOf(settings, job, data, trainGroups),
+    } satisfies PreparedJob,
+    file,
+  };
+}
+
+function logModelSummary(log: JobLog, p: PreparedJob): void {
+  const s = p.settings;
+  const trainer = p.pinn.trainer;
+  log.log(
+    'info',
+    `PtychoPINN N=${s.N} gridsize=${s.gridsize} probe_big=${s.probeBig} probe_mask=${s.probeMask}: ${p.pinn.parameterCount.toLocaleString('en-US')} parameters; ` +
+      `${p.groups} groups (${s.groupingRule}, K=${p.data.groups.neighborCount}, C=${p.data.C}, seed ${s.groupingSeed}), ${p.trainGroups} train / ${p.validationGroups} validation; ` +
+      `nphotons ${p.data.nphotons.toPrecision(6)}, intensity scale ${p.data.intensityScale.toPrecision(6)} (${s.intensityScaleTrainable ? 'trainable' : 'fixed'}), probe gauge ${s.probeGauge}`,
+  );
+  log.log(
+    'info',
+    `execution provider ${trainer.provider} (${trainer.providerDetail}), ${s.threads} threads${s.deterministic ? ', deterministic' : ''}`,
+  );
+}
+
+/**
+ * The `resume` stage: with `--resume` and a checkpoint of this very model, data and
+ * grouping, restore weights and trainer state and drop the events recorded after it;
+ * otherwise a fresh state.
+ */
+async function resumeOrStartFresh(
+  p: PreparedJob,
+  job: JobWire,
+  ctx: TrainJobContext,
+  log: JobLog,
+): Promise<{ state: TrainerState; resumed: boolean }> {
+  const fresh = { state: freshState(p.settings, p.fingerprint), resumed: false };
+  if (!ctx.resume) return fresh;
+  const file = checkpointPath(job.artifactDir);
+  if (!existsSync(file)) {
+    log.log('warn', `no checkpoint at ${file}; training from the start`);
+    return fresh;
+  }
+  const checkpoint = await readCheckpoint(file);
+  if (checkpoint.state.fingerprint !== p.fingerprint) {
+    throw new StudyError('BAD_INPUT', 'the checkpoint was written for another model, data or grouping', {
+      file,
+      hint: 'train without --resume to start over',
+    });
+  }
+  p.pinn.trainer.setState(checkpoint.weights, file);
+  const state = checkpoint.state;
+  const dropped = truncateEventsAfter(job.eventsPath, state.step, state.epoch);
+  log.log(
+    'info',
+    `resuming at step ${state.step} (epoch ${state.epoch + 1}, step ${state.step_in_epoch} of it); ${dropped} later events dropped`,
+  );
+  return { state, resumed: true };
+}
+
+/** Device-resident state (webgpu) comes to the host for the checkpoint and the export. */
+async function saveCheckpoint(run: TrainingRun): Promise<void> {
+  await run.trainer.syncToHost();
+  await writeCheckpoint(run.checkpointFile, run.trainer.getState(), run.state);
+}
+
+/** Seconds left at the step rate of this attempt; null before its first step. */
+function secondsLeft(run: TrainingRun): number | null {
+  const done = run.state.step - run.startStep;
+  if (done === 0) return null;
+  return (((performance.now() - run.startedAt) / 1000) * Math.max(0, run.totalSteps - run.state.step)) / done;
+}
+
+async function cancelWithCheckpoint(run: TrainingRun): Promise<RunnerResult> {
+  await saveCheckpoint(run);
+  const st = run.state;
+  // A plain cancel has no reason; the worker gives one when its parent died or it got SIGTERM.
+  const why = typeof run.ctx.signal.reason === 'string' ? `${run.ctx.signal.reason}; ` : '';
+  run.log.emit({
+    type: 'status',
+    time: now(),
+    status: 'cancelled',
+    step: st.step,
+    epoch: st.epoch,
+    message: `${why}checkpoint written at step ${st.step}; resume with --resume`,
+  });
+  return {
+    status: 'cancelled',
+    final_loss: st.train_loss.at(-1) ?? null,
+    epochs_completed: st.epoch,
+    checkpoint_path: run.checkpointFile,
+  };
+}
+
+function divergedResult(run: TrainingRun, what: string, step: number): RunnerResult {
+  const st = run.state;
+  const message =
+    `${what} (epoch ${st.epoch + 1}, learning rate ${st.lr}); ` +
+    'hint: lower the learning rate, or check that the data are amplitudes scaled as DATA-001 says';
+  run.log.emit({ type: 'status', time: now(), status: 'diverged', step, epoch: st.epoch, message });
+  return {
+    status: 'diverged',
+    final_loss: null,
+    epochs_completed: st.epoch,
+    checkpoint_path: existsSync(run.checkpointFile) ? run.checkpointFile : null,
+    error: message,
+    diverged_at_step: step,
+  };
+}
+
+/** How an epoch ended: it completed, or the job stopped inside it (the result says how). */
+type EpochOutcome = { kind: 'completed' } | { kind: 'max-steps' } | { kind: 'stopped'; result: RunnerResult };
+
+/** The epoch's training steps, from where the state says the epoch stands. */
+async function trainEpochSteps(run: TrainingRun): Promise<EpochOutcome & { nextEpochRng?: TrainerState['epoch_rng'] }> {
+  const { prepared: p, trainer, log } = run;
+  const s = p.settings;
+  const B = s.batchSize;
+  const rng = trainerRng(run.state.epoch_rng);
+  const order = permutation(rng, p.trainGroups);
+  const nextEpochRng = rng.state();
+  for (let k = run.state.step_in_epoch; k < run.stepsPerEpoch; k++) {
+    const st = run.state;
+    if (s.maxSteps !== null && st.step >= s.maxSteps) return { kind: 'max-steps' };
+    if (run.ctx.signal.aborted) return { kind: 'stopped', result: await cancelWithCheckpoint(run) };
+    const ids = order.subarray(k * B, Math.min((k + 1) * B, p.trainGroups));
+    const batch = p.pinn.batch(ids);
+    const t0 = performance.now();
+    const stepLr = warmupLr(st.lr, st.step);
+    const r = await trainer.trainStep(p.pinn.feeds(batch), stepLr);
+    const seconds = (performance.now() - t0) / 1000;
+    if (!Number.isFinite(r.loss))
+      return {
+        kind: 'stopped',
+        result: divergedResult(run, `loss became ${r.loss} at step ${st.step + 1}`, st.step + 1),
+      };
+    st.step++;
+    st.step_in_epoch = k + 1;
+    st.partial_loss_sum += r.loss * batch.count;
+    st.partial_samples += batch.count;
+    if (st.step % s.stepEventEvery === 0 || k === run.stepsPerEpoch - 1) {
+      log.emit({
+        type: 'step',
+        time: now(),
+        step: st.step,
+        epoch: st.epoch,
+        loss: r.loss,
+        samples_per_s: batch.count / seconds,
+        lr: stepLr,
+      });
+    }
+    if (st.step % 20 === 0) {
+      log.emit({
+        type: 'progress',
+        time: now(),
+        step: st.step,
+        total_steps: run.totalSteps,
+        epoch: st.epoch,
+        total_epochs: s.epochs,
+        eta_s: secondsLeft(run),
+      });
+    }
+    if (run.ctx.signal.aborted) return { kind: 'stopped', result: await cancelWithCheckpoint(run) };
+  }
+  return { kind: 'completed', nextEpochRng };
+}
+
+/** Mean loss over the validation groups with the current weights; null without any. */
+async function validationLoss(run: TrainingRun): Promise<number | null> {
+  const p = run.prepared;
+  if (p.validationGroups === 0) return null;
+  const B = p.settings.batchSize;
+  let sum = 0;
+  for (let v = p.trainGroups; v < p.groups; v += B) {
+    const ids = Array.from({ length: Math.min(B, p.groups - v) }, (_, i) => v + i);
+    const batch = p.pinn.batch(ids);
+    sum += (await run.trainer.evaluate(p.pinn.feeds(batch))).loss * batch.count;
+  }
+  return sum / p.validationGroups;
+}
+
+const asLossReference = (r: ReturnType<typeof referenceNll>): LossReference => ({
+  meanPattern: r.meanPattern,
+  floor: r.trueObject ?? r.saturated,
+});
+
+/**
+ * The `epoch` stage: train the epoch's steps, validate, step the learning-rate plateau and
+ * early-stopping schedules, record the epoch and checkpoint it.
+ */
+async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
+  const steps = await trainEpochSteps(run);
+  if (steps.kind !== 'completed') return steps;
+  const { prepared: p, log } = run;
+  const s = p.settings;
+  const st = run.state;
+  const trainLoss = st.partial_loss_sum / Math.max(1, st.partial_samples);
+  const valLoss = await validationLoss(run);
+  // The last update can leave the weights non-finite while every step's loss was finite.
+  if (!Number.isFinite(trainLoss))
+    return {
+      kind: 'stopped',
+      result: divergedResult(run, `the epoch's mean loss became ${trainLoss} at step ${st.step}`, st.step),
+    };
+  if (valLoss !== null && !Number.isFinite(valLoss))
+    return {
+      kind: 'stopped',
+      result: divergedResult(run, `validation loss became ${valLoss} after step ${st.step}`, st.step),
+    };
+  const trainRef = p.trainReference;
+  const valRef = p.validationReference;
+  const usedLr = st.lr;
+  const monitored = valLoss ?? trainLoss;
+  const monitoredRef = asLossReference(valLoss !== null && valRef ? valRef : trainRef);
+  const plateau = plateauStep(st.plateau, monitored, st.lr, s.plateau, monitoredRef);
+  const esMonitored = s.earlyStopping.monitor === 'val_loss' && valLoss !== null ? valLoss : trainLoss;
+  const es = earlyStopStep(
+    st.early_stop,
+    esMonitored,
+    s.earlyStopping.patience,
+    asLossReference(esMonitored === valLoss && valRef ? valRef : trainRef),
+  );
+  run.state = {
+    ...st,
+    epoch: st.epoch + 1,
+    step_in_epoch: 0,
+    epoch_rng: steps.nextEpochRng!,
+    lr: plateau.lr,
+    plateau: plateau.state,
+    early_stop: es.state,
+    train_loss: [...st.train_loss, trainLoss],
+    val_loss: [...st.val_loss, valLoss],
+    partial_loss_sum: 0,
+    partial_samples: 0,
+    stopped_early: es.stop,
+  };
+  log.emit({
+    type: 'epoch',
+    time: now(),
+    epoch: run.state.epoch - 1,
+    step: run.state.step,
+    train_loss: trainLoss,
+    val_loss: valLoss,
+    lr: usedLr,
+    eta_s: secondsLeft(run) ?? undefined,
+    mean_pattern_nll: trainRef.meanPattern,
+    true_object_nll: trainRef.trueObject,
+    ...(valRef ? { val_mean_pattern_nll: valRef.meanPattern, val_true_object_nll: valRef.trueObject } : {}),
+  });
+  if (plateau.reduced)
+    log.log('info', `learning rate reduced to ${plateau.lr} (no improvement for ${s.plateau.patience} epochs)`);
+  if (es.stop) {
+    const monitor = s.earlyStopping.monitor === 'val_loss' && valLoss !== null ? 'val_loss' : 'loss';
+    log.log(
+      'info',
+      `early stopping after epoch ${run.state.epoch}: ${monitor} did not improve for ${s.earlyStopping.patience} epochs`,
+    );
+  }
+  if (!s.disableCheckpointing) await saveCheckpoint(run);
+  return { kind: 'completed' };
+}
+
+/** The `finish` stage: the final checkpoint, model.onnx and its card, and the `done` record. */
+async function finishJob(run: TrainingRun, stoppedBySteps: boolean): Promise<RunnerResult> {
+  const { prepared: p, trainer, log } = run;
+  const s = p.settings;
+  await saveCheckpoint(run);
+  const st = run.state;
+  const exported = exportModel(
+    run.job.artifactDir,
+    p.pinn.spec,
+    p.data.probe,
+    p.data.intensityScale,
+    p.data.nphotons,
+    trainer.parameters(),
+    p.pinn.parameterCount,
+    { rule: s.groupingRule, neighbor_count: s.neighborCount, seed: s.groupingSeed },
+  );
+  const finalLoss = st.train_loss.at(-1) ?? (st.partial_samples ? st.partial_loss_sum / st.partial_samples : null);
+  log.emit({
+    type: 'status',
+    time: now(),
+    status: 'done',
+    step: st.step,
+    epoch: st.epoch,
+    message: `${stoppedBySteps ? `stopped at max_steps ${s.maxSteps}; ` : ''}model ${exported.path} (sha256 ${exported.sha256.slice(0, 12)}…, ${exported.bytes} bytes)`,
+  });
+  return {
+    status: 'done',
+    final_loss: finalLoss,
+    epochs_completed: st.epoch,
+    checkpoint_path: run.checkpointFile,
+    model_path: exported.path,
+    model_sha256: exported.sha256,
+    model_bytes: exported.bytes,
+    steps: st.step,
+    val_loss: st.val_loss.at(-1) ?? null,
+    stopped_early: st.stopped_early,
+    early_stopping_monitor: s.earlyStopping.monitor,
+    execution_provider: trainer.provider,
+    parameter_count: p.pinn.parameterCount,
+    groups: {
+      count: p.groups,
+      rule: s.groupingRule,
+      neighbor_count: p.data.groups.neighborCount,
+      C: p.data.C,
+      seed: s.groupingSeed,
+    },
+    nphotons: p.data.nphotons,
+    intensity_scale: p.data.intensityScale,
+  };
+}
+
 export async function trainJob(
   config: ResolvedJobConfig,
   job: JobWire,
@@ -123,280 +494,47 @@ export async function trainJob(
   });
   let trainer: Trainer | null = null;
   try {
-    const s = resolveSettings(config, ctx.extras ?? {});
-    const file = await loadStudyFile(job.trainDataPath, { onWarning: (w) => log.log('warn', w) });
-    if (job.testDataPath && existsSync(job.testDataPath)) {
-      await loadStudyFile(job.testDataPath, { onWarning: (w) => log.log('warn', w) });
-    }
-    const data = prepareTrainingData(file, s);
-    const G = data.groups.count;
-    const split = s.validationSplit > 0 ? splitTrainValidation(G, s.validationSplit) : { train: G, validation: 0 };
-    const nTrain = split.train;
-    const B = s.batchSize;
-    checkTrainingMemory(s, data.probe, data.intensityScale, nTrain);
-    // "learned nothing" and "perfect" in the loss's units, for the schedule and the curves
-    const trainRef = referenceNll(data, file, 0, nTrain);
-    const valRef = split.validation > 0 ? referenceNll(data, file, nTrain, G, [0, nTrain]) : null;
-    const asLossRef = (r: typeof trainRef): LossReference => ({
-      meanPattern: r.meanPattern,
-      floor: r.trueObject ?? r.saturated,
-    });
-    const pt = await createPinnTrainer(s, data, (m) => log.log('warn', m));
-    trainer = pt.trainer;
-    const spec = pt.spec;
-    const count = pt.parameterCount;
-    log.log(
-      'info',
-      `PtychoPINN N=${s.N} gridsize=${s.gridsize} probe_big=${s.probeBig} probe_mask=${s.probeMask}: ${count.toLocaleString('en-US')} parameters; ` +
-        `${G} groups (${s.groupingRule}, K=${data.groups.neighborCount}, C=${data.C}, seed ${s.groupingSeed}), ${nTrain} train / ${split.validation} validation; ` +
-        `nphotons ${data.nphotons.toPrecision(6)}, intensity scale ${data.intensityScale.toPrecision(6)} (${s.intensityScaleTrainable ? 'trainable' : 'fixed'}), probe gauge ${s.probeGauge}`,
-    );
-    log.log(
-      'info',
-      `execution provider ${trainer.provider} (${trainer.providerDetail}), ${s.threads} threads${s.deterministic ? ', deterministic' : ''}`,
-    );
-
-    const ckptPath = checkpointPath(job.artifactDir);
-    const fingerprint = fingerprintOf(s, job, data, nTrain);
-    let st = freshState(s, fingerprint);
-    let resumed = false;
-    if (ctx.resume) {
-      if (existsSync(ckptPath)) {
-        const ck = await readCheckpoint(ckptPath);
-        if (ck.state.fingerprint !== fingerprint) {
-          throw new StudyError('BAD_INPUT', 'the checkpoint was written for another model, data or grouping', {
-            file: ckptPath,
-            hint: 'train without --resume to start over',
-          });
-        }
-        trainer.setState(ck.weights, ckptPath);
-        st = ck.state;
-        const dropped = truncateEventsAfter(job.eventsPath, st.step, st.epoch);
-        resumed = true;
-        log.log(
-          'info',
-          `resuming at step ${st.step} (epoch ${st.epoch + 1}, step ${st.step_in_epoch} of it); ${dropped} later events dropped`,
-        );
-      } else log.log('warn', `no checkpoint at ${ckptPath}; training from the start`);
-    }
-
-    const stepsPerEpoch = Math.ceil(nTrain / B);
-    const totalSteps = Math.min(s.epochs * stepsPerEpoch, s.maxSteps ?? Number.POSITIVE_INFINITY);
+    const { prepared } = await prepareJob(config, job, ctx, log);
+    trainer = prepared.pinn.trainer;
+    logModelSummary(log, prepared);
+    const { state, resumed } = await resumeOrStartFresh(prepared, job, ctx, log);
+    const s = prepared.settings;
+    const stepsPerEpoch = Math.ceil(prepared.trainGroups / s.batchSize);
+    const run: TrainingRun = {
+      job,
+      ctx,
+      log,
+      prepared,
+      trainer,
+      state,
+      checkpointFile: checkpointPath(job.artifactDir),
+      stepsPerEpoch,
+      totalSteps: Math.min(s.epochs * stepsPerEpoch, s.maxSteps ?? Number.POSITIVE_INFINITY),
+      startedAt: 0,
+      startStep: state.step,
+    };
     if (!ctx.resume) attempt.startFresh(); // inputs are good: a fresh run starts a new curve
     log.emit({
       type: 'status',
       time: now(),
       status: resumed ? 'resumed' : 'started',
-      step: st.step,
-      epoch: st.epoch,
-      total_steps: totalSteps,
+      step: state.step,
+      epoch: state.epoch,
+      total_steps: run.totalSteps,
       total_epochs: s.epochs,
-      message: `${trainer.provider}, batch ${B}, ${stepsPerEpoch} steps per epoch`,
+      message: `${trainer.provider}, batch ${s.batchSize}, ${stepsPerEpoch} steps per epoch`,
     });
-
-    const feeds = pt.feeds;
-    // Device-resident state (webgpu) comes to the host for the checkpoint and the export.
-    const save = async () => {
-      await trainer!.syncToHost();
-      return writeCheckpoint(ckptPath, trainer!.getState(), st);
-    };
-    const runStart = performance.now();
-    const runStartStep = st.step;
-    const eta = () => {
-      const done = st.step - runStartStep;
-      if (done === 0) return null;
-      return (((performance.now() - runStart) / 1000) * Math.max(0, totalSteps - st.step)) / done;
-    };
-
-    const cancel = async (): Promise<RunnerResult> => {
-      await save();
-      // A plain cancel has no reason; the worker gives one when its parent died or it got SIGTERM.
-      const why = typeof ctx.signal.reason === 'string' ? `${ctx.signal.reason}; ` : '';
-      log.emit({
-        type: 'status',
-        time: now(),
-        status: 'cancelled',
-        step: st.step,
-        epoch: st.epoch,
-        message: `${why}checkpoint written at step ${st.step}; resume with --resume`,
-      });
-      return {
-        status: 'cancelled',
-        final_loss: st.train_loss.at(-1) ?? null,
-        epochs_completed: st.epoch,
-        checkpoint_path: ckptPath,
-      };
-    };
-    const diverged = (what: string, step: number): RunnerResult => {
-      const message =
-        `${what} (epoch ${st.epoch + 1}, learning rate ${st.lr}); ` +
-        'hint: lower the learning rate, or check that the data are amplitudes scaled as DATA-001 says';
-      log.emit({ type: 'status', time: now(), status: 'diverged', step, epoch: st.epoch, message });
-      return {
-        status: 'diverged',
-        final_loss: null,
-        epochs_completed: st.epoch,
-        checkpoint_path: existsSync(ckptPath) ? ckptPath : null,
-        error: message,
-        diverged_at_step: step,
-      };
-    };
+    run.startedAt = performance.now();
     let stoppedBySteps = false;
-    epochs: while (st.epoch < s.epochs && !st.stopped_early) {
-      const rng = trainerRng(st.epoch_rng);
-      const perm = permutation(rng, nTrain);
-      const nextEpochRng = rng.state();
-      for (let k = st.step_in_epoch; k < stepsPerEpoch; k++) {
-        if (s.maxSteps !== null && st.step >= s.maxSteps) {
-          stoppedBySteps = true;
-          break epochs;
-        }
-        if (ctx.signal.aborted) return cancel();
-        const ids = perm.subarray(k * B, Math.min((k + 1) * B, nTrain));
-        const batch = pt.batch(ids);
-        const t0 = performance.now();
-        const stepLr = warmupLr(st.lr, st.step);
-        const r = await trainer.trainStep(feeds(batch), stepLr);
-        const dt = (performance.now() - t0) / 1000;
-        if (!Number.isFinite(r.loss)) return diverged(`loss became ${r.loss} at step ${st.step + 1}`, st.step + 1);
-        st.step++;
-        st.step_in_epoch = k + 1;
-        st.partial_loss_sum += r.loss * batch.count;
-        st.partial_samples += batch.count;
-        if (st.step % s.stepEventEvery === 0 || k === stepsPerEpoch - 1) {
-          log.emit({
-            type: 'step',
-            time: now(),
-            step: st.step,
-            epoch: st.epoch,
-            loss: r.loss,
-            samples_per_s: batch.count / dt,
-            lr: stepLr,
-          });
-        }
-        if (st.step % 20 === 0) {
-          log.emit({
-            type: 'progress',
-            time: now(),
-            step: st.step,
-            total_steps: totalSteps,
-            epoch: st.epoch,
-            total_epochs: s.epochs,
-            eta_s: eta(),
-          });
-        }
-        if (ctx.signal.aborted) return cancel();
+    while (run.state.epoch < s.epochs && !run.state.stopped_early) {
+      const outcome = await trainEpoch(run);
+      if (outcome.kind === 'stopped') return outcome.result;
+      if (outcome.kind === 'max-steps') {
+        stoppedBySteps = true;
+        break;
       }
-      const trainLoss = st.partial_loss_sum / Math.max(1, st.partial_samples);
-      let valLoss: number | null = null;
-      if (split.validation > 0) {
-        let acc = 0;
-        for (let v = nTrain; v < G; v += B) {
-          const ids = Array.from({ length: Math.min(B, G - v) }, (_, i) => v + i);
-          const batch = pt.batch(ids);
-          acc += (await trainer.evaluate(feeds(batch))).loss * batch.count;
-        }
-        valLoss = acc / split.validation;
-      }
-      // The last update can leave the weights non-finite while every step's loss was finite.
-      if (!Number.isFinite(trainLoss))
-        return diverged(`the epoch's mean loss became ${trainLoss} at step ${st.step}`, st.step);
-      if (valLoss !== null && !Number.isFinite(valLoss))
-        return diverged(`validation loss became ${valLoss} after step ${st.step}`, st.step);
-      const usedLr = st.lr;
-      const monitored = valLoss ?? trainLoss;
-      const monitoredRef = asLossRef(valLoss !== null && valRef ? valRef : trainRef);
-      const plateau = plateauStep(st.plateau, monitored, st.lr, s.plateau, monitoredRef);
-      const esMonitored = s.earlyStopping.monitor === 'val_loss' && valLoss !== null ? valLoss : trainLoss;
-      const es = earlyStopStep(
-        st.early_stop,
-        esMonitored,
-        s.earlyStopping.patience,
-        asLossRef(esMonitored === valLoss && valRef ? valRef : trainRef),
-      );
-      st = {
-        ...st,
-        epoch: st.epoch + 1,
-        step_in_epoch: 0,
-        epoch_rng: nextEpochRng,
-        lr: plateau.lr,
-        plateau: plateau.state,
-        early_stop: es.state,
-        train_loss: [...st.train_loss, trainLoss],
-        val_loss: [...st.val_loss, valLoss],
-        partial_loss_sum: 0,
-        partial_samples: 0,
-        stopped_early: es.stop,
-      };
-      log.emit({
-        type: 'epoch',
-        time: now(),
-        epoch: st.epoch - 1,
-        step: st.step,
-        train_loss: trainLoss,
-        val_loss: valLoss,
-        lr: usedLr,
-        eta_s: eta() ?? undefined,
-        mean_pattern_nll: trainRef.meanPattern,
-        true_object_nll: trainRef.trueObject,
-        ...(valRef ? { val_mean_pattern_nll: valRef.meanPattern, val_true_object_nll: valRef.trueObject } : {}),
-      });
-      if (plateau.reduced)
-        log.log('info', `learning rate reduced to ${plateau.lr} (no improvement for ${s.plateau.patience} epochs)`);
-      if (es.stop) {
-        const monitor = s.earlyStopping.monitor === 'val_loss' && valLoss !== null ? 'val_loss' : 'loss';
-        log.log(
-          'info',
-          `early stopping after epoch ${st.epoch}: ${monitor} did not improve for ${s.earlyStopping.patience} epochs`,
-        );
-      }
-      if (!s.disableCheckpointing) await save();
     }
-
-    await save();
-    const exported = exportModel(
-      job.artifactDir,
-      spec,
-      data.probe,
-      data.intensityScale,
-      data.nphotons,
-      trainer.parameters(),
-      count,
-      { rule: s.groupingRule, neighbor_count: s.neighborCount, seed: s.groupingSeed },
-    );
-    const finalLoss = st.train_loss.at(-1) ?? (st.partial_samples ? st.partial_loss_sum / st.partial_samples : null);
-    log.emit({
-      type: 'status',
-      time: now(),
-      status: 'done',
-      step: st.step,
-      epoch: st.epoch,
-      message: `${stoppedBySteps ? `stopped at max_steps ${s.maxSteps}; ` : ''}model ${exported.path} (sha256 ${exported.sha256.slice(0, 12)}…, ${exported.bytes} bytes)`,
-    });
-    return {
-      status: 'done',
-      final_loss: finalLoss,
-      epochs_completed: st.epoch,
-      checkpoint_path: ckptPath,
-      model_path: exported.path,
-      model_sha256: exported.sha256,
-      model_bytes: exported.bytes,
-      steps: st.step,
-      val_loss: st.val_loss.at(-1) ?? null,
-      stopped_early: st.stopped_early,
-      early_stopping_monitor: s.earlyStopping.monitor,
-      execution_provider: trainer.provider,
-      parameter_count: count,
-      groups: {
-        count: G,
-        rule: s.groupingRule,
-        neighbor_count: data.groups.neighborCount,
-        C: data.C,
-        seed: s.groupingSeed,
-      },
-      nphotons: data.nphotons,
-      intensity_scale: data.intensityScale,
-    };
+    return await finishJob(run, stoppedBySteps);
   } catch (e) {
     return failed(log, e);
   } finally {
