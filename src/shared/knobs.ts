@@ -34,8 +34,8 @@ export const DEFAULT_MAX_EPOCHS = 50;
 /** How a value is typed: the CLI parser, the workbench field and the range message follow from it. */
 export type KnobKind =
   | { type: 'integer'; min: number; max: number }
-  /** A real number in (min, max] (min excluded), e.g. a learning rate. */
-  | { type: 'number'; min: number; max: number }
+  /** A real number in (min, max] (min excluded), e.g. a learning rate; `noun` names it in messages. */
+  | { type: 'number'; min: number; max: number; noun: string }
   | { type: 'choice'; choices: readonly string[] }
   | { type: 'boolean' };
 
@@ -119,7 +119,7 @@ export const KNOBS = {
     flag: 'learning-rate',
     valueName: '<lr>',
     unit: 'per step',
-    kind: { type: 'number', min: 0, max: MAX_LEARNING_RATE },
+    kind: { type: 'number', min: 0, max: MAX_LEARNING_RATE, noun: 'learning rate' },
     defaultText: '1e-3',
     default: 1e-3,
     schema: z.number().positive().max(MAX_LEARNING_RATE),
@@ -250,7 +250,7 @@ export function knobRangeText(key: KnobKey): string {
         ? `an integer ≥ ${kind.min}`
         : `an integer in [${kind.min}, ${kind.max}]`;
     case 'number':
-      return `a number in (${kind.min}, ${kind.max}]`;
+      return `a ${kind.noun} in (${kind.min}, ${kind.max}]`;
     case 'choice':
       return `one of ${kind.choices.join(', ')}`;
     case 'boolean':

@@ -1,9 +1,9 @@
-/** Entry of the `ptycho-study` binary (bundled to out/node/cli.js). */
-import '../trainer/register';
+/** Entry of the `ptycho-study` binary (bundled to out/node/cli.js): jobs train in worker processes. */
+import { createWorkerRunner } from '../trainer/runner';
 import { formatError } from './output';
 import { runCli } from './run';
 
-runCli(process.argv.slice(2)).then(
+runCli(process.argv.slice(2), { runner: createWorkerRunner() }).then(
   (code) => {
     if (code !== 0) process.exitCode = code;
   },

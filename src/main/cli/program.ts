@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { packageJson } from '../paths';
+import type { CliContext } from './context';
 import { registerInfo } from './commands/info';
 import { registerOverlap } from './commands/overlap';
 import { registerServe } from './commands/serve';
@@ -15,7 +16,7 @@ import { registerReport } from './commands/report';
 import { registerReconstruct } from './commands/reconstruct';
 import { registerSlurm } from './commands/slurm';
 
-export function buildProgram(): Command {
+export function buildProgram(context: CliContext = {}): Command {
   const program = new Command();
   program
     .name('ptycho-study')
@@ -24,11 +25,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `ptycho-study --help` for the list of commands)')
     .showSuggestionAfterError(true);
   registerInfo(program);
-  registerServe(program);
+  registerServe(program, context);
   registerSimulate(program);
   registerOverlap(program);
   registerValidate(program);
-  registerTrain(program);
+  registerTrain(program, context);
   registerEvaluate(program);
   registerReport(program);
   registerReconstruct(program);

@@ -1,11 +1,12 @@
 /** CLI runner: normalises flag spellings, runs the program, prints errors in one line. */
 import { CommanderError } from 'commander';
 import { normalizeFlagSpelling } from './argv';
+import type { CliContext } from './context';
 import { CliExit, formatError } from './output';
 import { buildProgram } from './program';
 
-export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+export async function runCli(argv: readonly string[], context: CliContext = {}): Promise<number> {
+  const program = buildProgram(context);
   program.exitOverride();
   try {
     await program.parseAsync(normalizeFlagSpelling(argv), { from: 'user' });

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, Menu, session, shell } from 'electron';
 import { WorkbenchService } from '../service/workbench-service';
-import { registerTrainingRunner } from '../trainer/runner';
+import { createWorkerRunner } from '../trainer/runner';
 import { utilityLauncher } from './utility-launcher';
 import { wireIpc } from './ipc';
 import { permissionAllowed, rendererSource, WINDOW_CSP } from './policy';
@@ -86,8 +86,11 @@ app.whenReady().then(() => {
   session.defaultSession.setPermissionCheckHandler((_contents, permission) => permissionAllowed(permission));
   const workspace = process.env.PTYCHO_STUDY_WORKSPACE ?? join(homedir(), 'ptycho-study');
   // Training runs in Electron utility processes, never on the main thread.
-  registerTrainingRunner(utilityLauncher());
-  const service = new WorkbenchService({ transport: 'electron', workspace });
+  const service = new WorkbenchService({
+    transport: 'electron',
+    workspace,
+    runner: createWorkerRunner(utilityLauncher()),
+  });
   buildMenu(workspace);
   wireIpc(service, () => win, source);
   cancelJobsOnQuit(service);

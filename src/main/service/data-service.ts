@@ -27,6 +27,11 @@ export class DataService {
 
   constructor(private readonly options: DataServiceOptions) {}
 
+  /** The one "is there a study here?" rule: the folder's phase_c holds data (hidden names do not count). */
+  hasStudy(folder: string): boolean {
+    return hasEntries(join(folder, 'phase_c'));
+  }
+
   createDemoStudy(input: { folder?: string; preset?: PresetName }): Promise<CreateDemoStudyOutput> {
     // One generation at a time: a second click joins the first.
     this.running ??= this.create(input).finally(() => {
@@ -49,7 +54,7 @@ export class DataService {
       artifactRoot: join(folder, 'artifacts'),
     };
     const t0 = performance.now();
-    if (hasEntries(roots.phaseCRoot)) return { ...roots, created: false, seconds: 0 };
+    if (this.hasStudy(folder)) return { ...roots, created: false, seconds: 0 };
     await createDemoStudy(folder, (p) => this.options.emit('demoProgress', p), input.preset ?? 'demo');
     return { ...roots, created: true, seconds: (performance.now() - t0) / 1000 };
   }

@@ -29,15 +29,17 @@ import type {
 } from '../../shared/study-api';
 import { refreshSlurmStatus } from '../slurm/status';
 import { submitToSlurm } from '../slurm/submit';
+import type { PresetRecord } from '../../shared/presets';
 import { estimatePlan, readPresetRecord, withPresetEpochs } from '../study/estimate';
 import { jobFreshness } from '../study/fingerprint';
-import { checkTrainingJobs, missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
+import { missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
 import { manifestPath, readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
 import { recoverInterrupted } from '../study/recover';
 import { resolveJobConfig } from '../study/resolve-config';
-import { getDefaultRunner, type TrainingRunner } from '../study/runner';
+import { type StudyPlan, type StudyPlanRequest, planStudyJobs } from '../study/plan';
+import type { TrainingRunner } from '../study/runner';
 import { StudyRun, type StudyRunOutcome, type StudyRunRequest } from '../study/study-run';
-import { selectStaleJobs } from '../study/up-to-date';
+import { type StaleSelection, selectStaleJobs } from '../study/up-to-date';
 import { resolveRoot } from './workspace-paths';
 import { jobStopOf } from '../../shared/job-stop';
 import type {
@@ -54,7 +56,7 @@ export interface StudyServiceOptions {
   transport: 'electron' | 'http' | 'cli';
   workspace: string | null;
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
-  /** The trainer; defaults to whatever is registered with setDefaultRunner when a run starts. */
+  /** The trainer; without one a real run fails each job with RUNNER_MISSING (dry runs need none). */
   runner?: TrainingRunner | null;
   design?: StudyDesign;
 }
@@ -67,6 +69,32 @@ export interface RunSelection {
   knobs: TrainingKnobs;
   jobFields?: StudyRunRequest['jobFields'];
   slurm?: StudyRunRequest['slurm'];
+}
+
+/** What to run: the selection (filters, ids, missing-data policy) and the knobs it runs with. */
+export interface JobSelectionRequest {
+  roots: ResolvedStudyRoots;
+  filters?: StudyPlanRequest['filters'];
+  jobIds?: StudyPlanRequest['jobIds'];
+  unknownJobIds?: StudyPlanRequest['unknownJobIds'];
+  missingData: StudyPlanRequest['missingData'];
+  knobs: TrainingKnobs;
+  force?: boolean;
+  deep?: boolean;
+  /** Tell which jobs are up to date (false: a Slurm submission decides that itself). */
+  freshness?: boolean;
+  onPlanned?: StudyPlanRequest['onPlanned'];
+}
+
+export interface JobSelection {
+  roots: ResolvedStudyRoots;
+  /** The data preset recorded with Phase C, if any (its epochs apply when none were asked for). */
+  preset: PresetRecord | null;
+  /** The knobs the run uses: as asked, with the preset's epochs when none were given. */
+  knobs: TrainingKnobs;
+  plan: StudyPlan;
+  /** Which selected jobs must run; empty when nothing was selected. */
+  stale: StaleSelection;
 }
 
 interface LiveRun {
@@ -230,7 +258,7 @@ export class StudyService {
    * the background. `done` settles with the outcome (the CLI awaits it).
    */
   async startRun(selection: RunSelection): Promise<{ run: StudyRun; done: Promise<StudyRunOutcome> }> {
-    const runner = this.options.runner === undefined ? getDefaultRunner() : this.options.runner;
+    const runner = this.options.runner ?? null;
     const run = new StudyRun(
       {
         roots: selection.roots,
@@ -277,6 +305,46 @@ export class StudyService {
     return { run, done: finished };
   }
 
+  /**
+   * The front door for choosing the jobs of a run (CLI, HTTP, IPC): the selection planned
+   * under one missing-data policy, the preset's epochs applied, and — when anything was
+   * selected — jobs a gone process left running marked interrupted and the jobs that are not
+   * up to date for these knobs picked out. Selecting nothing leaves the manifest alone.
+   */
+  async selectJobs(request: JobSelectionRequest): Promise<JobSelection> {
+    const { roots } = request;
+    const preset = readPresetRecord(roots.phaseCRoot);
+    const knobs = withPresetEpochs(request.knobs, preset);
+    const plan = planStudyJobs({
+      roots,
+      design: this.design,
+      filters: request.filters,
+      jobIds: request.jobIds,
+      unknownJobIds: request.unknownJobIds,
+      missingData: request.missingData,
+      onPlanned: (p) => {
+        this.confineJobs(p.selected);
+        request.onPlanned?.(p);
+      },
+    });
+    const none: StaleSelection = { jobs: [], upToDate: [], checks: new Map(), jobFields: new Map() };
+    if (plan.selected.length === 0) return { roots, preset, knobs, plan, stale: none };
+    await this.recover(roots.artifactRoot);
+    const stale =
+      request.freshness === false
+        ? { ...none, jobs: plan.jobs }
+        : selectStaleJobs(plan.jobs, { roots, design: this.design, knobs, force: request.force, deep: request.deep });
+    return { roots, preset, knobs, plan, stale };
+  }
+
+  /** In browser mode nothing is written or read through a link out of the workspace. */
+  private confineJobs(jobs: TrainingJob[]): void {
+    const confine = this.confinement();
+    if (!confine) return;
+    for (const job of jobs)
+      for (const p of [job.artifactDir, job.trainDataPath, job.testDataPath]) resolveRoot(p, this.base(), confine);
+  }
+
   async runJobs(input: {
     roots: StudyRootsInput;
     jobIds: string[];
@@ -286,30 +354,18 @@ export class StudyService {
     runOn?: 'local' | 'slurm';
     slurm?: SlurmSubmitOptions;
   }): Promise<RunJobsOutput> {
-    const roots = this.resolveRoots(input.roots);
-    input = { ...input, knobs: withPresetEpochs(input.knobs, readPresetRecord(roots.phaseCRoot)) };
-    const all = planTrainingJobs(roots, this.design);
-    const unknown = input.jobIds.filter((id) => !all.some((j) => j.id === id));
-    if (unknown.length) {
-      throw new StudyError('BAD_INPUT', `unknown job id(s): ${unknown.join(', ')}`, {
-        key: 'jobIds',
-        found: unknown,
-        expected: all.map((j) => j.id),
-      });
-    }
-    const wanted = new Set(input.jobIds);
-    const confine = this.confinement();
-    if (confine) {
-      // Nothing a browser asked for is written or read through a link out of the workspace.
-      for (const job of all.filter((j) => wanted.has(j.id)))
-        for (const p of [job.artifactDir, job.trainDataPath, job.testDataPath]) resolveRoot(p, this.base(), confine);
-    }
     // An explicit selection with missing data is recorded as skipped with the missing files.
-    const jobs = checkTrainingJobs(
-      all.filter((j) => wanted.has(j.id)),
-      { allowMissingAll: true },
-    );
-    await this.recover(roots.artifactRoot);
+    const selection = await this.selectJobs({
+      roots: this.resolveRoots(input.roots),
+      jobIds: input.jobIds,
+      missingData: 'skip',
+      knobs: input.knobs,
+      force: input.force,
+      freshness: input.runOn !== 'slurm',
+    });
+    const { roots, stale } = selection;
+    input = { ...input, knobs: selection.knobs };
+    const jobs = selection.plan.jobs;
     const manifestFile = join(roots.artifactRoot, 'training_manifest.json');
     if (input.runOn === 'slurm') {
       const out = await submitToSlurm({
@@ -338,7 +394,6 @@ export class StudyService {
         slurmJobId: out.slurmJobId,
       };
     }
-    const stale = selectStaleJobs(jobs, { roots, design: this.design, knobs: input.knobs, force: input.force });
     if (stale.jobs.length === 0) {
       this.log(
         'info',
@@ -378,17 +433,19 @@ export class StudyService {
     force?: boolean;
   }): Promise<PlanJobsOutput> {
     const roots = this.resolveRoots(input.roots);
-    input = { ...input, knobs: withPresetEpochs(input.knobs, readPresetRecord(roots.phaseCRoot)) };
-    const wanted = new Set(input.jobIds);
-    const jobs = checkTrainingJobs(
-      planTrainingJobs(roots, this.design).filter((j) => wanted.has(j.id)),
-      { allowMissingAll: true },
-    );
+    const preset = readPresetRecord(roots.phaseCRoot);
+    input = { ...input, knobs: withPresetEpochs(input.knobs, preset) };
+    const { jobs } = planStudyJobs({
+      roots,
+      design: this.design,
+      jobIds: input.jobIds,
+      unknownJobIds: 'ignore',
+      missingData: 'skip',
+    });
     // Lazy: only a done job's inputs are looked at (by size and mtime first), so the plan stays
     // quick however large the data; what a run records is computed when it starts.
     const entries = new Map((readManifestFile(roots.artifactRoot).manifest?.jobs ?? []).map((j) => [j.id, j]));
     // steps and time before the run, from the preset's budget and the step rate measured here
-    const preset = readPresetRecord(roots.phaseCRoot);
     const estimate = await estimatePlan(
       jobs.filter((j) => !j.skipReason),
       {

@@ -62,7 +62,7 @@ describe('the Phase E job matrix', () => {
   it('with allow-missing-phase-d turns absent overlap views into skipped jobs with a reason', () => {
     const roots = createPlaceholderLayout(dir, { omit: [{ dose: 1000, view: 'sparse' }] });
     const jobs = buildTrainingJobs(roots.phaseCRoot, roots.phaseDRoot, roots.artifactRoot, undefined, {
-      allowMissingPhaseD: true,
+      missingData: 'skip-phase-d',
     });
     expect(jobs).toHaveLength(9);
     const skipped = skippedViews(jobs);
@@ -80,7 +80,7 @@ describe('the Phase E job matrix', () => {
     rmSync(join(roots.phaseCRoot, 'dose_1000', 'patched_test.npz'));
     expect(() =>
       buildTrainingJobs(roots.phaseCRoot, roots.phaseDRoot, roots.artifactRoot, undefined, {
-        allowMissingPhaseD: true,
+        missingData: 'skip-phase-d',
       }),
     ).toThrow(/Test dataset not found: .*patched_test\.npz/);
   });

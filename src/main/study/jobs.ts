@@ -95,23 +95,35 @@ export function missingDataFiles(job: TrainingJob): string[] {
   return [job.trainDataPath, job.testDataPath].filter((p) => !isFile(p));
 }
 
+/**
+ * The one missing-data rule. Data is checked after the selection, never before (so one dose
+ * can train without the others' files). A job whose data is missing is:
+ * - `refuse`: an error naming the first missing file (the CLI's default);
+ * - `skip-phase-d`: recorded as skipped when it is a dense/sparse view, an error for a
+ *   baseline (the CLI's `--allow-missing-phase-d`, the original's escape hatch);
+ * - `skip`: recorded as skipped with its missing files, whatever its view (an explicit pick in
+ *   the workbench, where each skip is shown beside the job).
+ */
+export type MissingDataPolicy = 'refuse' | 'skip-phase-d' | 'skip';
+
 export interface CheckOptions {
-  /** Missing dense/sparse data becomes a skipped job instead of an error (the original's CLI default). */
-  allowMissingPhaseD?: boolean;
-  /** Also skip (rather than refuse) a baseline whose Phase C data is missing — for explicit UI selections. */
-  allowMissingAll?: boolean;
+  missingData?: MissingDataPolicy;
+}
+
+function mayBeMissing(job: TrainingJob, policy: MissingDataPolicy): boolean {
+  return policy === 'skip' || (policy === 'skip-phase-d' && job.view !== 'baseline');
 }
 
 /**
- * Existence checks (contents are the trainer's business). Strict: the first missing file
+ * Existence checks (contents are the trainer's business). Refused: the first missing file
  * is an error naming it. Allowed: the job comes back with `skipReason` and `missingFiles`.
  */
 export function checkTrainingJobs(jobs: TrainingJob[], options: CheckOptions = {}): TrainingJob[] {
+  const policy = options.missingData ?? 'refuse';
   return jobs.map((job) => {
     const missing = missingDataFiles(job);
     if (missing.length === 0) return job;
-    const allowed = options.allowMissingAll || (options.allowMissingPhaseD && job.view !== 'baseline');
-    if (!allowed) {
+    if (!mayBeMissing(job, policy)) {
       const which = missing[0] === job.trainDataPath ? 'Training' : 'Test';
       throw new StudyError('NOT_FOUND', `${which} dataset not found: ${missing[0]}`, {
         file: missing[0],

@@ -1,8 +1,8 @@
 /**
  * The seam between the study engine and the PtychoPINN trainer. The engine resolves a
  * job's config, opens its log and calls a runner once; the trainer (src/main/trainer)
- * implements the runner and registers it with `setDefaultRunner`. There is deliberately
- * no stub: without a registered runner a real run fails each job with RUNNER_MISSING.
+ * implements the runner and each entry point passes it in WorkbenchServiceOptions. There
+ * is deliberately no stub: without a runner a real run fails each job with RUNNER_MISSING.
  */
 import type { ResolvedJobConfig } from '../../shared/config';
 import { StudyError } from '../../shared/errors';
@@ -38,17 +38,6 @@ export type TrainingRunner = (
   logPath: string,
   ctx: RunnerContext,
 ) => Promise<RunnerResult>;
-
-let registered: TrainingRunner | null = null;
-
-/** Called once by the trainer module at load; `null` unregisters (tests). */
-export function setDefaultRunner(runner: TrainingRunner | null): void {
-  registered = runner;
-}
-
-export function getDefaultRunner(): TrainingRunner | null {
-  return registered;
-}
 
 export function runnerMissingError(): StudyError {
   return new StudyError('RUNNER_MISSING', 'no PtychoPINN training runner is registered, so nothing can be trained', {

@@ -22,7 +22,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function request(over: Partial<StudyRunRequest> & { dose?: number } = {}): StudyRunRequest {
   const filters = { ...NO_FILTERS, dose: over.dose ?? 1000 };
-  const jobs = checkTrainingJobs(filterJobs(planTrainingJobs(roots), filters).jobs, { allowMissingPhaseD: true });
+  const jobs = checkTrainingJobs(filterJobs(planTrainingJobs(roots), filters).jobs, { missingData: 'skip-phase-d' });
   return {
     roots,
     design: defaultStudyDesign(),

@@ -9,7 +9,7 @@ import { runCli } from '../cli/run';
 import { configChanges, trainingGraphSha256 } from './fingerprint';
 import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import type { StudyRoots } from './jobs';
-import { setDefaultRunner, type TrainingRunner } from './runner';
+import type { TrainingRunner } from './runner';
 
 let dir: string;
 let roots: StudyRoots;
@@ -42,10 +42,8 @@ beforeEach(() => {
   roots = createPlaceholderLayout(dir, { design: { ...defaultStudyDesign(), doses: [1000] } });
   trained = [];
   failNext = new Set();
-  setDefaultRunner(fakeRunner);
 });
 afterEach(() => {
-  setDefaultRunner(null);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -57,20 +55,23 @@ async function train(...flags: string[]): Promise<{ code: number; out: string }>
   const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   try {
-    const code = await runCli([
-      'train',
-      '--phase-c-root',
-      roots.phaseCRoot,
-      '--phase-d-root',
-      roots.phaseDRoot,
-      '--artifact-root',
-      roots.artifactRoot,
-      '--study',
-      join(dir, 'study.json'),
-      '--accelerator',
-      'cpu',
-      ...flags,
-    ]);
+    const code = await runCli(
+      [
+        'train',
+        '--phase-c-root',
+        roots.phaseCRoot,
+        '--phase-d-root',
+        roots.phaseDRoot,
+        '--artifact-root',
+        roots.artifactRoot,
+        '--study',
+        join(dir, 'study.json'),
+        '--accelerator',
+        'cpu',
+        ...flags,
+      ],
+      { runner: fakeRunner },
+    );
     return { code, out: out.join('\n') };
   } finally {
     log.mockRestore();

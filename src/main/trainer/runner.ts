@@ -1,11 +1,11 @@
 /**
  * The study engine's runner: each job trains in its own worker process through a
- * TrainerHost. `registerTrainingRunner()` installs it as the default runner (the CLI and the
- * server do so at start; the Electron app passes its utilityProcess launcher instead).
+ * TrainerHost. The entry points pass it to WorkbenchService (the CLI and the server fork
+ * Node workers; the Electron app passes its utilityProcess launcher).
  */
 import type { ResolvedJobConfig } from '../../shared/config';
 import type { TrainingJob } from '../study/jobs';
-import { type RunnerContext, type RunnerResult, setDefaultRunner, type TrainingRunner } from '../study/runner';
+import type { RunnerContext, RunnerResult, TrainingRunner } from '../study/runner';
 import { forkLauncher } from './fork-launcher';
 import { createTrainerHost, type WorkerLauncher } from './host';
 import { JobWire, type TrainerExtras } from './messages';
@@ -22,8 +22,4 @@ export function createWorkerRunner(
   const host = createTrainerHost(launcher);
   return (config: ResolvedJobConfig, job: TrainingJob, logPath: string, ctx: RunnerContext): Promise<RunnerResult> =>
     host.run(config, jobWire(job), logPath, { ...ctx, extras });
-}
-
-export function registerTrainingRunner(launcher?: WorkerLauncher): void {
-  setDefaultRunner(createWorkerRunner(launcher));
 }

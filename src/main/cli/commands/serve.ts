@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import type { EventPayload } from '../../../shared/api';
 import { PresetName } from '../../../shared/presets';
 import { StudyError } from '../../../shared/errors';
 import { bindDecision } from '../../server/guard';
 import { startServer } from '../../server/server';
 import { WorkbenchService } from '../../service/workbench-service';
+import type { CliContext } from '../context';
 
 export function parsePort(value: string): number {
   const n = Number(value);
@@ -24,7 +26,7 @@ interface ServeFlags {
   demo?: boolean | string;
 }
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, context: CliContext = {}): void {
   program
     .command('serve')
     .description('serve the workbench to a browser on this machine (token-protected)')
@@ -51,25 +53,26 @@ export function registerServe(program: Command): void {
           expected: PresetName.options,
         });
       }
-      if (opts.demo && !existsSync(join(workspace, 'phase_c'))) {
+      const service = new WorkbenchService({ transport: 'http', workspace, runner: context.runner });
+      if (opts.demo && !service.data.hasStudy(workspace)) {
         // stdout carries only the Workbench line; progress goes to stderr
-        const { createDemoStudy } = await import('../../data/demo');
         const { progressBar } = await import('./simulate');
         console.error(`Creating the demo study in ${workspace} …`);
         const bar = progressBar(true);
+        const unsubscribe = service.subscribe((event, payload) => {
+          if (event !== 'demoProgress') return;
+          const p = payload as EventPayload<'demoProgress'>;
+          bar.update(`Phase ${p.phase} ${p.stage}`, p.done, p.total);
+        });
         try {
-          const demo = await createDemoStudy(
-            workspace,
-            (p) => bar.update(`Phase ${p.phase} ${p.stage}`, p.done, p.total),
-            PresetName.parse(presetName),
-          );
+          const demo = await service.data.createDemoStudy({ folder: workspace, preset: PresetName.parse(presetName) });
           bar.stop();
           console.error(`Demo study ready: ${demo.phaseCRoot}, ${demo.phaseDRoot}`);
         } finally {
+          unsubscribe();
           bar.stop();
         }
       }
-      const service = new WorkbenchService({ transport: 'http', workspace });
       const server = await startServer(service, { port: opts.port, host: opts.host, allowRemote: opts.allowRemote });
       if (server.warning) console.error(server.warning);
       console.log(`Workbench: ${server.url}`);

@@ -8,23 +8,22 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { describeFreshness } from '../../../shared/fingerprint';
-import { defaultStudyDesign, type JobFilters } from '../../../shared/study';
+import { defaultStudyDesign, type JobFilters, VIEW_NAMES } from '../../../shared/study';
 import { WorkbenchService } from '../../service/workbench-service';
 import { sbatchTestOnly } from '../../slurm/commands';
 import { statusForSlurmState } from '../../slurm/states';
 import type { SlurmResources } from '../../slurm/script';
 import { cancelSlurmJobs, refreshSlurmStatus, type SlurmJobRow } from '../../slurm/status';
 import { freshnessOf, submitToSlurm } from '../../slurm/submit';
-import { checkTrainingJobs, filterJobs, planTrainingJobs } from '../../study/jobs';
 import { loadStudyDesign } from '../../study/study-file';
 import { CliExit, printJson } from '../output';
-import { knobsFromOptions, type TrainOptions } from './train';
+import { addKnobOptions, knobsFromOptions } from '../knob-options';
+import { collect, type TrainOptions } from './train';
 
 interface SubmitOptions extends TrainOptions, SlurmResources {
   testOnly?: boolean;
 }
 
-const collect = (v: string, previous: string[] = []) => [...previous, ...v.split(',').filter(Boolean)];
 const repeat = (v: string, previous: string[] = []) => [...previous, v];
 
 function int(min: number) {
@@ -50,12 +49,19 @@ export async function runSlurmSubmit(o: SubmitOptions): Promise<number> {
   };
   const knobs = knobsFromOptions(o);
   const filters: JobFilters = { dose: o.dose ?? null, view: o.view ?? null, gridsize: o.gridsize ?? null };
-  let selected = filterJobs(planTrainingJobs(roots, design), filters).jobs;
-  if (o.job?.length) selected = selected.filter((j) => o.job?.includes(j.id));
-  if (selected.length === 0) throw new CliExit(2, 'error: no jobs match the filters; nothing was submitted');
-  const jobs = checkTrainingJobs(selected, { allowMissingPhaseD: o.allowMissingPhaseD });
-  // Jobs a process that is gone left running are interrupted, so they count as not up to date.
-  await new WorkbenchService({ transport: 'cli', workspace: null, design }).study.recover(roots.artifactRoot);
+  // Jobs a process that is gone left running are marked interrupted, so they count as not up to date.
+  const selection = await new WorkbenchService({ transport: 'cli', workspace: null, design }).study.selectJobs({
+    roots,
+    filters,
+    jobIds: o.job?.length ? o.job : undefined,
+    unknownJobIds: 'ignore',
+    missingData: o.allowMissingPhaseD ? 'skip-phase-d' : 'refuse',
+    knobs,
+    freshness: false,
+  });
+  if (selection.plan.selected.length === 0)
+    throw new CliExit(2, 'error: no jobs match the filters; nothing was submitted');
+  const jobs = selection.plan.jobs;
   const resources: SlurmResources = {
     partition: o.partition,
     time: o.time,
@@ -173,34 +179,21 @@ export async function runSlurmCancel(o: { artifactRoot: string; job?: string[] }
 
 export function registerSlurm(program: Command): void {
   const slurm = program.command('slurm').description('run the study on a Slurm cluster (job arrays)');
-  slurm
+  const submit = slurm
     .command('submit')
     .description('submit the selected jobs that are not up to date as one Slurm job array')
     .requiredOption('--phase-c-root <dir>', 'Phase C root (on the shared filesystem)')
     .requiredOption('--phase-d-root <dir>', 'Phase D root (on the shared filesystem)')
     .requiredOption('--artifact-root <dir>', 'where jobs train and the manifest lives (shared filesystem)')
     .option('--dose <photons>', 'only this dose', num)
-    .addOption(new Option('--view <view>', 'only this view').choices(['baseline', 'dense', 'sparse']))
+    .addOption(new Option('--view <view>', 'only this view').choices(VIEW_NAMES))
     .addOption(
       new Option('--gridsize <g>', 'only this gridsize').choices(['1', '2']).argParser((v) => Number(v) as 1 | 2),
     )
     .option('--job <id>', 'only these job ids (repeatable or comma-separated)', collect)
     .option('--allow-missing-phase-d', 'leave out dense/sparse jobs whose Phase D data is missing')
-    .option('--study <file.json>', 'study file overriding the design')
-    .option('--max-epochs <n>', 'epochs per job', int(1))
-    .option('--n-images <n>', 'groups per epoch (alias --n-groups)', int(1))
-    .option('--n-groups <n>', 'groups per epoch', int(1))
-    .option('--batch-size <n>', 'groups per batch', int(1))
-    .option('--learning-rate <lr>', 'Adam learning rate', num)
-    .addOption(
-      new Option('--accelerator <name>', 'execution provider on the nodes').choices(['auto', 'cpu', 'webgpu', 'cuda']),
-    )
-    .option('--deterministic', 'bit-for-bit repeatable CPU runs')
-    .option('--num-workers <n>', 'data-loading threads', int(0))
-    .addOption(new Option('--logger <kind>', 'extra logger').choices(['none', 'jsonl', 'csv']))
-    .option('--disable-checkpointing', 'no per-epoch checkpoints')
-    .option('--seed <n>', 'training seed', int(0))
-    .option('--resume', 'continue each job from its last checkpoint')
+    .option('--study <file.json>', 'study file overriding the design');
+  addKnobOptions(submit)
     .option('--force', 'submit the selected jobs even when they are up to date')
     .option('--deep', 'compare input files by content hash even when size and mtime match')
     .option('--partition <p>', 'Slurm partition (#SBATCH --partition)')

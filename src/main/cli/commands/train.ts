@@ -1,35 +1,37 @@
 /**
- * `ptycho-study train`: Phase E from a terminal. Enumerate the job matrix, apply the
- * filters (counting after each, as the original printed), check the data, then run the
- * selected jobs one at a time through WorkbenchService — the one writer of the manifest.
- * Filters that match nothing exit 2 and leave an existing manifest alone; a failed job
- * makes the exit code 1; Ctrl-C cancels (checkpoint written by the trainer) and exits 130.
+ * `ptycho-study train`: Phase E from a terminal, as flag parsing and printing around the
+ * study service. The service plans the selection (filters counted after each, as the
+ * original printed; `--job`; the data check; interrupted jobs recovered) and runs it — the
+ * one writer of the manifest. Filters that match nothing exit 2 and leave an existing
+ * manifest alone; a failed job makes the exit code 1; Ctrl-C cancels (checkpoint written by
+ * the trainer) and exits 130. The knob flags come from the knob table.
  */
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TrainEvent } from '../../../shared/events';
+import { MAX_SEED } from '../../../shared/knobs';
 import type { JobStateEvent, TrainEventBatch } from '../../../shared/study-api';
 import {
   defaultStudyDesign,
   formatDoseShort,
   type JobFilters,
-  MAX_EPOCHS,
-  MAX_LEARNING_RATE,
-  MAX_NUM_WORKERS,
-  MAX_SEED,
   type StudyDesign,
-  type TrainingKnobs,
-  TrainingKnobsInput,
+  VIEW_NAMES,
   type ViewName,
 } from '../../../shared/study';
 import { WorkbenchService } from '../../service/workbench-service';
-import { checkTrainingJobs, filterJobs, planTrainingJobs, type TrainingJob } from '../../study/jobs';
 import { estimateLines, estimatePlan, readPresetRecord } from '../../study/estimate';
+import type { TrainingJob } from '../../study/jobs';
 import { loadStudyDesign } from '../../study/study-file';
-import { selectStaleJobs, slurmRunRef } from '../../study/up-to-date';
+import { slurmRunRef } from '../../study/up-to-date';
+import type { CliContext } from '../context';
+import { addKnobOptions, knobsFromOptions } from '../knob-options';
 import { CliExit } from '../output';
 import { printFreshness } from './train-freshness';
 
+export { knobsFromOptions };
+
+/** The flags of `train` that choose what runs; the knob flags (from the knob table) ride along. */
 export interface TrainOptions {
   phaseCRoot: string;
   phaseDRoot: string;
@@ -41,95 +43,24 @@ export interface TrainOptions {
   dryRun?: boolean;
   allowMissingPhaseD?: boolean;
   study?: string;
-  maxEpochs?: number;
-  nImages?: number;
-  nGroups?: number;
-  batchSize?: number;
-  learningRate?: number;
-  accelerator?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
-  deterministic?: boolean;
-  numWorkers?: number;
-  logger?: 'none' | 'jsonl' | 'csv';
-  disableCheckpointing?: boolean;
-  seed?: number;
-  resume?: boolean;
   force?: boolean;
   deep?: boolean;
+  /** The knob flags as commander parsed them (`maxEpochs`, `nImages`, …). */
+  [knobFlag: string]: unknown;
 }
 
-/** Parses a finite number in (min, max] (or [min, max] when `minInclusive`), naming the range when it is not. */
-function numberIn(what: string, min: number, max: number, minInclusive = false) {
-  const range = `${minInclusive ? '[' : '('}${min}, ${max === Number.POSITIVE_INFINITY ? '∞' : max}${max === Number.POSITIVE_INFINITY ? ')' : ']'}`;
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || (minInclusive ? n < min : n <= min) || n > max)
-      throw new InvalidArgumentError(`expected a ${what} in ${range}, got '${v}'`);
-    return n;
-  };
-}
-
+/** Parses a positive finite number, naming what it is when it is not. */
 function positiveNumber(what: string) {
-  return numberIn(what, 0, Number.POSITIVE_INFINITY);
-}
-
-function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(
-        max === Number.MAX_SAFE_INTEGER
-          ? `expected an integer ≥ ${min}, got '${v}'`
-          : `expected an integer in [${min}, ${max}], got '${v}'`,
-      );
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`expected a ${what} in (0, ∞), got '${v}'`);
     return n;
   };
 }
 
-/** Knob key → the flag a user typed, for one-line errors. */
-const KNOB_FLAGS: Record<string, string> = {
-  max_epochs: '--max-epochs',
-  n_groups: '--n-images/--n-groups',
-  batch_size: '--batch-size',
-  learning_rate: '--learning-rate',
-  accelerator: '--accelerator',
-  num_workers: '--num-workers',
-  logger: '--logger',
-  seed: '--seed',
-};
-
-function collect(v: string, previous: string[] = []): string[] {
+export function collect(v: string, previous: string[] = []): string[] {
   return [...previous, ...v.split(',').filter(Boolean)];
-}
-
-export function knobsFromOptions(o: TrainOptions): TrainingKnobs {
-  if (o.nImages !== undefined && o.nGroups !== undefined && o.nImages !== o.nGroups) {
-    throw new CliExit(
-      2,
-      `error: --n-images ${o.nImages} and --n-groups ${o.nGroups} disagree (they are the same knob)`,
-    );
-  }
-  const knobs: TrainingKnobs = {
-    max_epochs: o.maxEpochs,
-    n_groups: o.nGroups ?? o.nImages,
-    batch_size: o.batchSize,
-    learning_rate: o.learningRate,
-    accelerator: o.accelerator,
-    deterministic: o.deterministic,
-    num_workers: o.numWorkers,
-    logger: o.logger,
-    disable_checkpointing: o.disableCheckpointing,
-    seed: o.seed,
-    resume: o.resume,
-  };
-  const parsed = TrainingKnobsInput.safeParse(
-    Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)),
-  );
-  if (parsed.success) return parsed.data;
-  // One line per run, naming the flag: the schema is the last word on a knob's range.
-  const issue = parsed.error.issues[0];
-  const key = String(issue.path[0] ?? '');
-  const value = (knobs as Record<string, unknown>)[key];
-  throw new CliExit(2, `error: ${KNOB_FLAGS[key] ?? key} ${String(value)} is not allowed: ${issue.message}`);
 }
 
 function jobLabel(job: Pick<TrainingJob, 'view' | 'dose' | 'gridsize'>): string {
@@ -177,48 +108,48 @@ export function parseSeedList(value: string): number[] {
   return seeds;
 }
 
-export async function runTrain(o: TrainOptions): Promise<number> {
+export async function runTrain(o: TrainOptions, context: CliContext = {}): Promise<number> {
   const loaded: StudyDesign = o.study ? loadStudyDesign(resolve(o.study)) : defaultStudyDesign();
   const roots = {
     phaseCRoot: resolve(o.phaseCRoot),
     phaseDRoot: resolve(o.phaseDRoot),
     artifactRoot: resolve(o.artifactRoot),
   };
-  // the budget `simulate --preset` recorded with the data; flags still win
+  // a study created by `simulate --preset` is named after it (its epochs apply in the service)
   const preset = readPresetRecord(roots.phaseCRoot);
   const design: StudyDesign = preset && !o.study ? { ...loaded, name: preset.name } : loaded;
-  const knobs = { ...knobsFromOptions(o) };
-  if (preset && knobs.max_epochs === undefined) knobs.max_epochs = preset.max_epochs;
   const filters: JobFilters = { dose: o.dose ?? null, view: o.view ?? null, gridsize: o.gridsize ?? null };
+  const jobIds = o.job?.length ? o.job : undefined;
 
+  const service = new WorkbenchService({ transport: 'cli', workspace: null, design, runner: context.runner });
   console.log(`Enumerating training jobs from Phase C (${roots.phaseCRoot}) and Phase D (${roots.phaseDRoot})...`);
-  const all = planTrainingJobs(roots, design);
-  console.log(`  → ${all.length} total jobs enumerated`);
-  const filtered = filterJobs(all, filters);
-  for (const step of filtered.steps)
-    console.log(`  → Filtered by ${step.filter}=${step.value}: ${step.remaining} jobs remain`);
-  let selected = filtered.jobs;
-  if (o.job?.length) {
-    const wanted = new Set(o.job);
-    selected = selected.filter((j) => wanted.has(j.id));
-    console.log(`  → Filtered by job=${o.job.join(',')}: ${selected.length} jobs remain`);
-  }
-  if (selected.length === 0) {
-    const views = design.views.map((v) => v.name).join(', ');
-    const gridsizes = [...new Set(design.views.map((v) => v.gridsize))].join(', ');
-    throw new CliExit(
-      2,
-      `\n⚠ No jobs match the specified filters (${describeFilters(filters, o.job)}). ` +
-        `Available: doses ${design.doses.map((d) => Math.trunc(d)).join(', ')}; views ${views}; gridsizes ${gridsizes}` +
-        `${o.job?.length ? `; job ids like ${all[0]?.id}` : ''}.\n  Exiting without training; no manifest was written.`,
-    );
-  }
-  const checked = checkTrainingJobs(selected, { allowMissingPhaseD: o.allowMissingPhaseD });
-
-  const service = new WorkbenchService({ transport: 'cli', workspace: null, design });
-  await service.study.recover(roots.artifactRoot);
-  const stale = selectStaleJobs(checked, { roots, design, knobs, force: o.force, deep: o.deep });
-  printFreshness(checked, stale, o.force ?? false, jobLabel);
+  const selection = await service.study.selectJobs({
+    roots,
+    filters,
+    jobIds,
+    unknownJobIds: 'ignore',
+    missingData: o.allowMissingPhaseD ? 'skip-phase-d' : 'refuse',
+    knobs: knobsFromOptions(o),
+    force: o.force,
+    deep: o.deep,
+    onPlanned: (plan) => {
+      console.log(`  → ${plan.all.length} total jobs enumerated`);
+      for (const step of plan.steps)
+        console.log(`  → Filtered by ${step.filter}=${step.value}: ${step.remaining} jobs remain`);
+      if (plan.selected.length === 0) {
+        const views = design.views.map((v) => v.name).join(', ');
+        const gridsizes = [...new Set(design.views.map((v) => v.gridsize))].join(', ');
+        throw new CliExit(
+          2,
+          `\n⚠ No jobs match the specified filters (${describeFilters(filters, o.job)}). ` +
+            `Available: doses ${design.doses.map((d) => Math.trunc(d)).join(', ')}; views ${views}; gridsizes ${gridsizes}` +
+            `${jobIds ? `; job ids like ${plan.all[0]?.id}` : ''}.\n  Exiting without training; no manifest was written.`,
+        );
+      }
+    },
+  });
+  const { knobs, stale } = selection;
+  printFreshness(selection.plan.jobs, stale, o.force ?? false, jobLabel);
   const jobs = stale.jobs;
   const runnable = jobs.filter((j) => !j.skipReason).length;
   if (jobs.length === 0) {
@@ -351,15 +282,15 @@ export async function runTrain(o: TrainOptions): Promise<number> {
   }
 }
 
-export function registerTrain(program: Command): void {
-  program
+export function registerTrain(program: Command, context: CliContext = {}): void {
+  const command = program
     .command('train')
     .description('train the Phase E jobs (dose × view) selected by the filters, recording each in the manifest')
     .requiredOption('--phase-c-root <dir>', 'Phase C root (dose_<d>/patched_{train,test}.npz)')
     .requiredOption('--phase-d-root <dir>', 'Phase D root (dose_<d>/<view>/<view>_{train,test}.npz)')
     .requiredOption('--artifact-root <dir>', 'where jobs train and the manifest lives')
     .option('--dose <photons>', 'only this dose (exact match, e.g. 1000 or 1e3)', positiveNumber('dose'))
-    .addOption(new Option('--view <view>', 'only this view').choices(['baseline', 'dense', 'sparse']))
+    .addOption(new Option('--view <view>', 'only this view').choices(VIEW_NAMES))
     .addOption(
       new Option('--gridsize <g>', 'only this gridsize').choices(['1', '2']).argParser((v) => Number(v) as 1 | 2),
     )
@@ -369,34 +300,14 @@ export function registerTrain(program: Command): void {
       '--allow-missing-phase-d',
       'skip dense/sparse jobs whose Phase D data is missing (listed in skip_summary.json)',
     )
-    .option('--study <file.json>', 'study file overriding the design (doses, views, seeds, model/training overrides)')
-    .option('--max-epochs <n>', 'epochs per job (default 50)', integer(1, MAX_EPOCHS))
-    .option('--n-images <n>', 'groups per epoch (alias --n-groups; default: one per scan point)', integer(1))
-    .option('--n-groups <n>', 'groups per epoch', integer(1))
-    .option('--batch-size <n>', 'groups per batch (default 16)', integer(1))
-    .option(
-      '--learning-rate <lr>',
-      `Adam learning rate in (0, ${MAX_LEARNING_RATE}] (default 1e-3)`,
-      numberIn('learning rate', 0, MAX_LEARNING_RATE),
-    )
-    .addOption(
-      new Option('--accelerator <name>', 'execution provider; auto falls back to CPU with a notice')
-        .choices(['auto', 'cpu', 'webgpu', 'cuda'])
-        .default('auto'),
-    )
-    .option('--deterministic', 'bit-for-bit repeatable CPU runs (pins the thread count)')
-    .option('--num-workers <n>', 'data-loading threads (0 = on the training thread)', integer(0, MAX_NUM_WORKERS))
-    .addOption(
-      new Option('--logger <kind>', 'extra logger beside events.jsonl and train.log').choices(['none', 'jsonl', 'csv']),
-    )
-    .option('--disable-checkpointing', 'no per-epoch checkpoints (the final checkpoint and model are still written)')
-    .option('--seed <n>', 'seed of weights, batch order and validation split', integer(0, MAX_SEED))
+    .option('--study <file.json>', 'study file overriding the design (doses, views, seeds, model/training overrides)');
+  addKnobOptions(command, { withDefaults: true });
+  command
     .option(
       '--seeds <list>',
       'train every selected job once per seed (e.g. 1,2,3) into <artifact-root>/seed_<s>/; evaluate and report on <artifact-root> show mean ± spread',
       parseSeedList,
     )
-    .option('--resume', 'continue each job from its last checkpoint')
     .option('--force', 'train the selected jobs even when they are up to date')
     .option('--deep', 'compare input files by content hash even when size and mtime match')
     .action(async (opts: TrainOptions & { seeds?: number[] }) => {
@@ -408,6 +319,7 @@ export function registerTrain(program: Command): void {
         if (seed !== undefined) console.log(`\n=== seed ${seed}: ${join(rest.artifactRoot, `seed_${seed}`)} ===`);
         const c = await runTrain(
           seed === undefined ? rest : { ...rest, seed, artifactRoot: join(rest.artifactRoot, `seed_${seed}`) },
+          context,
         );
         code ||= c;
       }

@@ -1,4 +1,0 @@
-/** Side-effect module: importing it makes real training the default runner (CLI, server). */
-import { registerTrainingRunner } from './runner';
-
-registerTrainingRunner();
