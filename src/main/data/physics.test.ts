@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runPython } from '../util/python';
 import type { NdArray } from './ndarray';
-import { exitWaveEnergy, fft2, fft2PerLine, fft2Transposed, forwardIntensity, intensityScaleFor } from './physics';
+import { fft2, fft2PerLine, fft2Transposed } from '../numeric/fft';
+import { exitWaveEnergy, forwardIntensity, intensityScaleFor } from './physics';
 
 /** `forward_intensity` of the project's numpy reference simulation (reference/simulate.py), verbatim. */
 const NUMPY_FORWARD_INTENSITY = `

@@ -7,7 +7,8 @@
  * first crossing of 0.5 and of 1/7, and skip the zero-frequency ring, which is noise for
  * the mean-free (plane-removed) phase.
  */
-import { fft2, realToComplex } from './fft';
+import { fft2Image } from '../numeric/fft';
+import { realToComplex } from './image';
 import { centerSquare, type RealImage } from './image';
 
 export const FRC_THRESHOLDS = [0.5, 1 / 7] as const;
@@ -38,8 +39,8 @@ export function frcCurveAllRings(a: RealImage, b: RealImage): number[] {
   const sa = centerSquare(a);
   const sb = centerSquare(b);
   const n = sa.height;
-  const fa = fft2(realToComplex(sa));
-  const fb = fft2(realToComplex(sb));
+  const fa = fft2Image(realToComplex(sa));
+  const fb = fft2Image(realToComplex(sb));
   const signed = (k: number) => (k < n - Math.floor(n / 2) ? k : k - n);
   const maxRing = Math.round(Math.hypot(Math.floor(n / 2), Math.floor(n / 2)));
   const c = new Float64Array(maxRing + 1);

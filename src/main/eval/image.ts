@@ -31,6 +31,13 @@ export function complexImage(height: number, width: number): ComplexImage {
   return { height, width, re: new Float64Array(height * width), im: new Float64Array(height * width) };
 }
 
+/** A real image as a complex one with zero imaginary part. */
+export function realToComplex(img: RealImage): ComplexImage {
+  const c = complexImage(img.height, img.width);
+  c.re.set(img.data);
+  return c;
+}
+
 /** From interleaved (re, im) pairs, the layout of complex64 NPZ arrays. */
 export function complexFromInterleaved(height: number, width: number, pairs: ArrayLike<number>): ComplexImage {
   if (pairs.length !== 2 * height * width) {

@@ -9,7 +9,7 @@
  * ~0 px (median error 1.5 px). Plain cross-correlation of mean-free, Hann-windowed
  * magnitudes recovers the same shifts to ~0.04 px, so that is our default (see align.ts).
  */
-import { fft2, fftfreq } from './fft';
+import { fft2Image, fftfreq } from '../numeric/fft';
 import { type ComplexImage, complexImage, type RealImage } from './image';
 
 export interface Shift {
@@ -41,8 +41,8 @@ export function phaseCrossCorrelation(
     c.re.set(img.data);
     return c;
   };
-  const src = fft2(toC(reference));
-  const tgt = fft2(toC(moving));
+  const src = fft2Image(toC(reference));
+  const tgt = fft2Image(toC(moving));
   const prod = complexImage(h, w);
   for (let i = 0; i < h * w; i++) {
     // src · conj(tgt), normalised to unit magnitude
@@ -52,7 +52,7 @@ export function phaseCrossCorrelation(
     prod.re[i] = r / mag;
     prod.im[i] = m / mag;
   }
-  const cc = fft2(prod, true);
+  const cc = fft2Image(prod, true);
   const lag = (k: number, n: number) => (k > Math.trunc(n / 2) ? k - n : k);
   let best = -1;
   let arg = 0;
@@ -150,7 +150,7 @@ function upsampledDft(prod: ComplexImage, region: number, uf: number, offY: numb
  * comparison crops 2 px afterwards.
  */
 export function fourierShift(img: ComplexImage, shift: Shift): ComplexImage {
-  const f = fft2(img);
+  const f = fft2Image(img);
   const ky = fftfreq(img.height);
   const kx = fftfreq(img.width);
   for (let y = 0; y < img.height; y++) {
@@ -164,7 +164,7 @@ export function fourierShift(img: ComplexImage, shift: Shift): ComplexImage {
       f.im[i] = r * s + f.im[i] * c;
     }
   }
-  return fft2(f, true);
+  return fft2Image(f, true);
 }
 
 /**
