@@ -49,6 +49,6 @@ export const ClassicalFile = z.object({
 });
 export type ClassicalFile = z.infer<typeof ClassicalFile>;
 
-export const CLASSICAL_ALGORITHMS = ['rpie', 'epie'] as const;
+export const CLASSICAL_ALGORITHMS = ['rpie', 'epie', 'lsqml'] as const;
 export const ClassicalAlgorithm = z.enum(CLASSICAL_ALGORITHMS);
 export type ClassicalAlgorithm = z.infer<typeof ClassicalAlgorithm>;

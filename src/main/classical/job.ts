@@ -74,6 +74,11 @@ interface ResumePoint {
   seconds: number;
 }
 
+/** LSQML's own settings, recorded beside α and β (absent for ePIE / rPIE). */
+function lsqmlMeta(o: PieOptions): Record<string, number> {
+  return o.algorithm === 'lsqml' ? { delta: o.delta, tv: o.tv, tv_epsilon: o.tvEpsilon } : {};
+}
+
 /** The resume point in recon.npz, or null when there is none; refuses one made with other settings. */
 async function resumePoint(
   path: string,
@@ -91,6 +96,7 @@ async function resumePoint(
     seed: o.seed,
     probe_update: o.probeUpdate,
     probe_update_start: o.probeUpdateStart,
+    ...lsqmlMeta(o),
   };
   const differs = Object.entries(mine).filter(([k, v]) => meta[k] !== v);
   if (differs.length)
@@ -203,7 +209,11 @@ export async function runClassicalJob(
     peak = Math.max(peak, result.probeRe[i] ** 2 + result.probeIm[i] ** 2);
   const weight = coverageWeight(result.illumination, peak, H, W);
   const N = file.N;
-  const detail = `${options.algorithm}, ${result.iterations} iterations, probe update ${options.probeUpdate ? `on from iteration ${options.probeUpdateStart + 1}` : 'off'}, α ${options.alpha}, β ${options.beta}; plain float64 on the CPU`;
+  const lsqml =
+    options.algorithm === 'lsqml'
+      ? ` (fractions of the least-squares steps), δ ${options.delta}, TV ${options.tv}${options.tv > 0 ? ` ε ${options.tvEpsilon}` : ''}`
+      : '';
+  const detail = `${options.algorithm}, ${result.iterations} iterations, probe update ${options.probeUpdate ? `on from iteration ${options.probeUpdateStart + 1}` : 'off'}, α ${options.alpha}, β ${options.beta}${lsqml}; plain float64 on the CPU`;
   const meta = {
     job_id: job.id,
     stitch_crop_px: defaultStitchCrop(N),
@@ -221,6 +231,7 @@ export async function runClassicalJob(
     probe_update_start: options.probeUpdateStart,
     alpha: options.alpha,
     beta: options.beta,
+    ...lsqmlMeta(options),
     seed: options.seed,
     seconds: result.seconds,
     initial_object: '1 + 0i',

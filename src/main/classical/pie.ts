@@ -17,6 +17,7 @@
 import { StudyError } from '../../shared/errors';
 import { fft2Transposed } from '../data/physics';
 import { createRng } from '../data/rng';
+import { lsqmlIteration, lsqmlScratch } from './lsqml';
 import { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm } from '../../shared/classical';
 
 export { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm };
@@ -33,6 +34,12 @@ export interface PieOptions {
   probeUpdateStart: number;
   /** Seed of the position order. */
   seed: number;
+  /** LSQML: the directions' denominators are regularised by delta × their largest value. */
+  delta: number;
+  /** LSQML: total-variation prior weight at 10⁵ photons per pattern (scaled by 10⁵ / the data's photons); 0 = none. */
+  tv: number;
+  /** LSQML: smoothing ε of the prior's |∇O|. */
+  tvEpsilon: number;
 }
 
 /**
@@ -44,6 +51,7 @@ export interface PieOptions {
 export const PIE_STEPS: Record<ClassicalAlgorithm, { alpha: number; beta: number }> = {
   rpie: { alpha: 0.1, beta: 1 },
   epie: { alpha: 0.3, beta: 0.1 },
+  lsqml: { alpha: 1, beta: 1 },
 };
 
 /** The probe waits a few sweeps for the object to take shape. */
@@ -54,6 +62,9 @@ export const DEFAULT_PIE: PieOptions = {
   ...PIE_STEPS.epie,
   probeUpdateStart: 5,
   seed: 0,
+  delta: 1e-3,
+  tv: 0,
+  tvEpsilon: 0.02,
 };
 
 /** Defaults for one algorithm, with the given fields overriding them. */
@@ -195,6 +206,31 @@ function moduli(d: PieData): Float64Array {
   return out;
 }
 
+/**
+ * Mean photons per pattern, read off the data: stored amplitudes are sqrt(counts) / s, so the
+ * smallest non-zero one is one photon (1 / s) and counts = (s·d)². Infinity for noiseless data
+ * (no count structure), which turns a noise-scaled prior off.
+ */
+export function photonsPerPattern(d: PieData): number {
+  let min = Number.POSITIVE_INFINITY;
+  let sum = 0;
+  for (const v of d.diffraction) {
+    if (v > 0 && v < min) min = v;
+    sum += v * v;
+  }
+  if (!Number.isFinite(min)) return Number.POSITIVE_INFINITY;
+  const s = 1 / min;
+  // counts must be whole numbers: otherwise the data carry no photon scale
+  let off = 0;
+  const n = Math.min(d.diffraction.length, 4096);
+  for (let i = 0; i < n; i++) {
+    const c = (s * d.diffraction[i]) ** 2;
+    if (c < 1000) off = Math.max(off, Math.abs(c - Math.round(c)));
+  }
+  if (off > 0.05) return Number.POSITIVE_INFINITY;
+  return (s * s * sum) / d.xs.length;
+}
+
 interface SweepState {
   N: number;
   W: number;
@@ -309,6 +345,28 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
   const fRe = new Float64Array(nn);
   const fIm = new Float64Array(nn);
   const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, fRe, fIm, o };
+  const lsqml =
+    o.algorithm === 'lsqml'
+      ? {
+          state: {
+            N,
+            W,
+            rows,
+            cols,
+            mod,
+            oRe,
+            oIm,
+            pRe,
+            pIm,
+            delta: o.delta,
+            alpha: o.alpha,
+            beta: o.beta,
+            tv: o.tv * (1e5 / photonsPerPattern(data)),
+            tvEpsilon: o.tvEpsilon,
+          },
+          scratch: lsqmlScratch(M, N, H, W),
+        }
+      : null;
   const orders = sweepOrders(M, o.seed);
   const first = Math.max(0, Math.min(o.iterations, data.doneIterations ?? 0));
   for (let k = 0; k < first; k++) orders.next();
@@ -324,7 +382,7 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
     const ti = performance.now();
     const order = orders.next().value as Int32Array;
     const updateProbe = o.probeUpdate && it >= o.probeUpdateStart;
-    const err = sweep(state, order, updateProbe);
+    const err = lsqml ? lsqmlIteration(lsqml.state, lsqml.scratch, updateProbe) : sweep(state, order, updateProbe);
     const error = err / norm;
     errors.push(error);
     if (!Number.isFinite(error))

@@ -120,9 +120,28 @@ describe('ptycho-study reconstruct', () => {
     expect(r.stderr).toContain(`error: no test data for any selected (dose, view) under ${join(dir, 'none_c')}`);
   });
 
-  it('lsqml is refused with a clear message', () => {
-    const r = runCliSync(['reconstruct', ...roots, '--algorithm', 'lsqml']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--algorithm lsqml is not available yet; use rpie or epie');
-  });
+  it('--algorithm lsqml runs and records its prior; --tv with another algorithm is refused', () => {
+    const r = runCliSync([
+      'reconstruct',
+      ...roots,
+      '--dose',
+      '1e4',
+      '--view',
+      'dense',
+      '--iterations',
+      '3',
+      '--algorithm',
+      'lsqml',
+      '--tv',
+      '0.01',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('lsqml: 3 iterations, α 1, β 1, TV 0.01, probe update from iteration 6');
+    const file = ClassicalFile.parse(JSON.parse(readFileSync(join(dir, 'art', 'classical.json'), 'utf8')));
+    expect(file.parameters).toMatchObject({ algorithm: 'lsqml', iterations: 3, alpha: 1, beta: 1 });
+    const bad = runCliSync(['reconstruct', ...roots, '--algorithm', 'epie', '--tv', '0.01']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--tv is a prior of --algorithm lsqml, not of epie');
+  }, 60_000);
 });

@@ -16,12 +16,13 @@ export interface ReconstructOptions {
   phaseCRoot: string;
   phaseDRoot: string;
   artifactRoot: string;
-  algorithm: ClassicalAlgorithm | 'lsqml';
+  algorithm: ClassicalAlgorithm;
   iterations: number;
   probeUpdate: 'on' | 'off';
   probeUpdateStart?: number;
   alpha?: number;
   beta?: number;
+  tv?: number;
   seed: number;
   accelerator: 'auto' | 'cpu' | 'webgpu' | 'cuda';
   dose?: number;
@@ -45,6 +46,12 @@ function step(v: string): number {
   return n;
 }
 
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number ≥ 0, got '${v}'`);
+  return n;
+}
+
 function positive(v: string): number {
   const n = Number(v);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
@@ -52,7 +59,8 @@ function positive(v: string): number {
 }
 
 export async function runReconstruct(o: ReconstructOptions): Promise<number> {
-  if (o.algorithm === 'lsqml') throw new CliExit(2, 'error: --algorithm lsqml is not available yet; use rpie or epie');
+  if (o.tv !== undefined && o.algorithm !== 'lsqml')
+    throw new CliExit(2, `error: --tv is a prior of --algorithm lsqml, not of ${o.algorithm}`);
   const pie = pieOptions({
     algorithm: o.algorithm,
     iterations: o.iterations,
@@ -60,6 +68,7 @@ export async function runReconstruct(o: ReconstructOptions): Promise<number> {
     probeUpdateStart: o.probeUpdateStart,
     alpha: o.alpha,
     beta: o.beta,
+    tv: o.tv,
     seed: o.seed,
   });
   const say = o.json ? () => {} : (m: string) => console.log(m);
@@ -68,7 +77,7 @@ export async function runReconstruct(o: ReconstructOptions): Promise<number> {
       `notice: the classical reconstruction runs on the CPU (plain float64); --accelerator ${o.accelerator} is ignored`,
     );
   say(
-    `${pie.algorithm}: ${pie.iterations} iterations, α ${pie.alpha}, β ${pie.beta}, probe update ${pie.probeUpdate ? `from iteration ${pie.probeUpdateStart + 1}` : 'off'}`,
+    `${pie.algorithm}: ${pie.iterations} iterations, α ${pie.alpha}, β ${pie.beta}${pie.algorithm === 'lsqml' ? `, TV ${pie.tv}` : ''}, probe update ${pie.probeUpdate ? `from iteration ${pie.probeUpdateStart + 1}` : 'off'}`,
   );
   let stop = false;
   const onSigint = () => {
@@ -122,21 +131,32 @@ export function registerReconstruct(program: Command): void {
   program
     .command('reconstruct')
     .description(
-      'classical reconstruction (ePIE/rPIE with probe refinement) of every (dose, view), scored like PtychoPINN',
+      'classical reconstruction (ePIE/rPIE/LSQML with probe refinement) of every (dose, view), scored like PtychoPINN',
     )
     .requiredOption('--phase-c-root <dir>', 'Phase C root (dose_<d>/patched_{train,test}.npz)')
     .requiredOption('--phase-d-root <dir>', 'Phase D root (dose_<d>/<view>/<view>_{train,test}.npz)')
     .requiredOption('--artifact-root <dir>', 'the study artifact root (writes dose_<d>/<view>/classical/)')
     .addOption(
-      new Option('--algorithm <name>', 'reconstruction algorithm')
-        .choices([...CLASSICAL_ALGORITHMS, 'lsqml'])
-        .default('epie'),
+      new Option('--algorithm <name>', 'reconstruction algorithm').choices([...CLASSICAL_ALGORITHMS]).default('epie'),
     )
     .option('--iterations <n>', 'sweeps over all positions', integer(1), 100)
     .addOption(new Option('--probe-update <on|off>', 'refine the probe').choices(['on', 'off']).default('on'))
     .option('--probe-update-start <n>', 'first iteration (0-based) that updates the probe (default 5)', integer(0))
-    .option('--alpha <a>', 'object step (ePIE) or α (rPIE); default 0.3 / 0.1', step)
-    .option('--beta <b>', 'probe step (ePIE) or β (rPIE); default 0.1 / 1', step)
+    .option(
+      '--alpha <a>',
+      'object step (ePIE), α (rPIE) or fraction of the least-squares object step (LSQML); default 0.3 / 0.1 / 1',
+      step,
+    )
+    .option(
+      '--beta <b>',
+      'probe step (ePIE), β (rPIE) or fraction of the least-squares probe step (LSQML); default 0.1 / 1 / 1',
+      step,
+    )
+    .option(
+      '--tv <weight>',
+      'LSQML only: total-variation prior on the object amplitude, weight at 1e5 photons per pattern (default 0: plain maximum likelihood)',
+      nonNegative,
+    )
     .option('--seed <n>', 'seed of the position order', integer(0), 0)
     .addOption(
       new Option('--accelerator <name>', 'accepted for symmetry with train; the classical arm runs on the CPU')

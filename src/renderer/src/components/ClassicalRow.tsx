@@ -32,7 +32,7 @@ export function ClassicalRow({ roots, doses, focused }: Props) {
   const [cells, setCells] = useState<ClassicalCells>(new Map());
   const [runId, setRunId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [algorithm, setAlgorithm] = useState<'epie' | 'rpie'>('epie');
+  const [algorithm, setAlgorithm] = useState<'epie' | 'rpie' | 'lsqml'>('epie');
   const [iterations, setIterations] = useState(100);
   const [probeUpdate, setProbeUpdate] = useState(true);
   const [resume, setResume] = useState(false);
@@ -132,9 +132,10 @@ export function ClassicalRow({ roots, doses, focused }: Props) {
           <div className="classical-controls">
             <label>
               algorithm{' '}
-              <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value as 'epie' | 'rpie')}>
+              <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value as 'epie' | 'rpie' | 'lsqml')}>
                 <option value="epie">ePIE</option>
                 <option value="rpie">rPIE</option>
+                <option value="lsqml">LSQML</option>
               </select>
             </label>
             <label>
