@@ -177,11 +177,17 @@ export function App({ curves }: { curves: CurveStore }) {
           <CurvesPanel
             store={curves}
             cells={cellList}
+            doses={study.doses}
             selectedIds={study.selection.ids}
+            filters={study.filters}
             smoothing={settings.smoothing}
+            ignoreOutliers={settings.ignoreOutliers}
+            xAxis={settings.xAxis}
             logScale={settings.logScale}
             theme={settings.theme}
             onSmoothing={(smoothing) => settings.set({ smoothing })}
+            onIgnoreOutliers={(ignoreOutliers) => settings.set({ ignoreOutliers })}
+            onXAxis={(xAxis) => settings.set({ xAxis })}
             onLogScale={(logScale) => settings.set({ logScale })}
           />
           <TabBar<Tab>

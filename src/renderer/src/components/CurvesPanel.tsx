@@ -1,28 +1,44 @@
 /**
- * The chart with its controls: which jobs are drawn (the selection, or every job with a
- * curve when nothing is selected), log scale, the smoothing slider, and a legend whose
- * swatches match the lines.
+ * The chart with its controls. Which jobs are drawn: the matrix selection, or every job with
+ * a curve when nothing is selected, narrowed by the filter chips and the run search; the
+ * legend hides a job on click and isolates it on Alt+click. Above the chart: the scalar, the
+ * x axis, log scale, smoothing with "ignore outliers", and downloads (CSV, JSON, PNG).
  */
-import { useMemo, useSyncExternalStore } from 'react';
+import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { availableScalars, scalarLabel, X_AXES, type XAxisKind } from '../lib/build-series';
 import { jobColor } from '../lib/colors';
+import { formatDose } from '../lib/format';
 import { cellName, type JobCell } from '../model';
 import type { CurveStore } from '../stores/curves';
-import { type ChartJob, LossChart } from './LossChart';
+import type { Filters } from '../stores/study';
+import { chartJobIds, legendClick } from '../lib/chart-jobs';
+import { type ChartExport, type ChartJob, LossChart } from './LossChart';
 
 interface Props {
   store: CurveStore;
   cells: JobCell[];
+  doses: number[];
   selectedIds: ReadonlySet<string>;
+  filters: Filters;
   smoothing: number;
+  ignoreOutliers: boolean;
+  xAxis: XAxisKind;
   logScale: boolean;
   theme: 'light' | 'dark';
   onSmoothing(v: number): void;
+  onIgnoreOutliers(v: boolean): void;
+  onXAxis(v: XAxisKind): void;
   onLogScale(v: boolean): void;
 }
 
-export function CurvesPanel({ store, cells, selectedIds, smoothing, logScale, theme, onSmoothing, onLogScale }: Props) {
-  // Re-derive the job list only when the set of jobs with curves changes.
-  const withCurves = useSyncExternalStore(
+export function CurvesPanel(p: Props) {
+  const { store, cells, doses, selectedIds, filters, theme } = p;
+  const chart = useRef<ChartExport>(null);
+  const [search, setSearch] = useState('');
+  const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
+  const [scalar, setScalar] = useState('loss');
+  // Re-derive the job list only when the set of jobs with curves (or their scalars) changes.
+  const curvesKey = useSyncExternalStore(
     (cb) => store.subscribe(cb),
     () =>
       store
@@ -31,16 +47,29 @@ export function CurvesPanel({ store, cells, selectedIds, smoothing, logScale, th
           const c = store.get(id);
           return !!c && c.train.length + c.val.length > 0;
         })
+        .map((id) => `${id}:${[...(store.get(id)?.scalars.keys() ?? [])].join('+')}`)
         .join(','),
   );
-  const idsKey = [...selectedIds].sort().join(',');
+  const withCurves = useMemo(
+    () =>
+      new Set(
+        curvesKey
+          .split(',')
+          .filter(Boolean)
+          .map((s) => s.slice(0, s.indexOf(':'))),
+      ),
+    [curvesKey],
+  );
+  const listed = chartJobIds(cells, withCurves, selectedIds, filters, search);
+  const byId = new Map(cells.map((c) => [c.id, c]));
   // A string key so the chart is rebuilt only when the drawn jobs change, not when a
   // cell's progress ticks (that would recreate the chart 20 times a second).
-  const have = new Set(withCurves.split(',').filter(Boolean));
-  const chosen = idsKey ? new Set(idsKey.split(',')) : null;
-  const jobsKey = cells
-    .filter((c) => have.has(c.id) && (!chosen || chosen.has(c.id)))
-    .map((c) => `${c.id}\t${cellName(c)}\t${jobColor(c.view, c.dose, theme)}`)
+  const jobsKey = listed
+    .filter((id) => !hidden.has(id))
+    .map((id) => {
+      const c = byId.get(id) as JobCell;
+      return `${id}\t${cellName(c)}\t${jobColor(c.view, c.dose, theme, doses)}`;
+    })
     .join('\n');
   const jobs: ChartJob[] = useMemo(
     () =>
@@ -52,14 +81,41 @@ export function CurvesPanel({ store, cells, selectedIds, smoothing, logScale, th
         : [],
     [jobsKey],
   );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: curvesKey is what changes when a job gains a scalar
+  const scalars = useMemo(() => availableScalars(listed.map((id) => store.get(id))), [curvesKey, listed.join(',')]);
+  const shownScalar = scalars.includes(scalar) ? scalar : 'loss';
+  const scope =
+    selectedIds.size > 0
+      ? `${selectedIds.size} selected job(s)`
+      : 'all jobs with curves — select cells in the matrix to narrow';
+  const filtered = filters.dose !== null || filters.view !== null || filters.gridsize !== null;
 
   return (
-    <section className="curves" aria-label="Loss curves">
+    <section className="curves" aria-label="Training curves">
       <div className="curves-controls">
-        <h2>Loss curves</h2>
-        <span className="muted">{idsKey ? 'selected jobs' : 'all jobs with curves'}</span>
+        <h2>Curves</h2>
+        <label>
+          Scalar{' '}
+          <select value={shownScalar} onChange={(e) => setScalar(e.target.value)}>
+            {scalars.map((s) => (
+              <option key={s} value={s}>
+                {scalarLabel(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          X axis{' '}
+          <select value={p.xAxis} onChange={(e) => p.onXAxis(e.target.value as XAxisKind)}>
+            {X_AXES.map((a) => (
+              <option key={a.key} value={a.key}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </label>
         <label className="check">
-          <input type="checkbox" checked={logScale} onChange={(e) => onLogScale(e.target.checked)} />
+          <input type="checkbox" checked={p.logScale} onChange={(e) => p.onLogScale(e.target.checked)} />
           Log scale
         </label>
         <label className="slider">
@@ -69,23 +125,91 @@ export function CurvesPanel({ store, cells, selectedIds, smoothing, logScale, th
             min={0}
             max={0.99}
             step={0.01}
-            value={smoothing}
-            aria-valuetext={smoothing === 0 ? 'off' : `EMA weight ${smoothing.toFixed(2)}`}
-            onChange={(e) => onSmoothing(Number(e.target.value))}
+            value={p.smoothing}
+            aria-valuetext={p.smoothing === 0 ? 'off' : `EMA weight ${p.smoothing.toFixed(2)}`}
+            onChange={(e) => p.onSmoothing(Number(e.target.value))}
           />
-          <output>{smoothing === 0 ? 'off' : smoothing.toFixed(2)}</output>
+          <output>{p.smoothing === 0 ? 'off' : p.smoothing.toFixed(2)}</output>
         </label>
+        <label
+          className="check"
+          title="Leave points more than 5 robust standard deviations (MAD) from their neighbourhood's median out of the smoothed line; the raw line still shows them"
+        >
+          <input type="checkbox" checked={p.ignoreOutliers} onChange={(e) => p.onIgnoreOutliers(e.target.checked)} />
+          Ignore outliers
+        </label>
+        <span className="downloads">
+          Download
+          {(['csv', 'json', 'png'] as const).map((k) => (
+            <button
+              key={k}
+              type="button"
+              className="link"
+              aria-label={`Download ${k.toUpperCase()}`}
+              onClick={() => chart.current?.download(k)}
+            >
+              {k.toUpperCase()}
+            </button>
+          ))}
+        </span>
       </div>
-      <ul className="legend" aria-label="Legend">
-        {jobs.map((j) => (
-          <li key={j.id}>
-            <i style={{ background: j.color }} />
-            {j.label}
+      <div className="legend-bar">
+        <input
+          type="search"
+          className="run-search"
+          placeholder="Filter runs"
+          aria-label="Filter runs"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <span className="muted">
+          {scope}
+          {filtered ? ' · filter chips applied' : ''}
+        </span>
+      </div>
+      <ul className="legend" aria-label="Legend: click hides a run, Alt+click shows only it">
+        {listed.map((id) => {
+          const c = byId.get(id) as JobCell;
+          const off = hidden.has(id);
+          return (
+            <li key={id}>
+              <button
+                type="button"
+                className="legend-item"
+                aria-pressed={!off}
+                aria-label={cellName(c)}
+                title={`${cellName(c)} — click: hide or show · Alt+click: show only this run`}
+                onClick={(e) => setHidden(legendClick(hidden, listed, id, e.altKey))}
+              >
+                <i
+                  style={{
+                    background: off ? 'transparent' : jobColor(c.view, c.dose, theme, doses),
+                    borderColor: jobColor(c.view, c.dose, theme, doses),
+                  }}
+                />
+                {formatDose(c.dose)} {c.view}
+              </button>
+            </li>
+          );
+        })}
+        {listed.length === 0 && (
+          <li className="muted">
+            {withCurves.size === 0 ? 'No curves yet: run a job.' : 'No run matches the selection, filters and search.'}
           </li>
-        ))}
-        {jobs.length > 0 && <li className="muted">solid: train (faint = raw) · dashed ●: validation per epoch</li>}
+        )}
+        {jobs.length > 0 && <li className="muted">thin: raw · bold: smoothed · dashed ●: validation per epoch</li>}
       </ul>
-      <LossChart store={store} jobs={jobs} smoothing={smoothing} logScale={logScale} theme={theme} />
+      <LossChart
+        ref={chart}
+        store={store}
+        jobs={jobs}
+        scalar={shownScalar}
+        xAxis={p.xAxis}
+        smoothing={p.smoothing}
+        ignoreOutliers={p.ignoreOutliers}
+        logScale={p.logScale}
+        theme={theme}
+      />
     </section>
   );
 }

@@ -29,6 +29,17 @@ export interface JobCurve {
   /** The training data's mean-pattern NLL ("learned nothing") and true-object NLL ("perfect"), from step 0 to the last epoch. */
   readonly meanPattern: Series;
   readonly floor: Series;
+  /** Wall time (ms since 1970) of each training point, x = step; empty for points loaded without times. */
+  readonly trainTime: Series;
+  /** Wall time of each validation point, x = step. */
+  readonly valTime: Series;
+  /** Training seconds since the job's first step, summed over its attempts (events' `elapsed_s`), x = step. */
+  readonly trainElapsed: Series;
+  readonly valElapsed: Series;
+  /** Other per-step scalars by name (lr, samples_per_s, grad_norm, loss_terms.<term>, …), x = step. */
+  readonly scalars: Map<string, Series>;
+  /** Steps per epoch, from the trainer's start message, its totals or its first epoch; null until known. */
+  stepsPerEpoch: number | null;
   progress: LiveProgress;
   /** Bumped on every change so consumers can skip unchanged jobs. */
   revision: number;
@@ -114,6 +125,12 @@ export class CurveStore {
         epochTrain: new Series(),
         meanPattern: new Series(),
         floor: new Series(),
+        trainTime: new Series(),
+        valTime: new Series(),
+        trainElapsed: new Series(),
+        valElapsed: new Series(),
+        scalars: new Map(),
+        stepsPerEpoch: null,
         progress: emptyProgress(),
         revision: 0,
         generation: 0,
@@ -131,9 +148,16 @@ export class CurveStore {
       case 'step': {
         if (c.train.length && ev.step <= c.train.lastX) {
           c.train.truncateFrom(ev.step);
+          c.trainTime.truncateFrom(ev.step);
+          c.trainElapsed.truncateFrom(ev.step);
+          for (const s of c.scalars.values()) s.truncateFrom(ev.step);
           c.generation++;
         }
         c.train.push(ev.step, ev.loss);
+        c.trainTime.push(ev.step, Date.parse(ev.time));
+        const elapsed = (ev as { elapsed_s?: unknown }).elapsed_s;
+        if (typeof elapsed === 'number') c.trainElapsed.push(ev.step, elapsed);
+        pushScalars(c, ev.step, ev as unknown as Record<string, unknown>, STEP_FIELDS);
         p.step = ev.step;
         p.epoch = ev.epoch;
         p.lastLoss = ev.loss;
@@ -142,9 +166,16 @@ export class CurveStore {
       }
       case 'epoch': {
         const x = ev.step ?? (c.train.length ? c.train.lastX : ev.epoch);
-        for (const s of [c.val, c.epochTrain]) if (s.length && x <= s.lastX) s.truncateFrom(x);
+        for (const s of [c.val, c.epochTrain, c.valTime, c.valElapsed]) if (s.length && x <= s.lastX) s.truncateFrom(x);
         c.epochTrain.push(x, ev.train_loss);
-        if (ev.val_loss !== null) c.val.push(x, ev.val_loss);
+        if (ev.val_loss !== null) {
+          c.val.push(x, ev.val_loss);
+          c.valTime.push(x, Date.parse(ev.time));
+          const elapsed = (ev as { elapsed_s?: unknown }).elapsed_s;
+          if (typeof elapsed === 'number') c.valElapsed.push(x, elapsed);
+        }
+        if (c.stepsPerEpoch === null && ev.step !== undefined && ev.step > 0)
+          c.stepsPerEpoch = ev.step / (ev.epoch + 1);
         const refs: [Series, number | null | undefined][] = [
           [c.meanPattern, ev.mean_pattern_nll],
           [c.floor, ev.true_object_nll],
@@ -164,6 +195,7 @@ export class CurveStore {
         p.epoch = ev.epoch;
         p.totalEpochs = ev.total_epochs;
         p.etaS = ev.eta_s;
+        if (c.stepsPerEpoch === null && ev.total_epochs > 0) c.stepsPerEpoch = ev.total_steps / ev.total_epochs;
         break;
       }
       case 'status': {
@@ -172,6 +204,11 @@ export class CurveStore {
         const q = c.progress;
         if (ev.total_steps !== undefined) q.totalSteps = ev.total_steps;
         if (ev.total_epochs !== undefined) q.totalEpochs = ev.total_epochs;
+        // "…, 12 steps per epoch" in the start message is exact (the totals may be capped by max_steps)
+        const spe = /(\d+) steps per epoch/.exec(ev.message ?? '');
+        if (spe) c.stepsPerEpoch = Number(spe[1]);
+        else if (c.stepsPerEpoch === null && q.totalSteps && q.totalEpochs)
+          c.stepsPerEpoch = q.totalSteps / q.totalEpochs;
         if (ev.status === 'done' || ev.status === 'failed' || ev.status === 'cancelled' || ev.status === 'diverged')
           q.etaS = null;
         break;
@@ -189,6 +226,40 @@ function reset(c: JobCurve): void {
   c.epochTrain.clear();
   c.meanPattern.clear();
   c.floor.clear();
+  c.trainTime.clear();
+  c.valTime.clear();
+  c.trainElapsed.clear();
+  c.valElapsed.clear();
+  c.scalars.clear();
+  c.stepsPerEpoch = null;
   c.progress = emptyProgress();
   c.revision++;
+}
+
+/** Step-event fields that are not extra scalars (the loss has its own series). */
+const STEP_FIELDS = new Set(['type', 'time', 'step', 'epoch', 'loss', 'elapsed_s', 'attempt']);
+
+/**
+ * Every other numeric field of a step event becomes a named scalar series (lr, samples_per_s,
+ * and whatever the trainer adds, e.g. grad_norm); an object of numbers (loss terms) becomes
+ * one series per key, named `<field>.<key>`.
+ */
+function pushScalars(c: JobCurve, step: number, ev: Record<string, unknown>, skip: ReadonlySet<string>): void {
+  for (const key in ev) {
+    if (skip.has(key)) continue;
+    const v = ev[key];
+    if (typeof v === 'number') scalarSeries(c, key).push(step, v);
+    else if (v && typeof v === 'object' && !Array.isArray(v))
+      for (const [k, w] of Object.entries(v as Record<string, unknown>))
+        if (typeof w === 'number') scalarSeries(c, `${key}.${k}`).push(step, w);
+  }
+}
+
+function scalarSeries(c: JobCurve, name: string): Series {
+  let s = c.scalars.get(name);
+  if (!s) {
+    s = new Series(64);
+    c.scalars.set(name, s);
+  }
+  return s;
 }

@@ -6,16 +6,11 @@
  */
 import { z } from 'zod';
 import { create } from 'zustand';
+import { defaultKnobValues, KnobValues } from '../../../shared/knobs';
 
-export const Knobs = z.object({
-  max_epochs: z.number().int().positive().nullable(),
-  n_groups: z.number().int().positive().nullable(),
-  batch_size: z.number().int().positive().nullable(),
-  accelerator: z.enum(['auto', 'cpu', 'webgpu', 'cuda']),
-  deterministic: z.boolean(),
-  seed: z.number().int().nonnegative().nullable(),
-});
-export type Knobs = z.infer<typeof Knobs>;
+/** The trainer knobs as the Run panel holds them (the knob table's fields; blank = default). */
+export const Knobs = KnobValues;
+export type Knobs = KnobValues;
 
 export const Roots = z.object({ phaseC: z.string(), phaseD: z.string(), artifact: z.string() });
 
@@ -43,6 +38,9 @@ const Persisted = z.object({
   slurm: SlurmOptions,
   smoothing: z.number().min(0).max(0.999),
   logScale: z.boolean(),
+  /** Leave points far from their neighbourhood's median out of the smoothed line (lib/smooth). */
+  ignoreOutliers: z.boolean(),
+  xAxis: z.enum(['step', 'epoch', 'relative', 'wall']),
 });
 type Persisted = z.infer<typeof Persisted>;
 
@@ -56,14 +54,7 @@ function defaults(): Persisted {
   return {
     theme: systemTheme(),
     roots: null,
-    knobs: {
-      max_epochs: null,
-      n_groups: null,
-      batch_size: null,
-      accelerator: 'auto',
-      deterministic: false,
-      seed: null,
-    },
+    knobs: defaultKnobValues(),
     dryRun: false,
     force: false,
     runOn: 'local',
@@ -79,6 +70,8 @@ function defaults(): Persisted {
     },
     smoothing: 0.6,
     logScale: true,
+    ignoreOutliers: true,
+    xAxis: 'step',
   };
 }
 
@@ -111,11 +104,11 @@ export const useSettings = create<SettingsState>((set, get) => ({
 }));
 
 function save(s: SettingsState): void {
-  const { theme, roots, knobs, dryRun, force, runOn, slurm, smoothing, logScale } = s;
+  const { theme, roots, knobs, dryRun, force, runOn, slurm, smoothing, logScale, ignoreOutliers, xAxis } = s;
   try {
     localStorage.setItem(
       KEY,
-      JSON.stringify({ theme, roots, knobs, dryRun, force, runOn, slurm, smoothing, logScale }),
+      JSON.stringify({ theme, roots, knobs, dryRun, force, runOn, slurm, smoothing, logScale, ignoreOutliers, xAxis }),
     );
   } catch {
     // storage full or disabled: settings simply are not remembered
