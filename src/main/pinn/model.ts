@@ -10,23 +10,22 @@
  */
 import { Graph, type Tensor } from '../nn/graph';
 import { cos, exp, mul, neg, sin } from '../nn/ops-basic';
-import { buildNetwork, type AmpActivation, analyticParameterCount } from './network';
+import { analyticParameterCount, buildNetwork } from './network';
 import { amplitudePhase, type Complex, diffract, poissonNll, probeDisc, reassemble } from './physics';
+import type { PinnSettings } from './settings';
 import { canvasSize } from './translate';
 
-export interface PinnModelSpec {
-  N: number;
-  gridsize: number;
-  nFiltersScale: number;
-  ampActivation: AmpActivation;
-  probeBig: boolean;
-  probeMask: boolean;
-  intensityScaleTrainable: boolean;
-  /** Weight initialisation seed. */
-  seed: number;
+/**
+ * What the graph builder needs: the trainer's settings for the network, the weight
+ * initialisation seed, and the samples (groups) per graph call.
+ */
+export type PinnModelSpec = Pick<
+  PinnSettings,
+  'N' | 'gridsize' | 'nFiltersScale' | 'ampActivation' | 'probeBig' | 'probeMask' | 'intensityScaleTrainable' | 'seed'
+> & {
   /** Samples (groups) per graph call. */
   batch: number;
-}
+};
 
 export interface ProbeArrays {
   re: Float32Array;
