@@ -2,8 +2,11 @@
  * Network ops (Conv, MaxPool, nearest Resize, MatMul, Gemm), each forward builder followed
  * by its VJP rule. The Conv VJPs follow the measurements in decisions.md: the input
  * gradient is a Conv with the transposed, flipped kernel (about twice as fast as
- * ConvTranspose on ORT's CPU provider); the weight gradient is one Gemm per kernel tap on a
- * channel-major (C, B, H, W) layout, the fastest form measured.
+ * ConvTranspose on ORT's CPU provider); the weight gradient is, per kernel tap, one batched
+ * MatMul [B, Cout, Ho·Wo] × [B, Ho·Wo, Cin] on the NCHW tensors as they are, summed over the
+ * batch (`convWeightGrad`; faster here than the per-tap Gemm on a channel-major (C, B, H, W)
+ * layout that decisions.md first measured, which pays two large transposes), or an unfold
+ * (`weightGrad: 'unfold'`).
  */
 import { attr, tensor as protoTensor } from './proto';
 import type { Tensor } from './graph';
