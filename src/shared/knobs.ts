@@ -291,9 +291,46 @@ export function knobConfigFields(knobs: TrainingKnobs): Partial<Record<keyof Tra
   return out;
 }
 
-/** Knobs back to the `train` flags that produce them (a switch appears only when on). */
-export function knobFlags(knobs: TrainingKnobs, options: { omitCliDefaults?: boolean } = {}): string[] {
-  const out: string[] = [];
+/** A knob's value as a form holds it: null (or absent) = not given, the default applies. */
+export type KnobValues = { [K in KnobKey]?: TrainingKnobs[K] | null };
+
+/**
+ * The knobs as the workbench holds them (persisted per user): every knob may be left blank.
+ * Lenient on load, so settings saved before a knob existed still open.
+ */
+export const KnobValues = z.object(
+  shapeOf<{ [K in KnobKey]: z.ZodOptional<z.ZodNullable<(typeof KNOBS)[K]['record']>> }>((k) =>
+    KNOBS[k].record.nullable().optional(),
+  ),
+);
+
+/** The knobs the workbench shows, in table order: those with a label. */
+export const WORKBENCH_KNOBS: readonly KnobKey[] = KNOB_KEYS.filter((k) => (KNOBS[k] as KnobSpec).label !== undefined);
+
+/** The workbench's starting values: every field blank, a choice at its default, a switch off. */
+export function defaultKnobValues(): KnobValues {
+  const out: Record<string, unknown> = {};
+  for (const key of WORKBENCH_KNOBS) {
+    const spec: KnobSpec = KNOBS[key];
+    out[key] = spec.kind.type === 'choice' || spec.kind.type === 'boolean' ? spec.default : null;
+  }
+  return out as KnobValues;
+}
+
+/** The knobs a form gives: blanks and switches left off are not given. */
+export function givenKnobs(values: KnobValues): TrainingKnobs {
+  const out: Record<string, unknown> = {};
+  for (const key of KNOB_KEYS) {
+    const value = values[key];
+    if (value === null || value === undefined || value === false) continue;
+    out[key] = value;
+  }
+  return out as TrainingKnobs;
+}
+
+/** Knobs back to the `train` arguments that produce them: `[flag, value]`, or `[flag]` for a switch that is on. */
+export function knobArgs(knobs: TrainingKnobs, options: { omitCliDefaults?: boolean } = {}): string[][] {
+  const out: string[][] = [];
   for (const key of KNOB_KEYS) {
     const spec: KnobSpec = KNOBS[key];
     const value = knobs[key];
@@ -301,8 +338,13 @@ export function knobFlags(knobs: TrainingKnobs, options: { omitCliDefaults?: boo
     // `--accelerator auto` is what the command does anyway
     if (options.omitCliDefaults && spec.cliDefault && value === spec.default) continue;
     if (spec.kind.type === 'boolean') {
-      if (value === true) out.push(`--${spec.flag}`);
-    } else out.push(`--${spec.flag}`, String(value));
+      if (value === true) out.push([`--${spec.flag}`]);
+    } else out.push([`--${spec.flag}`, String(value)]);
   }
   return out;
+}
+
+/** Knobs back to the `train` flags that produce them, as one argument list. */
+export function knobFlags(knobs: TrainingKnobs, options: { omitCliDefaults?: boolean } = {}): string[] {
+  return knobArgs(knobs, options).flat();
 }

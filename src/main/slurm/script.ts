@@ -3,6 +3,7 @@
  * `ptycho-study train --job <id>` with the submit's roots and knobs on the shared
  * filesystem. Pure text, so `--dry-run` prints exactly what would be submitted.
  */
+import { knobFlags } from '../../shared/knobs';
 import type { TrainingKnobs } from '../../shared/study';
 
 export interface SlurmResources {
@@ -39,28 +40,8 @@ export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Knobs back to the `train` flags that produce them. */
-export function knobFlags(k: TrainingKnobs): string[] {
-  const out: string[] = [];
-  const value = (flag: string, v: number | string | undefined) => {
-    if (v !== undefined) out.push(flag, String(v));
-  };
-  const bool = (flag: string, v: boolean | undefined) => {
-    if (v) out.push(flag);
-  };
-  value('--max-epochs', k.max_epochs);
-  value('--n-groups', k.n_groups);
-  value('--batch-size', k.batch_size);
-  value('--learning-rate', k.learning_rate);
-  value('--accelerator', k.accelerator);
-  bool('--deterministic', k.deterministic);
-  value('--num-workers', k.num_workers);
-  value('--logger', k.logger);
-  bool('--disable-checkpointing', k.disable_checkpointing);
-  value('--seed', k.seed);
-  bool('--resume', k.resume);
-  return out;
-}
+/** Knobs back to the `train` flags that produce them (generated from the knob table). */
+export { knobFlags };
 
 function sbatchLine(line: string): string {
   const t = line.trim();

@@ -4,7 +4,7 @@
  */
 import { describeFreshness } from '../../shared/fingerprint';
 import type { JobListing } from '../../shared/study-api';
-import type { TrainingKnobs } from '../../shared/study';
+import { givenKnobs } from '../../shared/knobs';
 import { call, onEvent } from './api-client';
 import type { Engine } from './engine';
 import type { JobCell } from './model';
@@ -15,14 +15,9 @@ function rootsInput(r: Roots) {
   return { phaseCRoot: r.phaseC, phaseDRoot: r.phaseD, artifactRoot: r.artifact };
 }
 
-function knobsInput(k: Knobs): TrainingKnobs {
-  const out: TrainingKnobs = { accelerator: k.accelerator };
-  if (k.max_epochs !== null) out.max_epochs = k.max_epochs;
-  if (k.n_groups !== null) out.n_groups = k.n_groups;
-  if (k.batch_size !== null) out.batch_size = k.batch_size;
-  if (k.seed !== null) out.seed = k.seed;
-  if (k.deterministic) out.deterministic = true;
-  return out;
+/** The knobs the Run panel gives (blanks and switches left off are not sent). */
+function knobsInput(k: Knobs) {
+  return givenKnobs(k);
 }
 
 /** The Slurm panel's fields as the API's options: blanks left out. */
@@ -58,6 +53,8 @@ export function cellFromListing(j: JobListing): JobCell {
     logPath: j.logPath,
   };
   if (j.freshness) base.freshness = describeFreshness(j.freshness);
+  if (j.stop) base.stop = j.stop.summary;
+  if (j.resumable !== undefined) base.resumable = j.resumable;
   if (!j.state) return base;
   // Data gone since a dry run or skip: what matters now is that it cannot run.
   if (j.data.status === 'missing' && !j.active && (j.state.status === 'planned' || j.state.status === 'skipped'))
@@ -123,6 +120,33 @@ export function createEngine(): Engine {
         off();
       }
     },
+    async resumeJobs(roots, ids) {
+      const r = await call('resumeJobs', { roots: rootsInput(roots), jobIds: ids });
+      return { runIds: r.runIds, jobIds: r.jobIds, notResumed: r.notResumed };
+    },
+    async readJobEventsFrom(roots, id, fromByte) {
+      const r = await call('readJobEvents', { artifactRoot: roots.artifact, jobId: id, fromByte });
+      return { events: r.events, nextByte: r.nextByte };
+    },
+    async listJobAttempts(roots, id) {
+      return (await call('listJobAttempts', { artifactRoot: roots.artifact, jobId: id })).attempts;
+    },
+    async readAttemptEvents(roots, id, attemptId) {
+      return (await call('readJobEvents', { artifactRoot: roots.artifact, jobId: id, attemptId })).events;
+    },
+    listJobPreviews: (roots, id) => call('listJobPreviews', { artifactRoot: roots.artifact, jobId: id }),
+    readJobPreview: (roots, id, epoch) =>
+      call('readJobPreview', { artifactRoot: roots.artifact, jobId: id, ...(epoch === undefined ? {} : { epoch }) }),
+    getInfo: () => call('getInfo', {}),
+    getComparison: (artifactRoot) => call('getComparison', { artifactRoot }),
+    evaluateStudy: (artifactRoot) => call('evaluateStudy', { artifactRoot }),
+    buildReport: (artifactRoot) => call('buildReport', { artifactRoot }),
+    getJobEvaluation: (artifactRoot, jobId) => call('getJobEvaluation', { artifactRoot, jobId }),
+    async readReportImage(artifactRoot, name) {
+      const img = await call('readReportImage', { artifactRoot, name });
+      return `data:${img.mime};base64,${img.base64}`;
+    },
+    onEvalProgress: (h) => onEvent('evalProgress', h),
     onJobState: (h) => onEvent('jobState', h),
     onTrainEvents: (h) => onEvent('trainEvent', h),
     onRunState: (h) => onEvent('runState', h),

@@ -1,12 +1,22 @@
 /**
- * The trainer knobs (the `train` command's flags), where to run (this machine or a Slurm job
+ * The trainer knobs (the `train` command's flags, generated from the knob table and checked
+ * as typed: a refused value names the valid range and disables Run), where to run (this machine or a Slurm job
  * array, with its options), Retrain up-to-date jobs, the Dry run switch and Run, plus the
  * plan (per selected job: up to date or why it will run) and the equivalent CLI command so a
  * run started here can be repeated in a terminal or on a cluster. Accelerators that do not
  * work here are listed disabled with the reason.
  */
+import { useEffect, useState } from 'react';
 import type { ProviderProbe } from '../../../shared/api';
 import { describeFreshness, type JobFreshness } from '../../../shared/fingerprint';
+import {
+  type KnobKey,
+  type KnobSpec,
+  KNOBS,
+  knobFlagText,
+  parseKnobText,
+  WORKBENCH_KNOBS,
+} from '../../../shared/knobs';
 import type { Knobs, SlurmOptions } from '../stores/settings';
 
 interface Props {
@@ -71,111 +81,141 @@ function SlurmFields({ value, onChange }: { value: SlurmOptions; onChange(v: Slu
   );
 }
 
-function NumberKnob({
-  label,
-  flag,
+/** The workbench's knobs by how they are set: typed values first, then choices, then switches. */
+const TYPED = WORKBENCH_KNOBS.filter((k) => ['integer', 'number'].includes(KNOBS[k].kind.type));
+const CHOICES = WORKBENCH_KNOBS.filter((k) => KNOBS[k].kind.type === 'choice');
+const SWITCHES = WORKBENCH_KNOBS.filter((k) => KNOBS[k].kind.type === 'boolean');
+
+function asText(value: unknown): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+/**
+ * A typed knob, checked as it is typed against the knob table: blank is "not given" (the
+ * placeholder shows the default); a value the table refuses stays on screen with the valid
+ * range beside it, and the last valid value is kept until it is fixed.
+ */
+function TypedKnob({
+  knob,
   value,
-  min,
-  placeholder,
   onChange,
+  onValidity,
 }: {
-  label: string;
-  flag: string;
-  value: number | null;
-  min: number;
-  placeholder: string;
+  knob: KnobKey;
+  value: unknown;
   onChange(v: number | null): void;
+  onValidity(error: string | null): void;
 }) {
+  const spec: KnobSpec = KNOBS[knob];
+  const [text, setText] = useState(asText(value));
+  const [error, setError] = useState<string | null>(null);
+  // a value set elsewhere (settings loaded, another window) shows unless the user is mid-fix
+  useEffect(() => {
+    if (error === null) setText(asText(value));
+  }, [value, error]);
+  const errorId = `knob-error-${knob}`;
   return (
-    <label className="knob" title={`--${flag}`}>
-      <span>{label}</span>
+    <label className="knob" title={`${knobFlagText(knob)}: ${spec.help}`}>
+      <span>{spec.label}</span>
       <input
-        type="number"
-        min={min}
-        step={1}
-        inputMode="numeric"
-        placeholder={placeholder}
-        value={value ?? ''}
+        type="text"
+        className="knob-value"
+        inputMode={spec.kind.type === 'integer' ? 'numeric' : 'decimal'}
+        placeholder={spec.defaultText}
+        value={text}
+        aria-invalid={error !== null}
+        aria-describedby={error ? errorId : undefined}
         onChange={(e) => {
-          const v = e.target.value.trim();
-          const n = Number(v);
-          onChange(v === '' || !Number.isInteger(n) || n < min ? null : n);
+          const t = e.target.value;
+          setText(t);
+          if (t.trim() === '') {
+            setError(null);
+            onValidity(null);
+            onChange(null);
+            return;
+          }
+          const r = parseKnobText(knob, t);
+          const message = r.ok ? null : `${spec.label}: ${r.error}`;
+          setError(message);
+          onValidity(message);
+          if (r.ok) onChange(r.value as number);
         }}
       />
+      {error && (
+        <span className="knob-error" id={errorId} role="alert">
+          {error}
+        </span>
+      )}
     </label>
   );
 }
 
 export function RunPanel(p: Props) {
   const k = p.knobs;
+  const [errors, setErrors] = useState<Partial<Record<KnobKey, string>>>({});
+  const invalid = Object.values(errors).some(Boolean);
   // auto never picks a software (CPU-type) adapter: the same rule as the engine's.
   const cpuOnly = !p.providers.some((x) => x.name !== 'cpu' && x.available && !x.software);
+  /** An accelerator's option text: why it cannot be chosen here, or that it is a slow software adapter. */
+  const choiceText = (knob: KnobKey, name: string): { text: string; disabled: boolean; title?: string } => {
+    if (knob !== 'accelerator') return { text: name, disabled: false };
+    if (name === 'auto') return { text: `auto${cpuOnly ? ' (→ cpu)' : ''}`, disabled: false };
+    const probe = p.providers.find((x) => x.name === name);
+    const ok = probe?.available ?? false;
+    const note = ok
+      ? probe?.software
+        ? ' (software, slower than cpu)'
+        : ''
+      : ` — ${probe?.detail ?? 'not available here'}`;
+    return { text: `${name}${note}`, disabled: !ok, title: probe?.detail };
+  };
   return (
     <section className="run-panel" aria-label="Run">
       <div className="knobs">
-        <NumberKnob
-          label="Epochs"
-          flag="max-epochs"
-          value={k.max_epochs}
-          min={1}
-          placeholder="50"
-          onChange={(v) => p.onKnob('max_epochs', v)}
-        />
-        <NumberKnob
-          label="n-images"
-          flag="n-images"
-          value={k.n_groups}
-          min={1}
-          placeholder="all"
-          onChange={(v) => p.onKnob('n_groups', v)}
-        />
-        <NumberKnob
-          label="Batch"
-          flag="batch-size"
-          value={k.batch_size}
-          min={1}
-          placeholder="16"
-          onChange={(v) => p.onKnob('batch_size', v)}
-        />
-        <NumberKnob
-          label="Seed"
-          flag="seed"
-          value={k.seed}
-          min={0}
-          placeholder="42"
-          onChange={(v) => p.onKnob('seed', v)}
-        />
-        <label className="knob" title="--accelerator">
-          <span>Accelerator</span>
-          <select
-            value={k.accelerator}
-            onChange={(e) => p.onKnob('accelerator', e.target.value as Knobs['accelerator'])}
-          >
-            <option value="auto">auto{cpuOnly ? ' (→ cpu)' : ''}</option>
-            {(['cpu', 'webgpu', 'cuda'] as const).map((name) => {
-              const probe = p.providers.find((x) => x.name === name);
-              const ok = probe?.available ?? false;
-              return (
-                <option key={name} value={name} disabled={!ok} title={probe?.detail}>
-                  {name}
-                  {ok
-                    ? probe?.software
-                      ? ' (software, slower than cpu)'
-                      : ''
-                    : ` — ${probe?.detail ?? 'not available here'}`}
-                </option>
-              );
-            })}
-          </select>
-        </label>
-        <label className="knob check" title="--deterministic">
-          <input
-            type="checkbox"
-            checked={k.deterministic}
-            onChange={(e) => p.onKnob('deterministic', e.target.checked)}
+        {TYPED.map((knob) => (
+          <TypedKnob
+            key={knob}
+            knob={knob}
+            value={k[knob]}
+            onChange={(v) => p.onKnob(knob, v as Knobs[typeof knob])}
+            onValidity={(message) => setErrors((e) => ({ ...e, [knob]: message ?? undefined }))}
           />
-          <span>Deterministic</span>
-        </label>
+        ))}
+        {CHOICES.map((knob) => {
+          const spec: KnobSpec = KNOBS[knob];
+          const choices = spec.kind.type === 'choice' ? spec.kind.choices : [];
+          return (
+            <label key={knob} className="knob" title={`${knobFlagText(knob)}: ${spec.help}`}>
+              <span>{spec.label}</span>
+              <select
+                value={asText(k[knob] ?? spec.default)}
+                onChange={(e) => p.onKnob(knob, e.target.value as Knobs[typeof knob])}
+              >
+                {choices.map((name) => {
+                  const c = choiceText(knob, name);
+                  return (
+                    <option key={name} value={name} disabled={c.disabled} title={c.title}>
+                      {c.text}
+                    </option>
+                  );
+                })}
+              </select>
+            </label>
+          );
+        })}
+        {SWITCHES.map((knob) => {
+          const spec: KnobSpec = KNOBS[knob];
+          return (
+            <label key={knob} className="knob check" title={`${knobFlagText(knob)}: ${spec.help}`}>
+              <input
+                type="checkbox"
+                checked={k[knob] === true}
+                onChange={(e) => p.onKnob(knob, e.target.checked as Knobs[typeof knob])}
+              />
+              <span>{spec.label}</span>
+            </label>
+          );
+        })}
       </div>
       <div className="run-row">
         <label className="knob" title="Run on this machine's queue, or hand the jobs to Slurm as one job array">
@@ -221,8 +261,14 @@ export function RunPanel(p: Props) {
           type="button"
           className="primary"
           onClick={p.onRun}
-          disabled={p.selectedCount === 0 || p.busy}
-          title={p.selectedCount === 0 ? 'Select jobs in the matrix first' : undefined}
+          disabled={p.selectedCount === 0 || p.busy || invalid}
+          title={
+            invalid
+              ? 'Fix the knob values marked above first'
+              : p.selectedCount === 0
+                ? 'Select jobs in the matrix first'
+                : undefined
+          }
         >
           {p.runOn === 'slurm' ? 'Submit to Slurm' : 'Run'}
         </button>

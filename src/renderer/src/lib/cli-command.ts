@@ -3,21 +3,18 @@
  * repeated from a terminal or a batch script. A selection that one set of CLI filters
  * describes becomes one command; any other selection becomes one command per job. A run on
  * Slurm is one `ptycho-study slurm submit` (a selection no filter describes by `--job`).
+ * The knob flags come from the knob table.
  */
+import { givenKnobs, type KnobKey, type KnobValues, knobArgs } from '../../../shared/knobs';
+
 export interface CommandJob {
   dose: number;
   view: string;
   gridsize: number;
 }
 
-export interface CommandKnobs {
-  max_epochs: number | null;
-  n_groups: number | null;
-  batch_size: number | null;
-  accelerator: string;
-  deterministic: boolean;
-  seed: number | null;
-}
+/** The Run panel's knob values (blank = not given). */
+export type CommandKnobs = Partial<Record<KnobKey, string | number | boolean | null>>;
 
 function quote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -74,13 +71,9 @@ export function trainCommand(
     `--phase-d-root ${quote(roots.phaseD)}`,
     `--artifact-root ${quote(roots.artifact)}`,
   ];
-  const tail: string[] = [];
-  if (knobs.max_epochs !== null) tail.push(`--max-epochs ${knobs.max_epochs}`);
-  if (knobs.n_groups !== null) tail.push(`--n-images ${knobs.n_groups}`);
-  if (knobs.batch_size !== null) tail.push(`--batch-size ${knobs.batch_size}`);
-  if (knobs.accelerator !== 'auto') tail.push(`--accelerator ${knobs.accelerator}`);
-  if (knobs.deterministic) tail.push('--deterministic');
-  if (knobs.seed !== null) tail.push(`--seed ${knobs.seed}`);
+  const tail = knobArgs(givenKnobs(knobs as KnobValues), { omitCliDefaults: true }).map((arg) =>
+    arg.map(quote).join(' '),
+  );
   if (options.force) tail.push('--force');
   if (options.slurm) tail.push(...slurmFlags(options.slurm));
   if (dryRun) tail.push('--dry-run');
