@@ -7,10 +7,11 @@
 import { z } from 'zod';
 
 /**
- * On every event: `time` is the wall clock (ISO). `elapsed_s` is the job's training time in
- * seconds summed over its attempts (a resumed attempt continues from the checkpoint's
- * figure; pauses between attempts do not count), for a "relative time" x-axis; absent in
- * files written before it existed. `attempt` names the attempt (run) that wrote the event:
+ * On every event: `time` is the wall clock (ISO). `elapsed_s` is the seconds the job has
+ * been working on its current curve, summed over its attempts (a resumed attempt continues
+ * from the previous attempt's last figure; the pause between attempts does not count; a
+ * fresh run starts again at 0), for a "relative time" x-axis that never runs backwards;
+ * absent in files written before it existed. `attempt` names the attempt (run) that wrote the event:
  * `runs/<attempt>/events.jsonl` in the job's folder holds that attempt's events.
  */
 const base = {

@@ -60,6 +60,7 @@ export class Trainer {
   lastTransfer: Transfer = { hostToDevice: 0, deviceToHost: 0 };
   private state = new Map<string, ort.Tensor>();
   private readback?: ort.InferenceSession;
+  private readonly forwardSessions = new Map<string, ort.InferenceSession>();
 
   private constructor(
     readonly model: TrainStepModel,
@@ -146,6 +147,27 @@ export class Trainer {
     const extras: Record<string, ort.Tensor> = {};
     for (const n of this.model.extraNames) if (out[n]) extras[n] = out[n];
     return { loss: Number(out[stepNames.loss].data[0]), gradNorm: Number.NaN, extras };
+  }
+
+  /**
+   * Forward-only outputs (e.g. the reconstruction, for a preview) on `batch` with the current
+   * parameters, fed straight from the trainer's state (no copy). The session for a set of
+   * output names is built on first use and kept; nothing is updated.
+   */
+  async forward(outputs: Readonly<Record<string, Tensor>>, batch: Batch): Promise<Record<string, ort.Tensor>> {
+    const key = Object.keys(outputs).sort().join('\u0000');
+    let session = this.forwardSessions.get(key);
+    if (!session) {
+      const model = this.model.graph.toModel({ outputs: { ...outputs }, name: 'forward' });
+      session = await createSession(model, { provider: this.provider, threads: 1 });
+      this.forwardSessions.set(key, session);
+    }
+    const feeds = this.batchFeeds(batch, session.inputNames);
+    for (const name of session.inputNames) {
+      const t = this.state.get(name);
+      if (t) feeds[name] = t;
+    }
+    return this.run(session, feeds);
   }
 
   /** session.run; a GPU provider's failure becomes one line naming the provider and the op. */
@@ -275,6 +297,7 @@ export class Trainer {
     await this.trainSession.release();
     await this.evalSession.release();
     await this.readback?.release();
+    for (const session of this.forwardSessions.values()) await session.release();
   }
 }
 

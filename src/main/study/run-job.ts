@@ -27,6 +27,8 @@ export interface RunJobOptions {
   resume?: boolean;
   /** The runner started a worker process with this pid. */
   onWorkerStarted?: (pid: number) => void;
+  /** Names this attempt of the job (the study run's id). */
+  attemptId?: string;
   /** Clock, injectable for tests. */
   now?: () => Date;
 }
@@ -152,6 +154,7 @@ export async function runTrainingJob(
         onEvent: options.onEvent ?? (() => {}),
         resume: options.resume ?? false,
         onWorkerStarted: options.onWorkerStarted,
+        ...(options.attemptId ? { attemptId: options.attemptId } : {}),
       };
       result = normaliseResult(await runner(config, job, job.logPath, ctx));
     } catch (e) {

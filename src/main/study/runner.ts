@@ -18,6 +18,8 @@ export interface RunnerContext {
   resume?: boolean;
   /** The job trains in another process with this pid (recorded so a later run can tell if it lives). */
   onWorkerStarted?(pid: number): void;
+  /** Names this attempt of the job (its curve goes to `runs/<attemptId>/events.jsonl`): the study run's id. */
+  attemptId?: string;
 }
 
 export interface RunnerResult {

@@ -380,6 +380,7 @@ export class StudyRun {
       config,
       signal: controller.signal,
       resume: r.knobs.resume ?? false,
+      attemptId: this.runId,
       onWorkerStarted: (pid) => {
         // Before any progress write: a later run must see who trains this job if we die now.
         const w = { ...worker, trainer_pid: pid };

@@ -164,6 +164,7 @@ export function createTrainerHost(launch: WorkerLauncher, opts: { cancelGraceMs?
           resume: ctx.resume === true,
           extras: ctx.extras ?? {},
           parent_pid: process.pid,
+          ...(ctx.attemptId ? { attempt_id: ctx.attemptId } : {}),
         });
       });
     },

@@ -3,7 +3,7 @@
  * curves, ETA and resume are rebuilt from) and written as one readable line to `train.log`.
  * `--logger jsonl|csv` adds an extra per-epoch metrics file beside them.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TrainEvent } from '../../shared/events';
 import { writeFailure, writeFileAtomicSync } from '../data/atomic';
@@ -39,12 +39,37 @@ function fmt(v: number): string {
   return Number.isFinite(v) ? v.toPrecision(6) : String(v);
 }
 
+export interface EventStamp {
+  attempt?: string;
+  elapsed_s?: number;
+  epoch?: number;
+  step?: number;
+}
+
+function withStamp(e: TrainEvent, st: EventStamp): TrainEvent {
+  const out: Record<string, unknown> = { ...e };
+  if (out.attempt === undefined && st.attempt !== undefined) out.attempt = st.attempt;
+  if (out.elapsed_s === undefined && st.elapsed_s !== undefined) out.elapsed_s = st.elapsed_s;
+  if (e.type === 'log') {
+    if (out.epoch === undefined && st.epoch !== undefined) out.epoch = st.epoch;
+    if (out.step === undefined && st.step !== undefined) out.step = st.step;
+  }
+  return out as TrainEvent;
+}
+
 export function openJobLog(opts: {
   eventsPath: string;
   logPath: string;
   extra?: ExtraLogger;
   /** Live forwarding (IPC to the parent, or the service in-process). */
   forward?: (e: TrainEvent) => void;
+  /**
+   * Fields an event gets where it has none: the attempt and the job's training time so far
+   * (every event), the epoch and step being trained (log events).
+   */
+  stamp?: () => EventStamp;
+  /** This attempt's own copy of its events (`runs/<attempt>/events.jsonl`). */
+  attemptEventsPath?: string;
 }): JobLog {
   const dir = dirname(opts.eventsPath);
   const extra = opts.extra ?? 'none';
@@ -59,9 +84,12 @@ export function openJobLog(opts: {
       throw writeFailure(path, err);
     }
   };
+  if (opts.attemptEventsPath) mkdirSync(dirname(opts.attemptEventsPath), { recursive: true });
   const emit = (e: TrainEvent) => {
-    const ev = TrainEvent.parse(e);
-    append(opts.eventsPath, `${JSON.stringify(ev)}\n`);
+    const ev = TrainEvent.parse(opts.stamp ? withStamp(e, opts.stamp()) : e);
+    const line = `${JSON.stringify(ev)}\n`;
+    append(opts.eventsPath, line);
+    if (opts.attemptEventsPath) append(opts.attemptEventsPath, line);
     if (ev.type !== 'progress') append(opts.logPath, `${formatEventLine(ev)}\n`);
     if (ev.type === 'epoch') {
       if (extra === 'csv') {

@@ -38,6 +38,11 @@ export const StartMessage = z.object({
   extras: TrainerExtras.default({}),
   /** The host's pid: the worker stops (with a checkpoint) when that process is gone. */
   parent_pid: z.number().int().positive().optional(),
+  /** Names this attempt's folder `runs/<attempt_id>/` (the study run's id). */
+  attempt_id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/)
+    .optional(),
 });
 export type StartMessage = z.infer<typeof StartMessage>;
 

@@ -75,6 +75,58 @@ describe('training a tiny PtychoPINN', () => {
     expect(a.live.length).toBe(a.events.length);
   });
 
+  it('records the scalars a chart needs on every step and epoch, and a preview image per epoch', async () => {
+    const r = await train(1, { nepochs: 2 });
+    expect(r.result.status).toBe('done');
+    const steps = r.events.filter((e) => e.type === 'step');
+    expect(steps.length).toBeGreaterThan(2);
+    for (const e of steps) {
+      expect(e.grad_norm).toBeGreaterThan(0);
+      expect(Number.isFinite(e.grad_norm)).toBe(true);
+      expect(e.lr).toBeGreaterThan(0);
+      expect(e.samples_per_s).toBeGreaterThan(0);
+      expect(e.loss_terms).toEqual({ poisson_nll: e.loss });
+    }
+    // every event has its attempt and the training clock, which never runs backwards
+    const attempt = r.events[0].attempt;
+    expect(attempt).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(r.events.every((e) => e.attempt === attempt && typeof e.elapsed_s === 'number')).toBe(true);
+    const clock = r.events.map((e) => e.elapsed_s as number);
+    expect(clock).toEqual([...clock].sort((x, y) => x - y));
+    const epochs = r.events.filter((e) => e.type === 'epoch');
+    expect(epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    for (const e of epochs) {
+      expect(e.loss_terms).toEqual({ poisson_nll: e.train_loss });
+      expect(e.grad_norm).toBeGreaterThan(0);
+      expect(e.samples_per_s).toBeGreaterThan(0);
+      expect(e.duration_s).toBeGreaterThan(0);
+      expect(e.mean_pattern_nll).toBeTypeOf('number');
+    }
+    // one preview per epoch: a small PNG of the fixed group (amplitude, phase, and the truth beside them)
+    const previews = r.events.filter((e) => e.type === 'preview');
+    expect(previews.map((e) => [e.epoch, e.file])).toEqual([
+      [0, 'previews/epoch_0.png'],
+      [1, 'previews/epoch_1.png'],
+    ]);
+    expect(new Set(previews.map((e) => e.group)).size).toBe(1);
+    const index = JSON.parse(readFileSync(join(r.dir, 'previews', 'preview.json'), 'utf8'));
+    expect(index.panels).toEqual(['amplitude', 'phase', 'true amplitude', 'true phase']);
+    const png0 = readFileSync(join(r.dir, 'previews', 'epoch_0.png'));
+    const png1 = readFileSync(join(r.dir, 'previews', 'epoch_1.png'));
+    expect(png0.subarray(1, 4).toString()).toBe('PNG');
+    expect(png0.readUInt32BE(16)).toBe(4 * 32 + 3 * 2);
+    expect(png0.readUInt32BE(20)).toBe(32);
+    expect(png0.length).toBeLessThan(16_000);
+    expect(previews[0].bytes).toBe(png0.length);
+    // the model changed between the epochs, so the picture did
+    expect(png1.equals(png0)).toBe(false);
+    // this attempt's own curve is kept under runs/<attempt>/
+    const own = readFileSync(join(r.dir, 'runs', attempt as string, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(own.length).toBe(r.events.length);
+  });
+
   it('gridsize 2 trains with offsets; cancel then resume equals the uninterrupted run', async () => {
     const full = await train(2, { nepochs: 2 });
     expect(full.result.status).toBe('done');
@@ -90,6 +142,20 @@ describe('training a tiny PtychoPINN', () => {
     expect(steps).toEqual(stepLosses(full.events).map(([s]) => s));
     expect(stepLosses(rest.events)).toEqual(stepLosses(full.events));
     expect(rest.events.some((e) => e.type === 'status' && e.status === 'resumed')).toBe(true);
+    // two attempts, each with its own curve: the resumed one continues the step count
+    const attempts = [...new Set(rest.events.map((e) => e.attempt))];
+    expect(attempts.length).toBe(2);
+    const second = readFileSync(join(dir, 'runs', attempts[1] as string, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => TrainEvent.parse(JSON.parse(l)));
+    expect(second.find((e) => e.type === 'status')).toMatchObject({ status: 'resumed', step: 3 });
+    expect(stepLosses(second)[0][0]).toBe(4);
+    const first = readFileSync(join(dir, 'runs', attempts[0] as string, 'events.jsonl'), 'utf8');
+    expect(first).toContain('"status":"cancelled"');
+    // the training clock continues across the attempts
+    const clock = rest.events.map((e) => e.elapsed_s as number);
+    expect(clock).toEqual([...clock].sort((x, y) => x - y));
     // The exported model reconstructs the held-out file, one output per scan point at its group centre.
     const rec = await reconstructStudyFile(rest.result.model_path as string, study.test, { threads: 1 });
     expect(rec.C).toBe(4);

@@ -6,7 +6,7 @@
  * `diverged`, and export model.onnx when done.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { ZodError } from 'zod';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError, StudyError } from '../../shared/errors';
@@ -32,8 +32,10 @@ import {
 import { type PinnSettings, resolveSettings } from '../pinn/settings';
 import type { RunnerResult } from '../study/runner';
 import { checkpointPath, readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint';
+import { attemptEventsPath, isAttemptId, newAttemptId } from './attempts';
 import { beginEventsAttempt } from './events-history';
 import { type JobLog, openJobLog, truncateEventsAfter } from './job-log';
+import { type PreviewImages, writePreview } from './previews';
 import type { JobWire, TrainerExtras } from './messages';
 import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
 
@@ -42,6 +44,8 @@ export interface TrainJobContext {
   onEvent(e: TrainEvent): void;
   resume?: boolean;
   extras?: TrainerExtras;
+  /** Names this attempt (`runs/<attemptId>/`); the study run's id when a run starts it, else a new one. */
+  attemptId?: string;
 }
 
 const now = () => new Date().toISOString();
@@ -113,6 +117,9 @@ interface PreparedJob {
   validationReference: ReturnType<typeof referenceNll> | null;
   pinn: PinnTrainer;
   fingerprint: string;
+  /** The group every epoch's preview shows (the first validation group, else the first group), and its ground truth when known. */
+  previewGroup: number;
+  previewTruth: Pick<PreviewImages, 'trueAmplitude' | 'truePhase'>;
 }
 
 /** A job being trained: what was prepared, the trainer state that a checkpoint holds, and the run's clocks. */
@@ -128,6 +135,14 @@ interface TrainingRun {
   totalSteps: number;
   startedAt: number;
   startStep: number;
+  /** Σ gradient norm, steps and training seconds of the epoch under way (for its epoch event). */
+  epochGradNormSum: number;
+  epochSteps: number;
+  epochSamples: number;
+  epochTrainSeconds: number;
+  epochStartedAt: number;
+  /** A preview failed once: say so once, keep training. */
+  previewFailed: boolean;
 }
 
 /**
@@ -151,6 +166,7 @@ async function prepareJob(config: ResolvedJobConfig, job: JobWire, ctx: TrainJob
   const validationReference =
     split.validation > 0 ? referenceNll(data, file, trainGroups, groups, [0, trainGroups]) : null;
   const pinn = await createPinnTrainer(settings, data, warn);
+  const previewGroup = split.validation > 0 ? trainGroups : 0;
   return {
     prepared: {
       settings,
@@ -162,10 +178,36 @@ async function prepareJob(config: ResolvedJobConfig, job: JobWire, ctx: TrainJob
       validationReference,
       pinn,
       fingerprint: fingerprintOf(settings, job, data, trainGroups),
+      previewGroup,
+      previewTruth: groundTruthOf(file, data, previewGroup),
     } satisfies PreparedJob,
     file,
   };
 }
+
+/**
+ * The true object patch of a gridsize-1 group (the file's Y at its scan point), as the
+ * preview's amplitude and phase; none for larger groups (their output is a reassembled
+ * canvas no single Y patch matches) or without Y.
+ */
+function groundTruthOf(file: StudyFile, data: TrainingData, group: number): PreviewJob['previewTruth'] {
+  const N = data.N;
+  if (data.C !== 1 || !file.Y || file.Y.shape[1] !== N || file.Y.shape[2] !== N) return {};
+  const point = data.groups.indices[group * data.C];
+  const y = file.Y.data as Float32Array | Float64Array;
+  const amplitude = new Float32Array(N * N);
+  const phase = new Float32Array(N * N);
+  const base = point * N * N * 2;
+  for (let i = 0; i < N * N; i++) {
+    const re = y[base + 2 * i];
+    const im = y[base + 2 * i + 1];
+    amplitude[i] = Math.hypot(re, im);
+    phase[i] = Math.atan2(im, re);
+  }
+  return { trueAmplitude: { data: amplitude, size: N }, truePhase: { data: phase, size: N } };
+}
+
+type PreviewJob = Pick<PreparedJob, 'previewTruth'>;
 
 function logModelSummary(log: JobLog, p: PreparedJob): void {
   const s = p.settings;
@@ -215,6 +257,30 @@ async function resumeOrStartFresh(
     `resuming at step ${state.step} (epoch ${state.epoch + 1}, step ${state.step_in_epoch} of it); ${dropped} later events dropped`,
   );
   return { state, resumed: true };
+}
+
+/** The training clock (`elapsed_s`) of the last event in an events file that has one; 0 if none. */
+function lastElapsedSeconds(eventsPath: string): number {
+  if (!existsSync(eventsPath)) return 0;
+  const size = statSync(eventsPath).size;
+  const length = Math.min(size, 64 << 10);
+  const buf = Buffer.alloc(length);
+  const fd = openSync(eventsPath, 'r');
+  try {
+    readSync(fd, buf, 0, length, size - length);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = buf.toString('utf8').split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const v = (JSON.parse(lines[i]) as { elapsed_s?: unknown }).elapsed_s;
+      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+    } catch {
+      // a torn or cut line
+    }
+  }
+  return 0;
 }
 
 /** Device-resident state (webgpu) comes to the host for the checkpoint and the export. */
@@ -297,6 +363,10 @@ async function trainEpochSteps(run: TrainingRun): Promise<EpochOutcome & { nextE
     st.step_in_epoch = k + 1;
     st.partial_loss_sum += r.loss * batch.count;
     st.partial_samples += batch.count;
+    run.epochGradNormSum += r.gradNorm;
+    run.epochSteps++;
+    run.epochSamples += batch.count;
+    run.epochTrainSeconds += seconds;
     if (st.step % s.stepEventEvery === 0 || k === run.stepsPerEpoch - 1) {
       log.emit({
         type: 'step',
@@ -306,6 +376,8 @@ async function trainEpochSteps(run: TrainingRun): Promise<EpochOutcome & { nextE
         loss: r.loss,
         samples_per_s: batch.count / seconds,
         lr: stepLr,
+        grad_norm: r.gradNorm,
+        loss_terms: { poisson_nll: r.loss },
       });
     }
     if (st.step % 20 === 0) {
@@ -369,6 +441,18 @@ async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
   const trainRef = p.trainReference;
   const valRef = p.validationReference;
   const usedLr = st.lr;
+  // this attempt's part of the epoch (a resumed epoch counts only the steps taken since)
+  const epochScalars = {
+    loss_terms: { poisson_nll: trainLoss },
+    val_loss_terms: valLoss === null ? null : { poisson_nll: valLoss },
+    ...(run.epochSteps > 0
+      ? {
+          grad_norm: run.epochGradNormSum / run.epochSteps,
+          samples_per_s: run.epochTrainSeconds > 0 ? run.epochSamples / run.epochTrainSeconds : 0,
+        }
+      : {}),
+    duration_s: (performance.now() - run.epochStartedAt) / 1000,
+  };
   const monitored = valLoss ?? trainLoss;
   const monitoredRef = asLossReference(valLoss !== null && valRef ? valRef : trainRef);
   const plateau = plateauStep(st.plateau, monitored, st.lr, s.plateau, monitoredRef);
@@ -405,7 +489,14 @@ async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
     mean_pattern_nll: trainRef.meanPattern,
     true_object_nll: trainRef.trueObject,
     ...(valRef ? { val_mean_pattern_nll: valRef.meanPattern, val_true_object_nll: valRef.trueObject } : {}),
+    ...epochScalars,
   });
+  await writeEpochPreview(run, run.state.epoch - 1);
+  run.epochGradNormSum = 0;
+  run.epochSteps = 0;
+  run.epochSamples = 0;
+  run.epochTrainSeconds = 0;
+  run.epochStartedAt = performance.now();
   if (plateau.reduced)
     log.log('info', `learning rate reduced to ${plateau.lr} (no improvement for ${s.plateau.patience} epochs)`);
   if (es.stop) {
@@ -417,6 +508,43 @@ async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
   }
   if (!s.disableCheckpointing) await saveCheckpoint(run);
   return { kind: 'completed' };
+}
+
+/**
+ * One forward pass of the preview group, written as `previews/epoch_<n>.png` with a
+ * `preview` event. A preview that fails is reported once and training goes on.
+ */
+async function writeEpochPreview(run: TrainingRun, epoch: number): Promise<void> {
+  if (run.previewFailed) return;
+  const p = run.prepared;
+  try {
+    const out = await run.trainer.forward(
+      { amplitude: p.pinn.graph.amplitude, phase: p.pinn.graph.phaseOut },
+      p.pinn.feeds(p.pinn.batch([p.previewGroup])),
+    );
+    const N = p.data.N;
+    // the first sample of the padded batch is the preview group
+    const first = (name: string) => (out[name].data as Float32Array).slice(0, N * N);
+    const written = writePreview(run.job.artifactDir, epoch, p.previewGroup, {
+      amplitude: { data: first('amplitude'), size: N },
+      phase: { data: first('phase'), size: N },
+      ...p.previewTruth,
+    });
+    run.log.emit({
+      type: 'preview',
+      time: now(),
+      epoch,
+      step: run.state.step,
+      file: written.file,
+      group: p.previewGroup,
+      width: written.width,
+      height: written.height,
+      bytes: written.bytes,
+    });
+  } catch (e) {
+    run.previewFailed = true;
+    run.log.log('warn', `no reconstruction previews for this run: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** The `finish` stage: the final checkpoint, model.onnx and its card, and the `done` record. */
@@ -486,11 +614,22 @@ export async function trainJob(
   }
   // history is only appended to until the inputs are known good (startFresh below)
   const attempt = beginEventsAttempt(job.eventsPath);
+  const attemptId = ctx.attemptId && isAttemptId(ctx.attemptId) ? ctx.attemptId : newAttemptId();
+  const attemptStart = performance.now();
+  // a resumed curve's clock continues from its last event: the attempts' working time adds up
+  const elapsedBefore = ctx.resume ? lastElapsedSeconds(job.eventsPath) : 0;
+  let run: TrainingRun | null = null;
   const log = openJobLog({
     eventsPath: job.eventsPath,
     logPath,
     extra: config.training.logger,
     forward: ctx.onEvent,
+    attemptEventsPath: attemptEventsPath(job.artifactDir, attemptId),
+    stamp: () => ({
+      attempt: attemptId,
+      elapsed_s: Math.round(elapsedBefore * 1000 + (performance.now() - attemptStart)) / 1000,
+      ...(run ? { epoch: run.state.epoch, step: run.state.step } : {}),
+    }),
   });
   let trainer: Trainer | null = null;
   try {
@@ -500,7 +639,7 @@ export async function trainJob(
     const { state, resumed } = await resumeOrStartFresh(prepared, job, ctx, log);
     const s = prepared.settings;
     const stepsPerEpoch = Math.ceil(prepared.trainGroups / s.batchSize);
-    const run: TrainingRun = {
+    run = {
       job,
       ctx,
       log,
@@ -512,6 +651,12 @@ export async function trainJob(
       totalSteps: Math.min(s.epochs * stepsPerEpoch, s.maxSteps ?? Number.POSITIVE_INFINITY),
       startedAt: 0,
       startStep: state.step,
+      epochGradNormSum: 0,
+      epochSteps: 0,
+      epochSamples: 0,
+      epochTrainSeconds: 0,
+      epochStartedAt: 0,
+      previewFailed: false,
     };
     if (!ctx.resume) attempt.startFresh(); // inputs are good: a fresh run starts a new curve
     log.emit({
@@ -525,6 +670,7 @@ export async function trainJob(
       message: `${trainer.provider}, batch ${s.batchSize}, ${stepsPerEpoch} steps per epoch`,
     });
     run.startedAt = performance.now();
+    run.epochStartedAt = run.startedAt;
     let stoppedBySteps = false;
     while (run.state.epoch < s.epochs && !run.state.stopped_early) {
       const outcome = await trainEpoch(run);

@@ -108,6 +108,7 @@ port.onMessage(async (raw) => {
       onEvent,
       resume: msg.resume,
       extras: msg.extras,
+      attemptId: msg.attempt_id,
     });
     await Promise.all(sends);
     await port.send({ type: 'result', result });
