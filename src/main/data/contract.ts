@@ -76,30 +76,40 @@ export const CONTRACT_KEYS = [...REQUIRED_KEYS, 'Y', 'xcoords_start', 'ycoords_s
 
 const fmtShape = (s: readonly number[]) => `(${s.join(', ')}${s.length === 1 ? ',' : ''})`;
 
-export function checkContract(input: ContractInput, options: ContractOptions = {}): ContractIssue[] {
-  const issues: ContractIssue[] = [];
-  const { file, arrays } = input;
-  const add = (
-    rule: RuleId,
-    severity: Severity,
-    key: string | undefined,
-    message: string,
-    found?: unknown,
-    expected?: unknown,
-  ) => {
-    issues.push({
-      rule,
-      severity,
-      file,
-      key,
-      message: `${file}${key ? ` [${key}]` : ''}: ${message}`,
-      found,
-      expected,
-    });
-  };
-  const info = new Map(input.keys.map((k) => [k.key, k]));
+type Add = (
+  rule: RuleId,
+  severity: Severity,
+  key: string | undefined,
+  message: string,
+  found?: unknown,
+  expected?: unknown,
+) => void;
 
-  // keys and dtypes that cannot be read at all
+/**
+ * What the rules share: the input, a reporter, and what earlier rules learned (the pattern
+ * count M and size N from a well-formed diffraction stack; the complex arrays that passed
+ * their dtype rule). Rules run in a fixed order, so issues are listed in that order.
+ */
+interface RuleContext {
+  input: ContractInput;
+  options: ContractOptions;
+  arrays: Record<string, NdArray>;
+  info: Map<string, NpzKeyInfo>;
+  add: Add;
+  M?: number;
+  N?: number;
+  probe?: NdArray;
+  obj?: NdArray;
+  Y?: NdArray;
+}
+
+type Rule = (c: RuleContext) => void;
+
+const isFloatData = (a: NdArray | undefined): a is NdArray =>
+  !!a && (a.data instanceof Float32Array || a.data instanceof Float64Array);
+
+/** DATA-001's five keys are present. */
+const requiredKeys: Rule = ({ info, add }) => {
   const missing = REQUIRED_KEYS.filter((k) => !info.has(k));
   if (missing.length)
     add(
@@ -110,6 +120,10 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
       [...info.keys()],
       [...REQUIRED_KEYS],
     );
+};
+
+/** Keys that cannot be read at all: pickled objects, unsupported dtypes, strings where numbers belong. */
+const readableKeys: Rule = ({ input, add }) => {
   for (const k of input.keys) {
     if (k.kind === 'object') {
       if (k.key === '_metadata')
@@ -142,65 +156,74 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
     else if (k.kind === 'text' && (CONTRACT_KEYS as readonly string[]).includes(k.key))
       add('diffraction-dtype', 'error', k.key, `holds strings (${k.descr}), not numbers`, k.descr, 'numeric');
   }
+};
+
+/** Contract keys read under the original's raw names (diffraction ← diff3d). */
+const legacyKeys: Rule = ({ input, add }) => {
   for (const [key, legacy] of Object.entries(input.aliases ?? {}))
     add('legacy-key', 'warning', key, `read from the original's raw key '${legacy}'`, legacy, key);
+};
+
+/** `_metadata`, when a string, is a JSON object. */
+const metadataIsJson: Rule = ({ input, info, add }) => {
   if (info.get('_metadata')?.kind === 'text' && input.metadata === undefined)
     add('metadata', 'warning', '_metadata', 'is not a JSON object; ignored', 'text', 'JSON object');
+};
 
-  const d = arrays.diffraction;
-  let M: number | undefined;
-  let N: number | undefined;
-  if (d) {
-    if (d.dtype === 'float64')
-      add('diffraction-dtype', 'warning', 'diffraction', 'is float64; it is read as float32', d.dtype, 'float32');
-    else if (d.dtype !== 'float32')
-      add(
-        'diffraction-dtype',
-        'error',
-        'diffraction',
-        `must be float amplitudes, found ${d.dtype}`,
-        d.dtype,
-        'float32',
-      );
-    if (d.shape.length !== 3 || d.shape[1] !== d.shape[2] || d.shape[1] < 2)
-      add(
-        'diffraction-shape',
-        'error',
-        'diffraction',
-        `must be (M, N, N), found ${fmtShape(d.shape)}`,
-        fmtShape(d.shape),
-        '(M, N, N)',
-      );
-    else {
-      M = d.shape[0];
-      N = d.shape[1];
-      if (N % 2 !== 0)
-        add(
-          'diffraction-shape',
-          'error',
-          'diffraction',
-          `N must be even (fftshift centre at N/2), found N = ${N}`,
-          N,
-          'even',
-        );
-      if (M === 0) add('empty', 'error', 'diffraction', 'holds no patterns', 0, 'M ≥ 1');
-    }
-  }
-
-  const complexRule = (key: string, rule: RuleId) => {
-    const a = arrays[key];
-    if (!a) return undefined;
-    if (a.dtype === 'complex128')
-      add(rule, 'warning', key, 'is complex128; it is read as complex64', a.dtype, 'complex64');
-    else if (a.dtype !== 'complex64') {
-      add(rule, 'error', key, `must be complex, found ${a.dtype}`, a.dtype, 'complex64');
-      return undefined;
-    }
-    return a;
-  };
-  const probe = complexRule('probeGuess', 'probe-dtype');
-  if (probe && N !== undefined && (probe.shape.length !== 2 || probe.shape[0] !== N || probe.shape[1] !== N))
+/** diffraction is float (M, N, N) with N even and M ≥ 1; sets M and N for the rules after it. */
+const diffractionStack: Rule = (c) => {
+  const { add } = c;
+  const d = c.arrays.diffraction;
+  if (!d) return;
+  if (d.dtype === 'float64')
+    add('diffraction-dtype', 'warning', 'diffraction', 'is float64; it is read as float32', d.dtype, 'float32');
+  else if (d.dtype !== 'float32')
+    add('diffraction-dtype', 'error', 'diffraction', `must be float amplitudes, found ${d.dtype}`, d.dtype, 'float32');
+  if (d.shape.length !== 3 || d.shape[1] !== d.shape[2] || d.shape[1] < 2) {
     add(
+      'diffraction-shape',
+      'error',
+      'diffraction',
+      `must be (M, N, N), found ${fmtShape(d.shape)}`,
+      fmtShape(d.shape),
+      '(M, N, N)',
+    );
+    return;
+  }
+  c.M = d.shape[0];
+  c.N = d.shape[1];
+  if (c.N % 2 !== 0)
+    add(
+      'diffraction-shape',
+      'error',
+      'diffraction',
+      `N must be even (fftshift centre at N/2), found N = ${c.N}`,
+      c.N,
+      'even',
+    );
+  if (c.M === 0) add('empty', 'error', 'diffraction', 'holds no patterns', 0, 'M ≥ 1');
+};
+
+/** A complex key's dtype (complex128 is read as complex64); the array when it is usable. */
+function complexArray(c: RuleContext, key: string, rule: RuleId): NdArray | undefined {
+  const a = c.arrays[key];
+  if (!a) return undefined;
+  if (a.dtype === 'complex128')
+    c.add(rule, 'warning', key, 'is complex128; it is read as complex64', a.dtype, 'complex64');
+  else if (a.dtype !== 'complex64') {
+    c.add(rule, 'error', key, `must be complex, found ${a.dtype}`, a.dtype, 'complex64');
+    return undefined;
+  }
+  return a;
+}
+
+/** probeGuess is complex (N, N), the patterns' size. */
+const probeArray: Rule = (c) => {
+  const { N } = c;
+  const probe = complexArray(c, 'probeGuess', 'probe-dtype');
+  c.probe = probe;
+  if (probe && N !== undefined && (probe.shape.length !== 2 || probe.shape[0] !== N || probe.shape[1] !== N))
+    c.add(
       'probe-shape',
       'error',
       'probeGuess',
@@ -208,9 +231,15 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
       fmtShape(probe.shape),
       `(${N}, ${N})`,
     );
-  const obj = complexRule('objectGuess', 'object-dtype');
+};
+
+/** objectGuess is a complex 2-D image at least N × N. */
+const objectArray: Rule = (c) => {
+  const { N } = c;
+  const obj = complexArray(c, 'objectGuess', 'object-dtype');
+  c.obj = obj;
   if (obj && (obj.shape.length !== 2 || (N !== undefined && (obj.shape[0] < N || obj.shape[1] < N))))
-    add(
+    c.add(
       'object-shape',
       'error',
       'objectGuess',
@@ -218,7 +247,10 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
       fmtShape(obj.shape),
       N === undefined ? '(H, W)' : `(H ≥ ${N}, W ≥ ${N})`,
     );
+};
 
+/** Coordinates are float64 (M,). */
+const coordinateArrays: Rule = ({ arrays, M, add }) => {
   for (const key of ['xcoords', 'ycoords', 'xcoords_start', 'ycoords_start']) {
     const a = arrays[key];
     if (!a) continue;
@@ -236,8 +268,13 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
         M === undefined ? '(M,)' : `(${M},)`,
       );
   }
+};
 
-  const Y = complexRule('Y', 'y-dtype');
+/** Y, when present, is complex (M, P, P) with P ≥ N. */
+const yArray: Rule = (c) => {
+  const { M, N } = c;
+  const Y = complexArray(c, 'Y', 'y-dtype');
+  c.Y = Y;
   if (
     Y &&
     (Y.shape.length !== 3 ||
@@ -245,7 +282,7 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
       (M !== undefined && Y.shape[0] !== M) ||
       (N !== undefined && Y.shape[1] < N))
   )
-    add(
+    c.add(
       'y-shape',
       'error',
       'Y',
@@ -253,7 +290,10 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
       fmtShape(Y.shape),
       M !== undefined && N !== undefined ? `(${M}, P ≥ ${N}, P)` : '(M, P, P)',
     );
+};
 
+/** scan_index, when present, is integer (M,). */
+const scanIndex: Rule = ({ arrays, M, add }) => {
   const si = arrays.scan_index;
   if (
     si &&
@@ -267,11 +307,13 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
       `${si.dtype} ${fmtShape(si.shape)}`,
       `int (${M ?? 'M'},)`,
     );
+};
 
-  // values
+/** No NaN or Inf in the arrays training reads. */
+const finiteValues: Rule = ({ arrays, add }) => {
   for (const key of ['diffraction', 'Y', 'probeGuess', 'objectGuess', 'xcoords', 'ycoords']) {
     const a = arrays[key];
-    if (!a || !(a.data instanceof Float32Array || a.data instanceof Float64Array)) continue;
+    if (!isFloatData(a)) continue;
     let bad = 0;
     let first = -1;
     for (let i = 0; i < a.data.length; i++)
@@ -289,24 +331,33 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
         'all finite',
       );
   }
-  if (d && (d.data instanceof Float32Array || d.data instanceof Float64Array)) {
-    let neg = 0;
-    let min = 0;
-    for (let i = 0; i < d.data.length; i++)
-      if (d.data[i] < 0) {
-        neg++;
-        min = Math.min(min, d.data[i]);
-      }
-    if (neg)
-      add(
-        'diffraction-negative',
-        'error',
-        'diffraction',
-        `has ${neg} negative values (min ${min}); amplitudes are ≥ 0`,
-        min,
-        '≥ 0',
-      );
-  }
+};
+
+/** Amplitudes are never negative. */
+const nonNegativeDiffraction: Rule = ({ arrays, add }) => {
+  const d = arrays.diffraction;
+  if (!isFloatData(d)) return;
+  const v = d.data as Float32Array | Float64Array;
+  let neg = 0;
+  let min = 0;
+  for (let i = 0; i < v.length; i++)
+    if (v[i] < 0) {
+      neg++;
+      min = Math.min(min, v[i]);
+    }
+  if (neg)
+    add(
+      'diffraction-negative',
+      'error',
+      'diffraction',
+      `has ${neg} negative values (min ${min}); amplitudes are ≥ 0`,
+      min,
+      '≥ 0',
+    );
+};
+
+/** The probe illuminates something. */
+const probeHasEnergy: Rule = ({ probe, add }) => {
   if (probe?.data.every((v) => v === 0))
     add(
       'probe-energy',
@@ -316,55 +367,96 @@ export function checkContract(input: ContractInput, options: ContractOptions = {
       'all zeros',
       'a probe with energy',
     );
+};
 
-  if (d && M && N && (d.data instanceof Float32Array || d.data instanceof Float64Array))
-    checkAmplitude(d, M, N, Y, probe, input.metadata, options, add);
+/** diffraction holds amplitudes, not intensities (see `checkAmplitude`). */
+const amplitudeNotIntensity: Rule = ({ arrays, M, N, Y, probe, input, options, add }) => {
+  const d = arrays.diffraction;
+  if (isFloatData(d) && M && N) checkAmplitude(d, M, N, Y, probe, input.metadata, options, add);
+};
 
-  // positions inside the object (patch centres at least N/2 from the edge)
+/** Scan positions keep the N × N patch inside objectGuess (centres at least N/2 from the edge). */
+const positionsInObject: Rule = ({ arrays, obj, M, N, add }) => {
   const xs = arrays.xcoords;
   const ys = arrays.ycoords;
-  if (obj && obj.shape.length === 2 && N && xs && ys && xs.shape[0] === M && ys.shape[0] === M) {
-    const [H, W] = obj.shape;
-    let outside = 0;
-    for (let j = 0; j < (M ?? 0); j++) {
-      const x = Number(xs.data[j]);
-      const y = Number(ys.data[j]);
-      if (x < N / 2 || y < N / 2 || x > W - N / 2 || y > H - N / 2) outside++;
-    }
-    if (outside)
-      add(
-        'coords-in-object',
-        'warning',
-        'xcoords',
-        `${outside} of ${M} scan positions put the N × N patch outside objectGuess (${H} × ${W})`,
-        outside,
-        `positions in [${N / 2}, W − ${N / 2}] × [${N / 2}, H − ${N / 2}]`,
-      );
+  if (!(obj && obj.shape.length === 2 && N && xs && ys && xs.shape[0] === M && ys.shape[0] === M)) return;
+  const [H, W] = obj.shape;
+  let outside = 0;
+  for (let j = 0; j < (M ?? 0); j++) {
+    const x = Number(xs.data[j]);
+    const y = Number(ys.data[j]);
+    if (x < N / 2 || y < N / 2 || x > W - N / 2 || y > H - N / 2) outside++;
   }
+  if (outside)
+    add(
+      'coords-in-object',
+      'warning',
+      'xcoords',
+      `${outside} of ${M} scan positions put the N × N patch outside objectGuess (${H} × ${W})`,
+      outside,
+      `positions in [${N / 2}, W − ${N / 2}] × [${N / 2}, H − ${N / 2}]`,
+    );
+};
 
-  if ((options.gridsize ?? 1) > 1) {
-    const C = (options.gridsize ?? 1) ** 2;
-    if (options.neighborCount === undefined || options.neighborCount < C)
-      add(
-        'oversampling',
-        'error',
-        undefined,
-        `gridsize ${options.gridsize} needs neighbor_count ≥ gridsize² = ${C} (OVERSAMPLING-001)`,
-        options.neighborCount ?? null,
-        `≥ ${C}`,
-      );
-  }
+/** OVERSAMPLING-001: groups of gridsize² need at least that many neighbours. */
+const enoughNeighbours: Rule = ({ options, add }) => {
+  if ((options.gridsize ?? 1) <= 1) return;
+  const C = (options.gridsize ?? 1) ** 2;
+  if (options.neighborCount === undefined || options.neighborCount < C)
+    add(
+      'oversampling',
+      'error',
+      undefined,
+      `gridsize ${options.gridsize} needs neighbor_count ≥ gridsize² = ${C} (OVERSAMPLING-001)`,
+      options.neighborCount ?? null,
+      `≥ ${C}`,
+    );
+};
+
+/** The rules in the order they run (later ones use what earlier ones established). */
+const RULES: readonly Rule[] = [
+  requiredKeys,
+  readableKeys,
+  legacyKeys,
+  metadataIsJson,
+  diffractionStack,
+  probeArray,
+  objectArray,
+  coordinateArrays,
+  yArray,
+  scanIndex,
+  finiteValues,
+  nonNegativeDiffraction,
+  probeHasEnergy,
+  amplitudeNotIntensity,
+  positionsInObject,
+  enoughNeighbours,
+];
+
+export function checkContract(input: ContractInput, options: ContractOptions = {}): ContractIssue[] {
+  const issues: ContractIssue[] = [];
+  const { file } = input;
+  const add: Add = (rule, severity, key, message, found, expected) => {
+    issues.push({
+      rule,
+      severity,
+      file,
+      key,
+      message: `${file}${key ? ` [${key}]` : ''}: ${message}`,
+      found,
+      expected,
+    });
+  };
+  const context: RuleContext = {
+    input,
+    options,
+    arrays: input.arrays,
+    info: new Map(input.keys.map((k) => [k.key, k])),
+    add,
+  };
+  for (const rule of RULES) rule(context);
   return issues;
 }
-
-type Add = (
-  rule: RuleId,
-  severity: Severity,
-  key: string | undefined,
-  message: string,
-  found?: unknown,
-  expected?: unknown,
-) => void;
 
 function variance(a: Float64Array): number {
   let m = 0;
