@@ -19,6 +19,7 @@ import { packageRoot } from '../src/main/paths';
 import { findPython } from '../src/main/util/python';
 import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds, ratio } from './util';
+import { Accelerator } from '../src/shared/knobs';
 
 /** The PyTorch reference: bench/reference in the checkout (PTYCHO_REFERENCE_DIR overrides). */
 export const REFERENCE_DIR =
@@ -52,10 +53,10 @@ export function referenceConfig(
  * PyTorch reference on `PTYCHO_BENCH_TORCH_DEVICE` (default cpu; cuda), so the GPU figures
  * come from the same group.
  */
-export function benchAccelerator(): 'cpu' | 'webgpu' | 'cuda' | 'auto' {
-  const a = process.env.PTYCHO_BENCH_ACCELERATOR ?? 'cpu';
-  if (a !== 'cpu' && a !== 'webgpu' && a !== 'cuda' && a !== 'auto') throw new Error(`PTYCHO_BENCH_ACCELERATOR=${a}`);
-  return a;
+export function benchAccelerator(): Accelerator {
+  const a = Accelerator.safeParse(process.env.PTYCHO_BENCH_ACCELERATOR ?? 'cpu');
+  if (!a.success) throw new Error(`PTYCHO_BENCH_ACCELERATOR=${process.env.PTYCHO_BENCH_ACCELERATOR}`);
+  return a.data;
 }
 
 const torchDevice = (): 'cpu' | 'cuda' => (process.env.PTYCHO_BENCH_TORCH_DEVICE === 'cuda' ? 'cuda' : 'cpu');

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ComparisonFile, EvalFile, EvalState } from './evaluation';
 import { JobId } from './study';
+import { Accelerator } from './knobs';
 
 const ArtifactRootInput = { artifactRoot: z.string().min(1).optional() };
 
@@ -16,7 +17,7 @@ export const EvaluateStudyInput = z
     jobIds: z.array(JobId).optional(),
     /** Rescore every job and re-run inference, even when eval.json / recon.npz are up to date. */
     force: z.boolean().optional(),
-    accelerator: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).optional(),
+    accelerator: Accelerator.optional(),
   })
   .strict();
 export type EvaluateStudyInput = z.infer<typeof EvaluateStudyInput>;

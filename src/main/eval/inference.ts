@@ -10,9 +10,10 @@ import type { StudyFile } from '../data/study-file';
 import { resolveProvider } from '../nn/session';
 import { fillGroup, groupForModel, readModelCard, runModel } from '../pinn/inference';
 import type { Reconstruction, Reconstructor } from './job-eval';
+import type { Accelerator } from '../../shared/knobs';
 
 export interface InferenceOptions {
-  accelerator?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  accelerator?: Accelerator;
   /** intraOpNumThreads on the CPU (default 2). */
   threads?: number;
   /** The job's resolved config (grouping K and seed); the design's defaults when absent. */

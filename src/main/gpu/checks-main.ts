@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { probeProviders, vulkanDrivers } from '../nn/providers';
 import { runChecks } from './checks';
 import { summarize } from './summary';
+import type { Accelerator } from '../../shared/knobs';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -28,7 +29,7 @@ async function adapterProbe(provider: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const accelerator = arg('--accelerator', 'auto') as 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  const accelerator = arg('--accelerator', 'auto') as Accelerator;
   if (process.argv.includes('--summarize')) {
     console.log(summarize(resolve(arg('--summarize', '.'))).text);
     return;

@@ -17,9 +17,10 @@ import { planTrainingJobs, type TrainingJob } from '../study/jobs';
 import { resolveJobConfig } from '../study/resolve-config';
 import { trainJob } from '../trainer/train-job';
 import { type OpParityRow, opParity } from './op-parity';
+import type { Accelerator } from '../../shared/knobs';
 
 /** Accelerators the trainer accepts (its config schema). */
-export type TrainAccelerator = 'auto' | 'cpu' | 'webgpu' | 'cuda';
+export type TrainAccelerator = Accelerator;
 
 export interface CheckOptions {
   accelerator: TrainAccelerator;

@@ -7,6 +7,7 @@ import type { ResolvedJobConfig } from '../../shared/config';
 import { StudyError } from '../../shared/errors';
 import type { GroupingRule } from './grouping';
 import type { AmpActivation } from './network';
+import type { Accelerator } from '../../shared/knobs';
 
 export type ProbeGauge = 'original' | 'absolute';
 
@@ -34,7 +35,7 @@ export interface PinnSettings {
   plateau: { factor: number; patience: number; minLr: number };
   earlyStopping: { patience: number; monitor: 'val_loss' | 'loss' };
   seed: number;
-  accelerator: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  accelerator: Accelerator;
   deterministic: boolean;
   threads: number;
   logger: 'none' | 'jsonl' | 'csv';

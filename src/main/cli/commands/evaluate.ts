@@ -12,12 +12,13 @@ import { aggregateSeeds, seedRoots, writeSeedsComparison } from '../../eval/seed
 import { NOT_EVALUATED } from '../../eval/study-eval';
 import { WorkbenchService } from '../../service/workbench-service';
 import { CliExit, printJson } from '../output';
+import { ACCELERATORS, type Accelerator } from '../../../shared/knobs';
 
 interface EvaluateOptions {
   artifactRoot: string;
   job?: string[];
   force?: boolean;
-  accelerator?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  accelerator?: Accelerator;
   json?: boolean;
 }
 
@@ -100,9 +101,7 @@ export function registerEvaluate(program: Command): void {
     .option('--job <ids>', 'only these job ids (comma-separated or repeated)', collect)
     .option('--force', 'rescore every job and re-run inference, even when eval.json and recon.npz are up to date')
     .addOption(
-      new Option('--accelerator <name>', 'execution provider for inference')
-        .choices(['auto', 'cpu', 'webgpu', 'cuda'])
-        .default('cpu'),
+      new Option('--accelerator <name>', 'execution provider for inference').choices(ACCELERATORS).default('cpu'),
     )
     .option('--json', 'print the result as JSON')
     .action(async (opts: EvaluateOptions) => {

@@ -11,6 +11,7 @@ import { reconstructStudy } from '../../classical/study';
 import { formatNumber } from '../../eval/render/format';
 import type { ViewName } from '../../../shared/study';
 import { CliExit, printJson } from '../output';
+import { ACCELERATORS, type Accelerator } from '../../../shared/knobs';
 
 export interface ReconstructOptions {
   phaseCRoot: string;
@@ -24,7 +25,7 @@ export interface ReconstructOptions {
   beta?: number;
   tv?: number;
   seed: number;
-  accelerator: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  accelerator: Accelerator;
   dose?: number;
   view?: ViewName;
   json?: boolean;
@@ -160,7 +161,7 @@ export function registerReconstruct(program: Command): void {
     .option('--seed <n>', 'seed of the position order', integer(0), 0)
     .addOption(
       new Option('--accelerator <name>', 'accepted for symmetry with train; the classical arm runs on the CPU')
-        .choices(['auto', 'cpu', 'webgpu', 'cuda'])
+        .choices(ACCELERATORS)
         .default('auto'),
     )
     .option('--dose <photons>', 'only this dose (exact match, e.g. 1000 or 1e3)', positive)
