@@ -13,6 +13,8 @@ import { LogTail } from './components/LogTail';
 import { ManifestInspector } from './components/ManifestInspector';
 import { ResultsPanel } from './components/ResultsPanel';
 import { RunPanel } from './components/RunPanel';
+import { PreviewPanel } from './components/PreviewPanel';
+import { ResumeBar } from './components/ResumeBar';
 import { RunQueue } from './components/RunQueue';
 import { StudyBar } from './components/StudyBar';
 import { TopBar } from './components/TopBar';
@@ -55,6 +57,27 @@ export function App({ curves }: { curves: CurveStore }) {
     .filter((c) => !isActive(c.state))
     .map((c) => `${c.id}:${c.state}`)
     .join(',');
+
+  // Previews follow the one selected job, else the one job training now.
+  const running = cellList.filter((c) => c.state === 'running');
+  const previewCell = focused ?? (running.length === 1 ? running[0] : null);
+  const listPreviews = useCallback(
+    async (id: string) => {
+      const roots = useStudy.getState().roots;
+      if (!roots) return { previews: [], group: null, panels: [] };
+      return ctl.engine.listJobPreviews(roots, id);
+    },
+    [ctl],
+  );
+  const readPreview = useCallback(
+    async (id: string, epoch: number) => {
+      const roots = useStudy.getState().roots;
+      if (!roots) throw new Error('no study is open');
+      const r = await ctl.engine.readJobPreview(roots, id, epoch);
+      return `data:${r.mime};base64,${r.base64}`;
+    },
+    [ctl],
+  );
 
   const copy = useCallback((text: string, what: string) => {
     void navigator.clipboard
@@ -166,6 +189,7 @@ export function App({ curves }: { curves: CurveStore }) {
               )
             }
           />
+          <ResumeBar selected={selectedCells} busy={study.loading} onResume={(ids) => void ctl.resume(ids)} />
           {study.runError && (
             <p className="error" role="alert">
               {study.runError}
@@ -189,6 +213,15 @@ export function App({ curves }: { curves: CurveStore }) {
             onIgnoreOutliers={(ignoreOutliers) => settings.set({ ignoreOutliers })}
             onXAxis={(xAxis) => settings.set({ xAxis })}
             onLogScale={(logScale) => settings.set({ logScale })}
+            aside={
+              <PreviewPanel
+                store={curves}
+                jobId={previewCell?.id ?? null}
+                jobName={previewCell ? cellName(previewCell) : ''}
+                list={listPreviews}
+                read={readPreview}
+              />
+            }
           />
           <TabBar<Tab>
             className="tabs"
@@ -216,10 +249,12 @@ export function App({ curves }: { curves: CurveStore }) {
             )}
             {tab === 'results' && (
               <ResultsPanel
+                engine={ctl.engine}
                 artifactRoot={study.roots?.artifact ?? null}
-                jobId={focused?.id ?? null}
+                jobIds={selectedCells.map((c) => c.id)}
                 revision={settledKey}
                 onPickJob={(id) => study.select({ ids: new Set([id]), anchor: id })}
+                onCopy={copy}
               />
             )}
             {tab === 'log' && (

@@ -33,11 +33,47 @@ function cell(id: string, state: JobCell['state']): JobCell {
   };
 }
 
+/** Engine methods these tests never reach: each says so if it is called. */
+function unused(): Omit<
+  Engine,
+  | 'defaultRoots'
+  | 'listJobs'
+  | 'readManifest'
+  | 'runJobs'
+  | 'cancelJobs'
+  | 'readJobEvents'
+  | 'readJobLog'
+  | 'createDemoStudy'
+  | 'onJobState'
+  | 'onTrainEvents'
+  | 'onRunState'
+> {
+  const no = (name: string) => async () => {
+    throw new Error(`${name} is not used by this test`);
+  };
+  return {
+    resumeJobs: no('resumeJobs'),
+    readJobEventsFrom: no('readJobEventsFrom'),
+    listJobAttempts: no('listJobAttempts'),
+    readAttemptEvents: no('readAttemptEvents'),
+    listJobPreviews: no('listJobPreviews'),
+    readJobPreview: no('readJobPreview'),
+    getInfo: () => new Promise(() => {}),
+    getComparison: no('getComparison'),
+    evaluateStudy: no('evaluateStudy'),
+    buildReport: no('buildReport'),
+    getJobEvaluation: no('getJobEvaluation'),
+    readReportImage: no('readReportImage'),
+    onEvalProgress: () => () => {},
+  };
+}
+
 /** An engine whose pushed events the test sends by hand. */
 function fakeEngine(cancelled: string[], beforeAnswer?: () => void) {
   let onState: (ev: JobStateEvent) => void = () => {};
   let onRun: (ev: RunStateEvent) => void = () => {};
   const engine: Engine = {
+    ...unused(),
     defaultRoots: async () => null,
     listJobs: async () => ({ roots, doses: [], jobs: [], manifestPath: '' }),
     readManifest: async () => ({ manifest: null, path: null, skipSummary: null, raw: null }),

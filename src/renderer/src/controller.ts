@@ -6,7 +6,7 @@
 import { type PresetName, STUDY_PRESETS } from '../../shared/presets';
 import type { JobFreshness } from '../../shared/fingerprint';
 import type { JobProgress } from '../../shared/manifest';
-import { call, onConnection } from './api-client';
+import { onConnection } from './api-client';
 import type { Engine, RunOptions } from './engine';
 import { createEngine } from './engine-api';
 import { errorText } from './errors';
@@ -63,6 +63,37 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
     }
   };
   const ours = (artifactRoot: string) => study().roots?.artifact === artifactRoot;
+
+  /** Jobs trained by another process: their events.jsonl is read as it grows (once a second). */
+  const followed = new Map<string, { timer: ReturnType<typeof setInterval>; nextByte: number; busy: boolean }>();
+  const follow = (id: string) => {
+    if (followed.has(id)) return;
+    const f = { timer: setInterval(() => void poll(), 1000), nextByte: 0, busy: false };
+    followed.set(id, f);
+    const poll = async () => {
+      const roots = study().roots;
+      if (!roots || f.busy) return;
+      f.busy = true;
+      try {
+        const r = await engine.readJobEventsFrom(roots, id, f.nextByte);
+        if (followed.get(id) !== f) return;
+        if (f.nextByte === 0) curves.replace(id, r.events);
+        else for (const ev of r.events) curves.ingest(id, ev);
+        f.nextByte = r.nextByte;
+      } catch {
+        // the file may not exist yet; the next tick tries again
+      } finally {
+        f.busy = false;
+      }
+    };
+    void poll();
+  };
+  const unfollow = (id: string) => {
+    const f = followed.get(id);
+    if (!f) return;
+    clearInterval(f.timer);
+    followed.delete(id);
+  };
   const cancels = createCancelTracker();
   let cancelNotice: string | null = null;
   /** A job the last cancel named has stopped: once all have, say how they ended instead of "Cancelling …". */
@@ -93,12 +124,16 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
 
   return {
     start(): () => void {
-      void call('getInfo', {})
+      void engine
+        .getInfo()
         .then((info) => patch({ info, infoError: null }))
         .catch((e) => patch({ infoError: errorText(e) }));
       const offState = engine.onJobState((ev) => {
         if (!ours(ev.artifactRoot)) return;
         study().applyJobState(ev);
+        // A job another process trains (a CLI run) sends no live events here: follow its file.
+        if (ev.source === 'manifest' && ev.status === 'running') follow(ev.jobId);
+        else if (ev.status !== 'running') unfollow(ev.jobId);
         settleCancel(ev.jobId, ev.status);
         manifestReload.poke();
         const roots = study().roots;
@@ -172,6 +207,7 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         if (roots) await openRoots(roots);
       })();
       return () => {
+        for (const id of [...followed.keys()]) unfollow(id);
         offState();
         offTrain();
         offRun();
@@ -216,7 +252,8 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       const roots = study().roots;
       if (!roots || ids.length === 0) return;
       patch({ runError: null, notice: dryRun ? `Dry run of ${ids.length} job(s): nothing will be trained.` : null });
-      if (options.runOn !== 'slurm') study().enqueue(ids);
+      // a dry run plans jobs; it queues nothing
+      if (options.runOn !== 'slurm' && !dryRun) study().enqueue(ids);
       try {
         const r = await engine.runJobs(roots, ids, knobs, dryRun, options);
         const fresh = r.upToDate?.length
@@ -235,6 +272,28 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         await reloadManifest();
       }
     },
+
+    /** Continue stopped jobs from their checkpoints; their curves continue where they stopped. */
+    async resume(ids: string[]) {
+      const roots = study().roots;
+      if (!roots || ids.length === 0) return;
+      patch({ runError: null });
+      try {
+        const r = await engine.resumeJobs(roots, ids);
+        if (r.jobIds.length) study().enqueue(r.jobIds);
+        const skipped = r.notResumed.map((n) => `${n.jobId}: ${n.reason}`).join('; ');
+        patch({
+          notice: `${r.jobIds.length ? `Resuming ${r.jobIds.length} job(s) from their checkpoints.` : 'Nothing resumed.'}${skipped ? ` Not resumed — ${skipped}` : ''}`,
+        });
+      } catch (e) {
+        patch({ runError: errorText(e) });
+      } finally {
+        await reloadManifest();
+      }
+    },
+
+    /** The engine itself, for panels that read files (results, previews, attempts). */
+    engine,
 
     /** The workbench plan: per selected job, "up to date" or "will run: <reason>" with these knobs. */
     async plan(ids: string[], knobs: Knobs, force: boolean): Promise<JobFreshness[]> {

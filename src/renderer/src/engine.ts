@@ -7,7 +7,16 @@ import type { PresetName } from '../../shared/presets';
 import type { TrainEvent } from '../../shared/events';
 import type { JobFreshness } from '../../shared/fingerprint';
 import type { SkipSummary, TrainingManifest } from '../../shared/manifest';
-import type { JobStateEvent, RunStateEvent, TrainEventBatch } from '../../shared/study-api';
+import type { EventPayload, WorkbenchInfo } from '../../shared/api';
+import type { GetComparisonOutput, GetJobEvaluationOutput } from '../../shared/eval-api';
+import type {
+  JobAttempt,
+  JobStateEvent,
+  ListJobPreviewsOutput,
+  ReadJobPreviewOutput,
+  RunStateEvent,
+  TrainEventBatch,
+} from '../../shared/study-api';
 import type { JobCell } from './model';
 import type { Knobs, Roots, SlurmOptions } from './stores/settings';
 
@@ -45,6 +54,26 @@ export interface Engine {
   createDemoStudy:
     | ((onProgress?: (message: string, fraction: number | null) => void, preset?: PresetName) => Promise<Roots>)
     | null;
+  /** Continue stopped jobs from their checkpoints (their curves continue). */
+  resumeJobs(
+    roots: Roots,
+    ids: string[],
+  ): Promise<{ runIds: string[]; jobIds: string[]; notResumed: { jobId: string; reason: string }[] }>;
+  /** Events appended since `fromByte` (a previous answer's `nextByte`). */
+  readJobEventsFrom(roots: Roots, id: string, fromByte: number): Promise<{ events: TrainEvent[]; nextByte: number }>;
+  listJobAttempts(roots: Roots, id: string): Promise<JobAttempt[]>;
+  readAttemptEvents(roots: Roots, id: string, attemptId: string): Promise<TrainEvent[]>;
+  listJobPreviews(roots: Roots, id: string): Promise<ListJobPreviewsOutput>;
+  /** One preview (the latest when `epoch` is absent). */
+  readJobPreview(roots: Roots, id: string, epoch?: number): Promise<ReadJobPreviewOutput>;
+  getInfo(): Promise<WorkbenchInfo>;
+  getComparison(artifactRoot: string): Promise<GetComparisonOutput>;
+  evaluateStudy(artifactRoot: string): Promise<unknown>;
+  buildReport(artifactRoot: string): Promise<unknown>;
+  getJobEvaluation(artifactRoot: string, jobId: string): Promise<GetJobEvaluationOutput>;
+  /** A report image as a `data:` URL. */
+  readReportImage(artifactRoot: string, name: string): Promise<string>;
+  onEvalProgress(handler: (p: EventPayload<'evalProgress'>) => void): () => void;
   onJobState(handler: (ev: JobStateEvent) => void): () => void;
   onTrainEvents(handler: (batch: TrainEventBatch) => void): () => void;
   onRunState(handler: (ev: RunStateEvent) => void): () => void;

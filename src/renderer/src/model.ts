@@ -26,6 +26,10 @@ export interface JobCell {
   slurm?: string | null;
   /** "up to date" or "will run: <reason>" against the knobs it was last trained with. */
   freshness?: string | null;
+  /** Why and where it stopped, e.g. "cancelled at epoch 4 of 12" (stopped jobs only). */
+  stop?: string | null;
+  /** It stopped with a checkpoint on disk: Resume continues it. */
+  resumable?: boolean;
 }
 
 export const COLUMNS = [

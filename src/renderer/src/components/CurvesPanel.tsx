@@ -4,7 +4,7 @@
  * legend hides a job on click and isolates it on Alt+click. Above the chart: the scalar, the
  * x axis, log scale, smoothing with "ignore outliers", and downloads (CSV, JSON, PNG).
  */
-import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { type ReactNode, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { availableScalars, scalarLabel, X_AXES, type XAxisKind } from '../lib/build-series';
 import { jobColor } from '../lib/colors';
 import { formatDose } from '../lib/format';
@@ -29,6 +29,8 @@ interface Props {
   onIgnoreOutliers(v: boolean): void;
   onXAxis(v: XAxisKind): void;
   onLogScale(v: boolean): void;
+  /** Shown beside the chart (the reconstruction previews). */
+  aside?: ReactNode;
 }
 
 export function CurvesPanel(p: Props) {
@@ -199,17 +201,20 @@ export function CurvesPanel(p: Props) {
         )}
         {jobs.length > 0 && <li className="muted">thin: raw · bold: smoothed · dashed ●: validation per epoch</li>}
       </ul>
-      <LossChart
-        ref={chart}
-        store={store}
-        jobs={jobs}
-        scalar={shownScalar}
-        xAxis={p.xAxis}
-        smoothing={p.smoothing}
-        ignoreOutliers={p.ignoreOutliers}
-        logScale={p.logScale}
-        theme={theme}
-      />
+      <div className="curves-body">
+        <LossChart
+          ref={chart}
+          store={store}
+          jobs={jobs}
+          scalar={shownScalar}
+          xAxis={p.xAxis}
+          smoothing={p.smoothing}
+          ignoreOutliers={p.ignoreOutliers}
+          logScale={p.logScale}
+          theme={theme}
+        />
+        {p.aside}
+      </div>
     </section>
   );
 }

@@ -13,7 +13,7 @@ import {
   type ComparisonMetricKey,
   metricRange,
 } from '../../../shared/evaluation';
-import { formatDose } from '../lib/format';
+import { formatDose, missingLabel } from '../lib/format';
 
 interface Props {
   comparison: ComparisonFile;
@@ -79,7 +79,7 @@ export function HeatMap({ comparison, onPick }: Props) {
                 if (!row || value === null) {
                   return (
                     <td key={v} className="hm-missing" title={row?.reason ?? 'not in the comparison'}>
-                      {row?.state.replace('_', ' ') ?? '—'}
+                      {row ? missingLabel(row.state, row.reason) : '—'}
                     </td>
                   );
                 }

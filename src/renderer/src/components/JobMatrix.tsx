@@ -199,10 +199,14 @@ function CellBody({ cell, descId }: { cell: JobCell; descId: string }) {
       detail = cell.slurm ?? '';
       break;
     case 'failed':
-    case 'skipped':
     case 'diverged':
     case 'interrupted':
     case 'cancelled':
+      // "cancelled at epoch 4 of 12" — why and where it stopped, and whether Resume can continue it
+      detail = cell.stop ?? cell.reason ?? '';
+      if (cell.resumable) detail += ' · resumable';
+      break;
+    case 'skipped':
       detail = cell.reason ?? '';
       break;
     case 'planned':

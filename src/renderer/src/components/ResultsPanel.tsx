@@ -7,20 +7,29 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { GetComparisonOutput, GetJobEvaluationOutput } from '../../../shared/eval-api';
 import type { ChannelMetrics, ChannelSkill, FrcCrossing } from '../../../shared/evaluation';
-import { call, onEvent } from '../api-client';
+import type { Engine } from '../engine';
 import { errorText } from '../errors';
 import { HeatMap } from './HeatMap';
+import { ReconViewer } from './ReconViewer';
+
+/** The evaluation part of the engine this panel reads through. */
+export type ResultsEngine = Pick<
+  Engine,
+  'getComparison' | 'evaluateStudy' | 'buildReport' | 'getJobEvaluation' | 'readReportImage' | 'onEvalProgress'
+>;
 
 interface Props {
+  engine: ResultsEngine;
   artifactRoot: string | null;
-  /** The job selected in the matrix (one), for the reconstruction view. */
-  jobId: string | null;
+  /** The jobs selected in the matrix: one gets the full view, several a side-by-side comparison. */
+  jobIds: string[];
   /** Changes when jobs settle, to re-read the comparison. */
   revision: string;
   onPickJob(jobId: string): void;
+  onCopy(text: string, what: string): void;
 }
 
-export function ResultsPanel({ artifactRoot, jobId, revision, onPickJob }: Props) {
+export function ResultsPanel({ engine, artifactRoot, jobIds, revision, onPickJob, onCopy }: Props) {
   const [comparison, setComparison] = useState<GetComparisonOutput | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [progress, setProgress] = useState<string | null>(null);
@@ -31,12 +40,12 @@ export function ResultsPanel({ artifactRoot, jobId, revision, onPickJob }: Props
   const load = useCallback(async () => {
     if (!artifactRoot) return;
     try {
-      setComparison(await call('getComparison', { artifactRoot }));
+      setComparison(await engine.getComparison(artifactRoot));
       setError(null);
     } catch (e) {
       setError(errorText(e));
     }
-  }, [artifactRoot]);
+  }, [artifactRoot, engine]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision is a deliberate re-read trigger
   useEffect(() => {
@@ -45,10 +54,10 @@ export function ResultsPanel({ artifactRoot, jobId, revision, onPickJob }: Props
 
   useEffect(
     () =>
-      onEvent('evalProgress', (p) => {
+      engine.onEvalProgress((p) => {
         if (p.artifactRoot === artifactRoot) setProgress(p.message);
       }),
-    [artifactRoot],
+    [artifactRoot, engine],
   );
 
   const act = async (what: 'evaluate' | 'report') => {
@@ -56,8 +65,8 @@ export function ResultsPanel({ artifactRoot, jobId, revision, onPickJob }: Props
     setBusy(what === 'evaluate' ? 'Evaluating…' : 'Building the report…');
     setError(null);
     try {
-      if (what === 'evaluate') await call('evaluateStudy', { artifactRoot });
-      else await call('buildReport', { artifactRoot });
+      if (what === 'evaluate') await engine.evaluateStudy(artifactRoot);
+      else await engine.buildReport(artifactRoot);
       await load();
       setDone((n) => n + 1);
     } catch (e) {
@@ -83,11 +92,7 @@ export function ResultsPanel({ artifactRoot, jobId, revision, onPickJob }: Props
             {busy} {progress}
           </span>
         )}
-        {comparison?.reportHtml && (
-          <code className="muted" title={comparison.reportHtml}>
-            {comparison.reportHtml}
-          </code>
-        )}
+        {comparison?.reportHtml && <ReportLink path={comparison.reportHtml} onCopy={onCopy} />}
       </div>
       {error && (
         <p className="error" role="alert">
@@ -101,34 +106,85 @@ export function ResultsPanel({ artifactRoot, jobId, revision, onPickJob }: Props
       )}
       <div className="results-body">
         {c && <HeatMap comparison={c} onPick={onPickJob} />}
-        {jobId && artifactRoot && (
-          <JobResult artifactRoot={artifactRoot} jobId={jobId} revision={`${revision}|${done}`} />
+        {jobIds.length === 1 && artifactRoot && (
+          <JobResult engine={engine} artifactRoot={artifactRoot} jobId={jobIds[0]} revision={`${revision}|${done}`} />
+        )}
+        {jobIds.length > 1 && artifactRoot && (
+          <section className="compare" aria-label={`Comparison of ${jobIds.length} jobs`}>
+            <h3>
+              {jobIds.length} jobs side by side <span className="muted">(select one for its full metrics)</span>
+            </h3>
+            <div className="compare-grid">
+              {jobIds.map((id) => (
+                <JobResult
+                  key={id}
+                  engine={engine}
+                  artifactRoot={artifactRoot}
+                  jobId={id}
+                  revision={`${revision}|${done}`}
+                  compact
+                />
+              ))}
+            </div>
+          </section>
+        )}
+        {jobIds.length === 0 && c && (
+          <p className="muted">Select a job (or several, to compare them) to see its reconstruction.</p>
         )}
       </div>
     </section>
   );
 }
 
-function JobResult({ artifactRoot, jobId, revision }: { artifactRoot: string; jobId: string; revision: string }) {
+/**
+ * The report's path, and a link that opens it: Electron opens file links in the system's
+ * browser; a browser page cannot open local files, so there the path is also copied.
+ */
+function ReportLink({ path, onCopy }: { path: string; onCopy(text: string, what: string): void }) {
+  const href = `file://${path.startsWith('/') ? '' : '/'}${path.replace(/\\/g, '/')}`;
+  return (
+    <span className="report-link">
+      <a href={href} target="_blank" rel="noreferrer" title={path}>
+        Open report
+      </a>{' '}
+      <code className="muted">{path}</code>{' '}
+      <button type="button" className="link" onClick={() => onCopy(path, 'report path')}>
+        Copy path
+      </button>
+    </span>
+  );
+}
+
+function JobResult({
+  engine,
+  artifactRoot,
+  jobId,
+  revision,
+  compact = false,
+}: {
+  engine: ResultsEngine;
+  artifactRoot: string;
+  jobId: string;
+  revision: string;
+  compact?: boolean;
+}) {
   const [ev, setEv] = useState<GetJobEvaluationOutput | null>(null);
   const [images, setImages] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
+  const [enlarged, setEnlarged] = useState<string | null>(null);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision is a deliberate re-read trigger
   useEffect(() => {
     let stop = false;
     void (async () => {
       try {
-        const r = await call('getJobEvaluation', { artifactRoot, jobId });
+        const r = await engine.getJobEvaluation(artifactRoot, jobId);
         if (stop) return;
         setEv(r);
         setError(null);
         const pics: Record<string, string> = {};
         if (r.images)
-          for (const [k, name] of Object.entries(r.images)) {
-            const img = await call('readReportImage', { artifactRoot, name });
-            pics[k] = `data:${img.mime};base64,${img.base64}`;
-          }
+          for (const [k, name] of Object.entries(r.images)) pics[k] = await engine.readReportImage(artifactRoot, name);
         if (!stop) setImages(pics);
       } catch (e) {
         if (!stop) setError(errorText(e));
@@ -137,7 +193,7 @@ function JobResult({ artifactRoot, jobId, revision }: { artifactRoot: string; jo
     return () => {
       stop = true;
     };
-  }, [artifactRoot, jobId, revision]);
+  }, [artifactRoot, jobId, revision, engine]);
 
   if (error) return <p className="error">{error}</p>;
   if (!ev) return null;
@@ -149,26 +205,56 @@ function JobResult({ artifactRoot, jobId, revision }: { artifactRoot: string; jo
       </p>
     );
   const m = ev.eval.metrics;
+  const kinds = (['amplitude', 'phase', 'error'] as const).filter((k) => images[k]);
   return (
     <section className="job-result" aria-label={`Reconstruction of ${jobId}`}>
       <h3>
         {jobId} <span className="muted">vs ground truth</span>
       </h3>
-      {Object.keys(images).length > 0 ? (
+      {kinds.length > 0 ? (
         <div className="recon-images">
-          {(['amplitude', 'phase', 'error'] as const).map(
-            (k) =>
-              images[k] && (
-                <figure key={k}>
-                  <img src={images[k]} alt={`${k} of ${jobId} beside the ground truth`} />
-                  <figcaption>{k}</figcaption>
-                </figure>
-              ),
-          )}
+          {kinds.map((k) => (
+            <figure key={k}>
+              <button
+                type="button"
+                className="recon-thumb"
+                onClick={() => setEnlarged(k)}
+                title="Enlarge: full resolution, amplitude / phase / error with synchronized zoom"
+              >
+                <img src={images[k]} alt={`${k} of ${jobId} beside the ground truth`} />
+              </button>
+              <figcaption>{k}</figcaption>
+            </figure>
+          ))}
         </div>
       ) : (
         <p className="muted">Build the report to see the reconstruction images.</p>
       )}
+      {enlarged && (
+        <ReconViewer
+          title={`${jobId} beside the ground truth`}
+          images={kinds.map((k) => ({ key: k, src: images[k] }))}
+          initial={enlarged}
+          onClose={() => setEnlarged(null)}
+        />
+      )}
+      {compact ? (
+        <p className="muted">
+          phase MAE {f(m.phase.mae)} · amplitude MAE {f(m.amplitude.mae)}
+          {ev.eval.skill ? ` · phase skill ${f(ev.eval.skill.phase.mae)}` : ''}
+        </p>
+      ) : (
+        <JobMetrics ev={ev} />
+      )}
+    </section>
+  );
+}
+
+function JobMetrics({ ev }: { ev: GetJobEvaluationOutput }) {
+  if (!ev.eval) return null;
+  const m = ev.eval.metrics;
+  return (
+    <>
       <table className="metrics">
         <thead>
           <tr>
@@ -211,7 +297,7 @@ function JobResult({ artifactRoot, jobId, revision }: { artifactRoot: string; jo
           ? `${ev.eval.alignment.registration_shift.dy.toFixed(2)}, ${ev.eval.alignment.registration_shift.dx.toFixed(2)} px`
           : 'off'}
       </p>
-    </section>
+    </>
   );
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobColor } from './colors';
-import { formatCount, formatDose, formatEta, formatLoss } from './format';
+import { formatCount, formatDose, formatEta, formatLoss, missingLabel } from './format';
 
 describe('formatting', () => {
   it('formats ETA in human units', () => {
@@ -41,5 +41,13 @@ describe('ETA countdown', () => {
     expect(etaSeconds({ etaAt: at }, (at ?? 0) - 30_000)).toBeCloseTo(30, 6);
     expect(nextEtaAt(p, { ...p, step: 2 }, at)).toBe(at);
     expect(nextEtaAt(p, { ...p, eta_s: null }, at)).toBeNull();
+  });
+});
+
+describe('heat-map cells without a score', () => {
+  it('name the status a stopped job ended with, not "not trained"', () => {
+    expect(missingLabel('not_trained', 'status cancelled: cancelled by the user')).toBe('cancelled');
+    expect(missingLabel('not_trained', 'status failed')).toBe('failed');
+    expect(missingLabel('not_run', null)).toBe('not run');
   });
 });

@@ -15,13 +15,21 @@ export function formatEta(seconds: number | null | undefined): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** Dose label the way scientists say it: 1000 → "1e3". */
-export function formatDose(dose: number): string {
-  const e = Math.log10(dose);
-  return Number.isInteger(e) ? `1e${e}` : String(dose);
-}
+/** Dose label the way scientists say it: 1000 → "1e3" (the study's one formatter). */
+export { formatDose } from '../../../shared/study';
 
 /** 1234567 → "1,234,567" (toLocaleString is slow enough to show up at 20 updates a second). */
 export function formatCount(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/**
+ * What a cell without a score says. A job that ran and stopped (cancelled, failed, …) is
+ * "not_trained" to the evaluation, whose reason names the status: show that status, not
+ * "not trained", which reads as "never run".
+ */
+export function missingLabel(state: string, reason: string | null | undefined): string {
+  const m = /^status (cancelled|failed|diverged|interrupted|running|queued|planned|skipped)\b/.exec(reason ?? '');
+  if (state === 'not_trained' && m) return m[1];
+  return state.replace(/_/g, ' ');
 }

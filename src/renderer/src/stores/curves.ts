@@ -38,6 +38,8 @@ export interface JobCurve {
   readonly valElapsed: Series;
   /** Other per-step scalars by name (lr, samples_per_s, grad_norm, loss_terms.<term>, …), x = step. */
   readonly scalars: Map<string, Series>;
+  /** Reconstruction previews written after each epoch (the `preview` events), oldest first. */
+  readonly previews: { epoch: number; step: number; file: string }[];
   /** Steps per epoch, from the trainer's start message, its totals or its first epoch; null until known. */
   stepsPerEpoch: number | null;
   progress: LiveProgress;
@@ -130,6 +132,7 @@ export class CurveStore {
         trainElapsed: new Series(),
         valElapsed: new Series(),
         scalars: new Map(),
+        previews: [],
         stepsPerEpoch: null,
         progress: emptyProgress(),
         revision: 0,
@@ -213,6 +216,12 @@ export class CurveStore {
           q.etaS = null;
         break;
       }
+      case 'preview': {
+        // a resumed run rewrites the epochs after its checkpoint
+        while (c.previews.length && (c.previews.at(-1) as { epoch: number }).epoch >= ev.epoch) c.previews.pop();
+        c.previews.push({ epoch: ev.epoch, step: ev.step, file: ev.file });
+        break;
+      }
       case 'log':
         break;
     }
@@ -231,6 +240,7 @@ function reset(c: JobCurve): void {
   c.trainElapsed.clear();
   c.valElapsed.clear();
   c.scalars.clear();
+  c.previews.length = 0;
   c.stepsPerEpoch = null;
   c.progress = emptyProgress();
   c.revision++;

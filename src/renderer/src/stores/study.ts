@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import type { WorkbenchInfo } from '../../../shared/api';
 import type { JobProgress, ManifestJob, SkipSummary, TrainingManifest } from '../../../shared/manifest';
+import { jobStopOf } from '../../../shared/job-stop';
 import type { JobStateEvent } from '../../../shared/study-api';
 import { emptySelection, pruneSelection, type Selection } from '../lib/selection';
 import { type JobCell, nextEtaAt } from '../model';
@@ -64,6 +65,7 @@ export interface StudyState {
 /** Manifest entry → the fields of a cell it decides. */
 export function cellFromManifest(base: JobCell, j: ManifestJob): JobCell {
   const r = j.result;
+  const stop = jobStopOf(j);
   const reason =
     j.status === 'skipped'
       ? j.skip_reason
@@ -81,6 +83,9 @@ export function cellFromManifest(base: JobCell, j: ManifestJob): JobCell {
     etaAt: j.status === 'running' ? nextEtaAt(base.progress, j.progress ?? base.progress, base.etaAt) : null,
     artifactDir: j.artifact_dir,
     logPath: j.log_path,
+    stop: stop?.summary ?? null,
+    // whether the checkpoint is on disk only the engine's listing knows; a job that is not stopped cannot resume
+    resumable: stop ? (base.resumable ?? !!stop.checkpointPath) : false,
     slurm: j.slurm
       ? `Slurm ${j.slurm.job_id}${j.slurm.array_task_id !== null ? `_${j.slurm.array_task_id}` : ''}${j.slurm.state ? ` ${j.slurm.state}` : ''}${j.slurm.reason ? ` (${j.slurm.reason})` : ''}`
       : null,
@@ -125,6 +130,14 @@ export const useStudy = create<StudyState>((set, get) => ({
     const c = get().cells.get(ev.jobId);
     if (!c) return;
     const cells = new Map(get().cells);
+    // A change another process made (a CLI run, another window): the manifest entry says it all.
+    if (ev.source === 'manifest' && ev.entry) {
+      mergeManifestJob(cells, ev.entry);
+      const merged = cells.get(ev.jobId) as JobCell;
+      if (ev.resumable !== undefined) cells.set(ev.jobId, { ...merged, resumable: ev.resumable });
+      set({ cells });
+      return;
+    }
     const settled = ev.status !== 'queued' && ev.status !== 'running';
     const progress = ev.status === 'queued' ? null : (ev.progress ?? c.progress);
     cells.set(ev.jobId, {
@@ -135,6 +148,8 @@ export const useStudy = create<StudyState>((set, get) => ({
       finalLoss: ev.finalLoss ?? (ev.status === 'done' ? c.finalLoss : null),
       reason: ev.error ?? ev.skipReason ?? (settled ? c.reason : null),
       dryRun: ev.status === 'planned',
+      stop: ev.stop !== undefined ? (ev.stop?.summary ?? null) : settled ? c.stop : null,
+      resumable: ev.resumable ?? (settled ? c.resumable : false),
     });
     set({ cells });
   },
