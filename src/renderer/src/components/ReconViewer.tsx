@@ -49,7 +49,7 @@ export function ReconViewer({ title, images, initial, onClose }: Props) {
   return (
     <dialog ref={dialog} className="recon-viewer" aria-label={`Enlarged reconstruction: ${title}`} onClose={onClose}>
       <header>
-        <h3>{title}</h3>
+        <h3 className="recon-title">{title}</h3>
         <span className="muted">
           full resolution · {Math.round(view.scale * 100)}% · wheel or +/− to zoom, drag to pan (all three together)
         </span>
