@@ -4,13 +4,14 @@
  * 11.5, dose 1e5), next to the numpy twin bench/reference/pie.py run on the same data with
  * the same position orders, interleaved, median of 3. Rows: iterations/s (ours / numpy),
  * iterations and seconds until the data-fit error is within 2 % of its final value, and the
- * largest difference between the two implementations' objects (a correctness check).
+ * largest difference between the two implementations' objects (a correctness check); then the
+ * same for LSQML (ours per position, numpy batched over all positions at once).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pieOptions, reconstructPie, sweepOrders } from '../src/main/classical/pie';
+import { type PieOptions, pieOptions, reconstructPie, sweepOrders } from '../src/main/classical/pie';
 import { rasterScan } from '../test/fixtures/pie.fixture';
 import { readNpz, writeNpz } from '../src/main/data/npz';
 import { packageRoot } from '../src/main/paths';
@@ -115,8 +116,80 @@ async function run(ctx: BenchContext): Promise<void> {
         notes: 'lower is better; ratio = numpy seconds / ours',
       });
     }
+    if (python) await lsqmlRows(ctx, python, dir, scan, size, iterations, orders);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** LSQML, ours against the numpy twin's batched version: same data, same settings. */
+async function lsqmlRows(
+  ctx: BenchContext,
+  python: string,
+  dir: string,
+  scan: ReturnType<typeof rasterScan>,
+  size: number,
+  iterations: number,
+  orders: Int32Array,
+): Promise<void> {
+  const M = scan.data.xs.length;
+  const o: PieOptions = pieOptions({ algorithm: 'lsqml', iterations, probeUpdateStart: 2 });
+  const input = join(dir, 'in-lsqml.npz');
+  await writeNpz(input, {
+    diffraction: { dtype: 'float32', shape: [M, 64, 64], data: scan.data.diffraction as Float32Array },
+    xcoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.xs) },
+    ycoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.ys) },
+    probe: { dtype: 'complex128', shape: [64, 64], data: Float64Array.from(scan.data.probe) },
+    orders: { dtype: 'int32', shape: [iterations, M], data: orders },
+    params: {
+      dtype: 'float64',
+      shape: [11],
+      data: Float64Array.from([size, size, o.alpha, o.beta, o.probeUpdateStart, 1, 0, 1, o.delta, 0, o.tvEpsilon]),
+    },
+  });
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  let diff = Number.NaN;
+  for (let round = 0; round < 3; round++) {
+    const r = await reconstructPie(scan.data, o);
+    ours.push(r.iterations / r.seconds);
+    const out = join(dir, 'out-lsqml.npz');
+    const p = spawnSync(python, [SCRIPT, input, out], { encoding: 'utf8', timeout: 600_000 });
+    if (p.status !== 0) throw new Error(`numpy LSQML twin failed: ${p.stderr}`);
+    const t = await readNpz(out, ['object', 'seconds']);
+    theirs.push(iterations / (t.seconds.data as Float64Array)[0]);
+    const obj = t.object.data as Float64Array;
+    diff = 0;
+    for (let i = 0; i < r.objectRe.length; i++)
+      diff = Math.max(diff, Math.hypot(obj[2 * i] - r.objectRe[i], obj[2 * i + 1] - r.objectIm[i]));
+  }
+  const ref = median(theirs);
+  ctx.report({
+    name: 'classical_lsqml_iterations_per_s',
+    value: median(ours),
+    unit: 'iterations/s',
+    reference_value: ref,
+    ratio_vs_reference: ratio(median(ours), ref),
+    notes: `${M} positions, N = 64, LSQML (Gaussian noise model, δ ${o.delta}, no prior), probe update from iteration ${o.probeUpdateStart + 1}, ${iterations} iterations; reference numpy, every position at once (batched np.fft, bincount scatters)`,
+  });
+  ctx.report({
+    name: 'classical_lsqml_numpy_object_max_abs_error',
+    value: diff,
+    unit: 'abs',
+    notes: `largest |object_ours − object_numpy| after ${iterations} LSQML iterations (float64 both)`,
+  });
+  if (!ctx.quick) {
+    const long = await reconstructPie(scan.data, { ...o, iterations: 100 });
+    const k = iterationsToConverge(long.errors);
+    const perIt = long.seconds / long.iterations;
+    ctx.report({
+      name: 'classical_lsqml_seconds_to_converge',
+      value: k * perIt,
+      unit: 's',
+      reference_value: k / ref,
+      ratio_vs_reference: k / ref / (k * perIt),
+      notes: `lower is better; ${k} iterations to within 2 % of iteration 100's error (${long.errors.at(-1)!.toExponential(3)}); ratio = numpy seconds / ours`,
+    });
   }
 }
 
