@@ -200,14 +200,10 @@ function extractPatches(object: NdArray, xs: Float64Array, ys: Float64Array, N: 
   return { dtype: 'complex64', shape: [M, N, N], data: out };
 }
 
-export async function simulatePhaseC(
-  outRoot: string,
-  input: Partial<SimulationSettings> = {},
-  onProgress?: (p: SimulationProgress) => void,
-): Promise<PhaseCSummary> {
-  const t0 = performance.now();
-  const root = resolve(outRoot);
-  onProgress?.({ stage: 'specimen', done: 0, total: 1, message: 'building object and probe' });
+/** The settings as run: a base NPZ fixes N, the default position count and the object size. */
+async function resolveRun(
+  input: Partial<SimulationSettings>,
+): Promise<{ settings: SimulationSettings; specimen: Specimen }> {
   const requested = { ...DEFAULT_SIMULATION, ...input };
   const specimen = await loadSpecimen(SimulationSettings.parse(requested));
   const settings = SimulationSettings.parse({
@@ -216,6 +212,11 @@ export async function simulatePhaseC(
     nPositions: input.nPositions ?? specimen.nPositionsDefault ?? requested.nPositions,
     objectSize: specimen.source === 'synthetic' ? requested.objectSize : specimen.object.shape[0],
   });
+  return { settings, specimen };
+}
+
+/** The object must be larger than the probe, and the arrays must fit in memory. */
+function checkRunFits(settings: SimulationSettings, specimen: Specimen): void {
   const { N } = settings;
   const [H, W] = specimen.object.shape;
   if (H <= N || W <= N)
@@ -233,9 +234,12 @@ export async function simulatePhaseC(
     largestArrayElements: M * N * N * 2,
     hint: 'use fewer --n-positions or doses',
   });
-  onProgress?.({ stage: 'specimen', done: 1, total: 1 });
+}
 
-  const { xs, ys } = drawPositions(M, H, W, N, settings.seed);
+/** Scan positions and their train/test split; an empty side is an error. */
+function drawScan(settings: SimulationSettings, H: number, W: number) {
+  const M = settings.nPositions;
+  const { xs, ys } = drawPositions(M, H, W, settings.N, settings.seed);
   const split = splitByY(ys);
   if (split.train.length === 0 || split.test.length === 0)
     throw new StudyError(
@@ -246,20 +250,46 @@ export async function simulatePhaseC(
         hint: 'use more positions or a larger object',
       },
     );
-  const Y = extractPatches(specimen.object, xs, ys, N);
-  const yData = Y.data as Float32Array;
-  const probe = specimen.probe.data as Float32Array;
+  return { xs, ys, split };
+}
 
-  // intensity scale per dose from the mean exit-wave energy over all positions (scale_nphotons)
+/** Intensity scale per dose from the mean exit-wave energy over all positions (scale_nphotons). */
+function intensityScales(yData: Float32Array, probe: Float32Array, M: number, N: number, doses: number[]): number[] {
   let energy = 0;
   for (let j = 0; j < M; j++) energy += exitWaveEnergy(yData, j * 2 * N * N, probe);
   const meanEnergy = energy / M;
-  const scales = settings.doses.map((d) => intensityScaleFor(d, meanEnergy));
+  return doses.map((d) => intensityScaleFor(d, meanEnergy));
+}
 
+interface Diffraction {
+  /** Per dose, the (M, N, N) amplitudes sqrt(counts) / s. */
+  stacks: Float32Array[];
+  /** Per dose, total counts per pattern. */
+  counts: Float64Array[];
+  /** Σ A² per pattern (unscaled). */
+  expected: Float64Array;
+  /** Per dose, the largest count in one pixel. */
+  maxCounts: number[];
+}
+
+/**
+ * The far field of every patch once, and Poisson counts for every dose from it. Each dose
+ * draws from its own stream ('noise/dose_<d>') pattern by pattern, pixel by pixel.
+ */
+function diffractAllDoses(
+  Y: NdArray,
+  probe: Float32Array,
+  settings: SimulationSettings,
+  scales: number[],
+  onProgress?: (p: SimulationProgress) => void,
+): Diffraction {
+  const { N } = settings;
+  const M = Y.shape[0];
+  const yData = Y.data as Float32Array;
   const nn = N * N;
-  const diffraction = settings.doses.map(() => new Float32Array(M * nn));
-  const counts = settings.doses.map(() => new Float64Array(M)); // total counts per pattern
-  const expected = new Float64Array(M); // Σ A² per pattern (unscaled)
+  const stacks = settings.doses.map(() => new Float32Array(M * nn));
+  const counts = settings.doses.map(() => new Float64Array(M));
+  const expected = new Float64Array(M);
   const maxCounts = settings.doses.map(() => 0);
   const rngs = settings.doses.map((d) => simulationRng(settings.seed, `noise/${doseFolder(d)}`));
   const scratch = physicsScratch(N);
@@ -270,7 +300,7 @@ export async function simulatePhaseC(
       const s = scales[k];
       const s2 = s * s;
       const rng = rngs[k];
-      const out = diffraction[k];
+      const out = stacks[k];
       let total = 0;
       let mx = maxCounts[k];
       for (let i = 0; i < nn; i++) {
@@ -284,93 +314,156 @@ export async function simulatePhaseC(
     }
     if (onProgress && (j % 64 === 63 || j === M - 1)) onProgress({ stage: 'diffract', done: j + 1, total: M });
   }
+  return { stacks, counts, expected, maxCounts };
+}
 
-  const coords = (idx: number[], v: Float64Array): NdArray => ({
-    dtype: 'float64',
-    shape: [idx.length],
-    data: Float64Array.from(idx, (j) => v[j]),
-  });
-  const mean = (idx: number[], v: Float64Array, f = 1) => idx.reduce((a, j) => a + v[j], 0) * (f / idx.length);
+const coordsOf = (idx: number[], v: Float64Array): NdArray => ({
+  dtype: 'float64',
+  shape: [idx.length],
+  data: Float64Array.from(idx, (j) => v[j]),
+});
+const meanOver = (idx: number[], v: Float64Array, f = 1) => idx.reduce((a, j) => a + v[j], 0) * (f / idx.length);
+
+interface SimulatedScan {
+  settings: SimulationSettings;
+  specimen: Specimen;
+  Y: NdArray;
+  xs: Float64Array;
+  ys: Float64Array;
+  split: ReturnType<typeof splitByY>;
+  scales: number[];
+  diffraction: Diffraction;
+}
+
+/** Write one dose's two split files into the staging folder; returns its summary and the staged paths. */
+async function writeDose(
+  k: number,
+  scan: SimulatedScan,
+  root: string,
+  stage: Awaited<ReturnType<typeof stageOutput>>,
+  onFile: (staged: string, final: string) => void,
+): Promise<DoseSummary> {
+  const { settings, specimen, Y, xs, ys, split, scales, diffraction } = scan;
+  const { N } = settings;
+  const M = settings.nPositions;
+  const [H, W] = specimen.object.shape;
+  const dose = settings.doses[k];
+  const folder = doseFolder(dose);
+  const stack: NdArray = { dtype: 'float32', shape: [M, N, N], data: diffraction.stacks[k] };
+  const summary: Partial<Record<'train' | 'test', SplitSummary>> = {};
+  for (const side of ['train', 'test'] as const) {
+    const idx = split[side];
+    const path = join(root, folder, `patched_${side}.npz`);
+    const stats = {
+      mean_counts: meanOver(idx, diffraction.counts[k]),
+      expected_mean_counts: meanOver(idx, diffraction.expected, scales[k] ** 2),
+    };
+    const metadata = {
+      format: 'ptycho-study/phase_c',
+      format_version: 1,
+      dose,
+      intensity_scale: scales[k],
+      N,
+      seed: settings.seed,
+      split: side,
+      split_axis: 'y',
+      split_value: split.value,
+      n_positions_total: M,
+      probe_diameter_px: settings.probeDiameterPx,
+      object_source: specimen.source,
+      object_shape: [H, W],
+      max_counts: diffraction.maxCounts[k],
+      ...stats,
+      units:
+        'diffraction = sqrt(counts) / intensity_scale (float32 amplitude); counts = (intensity_scale * diffraction)^2; E[counts] = (intensity_scale * |fftshift(fft2(Y * probeGuess))| / N)^2',
+    };
+    const staged = stage.path(folder, `patched_${side}.npz`);
+    await writeNpz(
+      staged,
+      {
+        diffraction: takeRows(stack, idx),
+        Y: takeRows(Y, idx),
+        xcoords: coordsOf(idx, xs),
+        ycoords: coordsOf(idx, ys),
+        xcoords_start: coordsOf(idx, xs),
+        ycoords_start: coordsOf(idx, ys),
+        probeGuess: specimen.probe,
+        objectGuess: specimen.object,
+        scan_index: { dtype: 'int64', shape: [idx.length], data: BigInt64Array.from(idx, (j) => BigInt(j)) },
+      },
+      { compress: settings.compress, text: { _metadata: JSON.stringify(metadata) }, durable: false },
+    );
+    onFile(staged, path);
+    summary[side] = { path, n: idx.length, ...stats };
+  }
+  return {
+    dose,
+    folder,
+    intensity_scale: scales[k],
+    max_counts: diffraction.maxCounts[k],
+    train: summary.train as SplitSummary,
+    test: summary.test as SplitSummary,
+  };
+}
+
+/** Every staged file passes DATA-001 before anything replaces the previous Phase C. */
+async function validateStaged(
+  files: string[],
+  root: string,
+  stage: Awaited<ReturnType<typeof stageOutput>>,
+  onProgress?: (p: SimulationProgress) => void,
+): Promise<void> {
+  for (let f = 0; f < files.length; f++) {
+    const report = await validateStudyFile(files[f]);
+    const final = stage.finalPath(files[f]);
+    onProgress?.({ stage: 'validate', done: f + 1, total: files.length, message: final });
+    if (!report.ok) {
+      const e = report.errors[0];
+      throw new StudyError(
+        'DATA_CONTRACT',
+        `simulated file failed DATA-001 (nothing in ${root} was replaced): ${e.message.split(files[f]).join(final)}`,
+        { file: final, key: e.key, found: e.found, expected: e.expected },
+      );
+    }
+  }
+}
+
+export async function simulatePhaseC(
+  outRoot: string,
+  input: Partial<SimulationSettings> = {},
+  onProgress?: (p: SimulationProgress) => void,
+): Promise<PhaseCSummary> {
+  const t0 = performance.now();
+  const root = resolve(outRoot);
+  onProgress?.({ stage: 'specimen', done: 0, total: 1, message: 'building object and probe' });
+  const { settings, specimen } = await resolveRun(input);
+  checkRunFits(settings, specimen);
+  onProgress?.({ stage: 'specimen', done: 1, total: 1 });
+
+  const { N } = settings;
+  const M = settings.nPositions;
+  const [H, W] = specimen.object.shape;
+  const { xs, ys, split } = drawScan(settings, H, W);
+  const Y = extractPatches(specimen.object, xs, ys, N);
+  const probe = specimen.probe.data as Float32Array;
+  const scales = intensityScales(Y.data as Float32Array, probe, M, N, settings.doses);
+  const diffraction = diffractAllDoses(Y, probe, settings, scales, onProgress);
+  const scan: SimulatedScan = { settings, specimen, Y, xs, ys, split, scales, diffraction };
+
   const doses: DoseSummary[] = [];
   const files: string[] = [];
   const totalFiles = 2 * settings.doses.length;
   const stage = await stageOutput(root);
   try {
     for (let k = 0; k < settings.doses.length; k++) {
-      const dose = settings.doses[k];
-      const folder = doseFolder(dose);
-      const dir = join(root, folder);
-      const stack: NdArray = { dtype: 'float32', shape: [M, N, N], data: diffraction[k] };
-      const summary: Partial<Record<'train' | 'test', SplitSummary>> = {};
-      for (const side of ['train', 'test'] as const) {
-        const idx = split[side];
-        const path = join(dir, `patched_${side}.npz`);
-        const stats = {
-          mean_counts: mean(idx, counts[k]),
-          expected_mean_counts: mean(idx, expected, scales[k] ** 2),
-        };
-        const metadata = {
-          format: 'ptycho-study/phase_c',
-          format_version: 1,
-          dose,
-          intensity_scale: scales[k],
-          N,
-          seed: settings.seed,
-          split: side,
-          split_axis: 'y',
-          split_value: split.value,
-          n_positions_total: M,
-          probe_diameter_px: settings.probeDiameterPx,
-          object_source: specimen.source,
-          object_shape: [H, W],
-          max_counts: maxCounts[k],
-          ...stats,
-          units:
-            'diffraction = sqrt(counts) / intensity_scale (float32 amplitude); counts = (intensity_scale * diffraction)^2; E[counts] = (intensity_scale * |fftshift(fft2(Y * probeGuess))| / N)^2',
-        };
-        await writeNpz(
-          stage.path(folder, `patched_${side}.npz`),
-          {
-            diffraction: takeRows(stack, idx),
-            Y: takeRows(Y, idx),
-            xcoords: coords(idx, xs),
-            ycoords: coords(idx, ys),
-            xcoords_start: coords(idx, xs),
-            ycoords_start: coords(idx, ys),
-            probeGuess: specimen.probe,
-            objectGuess: specimen.object,
-            scan_index: { dtype: 'int64', shape: [idx.length], data: BigInt64Array.from(idx, (j) => BigInt(j)) },
-          },
-          { compress: settings.compress, text: { _metadata: JSON.stringify(metadata) }, durable: false },
-        );
-        files.push(stage.path(folder, `patched_${side}.npz`));
-        onProgress?.({ stage: 'write', done: files.length, total: totalFiles, message: path });
-        summary[side] = { path, n: idx.length, ...stats };
-      }
-      doses.push({
-        dose,
-        folder,
-        intensity_scale: scales[k],
-        max_counts: maxCounts[k],
-        train: summary.train as SplitSummary,
-        test: summary.test as SplitSummary,
-      });
+      doses.push(
+        await writeDose(k, scan, root, stage, (staged, final) => {
+          files.push(staged);
+          onProgress?.({ stage: 'write', done: files.length, total: totalFiles, message: final });
+        }),
+      );
     }
-
-    for (let f = 0; f < files.length; f++) {
-      const report = await validateStudyFile(files[f]);
-      const final = stage.finalPath(files[f]);
-      onProgress?.({ stage: 'validate', done: f + 1, total: files.length, message: final });
-      if (!report.ok) {
-        const e = report.errors[0];
-        throw new StudyError(
-          'DATA_CONTRACT',
-          `simulated file failed DATA-001 (nothing in ${root} was replaced): ${e.message.split(files[f]).join(final)}`,
-          { file: final, key: e.key, found: e.found, expected: e.expected },
-        );
-      }
-    }
-
+    await validateStaged(files, root, stage, onProgress);
     await writeJsonAtomic(
       stage.path('run_manifest.json'),
       Object.fromEntries(
