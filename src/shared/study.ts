@@ -166,8 +166,14 @@ export function doseFolder(dose: number): string {
   return `dose_${Math.trunc(dose)}`;
 }
 
-/** The original's `{dose:.0e}` label, e.g. 1e+03. */
-export function formatDoseShort(dose: number): string {
+/** A dose in words, the study's one formatter: `1e3`, `1e4`, `1e5` (an exact integer otherwise). Folders and job ids use doseFolder. */
+export function formatDose(dose: number): string {
+  const e = Math.log10(dose);
+  return Number.isInteger(e) ? `1e${e}` : String(dose);
+}
+
+/** The original CLI's `{dose:.0e}` label (`1e+03`), kept only where `train` prints what the original printed. */
+export function originalDoseLabel(dose: number): string {
   const [mant, exp] = dose.toExponential(0).split('e');
   const sign = exp.startsWith('-') ? '-' : '+';
   return `${mant}e${sign}${exp.replace(/^[+-]/, '').padStart(2, '0')}`;

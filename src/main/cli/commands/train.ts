@@ -13,7 +13,7 @@ import { MAX_SEED } from '../../../shared/knobs';
 import type { JobStateEvent, TrainEventBatch } from '../../../shared/study-api';
 import {
   defaultStudyDesign,
-  formatDoseShort,
+  originalDoseLabel,
   type JobFilters,
   type StudyDesign,
   VIEW_NAMES,
@@ -64,7 +64,7 @@ export function collect(v: string, previous: string[] = []): string[] {
 }
 
 function jobLabel(job: Pick<TrainingJob, 'view' | 'dose' | 'gridsize'>): string {
-  return `${job.view} (dose=${formatDoseShort(job.dose)}, gridsize=${job.gridsize})`;
+  return `${job.view} (dose=${originalDoseLabel(job.dose)}, gridsize=${job.gridsize})`;
 }
 
 function describeFilters(f: JobFilters, ids: string[] | undefined): string {

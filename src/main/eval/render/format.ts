@@ -20,8 +20,5 @@ export function formatPeriod(v: number | null | undefined): string {
   return v <= 2 ? '≤2' : formatNumber(v, 3);
 }
 
-/** A dose as the study names it in prose: 1e3, 1e4, 1e5 (exact integers otherwise). */
-export function formatDose(dose: number): string {
-  const e = Math.log10(dose);
-  return Number.isInteger(e) ? `1e${e}` : String(dose);
-}
+/** A dose as the study names it in prose: 1e3, 1e4, 1e5 (the study's one formatter). */
+export { formatDose } from '../../../shared/study';
