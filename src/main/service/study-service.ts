@@ -51,6 +51,7 @@ import type {
 import { attemptEventsFile, listAttempts, readEventsFrom } from '../trainer/attempts';
 import { checkpointPath } from '../trainer/checkpoint';
 import { listPreviews, readPreview } from '../trainer/previews';
+import { type ManifestChange, ManifestWatch } from './manifest-watch';
 
 export interface StudyServiceOptions {
   transport: 'electron' | 'http' | 'cli';
@@ -109,6 +110,8 @@ export class StudyService {
   readonly design: StudyDesign;
   /** Settles when the start-up recovery of the default artifact root is done. */
   readonly ready: Promise<void>;
+  /** The manifests of the roots `listJobs` opened, followed for changes other processes make. */
+  private readonly manifestWatch = new ManifestWatch({ onChange: (c) => this.reportManifestChange(c) });
 
   constructor(private readonly options: StudyServiceOptions) {
     this.design = options.design ?? defaultStudyDesign();
@@ -183,6 +186,7 @@ export class StudyService {
 
   async listJobs(input: StudyRootsInput): Promise<ListJobsOutput> {
     const roots = this.resolveRoots(input);
+    this.manifestWatch.follow(roots.artifactRoot);
     let manifest: TrainingManifest | null = null;
     let manifestError: string | null = null;
     try {
@@ -462,14 +466,37 @@ export class StudyService {
       return {
         ...f,
         estimate: `${e.stepsPerEpoch} steps/epoch × ${e.totalSteps / e.stepsPerEpoch} epochs = ${e.totalSteps} steps ≈ ${formatDuration(e.seconds)} at ${e.secondsPerStep.toFixed(2)} s/step (${e.rateSource})${preset ? `; preset ${preset.name}` : ''}`,
+        plan: {
+          groups: e.groups,
+          trainGroups: e.trainGroups,
+          validationGroups: e.validationGroups,
+          batchSize: e.batchSize,
+          stepsPerEpoch: e.stepsPerEpoch,
+          epochs: e.epochs,
+          totalSteps: e.totalSteps,
+          secondsPerStep: e.secondsPerStep,
+          rateSource: e.rateSource,
+          seconds: e.seconds,
+        },
       };
     };
+    const planned = jobs.map((j) => {
+      if (j.skipReason) return { jobId: j.id, upToDate: false, reasons: [j.skipReason] };
+      const f = jobFreshness(j, entries.get(j.id), (job) => resolveJobConfig(job, this.design, input.knobs), roots);
+      return withEstimate(f.upToDate && input.force ? { ...f, upToDate: false, reasons: ['--force'] } : f);
+    });
+    const costed = planned.flatMap((f) => (f.plan ? [f.plan] : []));
     return {
-      jobs: jobs.map((j) => {
-        if (j.skipReason) return { jobId: j.id, upToDate: false, reasons: [j.skipReason] };
-        const f = jobFreshness(j, entries.get(j.id), (job) => resolveJobConfig(job, this.design, input.knobs), roots);
-        return withEstimate(f.upToDate && input.force ? { ...f, upToDate: false, reasons: ['--force'] } : f);
-      }),
+      jobs: planned,
+      ...(costed.length
+        ? {
+            total: {
+              jobs: costed.length,
+              totalSteps: costed.reduce((n, p) => n + p.totalSteps, 0),
+              seconds: costed.reduce((n, p) => n + p.seconds, 0),
+            },
+          }
+        : {}),
     };
   }
 
@@ -671,7 +698,38 @@ export class StudyService {
   }
 
   /** Cancel every live run and wait for them to record their final states (app quit, server stop). */
+  /**
+   * A job entry another process changed (a CLI run, another window, a Slurm task): push it
+   * as a job state. Jobs of this service's own live runs are left out (their runs push them).
+   */
+  private reportManifestChange(change: ManifestChange): void {
+    for (const entry of change.changed) {
+      if (this.isActiveRun(entry.run_id)) continue;
+      const run = change.manifest.runs.find((r) => r.run_id === entry.run_id);
+      const position = run ? run.job_ids.indexOf(entry.id) : -1;
+      const stop = entry.dry_run ? null : jobStopOf(entry);
+      this.options.emit('jobState', {
+        artifactRoot: change.artifactRoot,
+        runId: entry.run_id,
+        jobId: entry.id,
+        status: entry.status,
+        progress: entry.progress,
+        finalLoss: entry.result?.final_loss ?? null,
+        error: entry.result?.error ?? null,
+        errorCode: typeof entry.result?.error_code === 'string' ? entry.result.error_code : null,
+        skipReason: entry.skip_reason,
+        index: position >= 0 ? position + 1 : 1,
+        total: run && position >= 0 ? run.job_ids.length : 1,
+        stop,
+        resumable: stop !== null && existsSync(checkpointPath(entry.artifact_dir)),
+        source: 'manifest',
+        entry,
+      });
+    }
+  }
+
   async close(): Promise<void> {
+    this.manifestWatch.close();
     const runs = [...this.live.values()];
     for (const { run } of runs) run.cancel();
     await Promise.allSettled(runs.map((r) => r.done));

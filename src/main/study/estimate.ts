@@ -85,8 +85,19 @@ export interface PlannedJob {
   trainDataPath: string;
 }
 
+/** A job's estimate with what it was counted from. */
+export interface PlannedJobEstimate extends JobEstimate {
+  id: string;
+  /** Groups from the training file (capped by n_groups), and Keras's training / validation split of them. */
+  groups: number;
+  trainGroups: number;
+  validationGroups: number;
+  batchSize: number;
+  epochs: number;
+}
+
 export interface PlanEstimate {
-  jobs: (JobEstimate & { id: string })[];
+  jobs: PlannedJobEstimate[];
   totalSteps: number;
   seconds: number;
 }
@@ -103,7 +114,7 @@ export async function estimatePlan(
 ): Promise<PlanEstimate> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   const maxEpochs = opts.maxEpochs ?? opts.preset?.max_epochs ?? DEFAULT_EPOCHS;
-  const out: (JobEstimate & { id: string })[] = [];
+  const out: PlannedJobEstimate[] = [];
   const rates = new Map<Gridsize, { s: number; source: string }>();
   for (const job of jobs) {
     if (!existsSync(job.trainDataPath)) continue;
@@ -125,8 +136,14 @@ export async function estimatePlan(
           };
       rates.set(job.gridsize, rate);
     }
+    const trainGroups = Math.max(1, Math.floor(groups * (1 - DEFAULT_VALIDATION_SPLIT)));
     out.push({
       id: job.id,
+      groups,
+      trainGroups,
+      validationGroups: Math.max(0, groups - trainGroups),
+      batchSize,
+      epochs: maxEpochs,
       ...estimateJob({
         groups,
         batchSize,

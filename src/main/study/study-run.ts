@@ -5,10 +5,12 @@
  * runs it in the background and forwards its state changes to the UI.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { StudyError } from '../../shared/errors';
+import { type JobStop, jobStopOf } from '../../shared/job-stop';
 import type { TrainEvent } from '../../shared/events';
 import {
   type JobProgress,
@@ -57,6 +59,9 @@ export interface JobStateChange {
   error: string | null;
   errorCode: string | null;
   skipReason: string | null;
+  /** Why and where it stopped (cancelled / failed / diverged / interrupted), and whether its checkpoint is there to resume. */
+  stop?: JobStop | null;
+  resumable?: boolean;
   /** 1-based position in this run's queue and the queue length. */
   index: number;
   total: number;
@@ -267,7 +272,9 @@ export class StudyRun {
     job: TrainingJob,
     status: JobStatus,
     index: number,
-    extra: Partial<Pick<JobStateChange, 'progress' | 'finalLoss' | 'error' | 'errorCode' | 'skipReason'>> = {},
+    extra: Partial<
+      Pick<JobStateChange, 'progress' | 'finalLoss' | 'error' | 'errorCode' | 'skipReason' | 'stop' | 'resumable'>
+    > = {},
   ): void {
     this.hooks.onJobState?.({
       artifactRoot: this.artifactRoot,
@@ -279,6 +286,7 @@ export class StudyRun {
       error: extra.error ?? null,
       errorCode: extra.errorCode ?? null,
       skipReason: extra.skipReason ?? null,
+      ...(extra.stop !== undefined ? { stop: extra.stop, resumable: extra.resumable ?? false } : {}),
       index: index + 1,
       total: this.request.jobs.length,
     });
@@ -408,6 +416,8 @@ export class StudyRun {
       finalLoss: result.final_loss,
       error: result.error ?? null,
       errorCode: typeof result.error_code === 'string' ? result.error_code : null,
+      stop: jobStopOf({ status, result, progress }),
+      resumable: result.checkpoint_path !== null && existsSync(result.checkpoint_path),
     });
     return { id: job.id, status, result };
   }
