@@ -15,7 +15,7 @@
  * fluctuating around it. Same conventions and FFT path as `pie.ts`' sweep (the far field is
  * transposed, so are the moduli).
  */
-import { fft2Transposed } from '../data/physics';
+import { fft2Transposed } from '../numeric/fft';
 
 export interface LsqmlState {
   N: number;

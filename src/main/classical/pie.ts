@@ -15,8 +15,8 @@
  * starts at iteration `probeUpdateStart` (0-based), so the object settles first.
  */
 import { StudyError } from '../../shared/errors';
-import { fft2Transposed } from '../data/physics';
-import { createRng } from '../data/rng';
+import { fft2Transposed } from '../numeric/fft';
+import { simulationRng } from '../numeric/rng';
 import { lsqmlIteration, lsqmlScratch } from './lsqml';
 import { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm } from '../../shared/classical';
 
@@ -176,7 +176,7 @@ function checkInputs(d: PieData, o: PieOptions): { rows: Int32Array; cols: Int32
  */
 export function* sweepOrders(M: number, seed: number): Generator<Int32Array, never> {
   const order = Int32Array.from({ length: M }, (_, j) => j);
-  const rng = createRng(seed, 'classical/order');
+  const rng = simulationRng(seed, 'classical/order');
   for (;;) {
     for (let j = M - 1; j > 0; j--) {
       const k = Math.floor(rng.random() * (j + 1));

@@ -24,10 +24,6 @@ import { StudyError } from '../../shared/errors';
 import { fft2 } from '../numeric/fft';
 import type { NdArray } from './ndarray';
 
-// The transforms live in ../numeric/fft.ts; these names stay importable from here for the
-// classical arm.
-export { fft2, fft2PerLine, fft2Transposed } from '../numeric/fft';
-
 /** Reusable buffers for one N × N pattern. */
 export interface PhysicsScratch {
   n: number;
