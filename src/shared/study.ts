@@ -184,6 +184,34 @@ export function jobId(dose: number, view: ViewName, gridsize: Gridsize): string 
   return `${doseFolder(dose)}-${view}-gs${gridsize}`;
 }
 
+/** One cell of the job matrix: which job, before any path or state is attached. */
+export interface MatrixCell {
+  id: string;
+  dose: number;
+  view: ViewName;
+  gridsize: Gridsize;
+}
+
+/** The matrix's columns: the views in study order, each at the gridsize it trains at. */
+export function matrixColumns(
+  views: readonly Pick<ViewSpec, 'name' | 'gridsize'>[] = VIEW_NAMES.map((name) => ({
+    name,
+    gridsize: VIEW_GRIDSIZE[name],
+  })),
+): { view: ViewName; gridsize: Gridsize }[] {
+  return views.map((v) => ({ view: v.name, gridsize: v.gridsize }));
+}
+
+/**
+ * The job matrix, built in one place for the engine, the evaluation and the workbench: per
+ * dose in the order given, one cell per column (by default every view of the study).
+ */
+export function jobMatrix(doses: readonly number[], columns = matrixColumns()): MatrixCell[] {
+  return doses.flatMap((dose) =>
+    columns.map(({ view, gridsize }) => ({ id: jobId(dose, view, gridsize), dose, view, gridsize })),
+  );
+}
+
 export const JobId = z
   .string()
   .regex(/^dose_\d+-(baseline|dense|sparse)-gs[12]$/, 'a job id like dose_1000-baseline-gs1');

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { StudyError } from '../../shared/errors';
 import { type ComparisonFile, type ComparisonRow, EvalFile } from '../../shared/evaluation';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
-import { jobId, VIEW_GRIDSIZE, VIEW_NAMES, type ViewName } from '../../shared/study';
+import { jobMatrix, matrixColumns, type ViewName } from '../../shared/study';
 import { removeStaleTempFiles } from '../data/atomic';
 import { readManifestFile, recordJobEvaluations } from '../study/manifest-store';
 import { type AlignmentOptions, DEFAULT_ALIGNMENT } from './align';
@@ -91,20 +91,15 @@ export function requireManifest(artifactRoot: string): TrainingManifest {
 export function studyJobs(manifest: TrainingManifest, confine?: PathCheck): StudyJobRef[] {
   const byId = new Map(manifest.jobs.map((j) => [j.id, j]));
   const doses = [...new Set([...manifest.design.doses, ...manifest.jobs.map((j) => j.dose)])].sort((a, b) => a - b);
-  const out: StudyJobRef[] = [];
-  for (const dose of doses) {
-    for (const view of VIEW_NAMES) {
-      const gridsize = VIEW_GRIDSIZE[view];
-      const entry = byId.get(jobId(dose, view, gridsize)) ?? null;
-      const finalLoss = entry?.result?.final_loss ?? null;
-      out.push({
-        row: { id: jobId(dose, view, gridsize), dose, view, gridsize, jobStatus: entry?.status ?? null, finalLoss },
-        entry,
-        outside: entry ? refusedPath(entry, confine) : null,
-      });
-    }
-  }
-  return out;
+  return jobMatrix(doses).map((cell) => {
+    const entry = byId.get(cell.id) ?? null;
+    const finalLoss = entry?.result?.final_loss ?? null;
+    return {
+      row: { ...cell, jobStatus: entry?.status ?? null, finalLoss },
+      entry,
+      outside: entry ? refusedPath(entry, confine) : null,
+    };
+  });
 }
 
 function targetOf(entry: ManifestJob): EvalTarget {
@@ -183,7 +178,7 @@ export function collectComparison(
 }
 
 const doseList = (refs: StudyJobRef[]) => [...new Set(refs.map((r) => r.row.dose))];
-const viewList = (): ViewName[] => [...VIEW_NAMES];
+const viewList = (): ViewName[] => matrixColumns().map((c) => c.view);
 
 export async function evaluateStudy(opts: StudyEvalOptions): Promise<StudyEvalResult> {
   const root = resolve(opts.artifactRoot);

@@ -13,9 +13,11 @@ import {
   doseFolder,
   type Gridsize,
   type JobFilters,
-  jobId,
+  jobMatrix,
+  matrixColumns,
   NO_FILTERS,
   type StudyDesign,
+  VIEW_SOURCE,
   type ViewName,
 } from '../../shared/study';
 
@@ -65,30 +67,24 @@ export function planTrainingJobs(roots: StudyRoots, design: StudyDesign = defaul
   const phaseC = resolve(roots.phaseCRoot);
   const phaseD = resolve(roots.phaseDRoot);
   const artifacts = resolve(roots.artifactRoot);
-  const jobs: TrainingJob[] = [];
-  for (const dose of design.doses) {
-    for (const v of design.views) {
-      const [trainDataPath, testDataPath] =
-        v.source === 'phase_c'
-          ? [join(phaseC, doseFolder(dose), 'patched_train.npz'), join(phaseC, doseFolder(dose), 'patched_test.npz')]
-          : phaseDPaths(phaseD, dose, v.name);
-      const artifactDir = join(artifacts, doseFolder(dose), v.name, `gs${v.gridsize}`);
-      jobs.push({
-        id: jobId(dose, v.name, v.gridsize),
-        dose,
-        view: v.name,
-        gridsize: v.gridsize,
-        trainDataPath,
-        testDataPath,
-        artifactDir,
-        logPath: join(artifactDir, TRAIN_LOG),
-        eventsPath: join(artifactDir, EVENTS_FILE),
-        skipReason: null,
-        missingFiles: [],
-      });
-    }
-  }
-  return jobs;
+  return jobMatrix(design.doses, matrixColumns(design.views)).map((cell) => {
+    const { dose, view, gridsize } = cell;
+    const [trainDataPath, testDataPath] =
+      VIEW_SOURCE[view] === 'phase_c'
+        ? [join(phaseC, doseFolder(dose), 'patched_train.npz'), join(phaseC, doseFolder(dose), 'patched_test.npz')]
+        : phaseDPaths(phaseD, dose, view);
+    const artifactDir = join(artifacts, doseFolder(dose), view, `gs${gridsize}`);
+    return {
+      ...cell,
+      trainDataPath,
+      testDataPath,
+      artifactDir,
+      logPath: join(artifactDir, TRAIN_LOG),
+      eventsPath: join(artifactDir, EVENTS_FILE),
+      skipReason: null,
+      missingFiles: [],
+    };
+  });
 }
 
 export function missingDataFiles(job: TrainingJob): string[] {

@@ -3,6 +3,7 @@
  * status) merged with the manifest's latest state and live progress.
  */
 import type { JobProgress, JobStatus } from '../../shared/manifest';
+import { matrixColumns } from '../../shared/study';
 
 export type CellState = JobStatus | 'ready' | 'missing';
 
@@ -32,11 +33,8 @@ export interface JobCell {
   resumable?: boolean;
 }
 
-export const COLUMNS = [
-  { view: 'baseline', gridsize: 1 },
-  { view: 'dense', gridsize: 2 },
-  { view: 'sparse', gridsize: 2 },
-] as const;
+/** The matrix's columns, from the study's one definition of the job matrix. */
+export const COLUMNS = matrixColumns();
 
 export function cellName(c: Pick<JobCell, 'dose' | 'view' | 'gridsize'>): string {
   return `dose ${c.dose} ${c.view} gs${c.gridsize}`;
