@@ -10,10 +10,9 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { StudyError } from '../../shared/errors';
-import { type JobStop, jobStopOf } from '../../shared/job-stop';
+import { jobStopOf } from '../../shared/job-stop';
 import type { TrainEvent } from '../../shared/events';
 import {
-  type JobProgress,
   type JobResult,
   type JobStatus,
   MANIFEST_SCHEMA_VERSION,
@@ -24,6 +23,7 @@ import {
   type TrainingManifest,
 } from '../../shared/manifest';
 import type { JobFilters, StudyDesign, TrainingKnobs } from '../../shared/study';
+import type { JobStateEvent } from '../../shared/study-api';
 import { type StudyRoots, skippedViews, type TrainingJob } from './jobs';
 import { manifestPath, mergeJobs, updateManifest, writeSkipSummary } from './manifest-store';
 import { EventBatcher, emptyProgress, foldProgress, throttle } from './progress';
@@ -49,23 +49,11 @@ export interface StudyRunRequest {
   slurm?: RunRecord['slurm'];
 }
 
-export interface JobStateChange {
-  artifactRoot: string;
-  runId: string;
-  jobId: string;
-  status: JobStatus;
-  progress: JobProgress | null;
-  finalLoss: number | null;
-  error: string | null;
-  errorCode: string | null;
-  skipReason: string | null;
-  /** Why and where it stopped (cancelled / failed / diverged / interrupted), and whether its checkpoint is there to resume. */
-  stop?: JobStop | null;
-  resumable?: boolean;
-  /** 1-based position in this run's queue and the queue length. */
-  index: number;
-  total: number;
-}
+/**
+ * A job's new state as a run reports it: the service's `jobState` event (shared/study-api.ts)
+ * without the two fields only the service adds (where the change was seen, the manifest entry).
+ */
+export type JobStateChange = Omit<JobStateEvent, 'source' | 'entry'>;
 
 export interface StudyRunHooks {
   onJobState?(change: JobStateChange): void;
