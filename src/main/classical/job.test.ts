@@ -16,6 +16,8 @@ const DOSES = [1e3, 1e4, 1e5];
 let dir: string;
 let roots: StudyRoots;
 const out = new Map<string, ClassicalOutcome>();
+/** The same jobs by LSQML (full-batch maximum likelihood), into a second artifact root. */
+const ml = new Map<string, ClassicalOutcome>();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'classical-'));
@@ -30,6 +32,10 @@ beforeAll(async () => {
   await buildOverlapViews(roots.phaseCRoot, roots.phaseDRoot, {});
   for (const job of planClassicalJobs(roots).filter((j) => j.view !== 'baseline'))
     out.set(`${job.dose}/${job.view}`, await runClassicalJob(job, pieOptions({ iterations: 40 })));
+  for (const job of planClassicalJobs({ ...roots, artifactRoot: join(dir, 'artifacts-lsqml') }).filter(
+    (j) => j.view !== 'baseline',
+  ))
+    ml.set(`${job.dose}/${job.view}`, await runClassicalJob(job, pieOptions({ algorithm: 'lsqml', iterations: 40 })));
 }, 240_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,6 +56,23 @@ describe('classical reconstruction of a small simulated study', () => {
     for (const dose of DOSES)
       for (const ch of ['phase', 'amplitude'] as const)
         expect(ssim(dose, 'dense', ch), `${dose} ${ch}`).toBeGreaterThan(ssim(dose, 'sparse', ch));
+  });
+
+  test('LSQML: the same orderings, and the dense view at 1e5 within 0.05 of ePIE in both channels', async () => {
+    const s = (dose: number, view: string, ch: 'phase' | 'amplitude') =>
+      ml.get(`${dose}/${view}`)!.eval.metrics[ch].ssim!;
+    for (const ch of ['phase', 'amplitude'] as const) {
+      for (const view of ['dense', 'sparse']) {
+        expect(s(1e5, view, ch), `${view} ${ch}`).toBeGreaterThan(s(1e4, view, ch));
+        expect(s(1e4, view, ch), `${view} ${ch}`).toBeGreaterThan(s(1e3, view, ch));
+      }
+      for (const dose of DOSES) expect(s(dose, 'dense', ch), `${dose} ${ch}`).toBeGreaterThan(s(dose, 'sparse', ch));
+      expect(Math.abs(s(1e5, 'dense', ch) - ssim(1e5, 'dense', ch)), ch).toBeLessThan(0.05);
+    }
+    const o = ml.get('100000/dense')!;
+    const meta = (await readReconFile(o.reconPath)).meta;
+    expect(meta).toMatchObject({ algorithm: 'lsqml', alpha: 1, beta: 1, delta: 1e-3, tv: 0 });
+    expect(o.eval.inference!.detail).toMatch(/lsqml, 40 iterations, .*δ 0\.001, TV 0;/);
   });
 
   test('the dense view at 1e5 reconstructs the phase well inside the scan', () => {
