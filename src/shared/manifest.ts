@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { LegacyDict, ModelConfig, TrainingConfig } from './config';
 import { JobFingerprint, SlurmJobRef } from './fingerprint';
-import { Gridsize, JobFilters, TrainingKnobs, ViewName } from './study';
+import { Gridsize, type JobFiles, JobFilters, TrainingKnobs, ViewName } from './study';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const MANIFEST_FILE = 'training_manifest.json';
@@ -63,6 +63,21 @@ export const JobResult = z
   })
   .loose();
 export type JobResult = z.infer<typeof JobResult>;
+
+/** A job record's files as the manifest spells them: the one camelCase → snake_case conversion. */
+export function manifestJobFiles(job: JobFiles) {
+  return {
+    id: job.id,
+    dose: job.dose,
+    view: job.view,
+    gridsize: job.gridsize,
+    train_data_path: job.trainDataPath,
+    test_data_path: job.testDataPath,
+    artifact_dir: job.artifactDir,
+    log_path: job.logPath,
+    events_path: job.eventsPath,
+  };
+}
 
 /** The dry-run summary of seed 001, kept as the `plan` of a job. */
 export const DryRunSummary = z.object({

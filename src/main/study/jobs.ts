@@ -11,7 +11,7 @@ import type { SkippedView } from '../../shared/manifest';
 import {
   defaultStudyDesign,
   doseFolder,
-  type Gridsize,
+  type JobFiles,
   type JobFilters,
   jobMatrix,
   matrixColumns,
@@ -21,16 +21,8 @@ import {
   type ViewName,
 } from '../../shared/study';
 
-export interface TrainingJob {
-  id: string;
-  dose: number;
-  view: ViewName;
-  gridsize: Gridsize;
-  trainDataPath: string;
-  testDataPath: string;
-  artifactDir: string;
-  logPath: string;
-  eventsPath: string;
+/** The one job record: its identity and files (JobFiles, what crosses a boundary) plus its data check. */
+export interface TrainingJob extends JobFiles {
   /** Set when the job's data is absent and it was allowed to be: the job is recorded as skipped. */
   skipReason: string | null;
   missingFiles: string[];

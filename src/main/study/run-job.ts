@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import type { ResolvedJobConfig } from '../../shared/config';
 import { isStudyError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
-import type { DryRunSummary, JobResult } from '../../shared/manifest';
+import { type DryRunSummary, type JobResult, manifestJobFiles } from '../../shared/manifest';
 import { defaultStudyDesign, type StudyDesign, type TrainingKnobs } from '../../shared/study';
 import { writeFailure, writeFileAtomicSync } from '../data/atomic';
 import type { TrainingJob } from './jobs';
@@ -36,14 +36,15 @@ export interface RunJobOptions {
 const RUNNER_STATUSES = new Set(['done', 'failed', 'cancelled', 'diverged']);
 
 export function dryRunSummary(job: TrainingJob): DryRunSummary {
+  const f = manifestJobFiles(job);
   return {
-    dose: job.dose,
-    view: job.view,
-    gridsize: job.gridsize,
-    train_data_path: job.trainDataPath,
-    test_data_path: job.testDataPath,
-    log_path: job.logPath,
-    artifact_dir: job.artifactDir,
+    dose: f.dose,
+    view: f.view,
+    gridsize: f.gridsize,
+    train_data_path: f.train_data_path,
+    test_data_path: f.test_data_path,
+    log_path: f.log_path,
+    artifact_dir: f.artifact_dir,
     dry_run: true,
   };
 }
