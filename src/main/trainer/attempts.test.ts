@@ -71,7 +71,7 @@ describe("a job's attempts", () => {
 });
 
 describe('training previews', () => {
-  it('writes a small PNG per epoch and lists and reads them back; without a ground truth only the model's panels', () => {
+  it('writes a small PNG per epoch and lists and reads them back; without a ground truth only the model panels', () => {
     const dir = mkdtempSync(join(tmpdir(), 'previews-'));
     const n = 8;
     const field = (f: (i: number) => number) => ({
