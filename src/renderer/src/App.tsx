@@ -117,6 +117,10 @@ export function App({ curves }: { curves: CurveStore }) {
 
   return (
     <div className="app">
+      {/* the first Tab stop: straight to the matrix (then Tab reaches its first cell, arrows move) */}
+      <a href="#job-matrix" className="skip-link">
+        Skip to the job matrix
+      </a>
       <TopBar
         info={study.info}
         error={study.infoError}
@@ -134,6 +138,8 @@ export function App({ curves }: { curves: CurveStore }) {
         busy={study.loading}
         demo={study.demo}
         canPick={canPickFolders()}
+        workspace={study.info?.workspace ?? null}
+        confined={study.info?.transport === 'http'}
         canCreateDemo={ctl.canCreateDemo}
         onOpen={(roots) => void ctl.openRoots(roots)}
         onCreateDemo={(preset) => void ctl.createDemo(preset)}
@@ -144,6 +150,7 @@ export function App({ curves }: { curves: CurveStore }) {
           {study.cells.size === 0 && !study.loading && (
             <p className="muted">Open a study's roots, or create the demo study, to see its nine jobs.</p>
           )}
+          <span id="job-matrix" tabIndex={-1} />
           {study.cells.size > 0 && (
             <JobMatrix
               doses={study.doses}

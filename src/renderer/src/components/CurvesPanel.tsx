@@ -95,7 +95,7 @@ export function CurvesPanel(p: Props) {
   return (
     <section className="curves" aria-label="Training curves">
       <div className="curves-controls">
-        <h2>Curves</h2>
+        <h2 className="visually-hidden">Curves</h2>
         <label>
           Scalar{' '}
           <select value={shownScalar} onChange={(e) => setScalar(e.target.value)}>
@@ -141,7 +141,7 @@ export function CurvesPanel(p: Props) {
           Ignore outliers
         </label>
         <span className="downloads">
-          Download
+          <span aria-hidden="true">⤓</span>
           {(['csv', 'json', 'png'] as const).map((k) => (
             <button
               key={k}
@@ -164,43 +164,45 @@ export function CurvesPanel(p: Props) {
           value={search}
           onChange={(e) => setSearch(e.target.value)}
         />
-        <span className="muted">
-          {scope}
-          {filtered ? ' · filter chips applied' : ''}
-        </span>
-      </div>
-      <ul className="legend" aria-label="Legend: click hides a run, Alt+click shows only it">
-        {listed.map((id) => {
-          const c = byId.get(id) as JobCell;
-          const off = hidden.has(id);
-          return (
-            <li key={id}>
-              <button
-                type="button"
-                className="legend-item"
-                aria-pressed={!off}
-                aria-label={cellName(c)}
-                title={`${cellName(c)} — click: hide or show · Alt+click: show only this run`}
-                onClick={(e) => setHidden(legendClick(hidden, listed, id, e.altKey))}
-              >
-                <i
-                  style={{
-                    background: off ? 'transparent' : jobColor(c.view, c.dose, theme, doses),
-                    borderColor: jobColor(c.view, c.dose, theme, doses),
-                  }}
-                />
-                {formatDose(c.dose)} {c.view}
-              </button>
+        <ul className="legend" aria-label="Legend: click hides a run, Alt+click shows only it">
+          {listed.map((id) => {
+            const c = byId.get(id) as JobCell;
+            const off = hidden.has(id);
+            return (
+              <li key={id}>
+                <button
+                  type="button"
+                  className="legend-item"
+                  aria-pressed={!off}
+                  aria-label={`${cellName(c)} curve`}
+                  title={`${cellName(c)} — click: hide or show · Alt+click: show only this run`}
+                  onClick={(e) => setHidden(legendClick(hidden, listed, id, e.altKey))}
+                >
+                  <i
+                    style={{
+                      background: off ? 'transparent' : jobColor(c.view, c.dose, theme, doses),
+                      borderColor: jobColor(c.view, c.dose, theme, doses),
+                    }}
+                  />
+                  {formatDose(c.dose)} {c.view}
+                </button>
+              </li>
+            );
+          })}
+          {listed.length === 0 && (
+            <li className="muted">
+              {withCurves.size === 0
+                ? 'No curves yet: run a job.'
+                : 'No run matches the selection, filters and search.'}
             </li>
-          );
-        })}
-        {listed.length === 0 && (
-          <li className="muted">
-            {withCurves.size === 0 ? 'No curves yet: run a job.' : 'No run matches the selection, filters and search.'}
+          )}
+          <li className="muted legend-note" title="thin: raw · bold: smoothed · dashed with dots: validation per epoch">
+            {scope}
+            {filtered ? ' · filter chips applied' : ''}
+            {jobs.length > 0 ? ' · thin: raw, bold: smoothed, dashed ●: validation' : ''}
           </li>
-        )}
-        {jobs.length > 0 && <li className="muted">thin: raw · bold: smoothed · dashed ●: validation per epoch</li>}
-      </ul>
+        </ul>
+      </div>
       <div className="curves-body">
         <LossChart
           ref={chart}

@@ -101,7 +101,9 @@ export function PreviewPanel({ store, jobId, jobName, list, read }: Props) {
       {jobId && shown !== null && (
         <>
           <label className="preview-slider">
-            Epoch <output data-testid="preview-epoch">{shown + 1}</output> of {(latest ?? 0) + 1}
+            <span>
+              Epoch <output data-testid="preview-epoch">{shown + 1}</output> of {(latest ?? 0) + 1}
+            </span>
             <input
               type="range"
               min={0}

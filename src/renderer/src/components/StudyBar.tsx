@@ -14,6 +14,9 @@ interface Props {
   busy: boolean;
   demo: { running: boolean; message: string | null; fraction: number | null };
   canPick: boolean;
+  /** Browser mode: the roots must lie inside this workspace (the engine refuses others). */
+  workspace?: string | null;
+  confined?: boolean;
   canCreateDemo: boolean;
   onOpen(roots: Roots): void;
   onCreateDemo(preset: PresetName): void;
@@ -25,7 +28,18 @@ const FIELDS: [keyof Roots, string][] = [
   ['artifact', 'Artifact root'],
 ];
 
-export function StudyBar({ roots, error, busy, demo, canPick, canCreateDemo, onOpen, onCreateDemo }: Props) {
+export function StudyBar({
+  roots,
+  error,
+  busy,
+  demo,
+  canPick,
+  canCreateDemo,
+  workspace = null,
+  confined = false,
+  onOpen,
+  onCreateDemo,
+}: Props) {
   const [draft, setDraft] = useState<Roots>(roots ?? { phaseC: '', phaseD: '', artifact: '' });
   const [preset, setPreset] = useState<PresetName>('demo');
   useEffect(() => {
@@ -95,7 +109,7 @@ export function StudyBar({ roots, error, busy, demo, canPick, canCreateDemo, onO
       >
         {PRESET_NAMES.map((p) => (
           <option key={p} value={p}>
-            {p}: {STUDY_PRESETS[p].purpose.split(':')[0]}
+            {p}
           </option>
         ))}
       </select>
@@ -110,6 +124,16 @@ export function StudyBar({ roots, error, busy, demo, canPick, canCreateDemo, onO
       {error && (
         <p className="error studybar-error" role="alert">
           {error}
+        </p>
+      )}
+      {confined && (
+        <p
+          className={`studybar-hint ${error ? '' : 'muted'}`}
+          data-testid="workspace-hint"
+          title="The desktop app (npm start) has folder pickers that open any folder."
+        >
+          Browser mode opens folders inside the workspace{workspace ? ` ${workspace}` : ''} only; for data elsewhere
+          restart on a folder that holds it: <code>npx ptycho-study serve --workspace &lt;dir&gt;</code>
         </p>
       )}
     </form>
