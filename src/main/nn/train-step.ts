@@ -34,6 +34,11 @@ export interface TrainStepSpec {
    * the pre-clip norm is a step output either way.
    */
   clipGradNorm?: number;
+  /**
+   * Output the global gradient norm (default true; the training curves plot it). Off only to
+   * measure what it costs: without clipping the graph then computes no norm at all.
+   */
+  gradNorm?: boolean;
 }
 
 export interface TrainStepModel {
@@ -71,8 +76,9 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
   }
 
   let grads = gradients(spec.loss, params);
-  const norm = sqrt(grads.map((t) => reduceSum(mul(t, t))).reduce((a, b) => add(a, b)));
-  if (spec.clipGradNorm !== undefined) {
+  const withNorm = spec.gradNorm !== false || spec.clipGradNorm !== undefined;
+  const norm = withNorm ? sqrt(grads.map((t) => reduceSum(mul(t, t))).reduce((a, b) => add(a, b))) : null;
+  if (spec.clipGradNorm !== undefined && norm) {
     // scale = clip / max(norm, clip): 1 below the threshold, shrinking above it.
     const scale = div(spec.clipGradNorm, where(greater(norm, spec.clipGradNorm), norm, spec.clipGradNorm));
     grads = grads.map((t) => mul(t, scale));
@@ -83,7 +89,8 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
     Object.keys(spec.optimizer.hostScalars?.(1) ?? {}).map((k) => [k, g.input(stepNames.hostScalar(k), [], g.float)]),
   );
   const update = spec.optimizer.begin(lr, step, host);
-  const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss, [stepNames.gradNorm]: norm };
+  const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss };
+  if (norm && spec.gradNorm !== false) outputs[stepNames.gradNorm] = norm;
   params.forEach((p, i) => {
     const slots = spec.optimizer.slots.map((s) => g.input(stepNames.slot(s, p.name), p.shape, p.dtype));
     const r = update(p, grads[i], slots);

@@ -133,7 +133,8 @@ export class Trainer {
     this.step++;
     const extras: Record<string, ort.Tensor> = {};
     for (const n of this.model.extraNames) extras[n] = out[n];
-    return { loss: Number(out[stepNames.loss].data[0]), gradNorm: Number(out[stepNames.gradNorm].data[0]), extras };
+    const norm = out[stepNames.gradNorm];
+    return { loss: Number(out[stepNames.loss].data[0]), gradNorm: norm ? Number(norm.data[0]) : Number.NaN, extras };
   }
 
   /** Loss and extras on `batch` with the current parameters; nothing is updated. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobStateEvent } from '../../shared/study-api';
+import type { JobStateEvent, TrainEventBatch } from '../../shared/study-api';
 import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import { WorkbenchService } from './workbench-service';
 
@@ -42,8 +42,10 @@ describe('the workbench follows the manifest on disk', () => {
     mkdirSync(join(ws, 'artifacts'), { recursive: true });
     const svc = new WorkbenchService({ transport: 'http', workspace: ws, runner: null, probe: async () => [] });
     const seen: { at: number; state: JobStateEvent }[] = [];
+    const curve: TrainEventBatch[] = [];
     svc.subscribe((event, payload) => {
       if (event === 'jobState') seen.push({ at: Date.now(), state: payload as JobStateEvent });
+      if (event === 'trainEvent') curve.push(payload as TrainEventBatch);
     });
     try {
       await svc.listJobs({}); // opens the root: from now on it is followed
@@ -65,6 +67,10 @@ describe('the workbench follows the manifest on disk', () => {
       // from the child's write to the push here
       const written = Date.parse(failed?.state.entry?.updated_at ?? '');
       expect((failed?.at ?? Number.POSITIVE_INFINITY) - written).toBeLessThan(1000);
+      // its curve came live too, each step once, under the child's run
+      const steps = curve.flatMap((b) => b.events.flatMap((e) => (e.type === 'step' ? [e.step] : [])));
+      expect(steps).toEqual([1, 2, 3]);
+      expect(new Set(curve.map((b) => [b.jobId, b.runId].join()))).toEqual(new Set([`${ID},${failed?.state.runId}`]));
       // a second look at an unchanged manifest reports nothing new
       const count = seen.length;
       await svc.listJobs({});

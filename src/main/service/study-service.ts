@@ -51,6 +51,7 @@ import type {
 import { attemptEventsFile, listAttempts, readEventsFrom } from '../trainer/attempts';
 import { checkpointPath } from '../trainer/checkpoint';
 import { listPreviews, readPreview } from '../trainer/previews';
+import { ExternalCurves } from './external-curves';
 import { type ManifestChange, ManifestWatch } from './manifest-watch';
 
 export interface StudyServiceOptions {
@@ -112,6 +113,7 @@ export class StudyService {
   readonly ready: Promise<void>;
   /** The manifests of the roots `listJobs` opened, followed for changes other processes make. */
   private readonly manifestWatch = new ManifestWatch({ onChange: (c) => this.reportManifestChange(c) });
+  private readonly externalCurves = new ExternalCurves({ emit: (batch) => this.options.emit('trainEvent', batch) });
 
   constructor(private readonly options: StudyServiceOptions) {
     this.design = options.design ?? defaultStudyDesign();
@@ -705,6 +707,7 @@ export class StudyService {
   private reportManifestChange(change: ManifestChange): void {
     for (const entry of change.changed) {
       if (this.isActiveRun(entry.run_id)) continue;
+      this.externalCurves.update(change.artifactRoot, entry);
       const run = change.manifest.runs.find((r) => r.run_id === entry.run_id);
       const position = run ? run.job_ids.indexOf(entry.id) : -1;
       const stop = entry.dry_run ? null : jobStopOf(entry);
@@ -730,6 +733,7 @@ export class StudyService {
 
   async close(): Promise<void> {
     this.manifestWatch.close();
+    this.externalCurves.close();
     const runs = [...this.live.values()];
     for (const { run } of runs) run.cancel();
     await Promise.allSettled(runs.map((r) => r.done));
