@@ -1,14 +1,21 @@
 /**
- * The data module behind WorkbenchApi: the "Create demo study" button. A folder that
- * already holds Phase C data is opened as it is, never overwritten.
+ * The data module behind WorkbenchApi and the data commands: the "Create demo study"
+ * button and `serve --demo` (a folder that already holds Phase C data is opened as it is,
+ * never overwritten — one "is there a study?" rule), and `simulate`, `overlap` and
+ * `validate` (Phase C, Phase D and the DATA-001 check).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { EventName, EventPayload } from '../../shared/api';
 import type { CreateDemoStudyOutput } from '../../shared/data-api';
 import { StudyError } from '../../shared/errors';
-import type { PresetName } from '../../shared/presets';
+import { PRESET_FILE, type PresetName, presetRecord, type StudyPreset } from '../../shared/presets';
+import { writeJsonAtomic } from '../data/atomic';
 import { createDemoStudy } from '../data/demo';
+import { buildOverlapViews, type OverlapProgress, type OverlapSettings, type PhaseDSummary } from '../data/overlap';
+import { type PhaseCSummary, type SimulationProgress, type SimulationSettings, simulatePhaseC } from '../data/simulate';
+import { isHiddenBelow } from '../data/staging';
+import { type FileReport, validateStudyFile } from '../data/validate';
 
 export interface DataServiceOptions {
   workspace: string | null;
@@ -30,6 +37,53 @@ export class DataService {
   /** The one "is there a study here?" rule: the folder's phase_c holds data (hidden names do not count). */
   hasStudy(folder: string): boolean {
     return hasEntries(join(folder, 'phase_c'));
+  }
+
+  /** Phase C into `out`; a preset's budget is recorded beside the data for `train` to read back. */
+  async simulate(input: {
+    out: string;
+    settings: Partial<SimulationSettings>;
+    preset?: StudyPreset | null;
+    onProgress?: (p: SimulationProgress) => void;
+  }): Promise<PhaseCSummary> {
+    const summary = await simulatePhaseC(input.out, input.settings, input.onProgress);
+    if (input.preset) await writeJsonAtomic(resolve(input.out, PRESET_FILE), presetRecord(input.preset));
+    return summary;
+  }
+
+  /** Phase D: the overlap views of each dose of a Phase C root, written under `out`. */
+  overlap(input: {
+    phaseCRoot: string;
+    out: string;
+    settings: Partial<OverlapSettings>;
+    onProgress?: (p: OverlapProgress) => void;
+  }): Promise<PhaseDSummary> {
+    return buildOverlapViews(input.phaseCRoot, input.out, input.settings, input.onProgress);
+  }
+
+  /**
+   * The DATA-001 check of files and folders. A folder stands for the .npz files below it,
+   * sorted, hidden names skipped (staging folders and temp files of a run in progress or
+   * killed); a folder with none is a failure of its own: "nothing to check" never reads as "all pass".
+   */
+  async validate(input: {
+    paths: string[];
+    gridsize?: number;
+    neighborCount?: number;
+    physicsCheck?: boolean;
+  }): Promise<FileReport[]> {
+    const reports: FileReport[] = [];
+    for (const item of expandFolders(input.paths))
+      reports.push(
+        'emptyFolder' in item
+          ? emptyFolderReport(item.emptyFolder)
+          : await validateStudyFile(item.file, {
+              gridsize: input.gridsize,
+              neighborCount: input.neighborCount,
+              physicsCheck: input.physicsCheck,
+            }),
+      );
+    return reports;
   }
 
   createDemoStudy(input: { folder?: string; preset?: PresetName }): Promise<CreateDemoStudyOutput> {
@@ -58,4 +112,34 @@ export class DataService {
     await createDemoStudy(folder, (p) => this.options.emit('demoProgress', p), input.preset ?? 'demo');
     return { ...roots, created: true, seconds: (performance.now() - t0) / 1000 };
   }
+}
+
+type Item = { file: string } | { emptyFolder: string };
+
+function expandFolders(paths: string[]): Item[] {
+  return paths.flatMap((p): Item[] => {
+    let folder = false;
+    try {
+      folder = statSync(p).isDirectory();
+    } catch {
+      return [{ file: p }]; // reported as unreadable
+    }
+    if (!folder) return [{ file: p }];
+    const found = readdirSync(p, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.npz') && !isHiddenBelow(p, join(p, f)))
+      .sort()
+      .map((f) => ({ file: join(p, f) }));
+    return found.length ? found : [{ emptyFolder: p }];
+  });
+}
+
+function emptyFolderReport(folder: string): FileReport {
+  const message = `${folder}: no .npz files in this folder (nothing to validate)`;
+  return {
+    file: folder,
+    ok: false,
+    keys: [],
+    errors: [{ rule: 'empty', severity: 'error', file: folder, message, expected: 'at least one .npz file' }],
+    warnings: [],
+  };
 }

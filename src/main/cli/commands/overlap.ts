@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { doseFolder } from '../../../shared/study';
-import { buildOverlapViews, DEFAULT_OVERLAP, type OverlapSettings } from '../../data/overlap';
+import { DEFAULT_OVERLAP, type OverlapSettings, type PhaseDSummary } from '../../data/overlap';
+import { WorkbenchService } from '../../service/workbench-service';
 import { CliExit, printJson } from '../output';
 import { parseDoses, parsePositive, parsePositiveInt, progressBar } from './simulate';
 
@@ -53,9 +54,14 @@ export function registerOverlap(program: Command): void {
       if (opts.artifactRoot) settings.artifactRoot = opts.artifactRoot;
       if (opts.compress) settings.compress = true;
       const bar = progressBar(!opts.json);
-      let summary: Awaited<ReturnType<typeof buildOverlapViews>>;
+      let summary: PhaseDSummary;
       try {
-        summary = await buildOverlapViews(opts.phaseCRoot, out, settings, (p) => bar.update(p.stage, p.done, p.total));
+        summary = await new WorkbenchService({ transport: 'cli', workspace: null }).data.overlap({
+          phaseCRoot: opts.phaseCRoot,
+          out,
+          settings,
+          onProgress: (p) => bar.update(p.stage, p.done, p.total),
+        });
       } finally {
         bar.stop();
       }

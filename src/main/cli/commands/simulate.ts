@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { doseFolder } from '../../../shared/study';
-import { PRESET_FILE, presetRecord, STUDY_PRESETS } from '../../../shared/presets';
-import { writeJsonAtomic } from '../../data/atomic';
-import { DEFAULT_SIMULATION, type SimulationSettings, simulatePhaseC } from '../../data/simulate';
+import { presetRecord, STUDY_PRESETS } from '../../../shared/presets';
+import { DEFAULT_SIMULATION, type PhaseCSummary, type SimulationSettings } from '../../data/simulate';
+import { WorkbenchService } from '../../service/workbench-service';
 import { CliExit, printJson } from '../output';
 
 export function parsePositiveInt(value: string): number {
@@ -137,14 +137,18 @@ export function registerSimulate(program: Command): void {
       if (opts.probeDiameterPx !== undefined) settings.probeDiameterPx = opts.probeDiameterPx;
       if (opts.compress) settings.compress = true;
       const bar = progressBar(!opts.json);
-      let summary: Awaited<ReturnType<typeof simulatePhaseC>>;
+      let summary: PhaseCSummary;
       try {
-        summary = await simulatePhaseC(out, settings, (p) => bar.update(p.stage, p.done, p.total));
+        // train reads a preset's budget back from beside the data (flags given to train still win)
+        summary = await new WorkbenchService({ transport: 'cli', workspace: null }).data.simulate({
+          out,
+          settings,
+          preset,
+          onProgress: (p) => bar.update(p.stage, p.done, p.total),
+        });
       } finally {
         bar.stop();
       }
-      // train reads the preset's budget back from here (flags given to train still win)
-      if (preset) await writeJsonAtomic(resolve(out, PRESET_FILE), presetRecord(preset));
       if (opts.json) return printJson(preset ? { ...summary, preset: presetRecord(preset) } : summary);
       const s = summary.settings;
       console.log(

@@ -1,8 +1,5 @@
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { isHiddenBelow } from '../../data/staging';
-import { type FileReport, validateStudyFile } from '../../data/validate';
+import { WorkbenchService } from '../../service/workbench-service';
 import { CliExit, printJson } from '../output';
 import { parsePositiveInt } from './simulate';
 
@@ -23,17 +20,12 @@ export function registerValidate(program: Command): void {
     .option('--no-physics', 'skip the far-field amplitude-vs-intensity comparison')
     .option('--json', 'print the reports as JSON')
     .action(async (files: string[], opts: ValidateOptions) => {
-      const reports: FileReport[] = [];
-      for (const item of expandFolders(files))
-        reports.push(
-          'emptyFolder' in item
-            ? emptyFolderReport(item.emptyFolder)
-            : await validateStudyFile(item.file, {
-                gridsize: opts.gridsize,
-                neighborCount: opts.neighborCount,
-                physicsCheck: opts.physics,
-              }),
-        );
+      const reports = await new WorkbenchService({ transport: 'cli', workspace: null }).data.validate({
+        paths: files,
+        gridsize: opts.gridsize,
+        neighborCount: opts.neighborCount,
+        physicsCheck: opts.physics,
+      });
       const failed = reports.filter((r) => !r.ok).length;
       if (opts.json) printJson({ ok: failed === 0, files: reports });
       else {
@@ -47,39 +39,4 @@ export function registerValidate(program: Command): void {
       }
       if (failed) throw new CliExit(1);
     });
-}
-
-/**
- * Folders expand to the .npz files below them, sorted, skipping hidden names (staging folders
- * and temp files of a run in progress or killed); anything else is checked as given. A folder
- * with no .npz file is a failure of its own: "nothing to check" must never read as "all pass".
- */
-type Item = { file: string } | { emptyFolder: string };
-
-function expandFolders(paths: string[]): Item[] {
-  return paths.flatMap((p): Item[] => {
-    let folder = false;
-    try {
-      folder = statSync(p).isDirectory();
-    } catch {
-      return [{ file: p }]; // reported as unreadable
-    }
-    if (!folder) return [{ file: p }];
-    const found = readdirSync(p, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.npz') && !isHiddenBelow(p, join(p, f)))
-      .sort()
-      .map((f) => ({ file: join(p, f) }));
-    return found.length ? found : [{ emptyFolder: p }];
-  });
-}
-
-function emptyFolderReport(folder: string): FileReport {
-  const message = `${folder}: no .npz files in this folder (nothing to validate)`;
-  return {
-    file: folder,
-    ok: false,
-    keys: [],
-    errors: [{ rule: 'empty', severity: 'error', file: folder, message, expected: 'at least one .npz file' }],
-    warnings: [],
-  };
 }
