@@ -14,12 +14,12 @@ import {
   PRESET_FILE,
   PresetRecord,
 } from '../../shared/presets';
+import { DEFAULT_MAX_EPOCHS, KNOBS } from '../../shared/knobs';
 import type { Gridsize, TrainingKnobs } from '../../shared/study';
 import { describeNpz } from '../data/npz';
 
-const DEFAULT_BATCH = 16;
+const DEFAULT_BATCH = KNOBS.batch_size.default;
 const DEFAULT_VALIDATION_SPLIT = 0.05;
-const DEFAULT_EPOCHS = 50;
 
 /** The preset `simulate --preset` recorded in a Phase C root, or null. */
 export function readPresetRecord(phaseCRoot: string): PresetRecord | null {
@@ -113,7 +113,7 @@ export async function estimatePlan(
   },
 ): Promise<PlanEstimate> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  const maxEpochs = opts.maxEpochs ?? opts.preset?.max_epochs ?? DEFAULT_EPOCHS;
+  const maxEpochs = opts.maxEpochs ?? opts.preset?.max_epochs ?? DEFAULT_MAX_EPOCHS;
   const out: PlannedJobEstimate[] = [];
   const rates = new Map<Gridsize, { s: number; source: string }>();
   for (const job of jobs) {
