@@ -64,7 +64,11 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
   };
   const ours = (artifactRoot: string) => study().roots?.artifact === artifactRoot;
 
-  /** Jobs trained by another process: their events.jsonl is read as it grows (once a second). */
+  /**
+   * Jobs trained by another process (a CLI run): their events.jsonl is read from the start,
+   * then once a second as it grows — until the engine's own trainEvent batches for the job
+   * arrive (an engine that follows external runs streams them like its own).
+   */
   const followed = new Map<string, { timer: ReturnType<typeof setInterval>; nextByte: number; busy: boolean }>();
   const follow = (id: string) => {
     if (followed.has(id)) return;
@@ -147,6 +151,8 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       const offTrain = engine.onTrainEvents((batch) => {
         if (!ours(batch.artifactRoot)) return;
         for (const ev of batch.events) curves.ingest(batch.jobId, ev);
+        // the engine streams this externally trained job itself: reading its file once was enough
+        if ((followed.get(batch.jobId)?.nextByte ?? 0) > 0) unfollow(batch.jobId);
       });
       const offRun = engine.onRunState((ev) => {
         if (!ours(ev.artifactRoot) || ev.status === 'running') return;

@@ -295,8 +295,9 @@ const envelopePaths: uPlot.Series.PathBuilder = (u, seriesIdx, idx0, idx1) => {
   return { stroke, fill: null, clip: null, band: null, flags: 0 };
 };
 
-/** Index of x in a sorted array, or -1. */
-function indexOf(xs: Float64Array, x: number): number {
+/** Index of the point nearest to x in a sorted array, or -1 when empty. */
+function nearest(xs: Float64Array, x: number): number {
+  if (xs.length === 0) return -1;
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {
@@ -304,10 +305,17 @@ function indexOf(xs: Float64Array, x: number): number {
     if (xs[mid] < x) lo = mid + 1;
     else hi = mid;
   }
-  return lo < xs.length && xs[lo] === x ? lo : -1;
+  if (lo === xs.length) return lo - 1;
+  if (lo > 0 && x - xs[lo - 1] < xs[lo] - x) return lo - 1;
+  return lo;
 }
 
-/** The hover readout, written straight to the DOM (it changes on every mouse move): one row per job. */
+/**
+ * The hover readout, written straight to the DOM (it changes on every mouse move): one row
+ * per job with its values at the point nearest the pointer. Each line is looked up in its
+ * own x, so jobs logged at different times (time axes) all show; a validation or reference
+ * value only when its point is within a few pixels.
+ */
 function renderReadout(
   u: uPlot,
   el: HTMLDivElement | null,
@@ -316,28 +324,27 @@ function renderReadout(
   scalar: string,
 ): void {
   if (!el) return;
-  const idx = u.cursor.idx;
   el.textContent = '';
-  if (idx === null || idx === undefined) {
-    return;
-  }
-  const xv = u.data[0][idx] as number;
-  const head = document.createElement('strong');
-  head.textContent = formatX(xv, axis);
-  el.append(head);
+  const left = u.cursor.left;
+  if (u.cursor.idx === null || u.cursor.idx === undefined || left === undefined || left < 0) return;
+  const xv = u.posToVal(left, 'x');
   const rows = new Map<string, ReadoutRow & { label: string }>();
-  for (let i = 1; i < u.series.length; i++) {
-    const v = u.data[i][idx];
-    const s = specs[i - 1];
-    if (!s || v === null || v === undefined) continue;
+  let headX: number | null = null;
+  for (const s of specs) {
+    const j = nearest(s.x, xv);
+    if (j < 0) continue;
+    const v = s.y[j];
+    if (!Number.isFinite(v)) continue;
+    if (s.kind !== 'raw' && s.kind !== 'smoothed' && Math.abs(u.valToPos(s.x[j], 'x') - left) > 6) continue;
+    if (s.kind === 'raw' && headX === null) headX = s.x[j];
     const row = rows.get(s.jobId) ?? { color: s.color, label: s.label };
-    row[s.kind] = v as number;
-    if (s.kind === 'smoothed' && s.outlier) {
-      const j = indexOf(s.x, xv);
-      if (j >= 0 && s.outlier[j]) row.outlier = true;
-    }
+    row[s.kind] = v;
+    if (s.kind === 'smoothed' && s.outlier?.[j]) row.outlier = true;
     rows.set(s.jobId, row);
   }
+  const head = document.createElement('strong');
+  head.textContent = formatX(headX ?? xv, axis);
+  el.append(head);
   for (const r of rows.values()) {
     const span = document.createElement('span');
     span.className = 'readout-row';
