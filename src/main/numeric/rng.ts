@@ -11,7 +11,8 @@
  *     resumable from `state()` (four words a checkpoint stores), so a resumed run draws what an
  *     uninterrupted one would have. Grouping, validation split, batch order.
  *   - `weightInitRng(seed)`: mulberry32 seeded through one splitmix32 step. Weight
- *     initialisation (and the nn tests' inputs).
+ *     initialisation (and the nn tests' inputs); `plainMulberry32Rng(seed)` skips the
+ *     splitmix step (the evaluation tests' fixed images).
  * Every draw below is defined once over the source's 32-bit words.
  */
 
@@ -166,6 +167,11 @@ export function trainerRng(seedOrState: number | RngState, stream = 0): Resumabl
 /** The weight initialisers' generator. */
 export function weightInitRng(seed: number): Rng {
   return rngFrom(mulberry32(splitmix32(seed >>> 0)()));
+}
+
+/** mulberry32 started from `seed` itself (no splitmix step): the fixed images of the evaluation tests. */
+export function plainMulberry32Rng(seed: number): Rng {
+  return rngFrom(mulberry32(seed));
 }
 
 // ---------------------------------------------------------------------------------------
