@@ -160,3 +160,27 @@ export function listAttempts(
   }
   return out.map((a) => ({ ...a, runId: runIds.has(a.attemptId) ? a.attemptId : null }));
 }
+
+/** The training clock (`elapsed_s`) of the last event in an events file that has one; 0 if none. */
+export function lastElapsedSeconds(eventsPath: string): number {
+  if (!existsSync(eventsPath)) return 0;
+  const size = statSync(eventsPath).size;
+  const length = Math.min(size, 64 << 10);
+  const buf = Buffer.alloc(length);
+  const fd = openSync(eventsPath, 'r');
+  try {
+    readSync(fd, buf, 0, length, size - length);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = buf.toString('utf8').split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const v = (JSON.parse(lines[i]) as { elapsed_s?: unknown }).elapsed_s;
+      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+    } catch {
+      // a torn or cut line
+    }
+  }
+  return 0;
+}

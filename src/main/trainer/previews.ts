@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { JobPreview, ListJobPreviewsOutput, ReadJobPreviewOutput } from '../../shared/study-api';
 import { StudyError } from '../../shared/errors';
+import type { StudyFile } from '../data/study-file';
+import type { TrainingData } from '../pinn/dataset';
 import { writeFileAtomicSync } from '../data/atomic';
 import { type Canvas, createCanvas, encodePng, setPixel } from '../eval/render/canvas';
 import { colorAt } from '../eval/render/colormap';
@@ -85,6 +87,32 @@ export function renderPreview(images: PreviewImages): { png: Buffer; panels: str
     drawTile(c, k * (n + GAP), t.field, colour);
   });
   return { png: encodePng(c), panels: tiles.map((t) => t.name), width, height: n };
+}
+
+/**
+ * The true object patch of a gridsize-1 group (the file's Y at its scan point), as the
+ * preview's amplitude and phase; none for larger groups (their output is a reassembled
+ * canvas no single Y patch matches) or without Y.
+ */
+export function previewTruthOf(
+  file: Pick<StudyFile, 'Y'>,
+  data: Pick<TrainingData, 'N' | 'C' | 'groups'>,
+  group: number,
+): Pick<PreviewImages, 'trueAmplitude' | 'truePhase'> {
+  const N = data.N;
+  if (data.C !== 1 || !file.Y || file.Y.shape[1] !== N || file.Y.shape[2] !== N) return {};
+  const point = data.groups.indices[group * data.C];
+  const y = file.Y.data as Float32Array | Float64Array;
+  const amplitude = new Float32Array(N * N);
+  const phase = new Float32Array(N * N);
+  const base = point * N * N * 2;
+  for (let i = 0; i < N * N; i++) {
+    const re = y[base + 2 * i];
+    const im = y[base + 2 * i + 1];
+    amplitude[i] = Math.hypot(re, im);
+    phase[i] = Math.atan2(im, re);
+  }
+  return { trueAmplitude: { data: amplitude, size: N }, truePhase: { data: phase, size: N } };
 }
 
 /** Write one epoch's preview (and the index on the first); returns its path relative to the job folder. */
