@@ -6,7 +6,7 @@
  * it actually used.
  */
 import { z } from 'zod';
-import { Accelerator, DEFAULT_MAX_EPOCHS, Logger } from './knobs';
+import { Accelerator, DEFAULT_BATCH_SIZE, DEFAULT_MAX_EPOCHS, Logger } from './knobs';
 
 export const ModelConfig = z
   .object({
@@ -30,7 +30,7 @@ export const TrainingConfig = z
     train_data_file: z.string().min(1),
     test_data_file: z.string().min(1).nullable().default(null),
     output_dir: z.string().min(1),
-    batch_size: z.number().int().positive().default(16),
+    batch_size: z.number().int().positive().default(DEFAULT_BATCH_SIZE),
     nepochs: z.number().int().positive().default(DEFAULT_MAX_EPOCHS),
     /** Photons per exposure; a study job sets it to its dose. */
     nphotons: z.number().positive().default(1e9),

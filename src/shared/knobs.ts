@@ -30,6 +30,8 @@ export const MAX_NUM_WORKERS = 64;
 export const MAX_EARLY_STOPPING_PATIENCE = 10_000;
 /** Epochs per job when neither the flag, the workbench nor a data preset says otherwise. */
 export const DEFAULT_MAX_EPOCHS = 50;
+/** Groups per batch when none is asked for. */
+export const DEFAULT_BATCH_SIZE = 16;
 
 /** How a value is typed: the CLI parser, the workbench field and the range message follow from it. */
 export type KnobKind =
@@ -108,11 +110,11 @@ export const KNOBS = {
     label: 'Batch',
     unit: 'groups',
     kind: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
-    defaultText: '16',
-    default: 16,
+    defaultText: String(DEFAULT_BATCH_SIZE),
+    default: DEFAULT_BATCH_SIZE,
     schema: integerKnob(1, Number.MAX_SAFE_INTEGER),
     record: z.number().int().positive(),
-    help: 'groups per batch (default 16)',
+    help: `groups per batch (default ${DEFAULT_BATCH_SIZE})`,
     config: 'batch_size',
   }),
   learning_rate: knob({

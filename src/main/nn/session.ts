@@ -6,15 +6,20 @@
  * ('PROVIDER_UNAVAILABLE') naming the provider and the reason.
  */
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderName, ProviderProbe } from '../../shared/api';
+import { ExecutionProviderName, type ProviderProbe } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
+import { ACCELERATORS as STUDY_ACCELERATORS, type Accelerator as StudyAccelerator } from '../../shared/knobs';
 import { candidateProviders, probeProviders } from './providers';
 import { nchwcBlockSize, nchwcConvs } from './nchwc';
 import { dropUnusedMaxPoolIndices } from './proto';
 
-export type Accelerator = 'auto' | ExecutionProviderName;
+/** What the engine accepts: the study's accelerators (the knob table) plus the other providers ORT names. */
+export type Accelerator = StudyAccelerator | ExecutionProviderName;
 
-export const ACCELERATORS: readonly Accelerator[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+export const ACCELERATORS: readonly Accelerator[] = [
+  ...STUDY_ACCELERATORS,
+  ...ExecutionProviderName.options.filter((p) => !(STUDY_ACCELERATORS as readonly string[]).includes(p)),
+];
 
 export interface EngineOptions {
   accelerator?: Accelerator;

@@ -14,11 +14,11 @@ import {
   PRESET_FILE,
   PresetRecord,
 } from '../../shared/presets';
-import { DEFAULT_MAX_EPOCHS, KNOBS } from '../../shared/knobs';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_EPOCHS } from '../../shared/knobs';
 import type { Gridsize, TrainingKnobs } from '../../shared/study';
 import { describeNpz } from '../data/npz';
 
-const DEFAULT_BATCH = KNOBS.batch_size.default;
+const DEFAULT_BATCH = DEFAULT_BATCH_SIZE;
 const DEFAULT_VALIDATION_SPLIT = 0.05;
 
 /** The preset `simulate --preset` recorded in a Phase C root, or null. */
