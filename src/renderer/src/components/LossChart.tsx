@@ -45,6 +45,7 @@ interface DrawInfo {
   maxSeries: number;
   plotWidth: number;
   nonPositive: boolean;
+  narrow: boolean;
   missingX: string[];
 }
 
@@ -67,9 +68,12 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
     plotWidth: 0,
     nonPositive: false,
     missingX: [],
+    narrow: false,
   });
   const lastInfo = useRef('');
   const yRange = useRef<{ min: number; max: number } | null>(null);
+  /** Log scale asked for, but the values span less than a decade of one sign: drawn linear. */
+  const narrowRef = useRef(false);
 
   const build = (): ChartFrame => {
     const b = buildSeries(
@@ -81,7 +85,9 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
     yRange.current = yExtent(b.specs, ignoreOutliers);
     const { x, ys } = alignSeries(b.specs);
     const asinhLinear = b.nonPositive ? linearBand(b.specs) : 1;
-    const distr = !logScale ? 1 : b.nonPositive ? 4 : 3;
+    const narrow = logScale && withinDecade(yRange.current);
+    narrowRef.current = narrow;
+    const distr = !logScale || narrow ? 1 : b.nonPositive ? 4 : 3;
     const smoothedJobs = new Set(b.specs.filter((s) => s.kind === 'smoothed').map((s) => s.jobId));
     const series: uPlot.Series[] = [{ label: xAxis }, ...b.specs.map((s) => seriesStyle(s, smoothedJobs.has(s.jobId)))];
     const css = getComputedStyle(document.documentElement);
@@ -156,10 +162,11 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
       const missingX = jobs
         .filter((j) => !specsRef.current.some((s) => s.jobId === j.id) && store.get(j.id)?.train.length)
         .map((j) => j.label);
-      const key = `${points}|${maxSeries}|${Math.round(plotWidth)}|${nonPositive}|${missingX.join(',')}`;
+      const narrow = narrowRef.current;
+      const key = `${points}|${maxSeries}|${Math.round(plotWidth)}|${nonPositive}|${missingX.join(',')}|${narrow}`;
       if (key !== lastInfo.current) {
         lastInfo.current = key;
-        setInfo({ points, maxSeries, plotWidth, nonPositive, missingX });
+        setInfo({ points, maxSeries, plotWidth, nonPositive, missingX, narrow });
       }
     },
   );
@@ -207,7 +214,12 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
               {Math.round(info.plotWidth)} px; every point counted — zoom in to see each one)
             </span>
           )}
-          {logScale && info.nonPositive && (
+          {logScale && info.narrow && (
+            <span className="note" title="a log scale would squeeze values that span less than a factor of ten">
+              · y linear: values within one decade
+            </span>
+          )}
+          {logScale && !info.narrow && info.nonPositive && (
             <span className="note" title="values ≤ 0 present: y uses a symmetric log (asinh) scale">
               · values ≤ 0: symmetric log (asinh) y
             </span>
@@ -232,6 +244,14 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
     </div>
   );
 });
+
+/** Both ends of one sign and less than a factor of ten apart: a log axis would show a flat line. */
+export function withinDecade(r: { min: number; max: number } | null): boolean {
+  if (!r) return false;
+  if (r.min > 0) return r.max / r.min < 10;
+  if (r.max < 0) return r.min / r.max < 10;
+  return false;
+}
 
 function seriesStyle(s: SeriesSpec, hasSmoothed: boolean): uPlot.Series {
   switch (s.kind) {

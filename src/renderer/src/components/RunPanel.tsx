@@ -8,7 +8,8 @@
  */
 import { useEffect, useState } from 'react';
 import type { ProviderProbe } from '../../../shared/api';
-import { describeFreshness, type JobFreshness } from '../../../shared/fingerprint';
+import type { JobFreshness } from '../../../shared/fingerprint';
+import { planLine } from '../lib/plan';
 import {
   type KnobKey,
   type KnobSpec,
@@ -239,7 +240,7 @@ export function RunPanel(p: Props) {
         <ul className="plan muted" aria-label="Plan">
           {p.plan.map((f) => (
             <li key={f.jobId}>
-              <code>{f.jobId}</code>: {describeFreshness(f)}
+              <code>{f.jobId}</code>: {planLine(f)}
             </li>
           ))}
         </ul>
