@@ -25,6 +25,10 @@ test('an invalid knob names the valid range and blocks Run until it is fixed', a
     );
     await expect(run).toBeDisabled();
   }
+  // a valid value typed another way stays as typed
+  await epochs.fill('1e1');
+  await expect(page.locator('details.cli code')).toContainText('--max-epochs 10');
+  await expect(epochs).toHaveValue('1e1');
   await epochs.fill('3');
   await expect(epochs).toHaveAttribute('aria-invalid', 'false');
   await expect(page.getByRole('alert').filter({ hasText: 'Epochs' })).toHaveCount(0);

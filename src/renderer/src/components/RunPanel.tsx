@@ -110,10 +110,14 @@ function TypedKnob({
   const spec: KnobSpec = KNOBS[knob];
   const [text, setText] = useState(asText(value));
   const [error, setError] = useState<string | null>(null);
-  // a value set elsewhere (settings loaded, another window) shows unless the user is mid-fix
+  // a value set elsewhere (settings loaded) shows, unless the user is mid-fix or typed this very
+  // value another way (`1e3` stays `1e3`)
   useEffect(() => {
-    if (error === null) setText(asText(value));
-  }, [value, error]);
+    if (error !== null) return;
+    const typed = text.trim() === '' ? null : parseKnobText(knob, text);
+    const current = typed === null ? null : typed.ok ? typed.value : undefined;
+    if (current !== (value ?? null)) setText(asText(value));
+  }, [value, error, text, knob]);
   const errorId = `knob-error-${knob}`;
   return (
     <label className="knob" title={`${knobFlagText(knob)}: ${spec.help}`}>
