@@ -220,6 +220,7 @@ export function App({ curves }: { curves: CurveStore }) {
             onIgnoreOutliers={(ignoreOutliers) => settings.set({ ignoreOutliers })}
             onXAxis={(xAxis) => settings.set({ xAxis })}
             onLogScale={(logScale) => settings.set({ logScale })}
+            loadAttempts={ctl.earlierAttempts}
             aside={
               <PreviewPanel
                 store={curves}

@@ -4,6 +4,7 @@
  * when a study is opened (so finished runs keep their curves after a restart).
  */
 import { type PresetName, STUDY_PRESETS } from '../../shared/presets';
+import type { TrainEvent } from '../../shared/events';
 import type { JobFreshness } from '../../shared/fingerprint';
 import type { JobProgress } from '../../shared/manifest';
 import { onConnection } from './api-client';
@@ -296,6 +297,24 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       } finally {
         await reloadManifest();
       }
+    },
+
+    /**
+     * A job's earlier attempts (every run but the current curve), each with its own events, for
+     * the chart's attempts overlay; oldest first.
+     */
+    async earlierAttempts(id: string): Promise<{ attemptId: string; label: string; events: TrainEvent[] }[]> {
+      const roots = study().roots;
+      if (!roots) return [];
+      const all = await engine.listJobAttempts(roots, id);
+      const out: { attemptId: string; label: string; events: TrainEvent[] }[] = [];
+      for (const [i, a] of all.entries()) {
+        if (a.current) continue;
+        const events = await engine.readAttemptEvents(roots, id, a.attemptId);
+        const when = a.startedAt ? new Date(a.startedAt).toLocaleString() : a.attemptId;
+        out.push({ attemptId: a.attemptId, label: `attempt ${i + 1} (${a.status ?? 'unknown'}, ${when})`, events });
+      }
+      return out;
     },
 
     /** The engine itself, for panels that read files (results, previews, attempts). */

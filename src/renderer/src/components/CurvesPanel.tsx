@@ -4,9 +4,10 @@
  * legend hides a job on click and isolates it on Alt+click. Above the chart: the scalar, the
  * x axis, log scale, smoothing with "ignore outliers", and downloads (CSV, JSON, PNG).
  */
-import { type ReactNode, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { type ReactNode, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { TrainEvent } from '../../../shared/events';
 import { availableScalars, scalarLabel, X_AXES, type XAxisKind } from '../lib/build-series';
-import { jobColor } from '../lib/colors';
+import { jobColor, withAlpha } from '../lib/colors';
 import { formatDose } from '../lib/format';
 import { cellName, type JobCell } from '../model';
 import type { CurveStore } from '../stores/curves';
@@ -31,6 +32,8 @@ interface Props {
   onLogScale(v: boolean): void;
   /** Shown beside the chart (the reconstruction previews). */
   aside?: ReactNode;
+  /** A job's earlier attempts, for the overlay (absent: no overlay offered). */
+  loadAttempts?(jobId: string): Promise<{ attemptId: string; label: string; events: TrainEvent[] }[]>;
 }
 
 export function CurvesPanel(p: Props) {
@@ -73,16 +76,54 @@ export function CurvesPanel(p: Props) {
       return `${id}\t${cellName(c)}\t${jobColor(c.view, c.dose, theme, doses)}`;
     })
     .join('\n');
-  const jobs: ChartJob[] = useMemo(
-    () =>
-      jobsKey
-        ? jobsKey.split('\n').map((line) => {
-            const [id, label, color] = line.split('\t');
-            return { id, label, color };
-          })
-        : [],
-    [jobsKey],
-  );
+  // Earlier attempts of the shown jobs, read when the overlay is on (and again when a job settles).
+  const [withAttempts, setWithAttempts] = useState(false);
+  const [attempts, setAttempts] = useState<{ jobId: string; id: string; label: string }[]>([]);
+  const settled = cells.map((c) => `${c.id}:${c.state}`).join(',');
+  const shownIds = jobsKey ? jobsKey.split('\n').map((l) => l.slice(0, l.indexOf('\t'))) : [];
+  const shownKey = shownIds.join(',');
+  const loadAttempts = p.loadAttempts;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: settled (a job's state changed) is a re-read trigger
+  useEffect(() => {
+    if (!withAttempts || !loadAttempts || !shownKey) {
+      setAttempts([]);
+      return;
+    }
+    let live = true;
+    void Promise.all(
+      shownKey.split(',').map(async (jobId) => {
+        const list = await loadAttempts(jobId).catch(() => []);
+        return list.map((a) => {
+          const id = `${jobId}@${a.attemptId}`;
+          store.replace(id, a.events);
+          return { jobId, id, label: a.label };
+        });
+      }),
+    ).then((lists) => {
+      if (live) setAttempts(lists.flat());
+    });
+    return () => {
+      live = false;
+    };
+  }, [withAttempts, loadAttempts, shownKey, settled, store]);
+  const attemptsKey = attempts.map((a) => `${a.jobId}\t${a.id}\t${a.label}`).join('\n');
+  const jobs: ChartJob[] = useMemo(() => {
+    const main = jobsKey
+      ? jobsKey.split('\n').map((line) => {
+          const [id, label, color] = line.split('\t');
+          return { id, label, color };
+        })
+      : [];
+    const extra = attemptsKey
+      ? attemptsKey.split('\n').flatMap((line) => {
+          const [jobId, id, label] = line.split('\t');
+          const owner = main.find((j) => j.id === jobId);
+          // an earlier attempt: the job's colour, faded
+          return owner ? [{ id, label: `${owner.label} · ${label}`, color: withAlpha(owner.color, 0.4) }] : [];
+        })
+      : [];
+    return [...main, ...extra];
+  }, [jobsKey, attemptsKey]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: curvesKey is what changes when a job gains a scalar
   const scalars = useMemo(() => availableScalars(listed.map((id) => store.get(id))), [curvesKey, listed.join(',')]);
   const shownScalar = scalars.includes(scalar) ? scalar : 'loss';
@@ -133,6 +174,12 @@ export function CurvesPanel(p: Props) {
           />
           <output>{p.smoothing === 0 ? 'off' : p.smoothing.toFixed(2)}</output>
         </label>
+        {p.loadAttempts && (
+          <label className="check" title="Overlay each shown job's earlier runs (every run keeps its curve)">
+            <input type="checkbox" checked={withAttempts} onChange={(e) => setWithAttempts(e.target.checked)} />
+            Earlier attempts
+          </label>
+        )}
         <label
           className="check"
           title="Leave points more than 5 robust standard deviations (MAD) from their neighbourhood's median out of the smoothed line; the raw line still shows them"

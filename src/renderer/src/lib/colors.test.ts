@@ -39,5 +39,7 @@ describe('job palette', () => {
   });
   it('adds an alpha to a hex colour', () => {
     expect(withAlpha('#ff0080', 0.5)).toBe('rgba(255, 0, 128, 0.5)');
+    // a faded colour fades further (an earlier attempt's raw line)
+    expect(withAlpha(withAlpha('#ff0080', 0.5), 0.5)).toBe('rgba(255, 0, 128, 0.25)');
   });
 });

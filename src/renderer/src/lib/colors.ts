@@ -47,5 +47,7 @@ export function withAlpha(color: string, alpha: number): string {
     const v = Number.parseInt(m[1], 16);
     return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${alpha})`;
   }
+  const rgba = /^rgba\((\d+), (\d+), (\d+), ([\d.]+)\)$/.exec(color);
+  if (rgba) return `rgba(${rgba[1]}, ${rgba[2]}, ${rgba[3]}, ${Number(rgba[4]) * alpha})`;
   return color.replace(/\)$/, ` / ${alpha})`);
 }
