@@ -42,7 +42,10 @@ describe('the knob table', () => {
     expect(parseKnobText('max_epochs', '')).toMatchObject({ ok: false });
     expect(parseKnobText('max_epochs', 'ten')).toMatchObject({ ok: false });
     expect(parseKnobText('max_epochs', '2.5')).toMatchObject({ ok: false });
-    expect(parseKnobText('learning_rate', '0')).toEqual({ ok: false, error: "expected a learning rate in (0, 1], got '0'" });
+    expect(parseKnobText('learning_rate', '0')).toEqual({
+      ok: false,
+      error: "expected a learning rate in (0, 1], got '0'",
+    });
     expect(parseKnobText('learning_rate', '1e-4')).toEqual({ ok: true, value: 1e-4 });
     expect(parseKnobText('accelerator', 'tpu')).toEqual({
       ok: false,
