@@ -151,22 +151,37 @@ export class Trainer {
   }
 
   /**
-   * Forward-only outputs (e.g. the reconstruction, for a preview) on `batch` with the current
-   * parameters, fed straight from the trainer's state (no copy). The session for a set of
-   * output names is built on first use and kept; nothing is updated.
+   * Forward-only outputs (e.g. the reconstruction, for a preview) with the current
+   * parameters, fed straight from the trainer's state (no copy); nothing is updated. The
+   * outputs may come from another build of the same model (a batch of one, say): its
+   * parameters are matched by name and `batch` feeds its own inputs. The session for a set
+   * of outputs is built on first use and kept.
    */
   async forward(outputs: Readonly<Record<string, Tensor>>, batch: Batch): Promise<Record<string, ort.Tensor>> {
-    const key = Object.keys(outputs).sort().join('\u0000');
+    const graph = Object.values(outputs)[0]?.graph ?? this.model.graph;
+    const key = Object.entries(outputs)
+      .map(([k, t]) => `${k}=${t.name}:${t.shape.join('x')}`)
+      .sort()
+      .join('\u0000');
     let session = this.forwardSessions.get(key);
     if (!session) {
-      const model = this.model.graph.toModel({ outputs: { ...outputs }, name: 'forward' });
+      const model = graph.toModel({ outputs: { ...outputs }, name: 'forward' });
       session = await createSession(model, { provider: this.provider, threads: 1 });
       this.forwardSessions.set(key, session);
     }
-    const feeds = this.batchFeeds(batch, session.inputNames);
+    const feeds: Record<string, ort.Tensor> = {};
     for (const name of session.inputNames) {
-      const t = this.state.get(name);
-      if (t) feeds[name] = t;
+      const state = this.state.get(name);
+      if (state) {
+        feeds[name] = state;
+        continue;
+      }
+      const input = graph.inputs.find((t) => t.name === name);
+      const v = batch[name];
+      if (!input || v === undefined) {
+        throw new StudyError('BAD_INPUT', `forward pass lacks input '${name}'`, { key: name, expected: input?.shape });
+      }
+      feeds[name] = ArrayBuffer.isView(v) ? toOrt(input, v as FloatArray) : (v as ort.Tensor);
     }
     return this.run(session, feeds);
   }

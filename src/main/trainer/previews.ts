@@ -13,7 +13,8 @@ import { StudyError } from '../../shared/errors';
 import type { StudyFile } from '../data/study-file';
 import type { TrainingData } from '../pinn/dataset';
 import { writeFileAtomicSync } from '../data/atomic';
-import { type Canvas, createCanvas, encodePng, setPixel } from '../eval/render/canvas';
+import { PNG } from 'pngjs';
+import { type Canvas, createCanvas, setPixel } from '../eval/render/canvas';
 import { colorAt } from '../eval/render/colormap';
 import { readEventsFrom } from './attempts';
 
@@ -31,6 +32,13 @@ export type PreviewIndex = z.infer<typeof PreviewIndex>;
 
 export function previewFile(epoch: number): string {
   return `${PREVIEWS_DIR}/epoch_${epoch}.png`;
+}
+
+/** RGB without alpha at the strongest deflate: a quarter smaller than the figures' RGBA. */
+function encodeRgbPng(c: Canvas): Buffer {
+  const png = new PNG({ width: c.width, height: c.height });
+  png.data = Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 6, inputHasAlpha: true, deflateLevel: 9 });
 }
 
 /** One square field, row-major. */
@@ -86,7 +94,7 @@ export function renderPreview(images: PreviewImages): { png: Buffer; panels: str
           };
     drawTile(c, k * (n + GAP), t.field, colour);
   });
-  return { png: encodePng(c), panels: tiles.map((t) => t.name), width, height: n };
+  return { png: encodeRgbPng(c), panels: tiles.map((t) => t.name), width, height: n };
 }
 
 /**

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import type { Trainer } from '../nn/trainer';
 import { permutation, trainerRng } from '../numeric/rng';
-import type { TrainingData } from '../pinn/dataset';
+import { gatherBatch, type TrainingData } from '../pinn/dataset';
+import type { PinnGraph } from '../pinn/model';
 import type { PinnTrainer } from '../pinn/pinn-trainer';
 import type { referenceNll } from '../pinn/reference-nll';
 import { earlyStopStep, type LossReference, plateauStep, warmupLr } from '../pinn/schedule';
@@ -37,6 +38,8 @@ export interface PreparedJob {
   /** The group every epoch's preview shows (the first validation group, else the first group), and its ground truth when known. */
   previewGroup: number;
   previewTruth: Pick<PreviewImages, 'trueAmplitude' | 'truePhase'>;
+  /** The forward model at a batch of one (the same parameters by name): a preview costs one group's pass. */
+  previewGraph: PinnGraph;
 }
 
 /** A job being trained: what was prepared, the trainer state that a checkpoint holds, and the run's clocks. */
@@ -298,11 +301,10 @@ async function writeEpochPreview(run: TrainingRun, epoch: number): Promise<void>
   const p = run.prepared;
   try {
     const out = await run.trainer.forward(
-      { amplitude: p.pinn.graph.amplitude, phase: p.pinn.graph.phaseOut },
-      p.pinn.feeds(p.pinn.batch([p.previewGroup])),
+      { amplitude: p.previewGraph.amplitude, phase: p.previewGraph.phaseOut },
+      p.pinn.feeds(gatherBatch(p.data, [p.previewGroup], 1)),
     );
     const N = p.data.N;
-    // the first sample of the padded batch is the preview group
     const first = (name: string) => (out[name].data as Float32Array).slice(0, N * N);
     const written = writePreview(run.job.artifactDir, epoch, p.previewGroup, {
       amplitude: { data: first('amplitude'), size: N },

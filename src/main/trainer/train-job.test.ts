@@ -6,7 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../shared/config';
 import { TrainEvent } from '../../shared/events';
 import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../../test/fixtures/trainer.fixture';
+import { loadStudyFile } from '../data/study-file';
+import { gatherBatch, prepareTrainingData } from '../pinn/dataset';
 import { reconstructStudyFile } from '../pinn/inference';
+import { buildPinnGraph } from '../pinn/model';
+import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
+import { resolveSettings } from '../pinn/settings';
 import { trainJob } from './train-job';
 
 let study: TinyStudy;
@@ -43,6 +48,35 @@ async function train(
 const stepLosses = (events: TrainEvent[]) => events.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss]] : []));
 
 describe('training a tiny PtychoPINN', () => {
+  it("the preview's batch-of-one forward pass equals the training graph's on the same group", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pinn-preview-'));
+    const config = tinyConfig(study, dir, {}, { gridsize: 2 });
+    const s = resolveSettings(config, { threads: 1 });
+    const data = prepareTrainingData(await loadStudyFile(study.train), s);
+    const pt = await createPinnTrainer(s, data);
+    try {
+      await pt.trainer.trainStep(pt.feeds(pt.batch([0, 1, 2, 3])), 1e-3);
+      const group = 3;
+      const padded = await pt.trainer.forward(
+        { amplitude: pt.graph.amplitude, phase: pt.graph.phaseOut },
+        pt.feeds(pt.batch([group])),
+      );
+      const one = buildPinnGraph(modelSpec(s, 1), data.probe, data.intensityScale, false);
+      const single = await pt.trainer.forward(
+        { amplitude: one.amplitude, phase: one.phaseOut },
+        pt.feeds(gatherBatch(data, [group], 1)),
+      );
+      expect(single.amplitude.dims).toEqual([1, 1, 32, 32]);
+      for (const k of ['amplitude', 'phase']) {
+        const a = (padded[k].data as Float32Array).subarray(0, 32 * 32);
+        const b = single[k].data as Float32Array;
+        expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5);
+      }
+    } finally {
+      await pt.trainer.release();
+    }
+  });
+
   it('gridsize 1 lowers the loss, is bit-identical when repeated, and exports a loadable model.onnx', async () => {
     const a = await train(1, { nepochs: 3 });
     expect(a.result.status).toBe('done');
@@ -142,6 +176,12 @@ describe('training a tiny PtychoPINN', () => {
     expect(steps).toEqual(stepLosses(full.events).map(([s]) => s));
     expect(stepLosses(rest.events)).toEqual(stepLosses(full.events));
     expect(rest.events.some((e) => e.type === 'status' && e.status === 'resumed')).toBe(true);
+    // gridsize 2: a preview per epoch over both attempts, without truth panels (no single Y patch is the output)
+    expect(rest.events.filter((e) => e.type === 'preview').map((e) => e.epoch)).toEqual([0, 1]);
+    expect(JSON.parse(readFileSync(join(dir, 'previews', 'preview.json'), 'utf8')).panels).toEqual([
+      'amplitude',
+      'phase',
+    ]);
     // two attempts, each with its own curve: the resumed one continues the step count
     const attempts = [...new Set(rest.events.map((e) => e.attempt))];
     expect(attempts.length).toBe(2);

@@ -16,6 +16,7 @@ import type { StudyFile } from '../data/study-file';
 import type { Trainer } from '../nn/trainer';
 import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
 import { checkTrainingMemory } from '../pinn/memory-estimate';
+import { buildPinnGraph } from '../pinn/model';
 import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
 import { exportModel } from '../pinn/export';
 import { seedState } from '../numeric/rng';
@@ -132,6 +133,7 @@ async function prepareJob(config: ResolvedJobConfig, job: JobWire, ctx: TrainJob
       fingerprint: fingerprintOf(settings, job, data, trainGroups),
       previewGroup,
       previewTruth: previewTruthOf(file, data, previewGroup),
+      previewGraph: buildPinnGraph(modelSpec(settings, 1), data.probe, data.intensityScale, false),
     } satisfies PreparedJob,
     file,
   };
