@@ -264,6 +264,12 @@ test('training: previews change between epochs; cancel, then Resume continues th
   // a resumed curve drops at most the steps after the checkpoint; a fresh start would drop them all
   expect(least).toBeGreaterThan(atCancel - 10);
   expect(await chartPoints(page)).toBeGreaterThan(atCancel);
+  // the cancelled attempt keeps its own curve: overlaid, it adds its points to the chart
+  const done = await chartPoints(page);
+  await page.getByLabel('Earlier attempts').check();
+  await expect.poll(() => chartPoints(page)).toBeGreaterThan(done);
+  await shot(page.getByRole('region', { name: 'Training curves' }), '8-attempts-overlay');
+  await page.getByLabel('Earlier attempts').uncheck();
   await page.getByRole('tab', { name: /^Log/ }).click();
   await expect(page.getByRole('tabpanel')).toContainText(/resuming at step \d+/);
   await shot(page, '8-resumed-done');

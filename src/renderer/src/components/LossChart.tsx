@@ -12,6 +12,7 @@ import 'uplot/dist/uPlot.min.css';
 import {
   type BuildCache,
   type BuildOptions,
+  type BuiltSeries,
   buildSeries,
   createBuildCache,
   type ChartJob,
@@ -62,6 +63,11 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
   const readout = useRef<HTMLDivElement>(null);
   const cache = useRef<BuildCache>(createBuildCache());
   const specsRef = useRef<SeriesSpec[]>([]);
+  const builtRef = useRef<Pick<BuiltSeries, 'points' | 'maxSeries' | 'nonPositive'>>({
+    points: 0,
+    maxSeries: 0,
+    nonPositive: false,
+  });
   const [info, setInfo] = useState<DrawInfo>({
     points: 0,
     maxSeries: 0,
@@ -82,6 +88,7 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
       cache.current,
     );
     specsRef.current = b.specs;
+    builtRef.current = b;
     yRange.current = yExtent(b.specs, ignoreOutliers);
     const { x, ys } = alignSeries(b.specs);
     const asinhLinear = b.nonPositive ? linearBand(b.specs) : 1;
@@ -150,14 +157,7 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
     (cb) => store.subscribe(cb),
     [store, jobs, smoothing, ignoreOutliers, xAxis, scalar, logScale, theme],
     (_frame, u) => {
-      let points = 0;
-      let maxSeries = 0;
-      let nonPositive = false;
-      for (const s of specsRef.current) {
-        if (s.kind === 'raw' || s.kind === 'val') points += s.y.length;
-        if (s.kind === 'raw') maxSeries = Math.max(maxSeries, s.y.length);
-        if (!nonPositive) for (let i = 0; i < s.y.length; i++) if (s.y[i] <= 0) nonPositive = true;
-      }
+      const { points, maxSeries, nonPositive } = builtRef.current;
       const plotWidth = u?.bbox.width ? u.bbox.width / devicePixelRatio : (host.current?.clientWidth ?? 0);
       const missingX = jobs
         .filter((j) => !specsRef.current.some((s) => s.jobId === j.id) && store.get(j.id)?.train.length)

@@ -44,7 +44,11 @@ export function ReconViewer({ title, images, initial, onClose }: Props) {
     return () => d.close();
   }, [initial]);
 
-  const zoomButton = (factor: number) => setView((v) => zoomAt(v, factor, 0, 0));
+  // the buttons zoom about the middle of the panes
+  const zoomButton = (factor: number) => {
+    const pane = dialog.current?.querySelector('.recon-pane')?.getBoundingClientRect();
+    setView((v) => zoomAt(v, factor, (pane?.width ?? 0) / 2, (pane?.height ?? 0) / 2));
+  };
 
   return (
     <dialog ref={dialog} className="recon-viewer" aria-label={`Enlarged reconstruction: ${title}`} onClose={onClose}>
