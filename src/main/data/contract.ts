@@ -369,10 +369,40 @@ const probeHasEnergy: Rule = ({ probe, add }) => {
     );
 };
 
-/** diffraction holds amplitudes, not intensities (see `checkAmplitude`). */
-const amplitudeNotIntensity: Rule = ({ arrays, M, N, Y, probe, input, options, add }) => {
+/** The recorded dose agrees with the data: mean (s·d)² is within a factor 3 of it. */
+const recordedDoseMatches: Rule = ({ arrays, M, N, input, add }) => {
   const d = arrays.diffraction;
-  if (isFloatData(d) && M && N) checkAmplitude(d, M, N, Y, probe, input.metadata, options, add);
+  const meta = input.metadata;
+  if (!(isFloatData(d) && M && N)) return;
+  const dose = typeof meta?.dose === 'number' ? meta.dose : undefined;
+  const s = typeof meta?.intensity_scale === 'number' ? meta.intensity_scale : undefined;
+  if (dose === undefined || s === undefined || !(dose > 0) || !(s > 0)) return;
+  const v = d.data as Float32Array | Float64Array;
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+  const meanCounts = (sum * s * s) / M;
+  if (!(meanCounts > dose / 3 && meanCounts < dose * 3))
+    add(
+      'dose-consistency',
+      'error',
+      'diffraction',
+      `(intensity_scale · diffraction)² averages ${meanCounts.toPrecision(4)} photons per pattern but the recorded dose is ${dose}; diffraction must hold amplitudes sqrt(counts) / intensity_scale`,
+      meanCounts,
+      dose,
+    );
+};
+
+/**
+ * diffraction holds amplitudes, not intensities. Two independent signs, each used only when
+ * it is clear: integer counts (intensities are integers whose square roots mostly are not),
+ * and the physics (with Y and the probe, d² — not d — must follow |F(P·Y)|²).
+ */
+const amplitudeNotIntensity: Rule = (c) => {
+  const d = c.arrays.diffraction;
+  if (!(isFloatData(d) && c.M && c.N)) return;
+  if (looksLikeCounts(d.data as Float32Array | Float64Array, c.add)) return;
+  if (c.options.physicsCheck === false) return;
+  followsFarField(d.data as Float32Array | Float64Array, c.M, c.N, c.Y, c.probe, c.add);
 };
 
 /** Scan positions keep the N × N patch inside objectGuess (centres at least N/2 from the edge). */
@@ -428,6 +458,7 @@ const RULES: readonly Rule[] = [
   finiteValues,
   nonNegativeDiffraction,
   probeHasEnergy,
+  recordedDoseMatches,
   amplitudeNotIntensity,
   positionsInObject,
   enoughNeighbours,
@@ -491,40 +522,8 @@ function correlation(a: Float64Array, b: Float64Array): number {
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
 }
 
-/**
- * Amplitude, not intensity. Three independent signs, each used only when it is clear:
- * the recorded dose (mean (s·d)² must be near it), integer counts (intensities are integers
- * whose square roots mostly are not), and the physics (with Y and the probe, d² — not d —
- * must follow |F(P·Y)|²).
- */
-function checkAmplitude(
-  d: NdArray,
-  M: number,
-  N: number,
-  Y: NdArray | undefined,
-  probe: NdArray | undefined,
-  meta: Record<string, unknown> | undefined,
-  options: ContractOptions,
-  add: Add,
-): void {
-  const v = d.data as Float32Array | Float64Array;
-  const dose = typeof meta?.dose === 'number' ? meta.dose : undefined;
-  const s = typeof meta?.intensity_scale === 'number' ? meta.intensity_scale : undefined;
-  if (dose !== undefined && s !== undefined && dose > 0 && s > 0) {
-    let sum = 0;
-    for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
-    const meanCounts = (sum * s * s) / M;
-    if (!(meanCounts > dose / 3 && meanCounts < dose * 3))
-      add(
-        'dose-consistency',
-        'error',
-        'diffraction',
-        `(intensity_scale · diffraction)² averages ${meanCounts.toPrecision(4)} photons per pattern but the recorded dose is ${dose}; diffraction must hold amplitudes sqrt(counts) / intensity_scale`,
-        meanCounts,
-        dose,
-      );
-  }
-
+/** Integer values whose square roots are mostly not integers are photon counts: reported, true. */
+function looksLikeCounts(v: Float32Array | Float64Array, add: Add): boolean {
   let allInteger = true;
   let max = 0;
   let nonSquare = 0;
@@ -551,11 +550,24 @@ function checkAmplitude(
       'integer counts',
       'amplitudes (sqrt of intensity)',
     );
-    return;
+    return true;
   }
+  return false;
+}
 
-  if (options.physicsCheck === false || !Y || !probe || Y.shape.length !== 3 || Y.shape[0] !== M || Y.shape[1] < N)
-    return;
+/**
+ * With Y and the probe: the binned mean d² against |F(P·Y)|² on a log-log scale has slope 1
+ * for amplitudes and 1.2–2 for intensities; a clear slope above 1.15 is reported.
+ */
+function followsFarField(
+  v: Float32Array | Float64Array,
+  M: number,
+  N: number,
+  Y: NdArray | undefined,
+  probe: NdArray | undefined,
+  add: Add,
+): void {
+  if (!Y || !probe || Y.shape.length !== 3 || Y.shape[0] !== M || Y.shape[1] < N) return;
   if (probe.shape[0] !== N || probe.shape[1] !== N) return;
   // sample up to 32 patterns; crop Y to its central N × N (the original wrote larger patches)
   const P = Y.shape[1];
