@@ -50,7 +50,7 @@ function withStamp(e: TrainEvent, st: EventStamp): TrainEvent {
   const out: Record<string, unknown> = { ...e };
   if (out.attempt === undefined && st.attempt !== undefined) out.attempt = st.attempt;
   if (out.elapsed_s === undefined && st.elapsed_s !== undefined) out.elapsed_s = st.elapsed_s;
-  if (e.type === 'log') {
+  if (e.type === 'log' || e.type === 'status') {
     if (out.epoch === undefined && st.epoch !== undefined) out.epoch = st.epoch;
     if (out.step === undefined && st.step !== undefined) out.step = st.step;
   }
@@ -65,7 +65,7 @@ export function openJobLog(opts: {
   forward?: (e: TrainEvent) => void;
   /**
    * Fields an event gets where it has none: the attempt and the job's training time so far
-   * (every event), the epoch and step being trained (log events).
+   * (every event), the epoch and step being trained (log and status events).
    */
   stamp?: () => EventStamp;
   /** This attempt's own copy of its events (`runs/<attempt>/events.jsonl`). */
