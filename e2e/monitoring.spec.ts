@@ -238,7 +238,14 @@ test('training: previews change between epochs; cancel, then Resume continues th
   expect(await img.getAttribute('src')).not.toBe(first);
   await shot(page.getByRole('region', { name: 'Training curves' }), '6-live-preview');
 
-  // 2. cancel after the second epoch: the cell says why and where it stopped
+  // a reload mid-run: the running cell shows where the job is at once (read back from its events), not "starting…"
+  await page.reload();
+  await expect(cell).toHaveAttribute('data-state', 'running');
+  await expect(cell).toContainText(/epoch \d\/8/, { timeout: 10_000 });
+  await expect.poll(() => chartPoints(page)).toBeGreaterThan(0);
+  await cell.click();
+
+  // 2. cancel during the third epoch: the cell says why and where it stopped
   await page.getByRole('button', { name: 'Cancel dose 1000 baseline gs1' }).click();
   await expect(cell).toHaveAttribute('data-state', 'cancelled', { timeout: 120_000 });
   await expect(cell).toContainText(/cancelled at epoch \d/);

@@ -20,6 +20,7 @@ import {
   scalarLabel,
   X_AXES,
   type XAxisKind,
+  withinDecade,
   yExtent,
 } from '../lib/build-series';
 import { chartCsv, chartJson, type ExportLine, exportName } from '../lib/chart-export';
@@ -244,14 +245,6 @@ export const LossChart = forwardRef<ChartExport, Props>(function LossChart(
     </div>
   );
 });
-
-/** Both ends of one sign and less than a factor of ten apart: a log axis would show a flat line. */
-export function withinDecade(r: { min: number; max: number } | null): boolean {
-  if (!r) return false;
-  if (r.min > 0) return r.max / r.min < 10;
-  if (r.max < 0) return r.min / r.max < 10;
-  return false;
-}
 
 function seriesStyle(s: SeriesSpec, hasSmoothed: boolean): uPlot.Series {
   switch (s.kind) {

@@ -6,6 +6,7 @@
  * "Fit" goes back; Escape closes.
  */
 import { useEffect, useRef, useState } from 'react';
+import { FIT, type View, zoomAt } from '../lib/zoom';
 
 interface Props {
   title: string;
@@ -13,22 +14,6 @@ interface Props {
   /** The image the user clicked (scrolled into view first). */
   initial: string;
   onClose(): void;
-}
-
-interface View {
-  scale: number;
-  x: number;
-  y: number;
-}
-
-const FIT: View = { scale: 1, x: 0, y: 0 };
-
-/** Zoom by `factor` about the point (px, py) of the pane, keeping that point still. */
-export function zoomAt(v: View, factor: number, px: number, py: number): View {
-  const scale = Math.min(32, Math.max(1, v.scale * factor));
-  const k = scale / v.scale;
-  if (scale === 1) return FIT;
-  return { scale, x: px - (px - v.x) * k, y: py - (py - v.y) * k };
 }
 
 export function ReconViewer({ title, images, initial, onClose }: Props) {

@@ -289,3 +289,11 @@ export function yExtent(specs: readonly SeriesSpec[], ignoreOutliers: boolean): 
   }
   return min <= max ? { min, max } : null;
 }
+
+/** Both ends of one sign and less than a factor of ten apart: a log axis would show a flat line. */
+export function withinDecade(r: { min: number; max: number } | null): boolean {
+  if (!r) return false;
+  if (r.min > 0) return r.max / r.min < 10;
+  if (r.max < 0) return r.min / r.max < 10;
+  return false;
+}
