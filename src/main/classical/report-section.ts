@@ -4,7 +4,7 @@
  * classical: the iterations on the test split), from comparison rows and classical.json.
  */
 import type { ComparisonRow } from '../../shared/evaluation';
-import { VIEW_GRIDSIZE } from '../../shared/study';
+import { VIEW_GRIDSIZE, VIEW_NAMES } from '../../shared/study';
 import type { TrainingManifest } from '../../shared/manifest';
 import { missingRow } from '../eval/comparison';
 import { formatDose, formatNumber } from '../eval/render/format';
@@ -138,8 +138,7 @@ export function classicalSectionHtml(m: ClassicalSectionInput): string {
     .sort(
       (a, b) =>
         (a.pinn?.dose ?? a.cl!.dose) - (b.pinn?.dose ?? b.cl!.dose) ||
-        ['baseline', 'dense', 'sparse'].indexOf(a.pinn?.view ?? a.cl!.view) -
-          ['baseline', 'dense', 'sparse'].indexOf(b.pinn?.view ?? b.cl!.view),
+        VIEW_NAMES.indexOf(a.pinn?.view ?? a.cl!.view) - VIEW_NAMES.indexOf(b.pinn?.view ?? b.cl!.view),
     );
   const body = pairs
     .map(({ pinn, cl }) => {

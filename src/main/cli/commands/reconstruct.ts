@@ -9,7 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm, pieOptions } from '../../classical/pie';
 import { reconstructStudy } from '../../classical/study';
 import { formatNumber } from '../../eval/render/format';
-import type { ViewName } from '../../../shared/study';
+import { VIEW_NAMES, type ViewName } from '../../../shared/study';
 import { CliExit, printJson } from '../output';
 import { ACCELERATORS, type Accelerator } from '../../../shared/knobs';
 
@@ -165,7 +165,7 @@ export function registerReconstruct(program: Command): void {
         .default('auto'),
     )
     .option('--dose <photons>', 'only this dose (exact match, e.g. 1000 or 1e3)', positive)
-    .addOption(new Option('--view <view>', 'only this view').choices(['baseline', 'dense', 'sparse']))
+    .addOption(new Option('--view <view>', 'only this view').choices(VIEW_NAMES))
     .option(
       '--resume',
       'continue each (dose, view) from its recon.npz (same settings, more iterations or a cancelled run)',

@@ -5,7 +5,7 @@
  * when the selection is not a single job — and Cancel stops after the current iteration.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ViewName } from '../../../shared/study';
+import { VIEW_NAMES, type ViewName } from '../../../shared/study';
 import { call, onEvent } from '../api-client';
 import { errorText } from '../errors';
 import {
@@ -18,7 +18,7 @@ import {
 import { formatDose } from '../lib/format';
 import type { Roots } from '../stores/settings';
 
-const VIEWS: ViewName[] = ['baseline', 'dense', 'sparse'];
+const VIEWS: ViewName[] = [...VIEW_NAMES];
 
 interface Props {
   roots: Roots | null;

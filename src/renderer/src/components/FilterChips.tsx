@@ -2,6 +2,7 @@
  * Filter chips, the same three filters as the CLI (`--dose`, `--view`, `--gridsize`):
  * one choice per group, "all" clears it. Jobs outside the filter are dimmed in the matrix.
  */
+import { VIEW_NAMES } from '../../../shared/study';
 import { formatDose } from '../lib/format';
 import type { Filters } from '../stores/study';
 
@@ -57,7 +58,7 @@ export function FilterChips({ doses, filters, onChange }: Props) {
       />
       <Group
         label="view"
-        options={['baseline', 'dense', 'sparse'] as const as unknown as ('baseline' | 'dense' | 'sparse')[]}
+        options={[...VIEW_NAMES]}
         value={filters.view}
         show={(v) => v}
         onPick={(view) => onChange({ ...filters, view })}

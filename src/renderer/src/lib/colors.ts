@@ -5,7 +5,9 @@
  * MIN_DELTA_E apart in CIEDE2000 and each stands out from the chart's background; the
  * unit test checks both. Dose picks a row of three, view the colour within it.
  */
-const VIEWS = ['baseline', 'dense', 'sparse'] as const;
+import { VIEW_NAMES } from '../../../shared/study';
+
+const VIEWS = VIEW_NAMES;
 
 export const PALETTE: Record<'light' | 'dark', readonly string[]> = {
   // D3's category10 without its grey, olive darkened for a white background
