@@ -64,7 +64,7 @@ export const DEFAULT_PIE: PieOptions = {
   seed: 0,
   delta: 1e-3,
   tv: 0,
-  tvEpsilon: 0.02,
+  tvEpsilon: 0.002,
 };
 
 /** Defaults for one algorithm, with the given fields overriding them. */
