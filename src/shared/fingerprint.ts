@@ -36,7 +36,7 @@ export const JobFreshness = z.object({
   upToDate: z.boolean(),
   /** Empty when up to date; otherwise specific, e.g. `config changed: nepochs 50 → 60`. */
   reasons: z.array(z.string()),
-  /** What the run will cost, e.g. `58 steps/epoch × 12 epochs = 696 steps ≈ 12 min at 1.03 s/step (…)`. */
+  /** What the run will cost, e.g. `976 groups (927 train / 49 validation), batch 16: 58 steps/epoch × 12 epochs = 696 steps ≈ 12 min at 1.03 s/step (…)`. */
   estimate: z.string().optional(),
   /** The same as numbers (a job that would train and whose training file could be read). */
   plan: z

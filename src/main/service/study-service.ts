@@ -467,7 +467,7 @@ export class StudyService {
       if (!e) return f;
       return {
         ...f,
-        estimate: `${e.stepsPerEpoch} steps/epoch × ${e.totalSteps / e.stepsPerEpoch} epochs = ${e.totalSteps} steps ≈ ${formatDuration(e.seconds)} at ${e.secondsPerStep.toFixed(2)} s/step (${e.rateSource})${preset ? `; preset ${preset.name}` : ''}`,
+        estimate: `${e.groups} groups (${e.trainGroups} train / ${e.validationGroups} validation), batch ${e.batchSize}: ${e.stepsPerEpoch} steps/epoch × ${e.epochs} epochs = ${e.totalSteps} steps ≈ ${formatDuration(e.seconds)} at ${e.secondsPerStep.toFixed(2)} s/step (${e.rateSource})${preset ? `; preset ${preset.name}` : ''}`,
         plan: {
           groups: e.groups,
           trainGroups: e.trainGroups,

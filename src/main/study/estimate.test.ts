@@ -52,7 +52,7 @@ describe('presets carry a budget, and a run says what it will cost before it sta
     expect(t.out).toContain('Estimated cost (preset demo');
     // 181 training patterns, 5% held out → 171 groups, batch 16 → 11 steps per epoch, 3 epochs
     expect(t.out).toMatch(
-      /dose_1000-baseline-gs1: 11 steps\/epoch × 3 epochs = 33 steps ≈ \d+ s at [\d.]+ s\/step \(npm run bench/,
+      /dose_1000-baseline-gs1: 181 groups \(171 train \/ 10 validation\), batch 16: 11 steps\/epoch × 3 epochs = 33 steps ≈ \d+ s at [\d.]+ s\/step \(npm run bench/,
     );
     const m = JSON.parse(readFileSync(join(dir, 'art', 'training_manifest.json'), 'utf8'));
     expect(m.design.name).toBe('demo');
@@ -78,7 +78,17 @@ describe('presets carry a budget, and a run says what it will cost before it sta
       ],
       { artifactRoot: art, maxEpochs: 2 },
     );
-    expect(e.jobs[0]).toMatchObject({ stepsPerEpoch: 11, totalSteps: 22, secondsPerStep: 1, seconds: 22 });
+    expect(e.jobs[0]).toMatchObject({
+      groups: 181,
+      trainGroups: 171,
+      validationGroups: 10,
+      batchSize: 16,
+      epochs: 2,
+      stepsPerEpoch: 11,
+      totalSteps: 22,
+      secondsPerStep: 1,
+      seconds: 22,
+    });
     expect(e.jobs[0].rateSource).toMatch(/earlier gs1 jobs/);
   });
 });

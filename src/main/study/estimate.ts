@@ -165,7 +165,7 @@ export async function estimatePlan(
 export function estimateLines(e: PlanEstimate, preset: PresetRecord | null): string[] {
   const lines = e.jobs.map(
     (j) =>
-      `  ${j.id}: ${j.stepsPerEpoch} steps/epoch × ${j.totalSteps / j.stepsPerEpoch} epochs = ${j.totalSteps} steps ≈ ${formatDuration(j.seconds)} at ${j.secondsPerStep.toFixed(2)} s/step (${j.rateSource})`,
+      `  ${j.id}: ${j.groups} groups (${j.trainGroups} train / ${j.validationGroups} validation), batch ${j.batchSize}: ${j.stepsPerEpoch} steps/epoch × ${j.epochs} epochs = ${j.totalSteps} steps ≈ ${formatDuration(j.seconds)} at ${j.secondsPerStep.toFixed(2)} s/step (${j.rateSource})`,
   );
   return [
     `Estimated cost${preset ? ` (preset ${preset.name}: ${preset.budget})` : ''}:`,
