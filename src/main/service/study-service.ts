@@ -48,7 +48,7 @@ import type {
   ReadJobPreviewOutput,
   ResumeJobsOutput,
 } from '../../shared/study-api';
-import { attemptEventsFile, listAttempts, readEventsFrom } from '../trainer/attempts';
+import { listAttempts, readAttemptEvents } from '../trainer/attempts';
 import { checkpointPath } from '../trainer/checkpoint';
 import { listPreviews, readPreview } from '../trainer/previews';
 import { ExternalCurves } from './external-curves';
@@ -549,14 +549,14 @@ export class StudyService {
   }): Promise<ReadJobEventsOutput> {
     const job = this.jobById(this.resolveArtifactRoot(input.artifactRoot), input.jobId);
     if (input.attemptId !== undefined) {
-      const path = attemptEventsFile(job.artifactDir, job.eventsPath, input.attemptId);
-      if (!path)
+      const read = readAttemptEvents(job.artifactDir, job.eventsPath, input.attemptId, input.fromByte, input.types);
+      if (!read)
         throw new StudyError('NOT_FOUND', `job ${job.id} has no attempt ${input.attemptId}`, {
           key: 'attemptId',
           found: input.attemptId,
           expected: listAttempts(job.artifactDir, job.eventsPath).map((a) => a.attemptId),
         });
-      return { path, ...readEventsFrom(path, input.fromByte, input.types) };
+      return read;
     }
     const empty = { path: job.eventsPath, events: [], skippedLines: 0, nextByte: input.fromByte };
     if (!existsSync(job.eventsPath)) return empty;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attemptEventsFile, listAttempts, readEventsFrom } from './attempts';
+import { attemptEventsFile, listAttempts, readAttemptEvents, readEventsFrom } from './attempts';
 import { listPreviews, readPreview, writePreview } from './previews';
 
 const line = (o: object) => `${JSON.stringify(o)}\n`;
@@ -67,6 +67,30 @@ describe("a job's attempts", () => {
       [b, b, 'done', true, 1, 2, true],
     ]);
     expect(listed[1]).toMatchObject({ startedAt: t(9), endedAt: t(11) });
+  });
+
+  it('an old job resumed after attempts began to be kept: its earlier part stays an attempt of its own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attempts-'));
+    const events = join(dir, 'events.jsonl');
+    const id = '20260101T000100Z-cccccc';
+    const old =
+      line({ type: 'status', time: t(0), status: 'started', step: 0 }) +
+      line({ type: 'step', time: t(1), step: 1, epoch: 0, loss: 5, samples_per_s: 1 }) +
+      line({ type: 'status', time: t(2), status: 'cancelled', step: 1 });
+    const resumed =
+      line({ type: 'status', time: t(9), status: 'resumed', step: 1, attempt: id }) +
+      line({ type: 'step', time: t(10), step: 2, epoch: 0, loss: 4, samples_per_s: 1, attempt: id });
+    mkdirSync(join(dir, 'runs', id), { recursive: true });
+    writeFileSync(join(dir, 'runs', id, 'events.jsonl'), resumed);
+    writeFileSync(events, old + resumed);
+    expect(listAttempts(dir, events).map((a) => [a.attemptId, a.status, a.current, a.firstStep, a.lastStep])).toEqual([
+      ['current', 'cancelled', false, 0, 1],
+      [id, 'running', true, 1, 2],
+    ]);
+    const legacy = readAttemptEvents(dir, events, 'current');
+    expect(legacy?.events.map((e) => e.time)).toEqual([t(0), t(1), t(2)]);
+    expect(readAttemptEvents(dir, events, id)?.events).toHaveLength(2);
+    expect(readAttemptEvents(dir, events, 'nope')).toBeNull();
   });
 });
 

@@ -123,6 +123,36 @@ function summarise(
   };
 }
 
+function keptAttemptIds(artifactDir: string): string[] {
+  const dir = join(artifactDir, ATTEMPTS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && isAttemptId(d.name) && existsSync(join(dir, d.name, 'events.jsonl')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Events no kept attempt holds (written before attempts were kept). */
+const notKept = (ids: readonly string[]) => (e: TrainEvent) => !e.attempt || !ids.includes(e.attempt);
+
+/**
+ * One attempt's events from `fromByte`: a kept attempt's own file, or for the legacy ids the
+ * history or current file's events that no kept attempt holds. Null for an unknown id.
+ */
+export function readAttemptEvents(
+  artifactDir: string,
+  eventsPath: string,
+  attemptId: string,
+  fromByte = 0,
+  types?: readonly TrainEventType[],
+): (EventsRead & { path: string }) | null {
+  const path = attemptEventsFile(artifactDir, eventsPath, attemptId);
+  if (!path) return null;
+  const r = readEventsFrom(path, fromByte, types);
+  if (attemptId !== LEGACY_HISTORY_ATTEMPT && attemptId !== LEGACY_CURRENT_ATTEMPT) return { path, ...r };
+  return { path, ...r, events: r.events.filter(notKept(keptAttemptIds(artifactDir))) };
+}
+
 /**
  * A job's attempts, oldest first. The current one is the attempt whose curve `events.jsonl`
  * holds (the `attempt` field of its events); an attempt that only failed before training
@@ -137,23 +167,19 @@ export function listAttempts(
   const out: JobAttempt[] = [];
   const history = join(dirname(eventsPath), EVENTS_HISTORY_FILE);
   const dir = join(artifactDir, ATTEMPTS_DIR);
-  const ids = existsSync(dir)
-    ? readdirSync(dir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && isAttemptId(d.name) && existsSync(join(dir, d.name, 'events.jsonl')))
-        .map((d) => d.name)
-        .sort()
-    : [];
+  const ids = keptAttemptIds(artifactDir);
   const currentEvents = readEventsFrom(eventsPath).events;
   const currentIds = new Set(currentEvents.map((e) => e.attempt).filter((a): a is string => !!a));
   const lastCurrent = [...currentIds].at(-1);
   // Events from before attempts were kept: the history file's lines without an attempt id.
   if (existsSync(history)) {
-    const legacy = readEventsFrom(history).events.filter((e) => !e.attempt || !ids.includes(e.attempt));
+    const legacy = readEventsFrom(history).events.filter(notKept(ids));
     if (legacy.length) out.push(summarise(LEGACY_HISTORY_ATTEMPT, history, legacy, false));
   }
-  const legacyCurrent = currentEvents.filter((e) => !e.attempt);
-  if (legacyCurrent.length && ids.length === 0)
-    out.push(summarise(LEGACY_CURRENT_ATTEMPT, eventsPath, legacyCurrent, true));
+  // the current curve's part from before attempts were kept (a resumed old job continues it)
+  const legacyCurrent = currentEvents.filter(notKept(ids));
+  if (legacyCurrent.length)
+    out.push(summarise(LEGACY_CURRENT_ATTEMPT, eventsPath, legacyCurrent, lastCurrent === undefined));
   for (const id of ids) {
     const path = join(dir, id, 'events.jsonl');
     out.push(summarise(id, path, readEventsFrom(path).events, id === lastCurrent));
