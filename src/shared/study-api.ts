@@ -215,7 +215,8 @@ export type ReadJobLogOutput = z.infer<typeof ReadJobLogOutput>;
  * Every run of a job is an attempt with its own curve in `runs/<attemptId>/events.jsonl`
  * under the job's folder. Artifact roots written before attempts were kept list what they
  * have: the previous runs' events (`events.history.jsonl`) as one attempt with id `history`,
- * and the current `events.jsonl` as `current` when no attempt folder holds it.
+ * and the events of the current `events.jsonl` that no attempt folder holds as `current`
+ * (all of it for an old job; its earlier part once an old job was resumed).
  */
 export const JobAttempt = z.object({
   attemptId: z.string(),
