@@ -16,7 +16,8 @@ function frame(width: number, height: number, title: string, caption?: string): 
     // About 7 px per character of 12 px bold sans; a longer title is squeezed to fit, never cut.
     `<text x="8" y="15" font-size="12" font-family="sans-serif" font-weight="bold"${title.length * 7 > width - 16 ? ` textLength="${width - 16}" lengthAdjust="spacingAndGlyphs"` : ''}>${esc(title)}</text>`,
   ];
-  if (caption) parts.push(`<text x="8" y="28" font-size="10" font-family="sans-serif" fill="#555">${esc(caption)}</text>`);
+  if (caption)
+    parts.push(`<text x="8" y="28" font-size="10" font-family="sans-serif" fill="#555">${esc(caption)}</text>`);
   return parts;
 }
 
