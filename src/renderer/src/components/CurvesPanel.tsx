@@ -161,32 +161,6 @@ export function CurvesPanel(p: Props) {
           <input type="checkbox" checked={p.logScale} onChange={(e) => p.onLogScale(e.target.checked)} />
           Log scale
         </label>
-        <label className="slider">
-          Smoothing
-          <input
-            type="range"
-            min={0}
-            max={0.99}
-            step={0.01}
-            value={p.smoothing}
-            aria-valuetext={p.smoothing === 0 ? 'off' : `EMA weight ${p.smoothing.toFixed(2)}`}
-            onChange={(e) => p.onSmoothing(Number(e.target.value))}
-          />
-          <output>{p.smoothing === 0 ? 'off' : p.smoothing.toFixed(2)}</output>
-        </label>
-        {p.loadAttempts && (
-          <label className="check" title="Overlay each shown job's earlier runs (every run keeps its curve)">
-            <input type="checkbox" checked={withAttempts} onChange={(e) => setWithAttempts(e.target.checked)} />
-            Earlier attempts
-          </label>
-        )}
-        <label
-          className="check"
-          title="Leave points more than 5 robust standard deviations (MAD) from their neighbourhood's median out of the smoothed line; the raw line still shows them"
-        >
-          <input type="checkbox" checked={p.ignoreOutliers} onChange={(e) => p.onIgnoreOutliers(e.target.checked)} />
-          Ignore outliers
-        </label>
         <span className="downloads">
           <span aria-hidden="true">⤓</span>
           {(['csv', 'json', 'png'] as const).map((k) => (
@@ -201,6 +175,32 @@ export function CurvesPanel(p: Props) {
             </button>
           ))}
         </span>
+        <label className="slider">
+          Smoothing
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={p.smoothing}
+            aria-valuetext={p.smoothing === 0 ? 'off' : `EMA weight ${p.smoothing.toFixed(2)}`}
+            onChange={(e) => p.onSmoothing(Number(e.target.value))}
+          />
+          <output>{p.smoothing === 0 ? 'off' : p.smoothing.toFixed(2)}</output>
+        </label>
+        <label
+          className="check"
+          title="Leave points more than 5 robust standard deviations (MAD) from their neighbourhood's median out of the smoothed line; the raw line still shows them"
+        >
+          <input type="checkbox" checked={p.ignoreOutliers} onChange={(e) => p.onIgnoreOutliers(e.target.checked)} />
+          Ignore outliers
+        </label>
+        {p.loadAttempts && (
+          <label className="check" title="Overlay each shown job's earlier runs (every run keeps its curve)">
+            <input type="checkbox" checked={withAttempts} onChange={(e) => setWithAttempts(e.target.checked)} />
+            Earlier attempts
+          </label>
+        )}
       </div>
       <div className="legend-bar">
         <input
