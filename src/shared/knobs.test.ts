@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrainingConfig } from './config';
 import {
+  configFieldsWithoutEffect,
   DEFAULT_MAX_EPOCHS,
   KNOB_KEYS,
   KNOBS,
@@ -64,5 +65,16 @@ describe('the knob table', () => {
       knobFlags({ seed: 7, deterministic: true, max_epochs: 2, n_groups: 64, accelerator: 'auto', resume: false }),
     ).toEqual(['--max-epochs', '2', '--n-images', '64', '--accelerator', 'auto', '--deterministic', '--seed', '7']);
     expect(knobFlags({ accelerator: 'auto' }, { omitCliDefaults: true })).toEqual([]);
+  });
+});
+
+describe('what a knob changes', () => {
+  it('only logging, data-loading threads, checkpointing and the provider leave a trained job up to date', () => {
+    expect(configFieldsWithoutEffect().sort()).toEqual([
+      'accelerator',
+      'disable_checkpointing',
+      'logger',
+      'num_workers',
+    ]);
   });
 });

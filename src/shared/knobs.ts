@@ -65,6 +65,11 @@ export interface KnobSpec<S extends z.ZodType = z.ZodType, R extends z.ZodType =
   help: string;
   /** The TrainingConfig field the knob sets; none when the knob is not part of the config (`resume`). */
   config: keyof TrainingConfig | null;
+  /**
+   * False for a knob that cannot change what a job learns (how it logs, data-loading threads,
+   * where it runs): changing it never makes a trained job out of date. Default true.
+   */
+  changesResult?: boolean;
 }
 
 function knob<S extends z.ZodType, R extends z.ZodType>(spec: KnobSpec<S, R>): KnobSpec<S, R> {
@@ -154,6 +159,7 @@ export const KNOBS = {
     record: Accelerator,
     help: 'execution provider; auto falls back to CPU with a notice',
     config: 'accelerator',
+    changesResult: false,
   }),
   deterministic: knob({
     flag: 'deterministic',
@@ -176,6 +182,7 @@ export const KNOBS = {
     record: z.number().int().nonnegative(),
     help: 'data-loading threads (0 = on the training thread)',
     config: 'num_workers',
+    changesResult: false,
   }),
   logger: knob({
     flag: 'logger',
@@ -187,6 +194,7 @@ export const KNOBS = {
     record: Logger,
     help: 'extra logger beside events.jsonl and train.log',
     config: 'logger',
+    changesResult: false,
   }),
   disable_checkpointing: knob({
     flag: 'disable-checkpointing',
@@ -197,6 +205,7 @@ export const KNOBS = {
     record: z.boolean(),
     help: 'no per-epoch checkpoints (the final checkpoint and model are still written)',
     config: 'disable_checkpointing',
+    changesResult: false,
   }),
   seed: knob({
     flag: 'seed',
@@ -249,6 +258,14 @@ export const TrainingKnobsInput = z
   .partial()
   .strict();
 export type TrainingKnobsInput = z.infer<typeof TrainingKnobsInput>;
+
+/** The TrainingConfig fields of the knobs that cannot change a job's result (the up-to-date check ignores them). */
+export function configFieldsWithoutEffect(): (keyof TrainingConfig)[] {
+  return KNOB_KEYS.flatMap((k) => {
+    const spec: KnobSpec = KNOBS[k];
+    return spec.config !== null && spec.changesResult === false ? [spec.config] : [];
+  });
+}
 
 /** `max-epochs` → `--max-epochs`, with its other spellings for a one-line error. */
 export function knobFlagText(key: KnobKey): string {

@@ -15,6 +15,7 @@ import {
   JobFingerprint,
   type JobFreshness,
 } from '../../shared/fingerprint';
+import { configFieldsWithoutEffect } from '../../shared/knobs';
 import type { ManifestJob } from '../../shared/manifest';
 import { buildTrainStep } from '../nn/train-step';
 import { adam } from '../nn/optim';
@@ -22,15 +23,12 @@ import { buildPinnGraph } from '../pinn/model';
 import { appVersion } from '../version';
 import type { StudyRoots, TrainingJob } from './jobs';
 
-/** Config keys that cannot change what a job learns: where it writes, how it logs, data-loading threads. */
-const NOT_RESULT_KEYS = new Set([
+/** Config keys that cannot change what a job learns: where it writes, and the knobs the knob table says so of. */
+const NOT_RESULT_KEYS = new Set<string>([
   'output_dir',
   'train_data_file',
   'test_data_file',
-  'logger',
-  'num_workers',
-  'disable_checkpointing',
-  'accelerator',
+  ...configFieldsWithoutEffect(),
 ]);
 
 export function sha256File(path: string): string {
