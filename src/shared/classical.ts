@@ -44,6 +44,10 @@ export const ClassicalFile = z.object({
     beta: z.number(),
     seed: z.number().int(),
     engine: z.string(),
+    /** LSQML only: the directions' regularisation δ and the amplitude TV prior (weight at 1e5 photons, ε). */
+    delta: z.number().optional(),
+    tv: z.number().optional(),
+    tv_epsilon: z.number().optional(),
   }),
   rows: z.array(ClassicalRow),
 });

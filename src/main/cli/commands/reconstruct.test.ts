@@ -139,7 +139,15 @@ describe('ptycho-study reconstruct', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('lsqml: 3 iterations, α 1, β 1, TV 0.01, probe update from iteration 6');
     const file = ClassicalFile.parse(JSON.parse(readFileSync(join(dir, 'art', 'classical.json'), 'utf8')));
-    expect(file.parameters).toMatchObject({ algorithm: 'lsqml', iterations: 3, alpha: 1, beta: 1 });
+    expect(file.parameters).toMatchObject({
+      algorithm: 'lsqml',
+      iterations: 3,
+      alpha: 1,
+      beta: 1,
+      delta: 1e-3,
+      tv: 0.01,
+      tv_epsilon: 0.002,
+    });
     const bad = runCliSync(['reconstruct', ...roots, '--algorithm', 'epie', '--tv', '0.01']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--tv is a prior of --algorithm lsqml, not of epie');
