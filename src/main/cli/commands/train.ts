@@ -120,6 +120,7 @@ export async function runTrain(o: TrainOptions, context: CliContext = {}): Promi
   const design: StudyDesign = preset && !o.study ? { ...loaded, name: preset.name } : loaded;
   const filters: JobFilters = { dose: o.dose ?? null, view: o.view ?? null, gridsize: o.gridsize ?? null };
   const jobIds = o.job?.length ? o.job : undefined;
+  const knobs = knobsFromOptions(o);
 
   const service = new WorkbenchService({ transport: 'cli', workspace: null, design, runner: context.runner });
   console.log(`Enumerating training jobs from Phase C (${roots.phaseCRoot}) and Phase D (${roots.phaseDRoot})...`);
@@ -129,7 +130,7 @@ export async function runTrain(o: TrainOptions, context: CliContext = {}): Promi
     jobIds,
     unknownJobIds: 'ignore',
     missingData: o.allowMissingPhaseD ? 'skip-phase-d' : 'refuse',
-    knobs: knobsFromOptions(o),
+    knobs,
     force: o.force,
     deep: o.deep,
     onPlanned: (plan) => {
@@ -148,7 +149,9 @@ export async function runTrain(o: TrainOptions, context: CliContext = {}): Promi
       }
     },
   });
-  const { knobs, stale } = selection;
+  // the knobs as run: with the data preset's epochs when none were asked for
+  const { stale } = selection;
+  const runKnobs = selection.knobs;
   printFreshness(selection.plan.jobs, stale, o.force ?? false, jobLabel);
   const jobs = stale.jobs;
   const runnable = jobs.filter((j) => !j.skipReason).length;
@@ -160,9 +163,9 @@ export async function runTrain(o: TrainOptions, context: CliContext = {}): Promi
     jobs.filter((j) => !j.skipReason),
     {
       artifactRoot: roots.artifactRoot,
-      maxEpochs: knobs.max_epochs,
-      batchSize: knobs.batch_size,
-      nGroups: knobs.n_groups,
+      maxEpochs: runKnobs.max_epochs,
+      batchSize: runKnobs.batch_size,
+      nGroups: runKnobs.n_groups,
       preset,
     },
   );
@@ -232,7 +235,7 @@ export async function runTrain(o: TrainOptions, context: CliContext = {}): Promi
     jobs,
     filters,
     dryRun: o.dryRun ?? false,
-    knobs,
+    knobs: runKnobs,
     jobFields: stale.jobFields,
     slurm: slurmRunRef(),
   });
