@@ -97,7 +97,7 @@ describe('LSQML', () => {
     expect(score(f, on).phase).toBeGreaterThan(score(f, off).phase);
   }, 30_000);
 
-  test('at 1e5 photons the converged full-batch fit is no better than ePIE: the amplitude is limited by the photons, not by a constant step', async () => {
+  test('at 1e5 photons the full-batch fit, closer to the data than ePIE and the truth, is no better in amplitude: the photons limit it, not a constant step', async () => {
     const noisy = rasterScan({ step: 6, dose: 1e5 });
     const ml = await reconstructPie(noisy.data, lsqml({ iterations: 60 }));
     const epie = await reconstructPie(noisy.data, pieOptions({ iterations: 60 }));
