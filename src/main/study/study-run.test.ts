@@ -220,7 +220,8 @@ describe('a study run', () => {
           resolve({ status: 'cancelled', final_loss: 2, epochs_completed: 0, checkpoint_path: null }),
         );
       });
-    const run = new StudyRun(request({ runner }));
+    const states: JobStateChange[] = [];
+    const run = new StudyRun(request({ runner }), { onJobState: (s) => states.push(s) });
     const done = run.execute();
     await startedP;
     run.cancel();
@@ -228,6 +229,13 @@ describe('a study run', () => {
     expect(outcome.exitCode).toBe(130);
     expect(outcome.jobs.map((j) => j.status)).toEqual(['cancelled', 'cancelled', 'skipped']);
     expect(manifest().runs[0].status).toBe('cancelled');
+    // each cancelled job's state says so: the running one where it was, the queued one before training
+    const cancelled = (id: string) => states.find((s) => s.jobId === id && s.status === 'cancelled');
+    expect(cancelled(outcome.jobs[0].id)).toMatchObject({
+      stop: { status: 'cancelled', summary: 'cancelled at epoch 1' },
+      resumable: false,
+    });
+    expect(cancelled(outcome.jobs[1].id)?.stop).toMatchObject({ summary: 'cancelled', epoch: null });
   });
 
   it('forwards training events in batches and records progress', async () => {

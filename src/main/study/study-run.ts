@@ -267,10 +267,23 @@ export class StudyRun {
       error: extra.error ?? null,
       errorCode: extra.errorCode ?? null,
       skipReason: extra.skipReason ?? null,
-      ...(extra.stop !== undefined ? { stop: extra.stop, resumable: extra.resumable ?? false } : {}),
+      ...this.stopFields(status, extra),
       index: index + 1,
       total: this.request.jobs.length,
     });
+  }
+
+  /**
+   * Why and where a stopped job stopped. A job cancelled while queued stopped before training;
+   * whether an earlier run's checkpoint resumes it is `listJobs`'s to say (the trainer owns that file).
+   */
+  private stopFields(
+    status: JobStatus,
+    extra: Pick<Partial<JobStateChange>, 'stop' | 'resumable'>,
+  ): Pick<JobStateChange, 'stop' | 'resumable'> {
+    if (extra.stop !== undefined) return { stop: extra.stop, resumable: extra.resumable ?? false };
+    const stop = jobStopOf({ status, result: null, progress: null });
+    return stop ? { stop } : {};
   }
 
   private patchJob(id: string, patch: Partial<ManifestJob>): Promise<unknown> {
