@@ -3,7 +3,8 @@
  * in-process): load and validate the study files, group and scale, build the PtychoPINN
  * train-step graph, run the epochs with Keras's schedule and early stopping, stream events,
  * checkpoint each epoch, stop within one step on cancel, stop on a non-finite loss as
- * `diverged`, and export model.onnx when done.
+ * `diverged`, and export model.onnx when done. The stages: `prepareJob` → `resumeOrStartFresh`
+ * → `trainEpoch` (train-epoch.ts) per epoch → `finishJob`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
