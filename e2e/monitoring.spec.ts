@@ -179,6 +179,10 @@ test('curves: smoothing ignores the spike and the readout names raw and smoothed
   expect(csv.filter((l) => l.startsWith('dose 1000 baseline gs1,smoothed,'))).toHaveLength(60);
   expect(csv.filter((l) => l.includes(',validation,'))).toHaveLength(27);
   await shot(curves, '4-downloads');
+  // the nine jobs in the dark theme (the palette test checks their colour distances)
+  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await shot(curves, '4-palette-dark');
 });
 
 test('at 1024×700 nothing is cut, the chart keeps a usable height, and a skip link reaches the matrix', async ({
@@ -190,12 +194,6 @@ test('at 1024×700 nothing is cut, the chart keeps a usable height, and a skip l
   await page.locator('.matrix').waitFor();
   await seedCurves(page);
   await expect.poll(() => chartPoints(page)).toBe(9 * 63);
-  // the first Tab stop skips to the matrix; the next one is in it
-  await page.keyboard.press('Tab');
-  await expect(page.getByRole('link', { name: 'Skip to the job matrix' })).toBeFocused();
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Tab');
-  await expect(page.locator('.matrix :focus')).toHaveCount(1);
   // the header fits, nothing scrolls sideways, the plot is tall enough to read
   const heading = await page.getByRole('heading', { name: 'PtychoPINN study workbench' }).boundingBox();
   expect(heading && heading.y >= 0 && heading.x + heading.width <= 1024).toBe(true);
@@ -212,6 +210,12 @@ test('at 1024×700 nothing is cut, the chart keeps a usable height, and a skip l
   }
   await expect(page.getByTestId('workspace-hint')).toContainText('serve --workspace');
   await shot(page, '5-1024x700');
+  // the first Tab stop skips to the matrix; the next one is in it
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to the job matrix' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  await expect(page.locator('.matrix :focus')).toHaveCount(1);
 });
 
 test('training: previews change between epochs; cancel, then Resume continues the curve; enlarged reconstruction', async ({

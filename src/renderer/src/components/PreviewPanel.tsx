@@ -8,6 +8,7 @@ import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { ListJobPreviewsOutput } from '../../../shared/study-api';
 import { errorText } from '../errors';
 import type { CurveStore } from '../stores/curves';
+import { ReconViewer } from './ReconViewer';
 
 interface Props {
   store: CurveStore;
@@ -23,6 +24,7 @@ export function PreviewPanel({ store, jobId, jobName, list, read }: Props) {
   const [chosen, setChosen] = useState<number | null>(null);
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [enlarged, setEnlarged] = useState(false);
   const cache = useRef(new Map<string, string>());
 
   // epochs announced live by preview events (a string so React sees a change only when one is added)
@@ -121,9 +123,19 @@ export function PreviewPanel({ store, jobId, jobName, list, read }: Props) {
           {chosen === null && <span className="muted small-note">following the latest epoch</span>}
           {src && (
             <figure>
-              <img src={src} alt={`preview of ${jobName} after epoch ${shown + 1}`} data-epoch={shown} />
+              <button type="button" className="recon-thumb" title="Enlarge" onClick={() => setEnlarged(true)}>
+                <img src={src} alt={`preview of ${jobName} after epoch ${shown + 1}`} data-epoch={shown} />
+              </button>
               {listed.panels.length > 0 && <figcaption>{listed.panels.join(' · ')}</figcaption>}
             </figure>
+          )}
+          {src && enlarged && (
+            <ReconViewer
+              title={`${jobName} after epoch ${shown + 1} (${listed.panels.join(' · ') || 'preview'})`}
+              images={[{ key: 'preview', src }]}
+              initial="preview"
+              onClose={() => setEnlarged(false)}
+            />
           )}
         </>
       )}
