@@ -1,6 +1,6 @@
 /**
  * rPIE / ePIE with probe refinement: the classical iterative reconstruction the study scores
- * beside PtychoPINN. Plain float64 typed arrays over the simulator's own FFT (data/physics.ts),
+ * beside PtychoPINN. Plain float64 typed arrays over the simulator's own FFT (numeric/fft.ts),
  * with the simulator's conventions, so a perfect object and probe reproduce the stored
  * amplitudes exactly:
  *   - patch pixel (i, j) of position (x, y) is object pixel (y − N/2 + i, x − N/2 + j);

@@ -143,7 +143,7 @@ async function writeClassicalFile(opts: ClassicalStudyOptions, rows: ClassicalRo
       alpha: o.alpha,
       beta: o.beta,
       seed: o.seed,
-      engine: 'plain float64 typed arrays on the CPU (data/physics.ts FFT)',
+      engine: 'plain float64 typed arrays on the CPU (numeric/fft.ts FFT)',
       ...(o.algorithm === 'lsqml' ? { delta: o.delta, tv: o.tv, tv_epsilon: o.tvEpsilon } : {}),
     },
     rows: mergeRows(opts.roots.artifactRoot, rows),
