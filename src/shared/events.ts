@@ -102,9 +102,9 @@ export const LogEvent = z.object({
 });
 
 /**
- * A reconstruction preview was written after an epoch: the model's amplitude and phase for
- * one fixed validation group (the same group every epoch), beside its ground truth when
- * the data have one. `file` is relative to the job's artifact folder
+ * A reconstruction preview was written after an epoch: the network's object patch
+ * (amplitude and phase) at the first scan point of one fixed group (a validation group, the
+ * same every epoch), beside the true patch there when the data have one. `file` is relative to the job's artifact folder
  * (`previews/epoch_<epoch>.png`, `epoch` 0-based as in the epoch event); read it with the
  * `readJobPreview` API method.
  */

@@ -1,6 +1,7 @@
 /**
- * Reconstruction previews during training: after each epoch, the model's amplitude and
- * phase for one fixed group (the first validation group, else the first group), as a small
+ * Reconstruction previews during training: after each epoch, the network's object patch
+ * (amplitude and phase) at the first scan point of one fixed group (the first validation
+ * group, else the first group), beside the true patch there when the data have one, as a small
  * PNG of raw pixels — one tile per panel, side by side, 1 px per pixel (the UI scales it
  * with nearest-neighbour) — written atomically to `previews/epoch_<n>.png` in the job's
  * folder. `previews/preview.json` says which group and which panels (the same every epoch).
@@ -98,9 +99,8 @@ export function renderPreview(images: PreviewImages): { png: Buffer; panels: str
 }
 
 /**
- * The true object patch of a gridsize-1 group (the file's Y at its scan point), as the
- * preview's amplitude and phase; none for larger groups (their output is a reassembled
- * canvas no single Y patch matches) or without Y.
+ * The true object patch at the group's first scan point (the file's Y there), as the
+ * preview's amplitude and phase; none without Y.
  */
 export function previewTruthOf(
   file: Pick<StudyFile, 'Y'>,
@@ -108,7 +108,7 @@ export function previewTruthOf(
   group: number,
 ): Pick<PreviewImages, 'trueAmplitude' | 'truePhase'> {
   const N = data.N;
-  if (data.C !== 1 || !file.Y || file.Y.shape[1] !== N || file.Y.shape[2] !== N) return {};
+  if (!file.Y || file.Y.shape[1] !== N || file.Y.shape[2] !== N) return {};
   const point = data.groups.indices[group * data.C];
   const y = file.Y.data as Float32Array | Float64Array;
   const amplitude = new Float32Array(N * N);

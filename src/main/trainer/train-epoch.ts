@@ -301,7 +301,7 @@ async function writeEpochPreview(run: TrainingRun, epoch: number): Promise<void>
   const p = run.prepared;
   try {
     const out = await run.trainer.forward(
-      { amplitude: p.previewGraph.amplitude, phase: p.previewGraph.phaseOut },
+      { amplitude: p.previewGraph.amp, phase: p.previewGraph.phase },
       p.pinn.feeds(gatherBatch(p.data, [p.previewGroup], 1)),
     );
     const N = p.data.N;

@@ -58,17 +58,18 @@ describe('training a tiny PtychoPINN', () => {
       await pt.trainer.trainStep(pt.feeds(pt.batch([0, 1, 2, 3])), 1e-3);
       const group = 3;
       const padded = await pt.trainer.forward(
-        { amplitude: pt.graph.amplitude, phase: pt.graph.phaseOut },
+        { amplitude: pt.graph.amplitude, patch: pt.graph.amp },
         pt.feeds(pt.batch([group])),
       );
       const one = buildPinnGraph(modelSpec(s, 1), data.probe, data.intensityScale, false);
       const single = await pt.trainer.forward(
-        { amplitude: one.amplitude, phase: one.phaseOut },
+        { amplitude: one.amplitude, patch: one.amp },
         pt.feeds(gatherBatch(data, [group], 1)),
       );
       expect(single.amplitude.dims).toEqual([1, 1, 32, 32]);
-      for (const k of ['amplitude', 'phase']) {
-        const a = (padded[k].data as Float32Array).subarray(0, 32 * 32);
+      expect(single.patch.dims).toEqual([1, 4, 32, 32]);
+      for (const k of ['amplitude', 'patch']) {
+        const a = (padded[k].data as Float32Array).subarray(0, single[k].data.length);
         const b = single[k].data as Float32Array;
         expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5);
       }
@@ -176,11 +177,13 @@ describe('training a tiny PtychoPINN', () => {
     expect(steps).toEqual(stepLosses(full.events).map(([s]) => s));
     expect(stepLosses(rest.events)).toEqual(stepLosses(full.events));
     expect(rest.events.some((e) => e.type === 'status' && e.status === 'resumed')).toBe(true);
-    // gridsize 2: a preview per epoch over both attempts, without truth panels (no single Y patch is the output)
+    // gridsize 2: a preview per epoch over both attempts, the first scan point's patch beside its truth
     expect(rest.events.filter((e) => e.type === 'preview').map((e) => e.epoch)).toEqual([0, 1]);
     expect(JSON.parse(readFileSync(join(dir, 'previews', 'preview.json'), 'utf8')).panels).toEqual([
       'amplitude',
       'phase',
+      'true amplitude',
+      'true phase',
     ]);
     // two attempts, each with its own curve: the resumed one continues the step count
     const attempts = [...new Set(rest.events.map((e) => e.attempt))];
