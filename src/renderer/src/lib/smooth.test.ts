@@ -41,6 +41,17 @@ describe('robust smoothing', () => {
     expect(r.outlier.some((f) => f === 1)).toBe(false);
   });
 
+  it('keeps a steep start that falls point after point, but flags a spike two points wide', () => {
+    const y = new Float64Array(60);
+    for (let i = 0; i < y.length; i++) y[i] = -0.4 + 0.3 * Math.exp(-i) + 0.005 * Math.sin(i * 2.1);
+    expect(smooth(y, { weight: 0.6, ignoreOutliers: true }).outlier.some((f) => f === 1)).toBe(false);
+    const z = spiky(60);
+    z[20] = 5e3;
+    z[21] = 5e3;
+    const r = smooth(z, { weight: 0.6, ignoreOutliers: true });
+    expect([r.outlier[2], r.outlier[20], r.outlier[21]]).toEqual([1, 1, 1]);
+  });
+
   it('streams: extending point by point gives the same result as one pass', () => {
     const y = spiky(120);
     y[70] = -1e5;

@@ -121,7 +121,7 @@ export function extendSmooth(y: ArrayLike<number>, n: number, state: SmoothState
         outlier[i] = 0;
         continue;
       }
-      if (Math.abs(v - med) > limit && scratch && outlierInOwnWindow(y, n, i, h, k, scratch)) {
+      if (Math.abs(v - med) > limit && scratch && sticksOut(y, n, i) && outlierInOwnWindow(y, n, i, h, k, scratch)) {
         outlier[i] = 1;
         out[i] = count === 0 ? Number.NaN : w === 0 ? lastAveraged(out, outlier, y, i) : acc / (1 - power);
         continue;
@@ -148,6 +148,21 @@ export function extendSmooth(y: ArrayLike<number>, n: number, state: SmoothState
 function lastAveraged(out: Float64Array, outlier: Uint8Array, y: ArrayLike<number>, i: number): number {
   for (let j = i - 1; j >= 0; j--) if (!outlier[j] && y[j] - y[j] === 0) return out[j];
   return Number.NaN;
+}
+
+/**
+ * A spike sticks out beyond both neighbours (or stays level with one, for a spike two points
+ * wide); a point between its neighbours is part of a steep but real change — the loss
+ * falling fast in the first steps — and is kept. The first and the last point have one
+ * neighbour only and are kept (the last is tested again once the next one arrives).
+ */
+function sticksOut(y: ArrayLike<number>, n: number, i: number): boolean {
+  if (i === 0 || i === n - 1) return false;
+  const a = y[i - 1];
+  const c = y[i + 1];
+  if (a - a !== 0 || c - c !== 0) return true;
+  const v = y[i];
+  return (v - a) * (c - v) <= 0;
 }
 
 /**
