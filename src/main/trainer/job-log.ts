@@ -84,12 +84,23 @@ export function openJobLog(opts: {
       throw writeFailure(path, err);
     }
   };
-  if (opts.attemptEventsPath) mkdirSync(dirname(opts.attemptEventsPath), { recursive: true });
+  let attemptFolderMade = false;
+  const appendToAttempt = (path: string, text: string) => {
+    if (!attemptFolderMade) {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (err) {
+        throw writeFailure(path, err);
+      }
+      attemptFolderMade = true;
+    }
+    append(path, text);
+  };
   const emit = (e: TrainEvent) => {
     const ev = TrainEvent.parse(opts.stamp ? withStamp(e, opts.stamp()) : e);
     const line = `${JSON.stringify(ev)}\n`;
     append(opts.eventsPath, line);
-    if (opts.attemptEventsPath) append(opts.attemptEventsPath, line);
+    if (opts.attemptEventsPath) appendToAttempt(opts.attemptEventsPath, line);
     if (ev.type !== 'progress') append(opts.logPath, `${formatEventLine(ev)}\n`);
     if (ev.type === 'epoch') {
       if (extra === 'csv') {
