@@ -294,6 +294,17 @@ test('training: previews change between epochs; cancel, then Resume continues th
   const phase = recon.getByRole('img', { name: /^phase of dose_1000-baseline-gs1/ });
   await expect(phase).toBeVisible({ timeout: 300_000 });
   await expect(page.getByRole('link', { name: 'Open report' })).toBeVisible();
+  // the report opens in a new tab, served by the local server with its images
+  const [report] = await Promise.all([
+    page.context().waitForEvent('page'),
+    page.getByRole('link', { name: 'Open report' }).click(),
+  ]);
+  await report.waitForLoadState();
+  await expect(report).toHaveTitle(/reconstruction report/);
+  const firstImage = report.locator('img').first();
+  await expect(firstImage).toBeVisible();
+  expect(await firstImage.evaluate((im) => (im as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+  await report.close();
   await phase.click();
   const viewer = page.getByRole('dialog', { name: /^Enlarged reconstruction/ });
   await expect(viewer).toBeVisible();

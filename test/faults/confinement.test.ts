@@ -22,6 +22,7 @@ import { createEvalFixture, noisyTruthReconstructor } from '../fixtures/eval.fix
 import { type RunningServer, startServer } from '../../src/main/server/server';
 import { WorkbenchService } from '../../src/main/service/workbench-service';
 import { apiCall } from './http';
+import { reportUrl } from '../../src/shared/report-url';
 
 const workspace = mkdtempSync(join(tmpdir(), 'ptycho-fault-confine-'));
 const outside = mkdtempSync(join(tmpdir(), 'ptycho-fault-outside-'));
@@ -120,5 +121,36 @@ describe('browser mode never follows a path out of the workspace', () => {
       const img = JSON.parse(res.body).result as { base64: string };
       expect(Buffer.from(img.base64, 'base64').subarray(1, 4).toString()).toBe('PNG');
     }
+  });
+
+  it('serves the report itself (report.html and its images) at /reports/<root>/, and nothing outside', async () => {
+    const get = (path: string, auth = true) =>
+      fetch(
+        `http://127.0.0.1:${server.port}${path}`,
+        auth ? { headers: { authorization: `Bearer ${server.token}` } } : {},
+      );
+    const page = await get(reportUrl('artifacts'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('<title>');
+    // The page's relative image links resolve to the same route.
+    const img = html.match(/<img src="([^"]+\.png)"/)?.[1];
+    expect(img).toBeTruthy();
+    const png = await get(reportUrl('artifacts', img as string));
+    expect(png.status).toBe(200);
+    expect(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    // Without the token: nothing. A link out of the workspace, a root outside it, a path: refused.
+    expect((await get(reportUrl('artifacts'), false)).status).toBe(401);
+    expect((await get(reportUrl('artifacts', 'leak.png'))).status).toBe(400);
+    expect((await get(reportUrl(outside, 'secret.png'))).status).toBe(400);
+    expect(await (await get(reportUrl(outside, 'secret.png'))).text()).not.toContain(SECRET);
+    expect((await get(`${reportUrl('artifacts')}/../../x`)).status).toBe(400);
+    expect((await get(reportUrl('artifacts', 'absent.png'))).status).toBe(404);
   });
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  externalOpen,
   type IpcSender,
   permissionAllowed,
   type RendererSource,
@@ -189,5 +190,28 @@ describe('Electron fuses in the packaged app', () => {
     // kept on, with the reason written next to it in electron-builder.yml
     expect(wire[O.RunAsNode]).toBe(S.ENABLE);
     expect(src('build/electron-builder.yml')).toMatch(/runAsNode: the execution-provider probe/);
+  });
+});
+
+describe('links the page opens in a new window', () => {
+  it('open web pages in the system browser and only a study report among local files', () => {
+    expect(externalOpen('https://github.com/hoidn/PtychoPINN')).toEqual({
+      kind: 'url',
+      url: 'https://github.com/hoidn/PtychoPINN',
+    });
+    expect(externalOpen('file:///home/u/study/artifacts/report/report.html')).toEqual({
+      kind: 'file',
+      path: '/home/u/study/artifacts/report/report.html',
+    });
+    for (const refused of [
+      'file:///etc/passwd',
+      'file:///home/u/.bashrc',
+      'file:///home/u/report/run.sh',
+      'javascript:alert(1)',
+      'ptycho://x',
+      'file://%zz',
+    ]) {
+      expect(externalOpen(refused), refused).toBeNull();
+    }
   });
 });

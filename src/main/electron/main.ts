@@ -10,7 +10,7 @@ import { WorkbenchService } from '../service/workbench-service';
 import { createWorkerRunner } from '../trainer/runner';
 import { utilityLauncher } from './utility-launcher';
 import { wireIpc } from './ipc';
-import { permissionAllowed, rendererSource, WINDOW_CSP } from './policy';
+import { externalOpen, permissionAllowed, rendererSource, WINDOW_CSP } from './policy';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let win: BrowserWindow | null = null;
@@ -41,7 +41,9 @@ function createWindow(): BrowserWindow {
   w.once('ready-to-show', () => w.show());
   // No remote content, no new windows: links open in the system browser.
   w.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:/.test(url)) void shell.openExternal(url);
+    const open = externalOpen(url);
+    if (open?.kind === 'url') void shell.openExternal(open.url);
+    else if (open?.kind === 'file') void shell.openPath(open.path);
     return { action: 'deny' };
   });
   w.webContents.on('will-navigate', (e) => e.preventDefault());

@@ -2,7 +2,7 @@
  * The desktop window's security decisions as plain functions (no `electron` import), so
  * they are unit-tested under Node; main.ts and ipc.ts only wire them to Electron.
  */
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Where the window's page comes from. */
 export type RendererSource = { kind: 'file'; path: string } | { kind: 'url'; url: string };
@@ -80,4 +80,21 @@ export function trustedSender(sender: IpcSender, source: RendererSource): boolea
   }
   if (source.kind === 'url') return url.origin === new URL(source.url).origin;
   return url.protocol === 'file:' && url.pathname === pathToFileURL(source.path).pathname;
+}
+
+/**
+ * What a link the page opens in a new window becomes: web pages open in the system browser;
+ * of local files only a study report (`…/report/report.html`) opens, with the system's
+ * default app; everything else is refused (null).
+ */
+export function externalOpen(url: string): { kind: 'url'; url: string } | { kind: 'file'; path: string } | null {
+  if (/^https?:\/\//i.test(url)) return { kind: 'url', url };
+  if (!url.startsWith('file://')) return null;
+  let path: string;
+  try {
+    path = fileURLToPath(url);
+  } catch {
+    return null;
+  }
+  return /[\\/]report[\\/]report\.html$/.test(path) ? { kind: 'file', path } : null;
 }

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type StudyErrorCode, serializeError } from '../../shared/errors';
+import { decodeReportRoot, REPORT_ROUTE } from '../../shared/report-url';
 import { rendererDir } from '../paths';
 import type { WorkbenchService } from '../service/workbench-service';
 import { authenticate, newToken, sessionCookie } from './auth';
@@ -197,6 +198,52 @@ function serveStatic(res: ServerResponse, root: string, pathname: string): void 
   });
 }
 
+/**
+ * `/reports/<artifact root, base64url>/<file>` (see shared/report-url.ts): an artifact root's
+ * report.html and the files beside it, so "Open report" works in browser mode.
+ */
+/** The report is our own static HTML (inline styles, SVG and images, no script). */
+const REPORT_CSP =
+  "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+function serveReport(res: ServerResponse, service: WorkbenchService, pathname: string): void {
+  const [encoded, name, ...rest] = pathname.slice(REPORT_ROUTE.length).split('/');
+  if (!encoded || !name || rest.length > 0 || !/^[A-Za-z0-9_-]+$/.test(encoded)) {
+    send(res, 400, `Bad request: a report is read as ${REPORT_ROUTE}<artifact root, base64url>/<file name>`);
+    return;
+  }
+  let artifactRoot: string;
+  try {
+    artifactRoot = decodeReportRoot(encoded);
+  } catch {
+    send(res, 400, 'Bad request: the artifact root in a report URL is not base64url-encoded UTF-8');
+    return;
+  }
+  let file: string;
+  try {
+    file = service.evaluation.reportFile(artifactRoot, name);
+  } catch (e) {
+    const err = serializeError(e);
+    send(res, httpStatusFor(err.code), `${err.message}${err.details.hint ? ` (${err.details.hint})` : ''}`);
+    return;
+  }
+  const type = MIME[extname(file)] ?? (file.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream');
+  const stream = createReadStream(file);
+  stream.once('open', () => {
+    res.writeHead(200, {
+      ...BASE_HEADERS,
+      'content-type': type,
+      'content-security-policy': REPORT_CSP,
+      'x-frame-options': 'DENY',
+    });
+    stream.pipe(res);
+  });
+  stream.once('error', () => {
+    if (!res.headersSent) send(res, 404, 'Not found');
+    else res.destroy();
+  });
+}
+
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
@@ -241,6 +288,7 @@ export async function startServer(service: WorkbenchService, options: ServeOptio
       }
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed');
+    if (url.pathname.startsWith(REPORT_ROUTE)) return serveReport(res, service, url.pathname);
     return serveStatic(res, root, url.pathname);
   }
 

@@ -166,16 +166,36 @@ export class EvalService {
   }
 
   async readReportImage(input: { artifactRoot?: string; name: string }): Promise<ReadReportImageOutput> {
-    const root = this.options.resolveArtifactRoot(input.artifactRoot);
-    if (!/^[A-Za-z0-9_.-]+\.png$/.test(input.name) || input.name.startsWith('.')) {
+    if (!input.name.endsWith('.png')) {
       throw new StudyError('BAD_INPUT', 'a report image is named by its plain file name', {
         key: 'name',
         found: input.name,
       });
     }
-    const path = join(root, REPORT_DIR, input.name);
+    const real = this.reportFile(input.artifactRoot, input.name);
+    return { name: input.name, mime: 'image/png', base64: readFileSync(real).toString('base64') };
+  }
+
+  /**
+   * The real path of one file of an artifact root's report (report.html, its images and
+   * tables), for the local server to serve. Only plain file names in the report folder, only
+   * regular files, and in browser mode only inside the workspace.
+   */
+  reportFile(artifactRoot: string | undefined, name: string): string {
+    const root = this.options.resolveArtifactRoot(artifactRoot);
+    if (!REPORT_FILE_NAME.test(name) || name.startsWith('.')) {
+      throw new StudyError(
+        'BAD_INPUT',
+        'a report file is named by its plain file name (.html, .png, .svg, .csv or .json)',
+        {
+          key: 'name',
+          found: name,
+        },
+      );
+    }
+    const path = join(root, REPORT_DIR, name);
     if (!existsSync(path)) {
-      throw new StudyError('NOT_FOUND', `no report image ${input.name}`, {
+      throw new StudyError('NOT_FOUND', `no report file ${name}`, {
         file: path,
         hint: 'build the report first (ptycho-study report)',
       });
@@ -184,8 +204,10 @@ export class EvalService {
     this.options.confinePath?.(path);
     const real = realpathSync(path);
     if (!statSync(real).isFile()) {
-      throw new StudyError('BAD_INPUT', `report image ${input.name} is not a regular file`, { file: path });
+      throw new StudyError('BAD_INPUT', `report file ${name} is not a regular file`, { file: path });
     }
-    return { name: input.name, mime: 'image/png', base64: readFileSync(real).toString('base64') };
+    return real;
   }
 }
+
+const REPORT_FILE_NAME = /^[A-Za-z0-9_.-]+\.(html|png|svg|csv|json)$/;

@@ -60,6 +60,7 @@ function unused(): Omit<
     readJobPreview: no('readJobPreview'),
     getInfo: () => new Promise(() => {}),
     getComparison: no('getComparison'),
+    reportHref: () => '',
     evaluateStudy: no('evaluateStudy'),
     buildReport: no('buildReport'),
     getJobEvaluation: no('getJobEvaluation'),

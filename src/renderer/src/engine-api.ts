@@ -5,7 +5,8 @@
 import { describeFreshness } from '../../shared/fingerprint';
 import type { JobListing } from '../../shared/study-api';
 import { givenKnobs } from '../../shared/knobs';
-import { call, onEvent } from './api-client';
+import { reportUrl } from '../../shared/report-url';
+import { call, onEvent, transportName } from './api-client';
 import type { Engine } from './engine';
 import type { JobCell } from './model';
 import type { Knobs, Roots, SlurmOptions } from './stores/settings';
@@ -139,6 +140,10 @@ export function createEngine(): Engine {
       call('readJobPreview', { artifactRoot: roots.artifact, jobId: id, ...(epoch === undefined ? {} : { epoch }) }),
     getInfo: () => call('getInfo', {}),
     getComparison: (artifactRoot) => call('getComparison', { artifactRoot }),
+    reportHref: (artifactRoot, reportHtml) =>
+      transportName() === 'electron'
+        ? `file://${reportHtml.startsWith('/') ? '' : '/'}${reportHtml.replace(/\\/g, '/')}`
+        : reportUrl(artifactRoot).slice(1),
     evaluateStudy: (artifactRoot) => call('evaluateStudy', { artifactRoot }),
     buildReport: (artifactRoot) => call('buildReport', { artifactRoot }),
     getJobEvaluation: (artifactRoot, jobId) => call('getJobEvaluation', { artifactRoot, jobId }),

@@ -68,6 +68,8 @@ export interface Engine {
   readJobPreview(roots: Roots, id: string, epoch?: number): Promise<ReadJobPreviewOutput>;
   getInfo(): Promise<WorkbenchInfo>;
   getComparison(artifactRoot: string): Promise<GetComparisonOutput>;
+  /** Where "Open report" goes: the desktop app opens the file; a browser page asks the local server for it. */
+  reportHref(artifactRoot: string, reportHtml: string): string;
   evaluateStudy(artifactRoot: string): Promise<unknown>;
   buildReport(artifactRoot: string): Promise<unknown>;
   getJobEvaluation(artifactRoot: string, jobId: string): Promise<GetJobEvaluationOutput>;

@@ -15,7 +15,13 @@ import { ReconViewer } from './ReconViewer';
 /** The evaluation part of the engine this panel reads through. */
 export type ResultsEngine = Pick<
   Engine,
-  'getComparison' | 'evaluateStudy' | 'buildReport' | 'getJobEvaluation' | 'readReportImage' | 'onEvalProgress'
+  | 'getComparison'
+  | 'reportHref'
+  | 'evaluateStudy'
+  | 'buildReport'
+  | 'getJobEvaluation'
+  | 'readReportImage'
+  | 'onEvalProgress'
 >;
 
 interface Props {
@@ -92,7 +98,13 @@ export function ResultsPanel({ engine, artifactRoot, jobIds, revision, onPickJob
             {busy} {progress}
           </span>
         )}
-        {comparison?.reportHtml && <ReportLink path={comparison.reportHtml} onCopy={onCopy} />}
+        {comparison?.reportHtml && artifactRoot && (
+          <ReportLink
+            path={comparison.reportHtml}
+            href={engine.reportHref(artifactRoot, comparison.reportHtml)}
+            onCopy={onCopy}
+          />
+        )}
       </div>
       {error && (
         <p className="error" role="alert">
@@ -137,11 +149,10 @@ export function ResultsPanel({ engine, artifactRoot, jobIds, revision, onPickJob
 }
 
 /**
- * The report's path, and a link that opens it: Electron opens file links in the system's
- * browser; a browser page cannot open local files, so there the path is also copied.
+ * The report's path, and a link that opens it in a new tab (browser mode: served by the local
+ * server; desktop: the file opens in the system's browser).
  */
-function ReportLink({ path, onCopy }: { path: string; onCopy(text: string, what: string): void }) {
-  const href = `file://${path.startsWith('/') ? '' : '/'}${path.replace(/\\/g, '/')}`;
+function ReportLink({ path, href, onCopy }: { path: string; href: string; onCopy(text: string, what: string): void }) {
   return (
     <span className="report-link">
       <a href={href} target="_blank" rel="noreferrer" title={path}>
