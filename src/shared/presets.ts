@@ -33,11 +33,11 @@ export const STUDY_PRESETS: Record<PresetName, StudyPreset> = {
   trend: {
     name: 'trend',
     purpose:
-      'sized to show the dose trend on a 2-core CPU: the three baseline gs1 jobs leave the loss plateau (measured; the trend itself was not yet reached at this budget, see docs/benchmarks.md)',
+      'sized to show the dose trend on a 2-core CPU: 24 epochs per job (at 12 the three baseline gs1 jobs had left the loss plateau, but two runs of the same job differed by more than the doses did; what 24 give is measured in docs/benchmarks.md)',
     simulation: { objectSize: 448, nPositions: 2048 },
-    maxEpochs: 12,
+    maxEpochs: 24,
     budget:
-      '≈ 700 steps per job (58 per epoch × 12); the three baseline gs1 jobs ≈ 21 min on an idle 2-core CPU (estimated from 0.6 s/step; the run measured on a shared machine is in docs/benchmarks.md); each dense / sparse gs2 job costs no more per step',
+      '≈ 1,400 steps per job (58 per epoch × 24); the three baseline gs1 jobs ≈ 30 min on an idle 2-core CPU (estimated from the quiet-machine bench, 0.41 s/step; measured on a shared machine: 0.8–2.4 s/step, see docs/benchmarks.md); each dense / sparse gs2 job costs no more per step',
   },
   paper: {
     name: 'paper',
@@ -63,11 +63,12 @@ export function presetRecord(p: StudyPreset): PresetRecord {
 }
 
 /**
- * Seconds per training step measured with `npm run bench` (batch 16, 2 threads, 2-vCPU
- * machine, onnxruntime-node 1.30, 2026-11-26: 15.6 samples/s gs1, 14.9 groups/s gs2), used
- * when the artifact root has no step of its own to measure from.
+ * Seconds per training step measured with `npm run bench` on an idle machine (batch 16,
+ * 2 threads, 2-vCPU Zen 4, onnxruntime-node 1.30, 2026-12-03 quiet-machine run: 39.2
+ * samples/s gs1, 37.5 groups/s gs2; docs/benchmarks.md, pinn), used when the artifact root
+ * has no step of its own to measure from. A shared machine is 2–6× slower.
  */
-export const BENCH_SECONDS_PER_STEP: Record<1 | 2, number> = { 1: 16 / 15.6, 2: 16 / 14.9 };
+export const BENCH_SECONDS_PER_STEP: Record<1 | 2, number> = { 1: 16 / 39.2, 2: 16 / 37.5 };
 
 export interface JobEstimate {
   stepsPerEpoch: number;
