@@ -11,7 +11,7 @@ import type { EventName, EventPayload } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import type { JobFreshness } from '../../shared/fingerprint';
 import { formatDuration } from '../../shared/presets';
-import { TrainEvent } from '../../shared/events';
+import type { TrainEvent } from '../../shared/events';
 import type { ManifestJob, TrainingManifest } from '../../shared/manifest';
 import { defaultStudyDesign, JobFiles, NO_FILTERS, type StudyDesign, type TrainingKnobs } from '../../shared/study';
 import type {
@@ -48,7 +48,7 @@ import type {
   ReadJobPreviewOutput,
   ResumeJobsOutput,
 } from '../../shared/study-api';
-import { listAttempts, readAttemptEvents } from '../trainer/attempts';
+import { listAttempts, readAttemptEvents, readEventsFrom } from '../trainer/attempts';
 import { checkpointPath } from '../trainer/checkpoint';
 import { listPreviews, readPreview } from '../trainer/previews';
 import { ExternalCurves } from './external-curves';
@@ -558,33 +558,7 @@ export class StudyService {
         });
       return read;
     }
-    const empty = { path: job.eventsPath, events: [], skippedLines: 0, nextByte: input.fromByte };
-    if (!existsSync(job.eventsPath)) return empty;
-    const size = statSync(job.eventsPath).size;
-    if (input.fromByte >= size) return { ...empty, nextByte: size };
-    const buf = Buffer.alloc(size - input.fromByte);
-    const fd = openSync(job.eventsPath, 'r');
-    try {
-      readSync(fd, buf, 0, buf.length, input.fromByte);
-    } finally {
-      closeSync(fd);
-    }
-    // Only complete lines: a line still being appended is read next time.
-    const end = buf.lastIndexOf(0x0a) + 1;
-    const wanted = input.types ? new Set<string>(input.types) : null;
-    const events: TrainEvent[] = [];
-    let skippedLines = 0;
-    for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const r = TrainEvent.safeParse(JSON.parse(line));
-        if (!r.success) skippedLines++;
-        else if (!wanted || wanted.has(r.data.type)) events.push(r.data);
-      } catch {
-        skippedLines++;
-      }
-    }
-    return { path: job.eventsPath, events, skippedLines, nextByte: input.fromByte + end };
+    return { path: job.eventsPath, ...readEventsFrom(job.eventsPath, input.fromByte, input.types) };
   }
 
   async readJobLog(input: { artifactRoot?: string; jobId: string; tailBytes: number }): Promise<ReadJobLogOutput> {
