@@ -1,6 +1,7 @@
 // Bundles the Node-side entry points (CLI, server, training worker) with esbuild into
 // out/node/. Dependencies stay external and load from node_modules.
 import { build } from 'esbuild';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,10 +13,13 @@ export const nodeEntries = {
   trainer: 'src/main/trainer/worker-main.ts',
 };
 
-await build({
+// Written in memory, then each file renamed into place: a CLI, server or training worker that
+// starts while a build runs reads the old file or the new one, never a half-written one.
+const result = await build({
   absWorkingDir: root,
   entryPoints: nodeEntries,
   outdir: 'out/node',
+  write: false,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -25,4 +29,10 @@ await build({
   logLevel: 'warning',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
+mkdirSync(join(root, 'out', 'node'), { recursive: true });
+for (const file of result.outputFiles) {
+  const tmp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(tmp, file.contents);
+  renameSync(tmp, file.path);
+}
 console.log('built out/node');
