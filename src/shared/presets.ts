@@ -33,11 +33,11 @@ export const STUDY_PRESETS: Record<PresetName, StudyPreset> = {
   trend: {
     name: 'trend',
     purpose:
-      'sized to show the dose trend on a 2-core CPU: 24 epochs per job (at 12 the three baseline gs1 jobs had left the loss plateau, but two runs of the same job differed by more than the doses did; what 24 give is measured in docs/benchmarks.md)',
+      'sized to show the dose trend on a 2-core CPU: the three baseline gs1 jobs leave the loss plateau and, at 24 epochs, phase and amplitude skill rise with dose (measured with one seed: 1e3 → 1e5 beyond noise, the 1e3 → 1e4 phase step within it; see docs/benchmarks.md)',
     simulation: { objectSize: 448, nPositions: 2048 },
     maxEpochs: 24,
     budget:
-      '≈ 1,400 steps per job (58 per epoch × 24); the three baseline gs1 jobs ≈ 30 min on an idle 2-core CPU (estimated from the quiet-machine bench, 0.41 s/step; measured on a shared machine: 0.8–2.4 s/step, see docs/benchmarks.md); each dense / sparse gs2 job costs no more per step',
+      '≈ 1,400 steps per job (58 per epoch × 24); the three baseline gs1 jobs ≈ 30–33 min on an idle 2-core CPU (estimated from the quiet-machine bench, 0.41 s/step, and from a job measured at load 1.5–2.3, 0.47 s/step; 53 min measured on a shared machine, see docs/benchmarks.md); each dense / sparse gs2 job costs no more per step',
   },
   paper: {
     name: 'paper',
