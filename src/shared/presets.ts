@@ -45,7 +45,7 @@ export const STUDY_PRESETS: Record<PresetName, StudyPreset> = {
     simulation: { objectSize: 448, nPositions: 2048 },
     maxEpochs: 50,
     budget:
-      '≈ 2,900 steps per job, nine jobs: ≈ 4–5 h per job on a 2-core CPU; run it on a GPU or one job per cluster node',
+      '≈ 2,900 steps per job, nine jobs: ≈ 20 min per job at the idle 2-core bench rate (0.41–0.43 s/step), ≈ 3 h for all nine one after another (over twice that on a shared machine); a GPU or one job per cluster node is the better home',
   },
 };
 
