@@ -40,6 +40,9 @@ test('an invalid knob names the valid range and blocks Run until it is fixed', a
   await patience.fill('-1');
   await expect(page.getByRole('alert').filter({ hasText: 'Patience' })).toContainText('[0, 10000]');
   await expect(run).toBeDisabled();
+  await page.getByRole('region', { name: 'Run', exact: true }).screenshot({
+    path: 'docs/screenshots/monitoring-knob-invalid.png',
+  });
   await patience.fill('');
   await expect(run).toBeEnabled();
   await patience.fill('5');
