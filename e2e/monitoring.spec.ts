@@ -303,7 +303,9 @@ test('training: previews change between epochs; cancel, then Resume continues th
   await expect(report).toHaveTitle(/reconstruction report/);
   const firstImage = report.locator('img').first();
   await expect(firstImage).toBeVisible();
-  expect(await firstImage.evaluate((im) => (im as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+  expect(await firstImage.evaluate((im) => (im as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(
+    0,
+  );
   await report.close();
   await phase.click();
   const viewer = page.getByRole('dialog', { name: /^Enlarged reconstruction/ });
