@@ -37,7 +37,7 @@ export const STUDY_PRESETS: Record<PresetName, StudyPreset> = {
     simulation: { objectSize: 448, nPositions: 2048 },
     maxEpochs: 24,
     budget:
-      '≈ 1,400 steps per job (58 per epoch × 24); the three baseline gs1 jobs ≈ 30–33 min on an idle 2-core CPU (estimated from the quiet-machine bench, 0.41 s/step, and from a job measured at load 1.5–2.3, 0.47 s/step; 53 min measured on a shared machine, see docs/benchmarks.md); each dense / sparse gs2 job costs no more per step',
+      '≈ 1,400 steps per job (58 per epoch × 24); the three baseline gs1 jobs measured at 34 min on a quiet 2-core CPU (load 1.4–2.0, 0.48 s/step with validation; 53 min on a shared machine, see docs/benchmarks.md); each dense / sparse gs2 job costs no more per step',
   },
   paper: {
     name: 'paper',
