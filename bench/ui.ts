@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
+import { NINE_DOSES, nineJobCells } from '../test/helpers/nine-jobs';
 import type { BenchContext, BenchGroup } from './types';
 import { median } from './util';
 
@@ -70,36 +71,14 @@ async function startServer(workspace: string): Promise<{ url: string; child: Chi
   return { url, child };
 }
 
-/** Nine ready cells, as listJobs would give for the demo study. */
+/** Nine running cells, as listJobs would give for the demo study. */
 async function seedNineJobs(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const hook = (globalThis as unknown as PageGlobal).__workbenchBench;
-    const doses = [1000, 10000, 100000];
-    const cols: [string, number][] = [
-      ['baseline', 1],
-      ['dense', 2],
-      ['sparse', 2],
-    ];
-    const cells = doses.flatMap((dose) =>
-      cols.map(([view, gridsize]) => ({
-        id: `dose_${dose}-${view}-gs${gridsize}`,
-        dose,
-        view,
-        gridsize,
-        state: 'running',
-        reason: null,
-        missingFiles: [],
-        finalLoss: null,
-        dryRun: false,
-        progress: null,
-        etaAt: null,
-        artifactDir: null,
-        logPath: null,
-      })),
-    );
-    hook.study.getState().setJobs(doses, cells);
-    return cells.map((c) => c.id);
-  });
+  const cells = nineJobCells('running');
+  await page.evaluate(
+    ({ doses, cells }) => (globalThis as unknown as PageGlobal).__workbenchBench.study.getState().setJobs(doses, cells),
+    { doses: [...NINE_DOSES], cells },
+  );
+  return cells.map((c) => c.id);
 }
 
 async function settle(page: Page): Promise<void> {

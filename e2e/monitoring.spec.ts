@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import { NINE_DOSES, nineJobCells } from '../test/helpers/nine-jobs';
 import { expect, test } from './fixtures';
 
 const SHOTS = 'docs/screenshots';
@@ -30,66 +31,46 @@ const matrixCell = (page: Page, name: string) => page.locator('.matrix').getByRo
 
 /** Nine done jobs with 60 steps each (3 epochs of 20), the gs1 ones with a 10⁴ spike at step 2. */
 async function seedCurves(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    type Hook = {
-      curves: { replace(id: string, evs: unknown[]): void };
-      study: { getState(): { setJobs(d: number[], c: unknown[]): void } };
-    };
-    const hook = (globalThis as unknown as { __workbenchBench: Hook }).__workbenchBench;
-    const doses = [1000, 10000, 100000];
-    const cols: [string, number][] = [
-      ['baseline', 1],
-      ['dense', 2],
-      ['sparse', 2],
-    ];
-    const cells = doses.flatMap((dose) =>
-      cols.map(([view, gridsize]) => ({
-        id: `dose_${dose}-${view}-gs${gridsize}`,
-        dose,
-        view,
-        gridsize,
-        state: 'done',
-        reason: null,
-        missingFiles: [],
-        finalLoss: null,
-        dryRun: false,
-        progress: null,
-        etaAt: null,
-        artifactDir: null,
-        logPath: null,
-      })),
-    );
-    hook.study.getState().setJobs(doses, cells);
-    const t0 = Date.parse('2026-12-03T10:00:00Z');
-    cells.forEach((c, k) => {
-      const at = (s: number) => new Date(t0 + s * 1000 + k * 100).toISOString();
-      const evs: unknown[] = [
-        {
-          type: 'status',
-          time: at(0),
-          status: 'started',
-          total_steps: 60,
-          total_epochs: 3,
-          message: 'cpu, batch 8, 20 steps per epoch',
-        },
-      ];
-      for (let s = 1; s <= 60; s++) {
-        const loss = s === 2 && c.gridsize === 1 ? 1e4 : -140 - k * 2 + 0.3 * Math.sin(s + k);
-        evs.push({ type: 'step', time: at(s), step: s, epoch: Math.floor((s - 1) / 20), loss, samples_per_s: 100 });
-        if (s % 20 === 0)
-          evs.push({
-            type: 'epoch',
-            time: at(s + 0.5),
-            epoch: s / 20 - 1,
-            step: s,
-            train_loss: -140 - k * 2,
-            val_loss: -143 - k * 2,
-            lr: 1e-3,
-          });
-      }
-      hook.curves.replace(c.id, evs);
-    });
-  });
+  await page.evaluate(
+    ({ doses, cells }) => {
+      type Hook = {
+        curves: { replace(id: string, evs: unknown[]): void };
+        study: { getState(): { setJobs(d: number[], c: unknown[]): void } };
+      };
+      const hook = (globalThis as unknown as { __workbenchBench: Hook }).__workbenchBench;
+      hook.study.getState().setJobs(doses, cells);
+      const t0 = Date.parse('2026-12-03T10:00:00Z');
+      cells.forEach((c, k) => {
+        const at = (s: number) => new Date(t0 + s * 1000 + k * 100).toISOString();
+        const evs: unknown[] = [
+          {
+            type: 'status',
+            time: at(0),
+            status: 'started',
+            total_steps: 60,
+            total_epochs: 3,
+            message: 'cpu, batch 8, 20 steps per epoch',
+          },
+        ];
+        for (let s = 1; s <= 60; s++) {
+          const loss = s === 2 && c.gridsize === 1 ? 1e4 : -140 - k * 2 + 0.3 * Math.sin(s + k);
+          evs.push({ type: 'step', time: at(s), step: s, epoch: Math.floor((s - 1) / 20), loss, samples_per_s: 100 });
+          if (s % 20 === 0)
+            evs.push({
+              type: 'epoch',
+              time: at(s + 0.5),
+              epoch: s / 20 - 1,
+              step: s,
+              train_loss: -140 - k * 2,
+              val_loss: -143 - k * 2,
+              lr: 1e-3,
+            });
+        }
+        hook.curves.replace(c.id, evs);
+      });
+    },
+    { doses: [...NINE_DOSES], cells: nineJobCells('done') },
+  );
 }
 
 /** Hover the plot at a fraction of its width; the readout row of one job. */

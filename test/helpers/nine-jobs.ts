@@ -1,0 +1,48 @@
+/**
+ * The demo study's nine job cells (three doses × baseline gs1, dense gs2, sparse gs2) as the
+ * workbench's study store holds them after listJobs, all in one state: the synthetic matrix
+ * the UI bench and the monitoring e2e put into the page (`study.getState().setJobs`).
+ */
+export const NINE_DOSES = [1000, 10000, 100000] as const;
+
+const COLUMNS: readonly [view: string, gridsize: number][] = [
+  ['baseline', 1],
+  ['dense', 2],
+  ['sparse', 2],
+];
+
+export interface NineJobCell {
+  id: string;
+  dose: number;
+  view: string;
+  gridsize: number;
+  state: string;
+  reason: null;
+  missingFiles: string[];
+  finalLoss: null;
+  dryRun: boolean;
+  progress: null;
+  etaAt: null;
+  artifactDir: null;
+  logPath: null;
+}
+
+export function nineJobCells(state: 'running' | 'done'): NineJobCell[] {
+  return NINE_DOSES.flatMap((dose) =>
+    COLUMNS.map(([view, gridsize]) => ({
+      id: `dose_${dose}-${view}-gs${gridsize}`,
+      dose,
+      view,
+      gridsize,
+      state,
+      reason: null,
+      missingFiles: [],
+      finalLoss: null,
+      dryRun: false,
+      progress: null,
+      etaAt: null,
+      artifactDir: null,
+      logPath: null,
+    })),
+  );
+}
