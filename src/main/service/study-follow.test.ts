@@ -2,27 +2,18 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStateEvent, TrainEventBatch } from '../../shared/study-api';
 import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import { WorkbenchService } from './workbench-service';
+import { bundleFixture } from '../../../test/helpers/bundle-fixture';
 
 let dir: string;
 let script: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'follow-'));
   script = join(dir, 'study-run-child.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'study-run-child.fixture.ts')],
-    outfile: script,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-    external: ['onnxruntime-node'],
-  });
+  await bundleFixture('study-run-child', script, ['onnxruntime-node']);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrainingManifest } from '../../shared/manifest';
 import { createPlaceholderLayout } from '../../../test/fixtures/fixture-layout';
 import { recoverInterrupted } from './recover';
+import { bundleFixture } from '../../../test/helpers/bundle-fixture';
 
 let dir: string;
 beforeEach(() => {
@@ -18,15 +18,7 @@ describe('a study killed mid-run', () => {
   it('leaves a valid manifest of what happened, and the killed job is recovered as interrupted', async () => {
     const roots = createPlaceholderLayout(dir);
     const script = join(dir, 'kill-child.mjs');
-    await build({
-      entryPoints: [join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'kill-child.fixture.ts')],
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-    });
+    await bundleFixture('kill-child', script);
     const child = spawn(process.execPath, [script, roots.phaseCRoot, roots.phaseDRoot, roots.artifactRoot], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withFileLock } from './lock';
 import { lockPath, manifestPath } from './manifest-store';
+import { bundleFixture } from '../../../test/helpers/bundle-fixture';
 
 let dir: string;
 beforeEach(() => {
@@ -59,15 +59,7 @@ function foreignLock(path: string, clockOffsetMs: number): void {
 describe('the manifest lock across hosts', () => {
   it('four writers on four hosts, 20 updates each, lose nothing and leave no lock', async () => {
     const script = join(dir, 'writer.mjs');
-    await build({
-      entryPoints: [join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'manifest-writer.fixture.ts')],
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-    });
+    await bundleFixture('manifest-writer', script);
     const root = join(dir, 'artifacts');
     rmSync(root, { recursive: true, force: true });
     mkdirSync(root, { recursive: true });

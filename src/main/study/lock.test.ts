@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withFileLock } from './lock';
+import { bundleFixture } from '../../../test/helpers/bundle-fixture';
 
 let dir: string;
 beforeEach(() => {
@@ -22,15 +22,7 @@ function runChild(script: string, args: string[]): Promise<number | null> {
 describe('the manifest lock', () => {
   it('serialises read-modify-write cycles of two processes: no update is lost', async () => {
     const script = join(dir, 'lock-child.mjs');
-    await build({
-      entryPoints: [join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'lock-child.fixture.ts')],
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-    });
+    await bundleFixture('lock-child', script);
     const counter = join(dir, 'counter.json');
     writeFileSync(counter, '0');
     const codes = await Promise.all([runChild(script, [counter, '25']), runChild(script, [counter, '25'])]);
