@@ -30,7 +30,7 @@ import type {
 import { refreshSlurmStatus } from '../slurm/status';
 import { submitToSlurm } from '../slurm/submit';
 import type { PresetRecord } from '../../shared/presets';
-import { estimatePlan, readPresetRecord, withPresetEpochs } from '../study/estimate';
+import { estimatePlan, plannedConfig, readPresetRecord, withPresetEpochs } from '../study/estimate';
 import { jobFreshness } from '../study/fingerprint';
 import { missingDataFiles, planTrainingJobs, type TrainingJob } from '../study/jobs';
 import { manifestPath, readManifestFile, readSkipSummary, skipSummaryPath } from '../study/manifest-store';
@@ -460,6 +460,7 @@ export class StudyService {
         batchSize: input.knobs.batch_size,
         nGroups: input.knobs.n_groups,
         preset,
+        config: plannedConfig(this.design, input.knobs),
       },
     ).catch(() => null);
     const withEstimate = (f: JobFreshness): JobFreshness => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -56,6 +56,40 @@ describe('presets carry a budget, and a run says what it will cost before it sta
     );
     const m = JSON.parse(readFileSync(join(dir, 'art', 'training_manifest.json'), 'utf8'));
     expect(m.design.name).toBe('demo');
+  }, 60_000);
+
+  it("the estimate counts the study file's training_overrides (batch, validation split), under the knobs", async () => {
+    const pc = join(dir, 'phase_c');
+    if (!existsSync(join(pc, PRESET_FILE)))
+      expect((await cli(['simulate', '--preset', 'demo', '--out', pc, '--doses', '1e3'])).code).toBe(0);
+    const study = join(dir, 'overrides.json');
+    writeFileSync(study, JSON.stringify({ training_overrides: { batch_size: 8, validation_split: 0.2 } }));
+    const args = (extra: string[]) => [
+      'train',
+      '--phase-c-root',
+      pc,
+      '--phase-d-root',
+      join(dir, 'phase_d'),
+      '--artifact-root',
+      join(dir, 'art-overrides'),
+      '--view',
+      'baseline',
+      '--dose',
+      '1000',
+      '--dry-run',
+      '--allow-missing-phase-d',
+      '--study',
+      study,
+      ...extra,
+    ];
+    // 181 groups, 20% held out → 144 train / 37 validation; batch 8 → 18 steps per epoch
+    const t = await cli(args([]));
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/181 groups \(144 train \/ 37 validation\), batch 8: 18 steps\/epoch × 3 epochs = 54 steps/);
+    // a knob given on the command line wins over the study file
+    const k = await cli(args(['--batch-size', '32']));
+    expect(k.code).toBe(0);
+    expect(k.out).toMatch(/181 groups \(144 train \/ 37 validation\), batch 32: 5 steps\/epoch/);
   }, 60_000);
 
   it('the step rate comes from steps already trained under the artifact root when there are some', async () => {

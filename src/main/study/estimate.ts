@@ -15,8 +15,10 @@ import {
   PresetRecord,
 } from '../../shared/presets';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_EPOCHS } from '../../shared/knobs';
-import type { Gridsize, TrainingKnobs } from '../../shared/study';
+import type { Gridsize, StudyDesign, TrainingKnobs } from '../../shared/study';
 import { describeNpz } from '../data/npz';
+import type { TrainingJob } from './jobs';
+import { resolveJobConfig } from './resolve-config';
 
 const DEFAULT_BATCH = DEFAULT_BATCH_SIZE;
 const DEFAULT_VALIDATION_SPLIT = 0.05;
@@ -85,6 +87,30 @@ export interface PlannedJob {
   trainDataPath: string;
 }
 
+/** What of a job's resolved training config decides its steps. */
+export interface PlannedJobConfig {
+  batchSize?: number;
+  maxEpochs?: number;
+  nGroups?: number | null;
+  validationSplit?: number;
+}
+
+/**
+ * A job's steps-deciding settings exactly as the trainer will resolve them: the design's
+ * defaults and training_overrides, then the knobs (`resolveJobConfig`).
+ */
+export function plannedConfig(design: StudyDesign, knobs: TrainingKnobs): (job: TrainingJob) => PlannedJobConfig {
+  return (job) => {
+    const t = resolveJobConfig(job, design, knobs).training;
+    return {
+      batchSize: t.batch_size,
+      maxEpochs: t.nepochs,
+      nGroups: t.n_groups,
+      validationSplit: t.validation_split,
+    };
+  };
+}
+
 /** A job's estimate with what it was counted from. */
 export interface PlannedJobEstimate extends JobEstimate {
   id: string;
@@ -102,30 +128,39 @@ export interface PlanEstimate {
   seconds: number;
 }
 
-export async function estimatePlan(
-  jobs: readonly PlannedJob[],
+export async function estimatePlan<J extends PlannedJob>(
+  jobs: readonly J[],
   opts: {
     artifactRoot: string;
     maxEpochs?: number;
     batchSize?: number;
     nGroups?: number;
     preset?: PresetRecord | null;
+    /**
+     * A job's training settings as it will train (`plannedConfig`: the design's
+     * training_overrides under the knobs); each value given wins over the options above.
+     */
+    config?: (job: J) => PlannedJobConfig;
   },
 ): Promise<PlanEstimate> {
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  const maxEpochs = opts.maxEpochs ?? opts.preset?.max_epochs ?? DEFAULT_MAX_EPOCHS;
   const out: PlannedJobEstimate[] = [];
-  const rates = new Map<Gridsize, { s: number; source: string }>();
+  const rates = new Map<string, { s: number; source: string }>();
   for (const job of jobs) {
     if (!existsSync(job.trainDataPath)) continue;
+    const c = opts.config?.(job) ?? {};
+    const batchSize = c.batchSize ?? opts.batchSize ?? DEFAULT_BATCH;
+    const maxEpochs = c.maxEpochs ?? opts.maxEpochs ?? opts.preset?.max_epochs ?? DEFAULT_MAX_EPOCHS;
+    const nGroups = c.nGroups ?? opts.nGroups;
+    const validationSplit = c.validationSplit ?? DEFAULT_VALIDATION_SPLIT;
     let groups: number;
     try {
       groups = (await describeNpz(job.trainDataPath, ['diffraction']))[0].shape[0];
     } catch {
       continue;
     }
-    if (opts.nGroups) groups = Math.min(groups, opts.nGroups);
-    let rate = rates.get(job.gridsize);
+    if (nGroups) groups = Math.min(groups, nGroups);
+    const rateKey = `${job.gridsize}/${batchSize}`;
+    let rate = rates.get(rateKey);
     if (!rate) {
       const measured = measuredSecondsPerStep(opts.artifactRoot, job.gridsize, batchSize);
       rate = measured
@@ -134,9 +169,9 @@ export async function estimatePlan(
             s: BENCH_SECONDS_PER_STEP[job.gridsize] * (batchSize / DEFAULT_BATCH),
             source: 'npm run bench on a 2-vCPU machine (no job trained here yet)',
           };
-      rates.set(job.gridsize, rate);
+      rates.set(rateKey, rate);
     }
-    const trainGroups = Math.max(1, Math.floor(groups * (1 - DEFAULT_VALIDATION_SPLIT)));
+    const trainGroups = Math.max(1, Math.floor(groups * (1 - validationSplit)));
     out.push({
       id: job.id,
       groups,
@@ -147,7 +182,7 @@ export async function estimatePlan(
       ...estimateJob({
         groups,
         batchSize,
-        validationSplit: DEFAULT_VALIDATION_SPLIT,
+        validationSplit,
         maxEpochs,
         secondsPerStep: rate.s,
         rateSource: rate.source,

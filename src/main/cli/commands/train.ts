@@ -20,7 +20,7 @@ import {
   type ViewName,
 } from '../../../shared/study';
 import { WorkbenchService } from '../../service/workbench-service';
-import { estimateLines, estimatePlan, readPresetRecord } from '../../study/estimate';
+import { estimateLines, estimatePlan, plannedConfig, readPresetRecord } from '../../study/estimate';
 import type { TrainingJob } from '../../study/jobs';
 import { loadStudyDesign } from '../../study/study-file';
 import { slurmRunRef } from '../../study/up-to-date';
@@ -167,6 +167,7 @@ export async function runTrain(o: TrainOptions, context: CliContext = {}): Promi
       batchSize: runKnobs.batch_size,
       nGroups: runKnobs.n_groups,
       preset,
+      config: plannedConfig(design, runKnobs),
     },
   );
   if (estimate.jobs.length) console.log(`\n${estimateLines(estimate, preset).join('\n')}`);
