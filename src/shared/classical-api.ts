@@ -22,7 +22,12 @@ export const ReconstructClassicalInput = z
     algorithm: ClassicalAlgorithm.optional(),
     iterations: z.number().int().min(1).max(10_000).optional(),
     probeUpdate: z.boolean().optional(),
-    /** Continue each job from its recon.npz (a cancelled run, or more iterations with the same settings). */
+    /** LSQML only: the total-variation prior's weight at 1e5 photons per pattern (`reconstruct --tv`; 0 = none). */
+    tv: z.number().finite().nonnegative().optional(),
+    /**
+     * Continue each job from its recon.npz (a cancelled or interrupted run, or more iterations).
+     * Settings left out are taken from what the recon.npz was made with.
+     */
     resume: z.boolean().optional(),
   })
   .strict();
@@ -37,7 +42,8 @@ export const ReconstructClassicalOutput = z.object({
 export const CancelClassicalInput = z.object({ runId: z.string().optional() }).strict();
 export const CancelClassicalOutput = z.object({ cancelled: z.boolean() });
 
-export const ClassicalState = z.enum(['queued', 'running', 'done', 'cancelled', 'failed', 'missing']);
+/** `interrupted`: its events say it started, but the process reconstructing it is gone (resume continues it). */
+export const ClassicalState = z.enum(['queued', 'running', 'done', 'cancelled', 'failed', 'missing', 'interrupted']);
 export type ClassicalState = z.infer<typeof ClassicalState>;
 
 export const ClassicalJobView = z.object({
@@ -47,6 +53,10 @@ export const ClassicalJobView = z.object({
   state: ClassicalState.nullable(),
   /** Data-fit error per iteration (the live curve), from the job's events.jsonl. */
   errors: z.array(z.number()),
+  /** The iterations its latest run was asked for (what a resume continues to), when known. */
+  target: z.number().int().nullable(),
+  /** It stopped short (cancelled or interrupted) and can be resumed. */
+  resumable: z.boolean(),
 });
 
 export const GetClassicalInput = z.object({ artifactRoot: z.string().min(1).optional() }).strict();

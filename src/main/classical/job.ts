@@ -6,7 +6,8 @@
  * probe, per-iteration error), eval.json and events.jsonl (the data-fit error per iteration,
  * in the training events' format so the same curves draw it).
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RECON_FILE, EVAL_FILE, type EvalFile } from '../../shared/evaluation';
 import { StudyError } from '../../shared/errors';
@@ -20,7 +21,7 @@ import { complexImage } from '../eval/image';
 import { PLACEMENT_CONVENTION } from '../eval/recon-file';
 import { defaultStitchCrop } from '../eval/stitch';
 import { planTrainingJobs, type StudyRoots } from '../study/jobs';
-import { type PieHooks, type PieOptions, type PieResult, reconstructPie } from './pie';
+import { CLASSICAL_ALGORITHMS, type PieHooks, type PieOptions, type PieResult, reconstructPie } from './pie';
 import { coverageWeight, scoreClassical } from './score';
 
 export const CLASSICAL_DIR = 'classical';
@@ -124,6 +125,73 @@ async function resumePoint(
   };
 }
 
+/** The settings of pieOptions a job's recon.npz records, and the iterations its run was asked for. */
+export interface RecordedSettings {
+  options: Partial<PieOptions>;
+  iterationsRequested: number | null;
+  iterations: number | null;
+}
+
+/** What a job's recon.npz was made with (a resume must use the same), or null when it has none. */
+export async function readRecordedSettings(job: ClassicalJob): Promise<RecordedSettings | null> {
+  const path = join(job.artifactDir, RECON_FILE);
+  if (!existsSync(path)) return null;
+  const meta = JSON.parse(await readNpzText(path, '_metadata')) as Record<string, unknown>;
+  if (meta.arm !== 'classical') return null;
+  const n = (k: string) => (typeof meta[k] === 'number' ? (meta[k] as number) : undefined);
+  const algorithm = CLASSICAL_ALGORITHMS.find((a) => a === meta.algorithm);
+  const options: Partial<PieOptions> = {
+    algorithm,
+    probeUpdate: typeof meta.probe_update === 'boolean' ? meta.probe_update : undefined,
+    probeUpdateStart: n('probe_update_start'),
+    alpha: n('alpha'),
+    beta: n('beta'),
+    seed: n('seed'),
+    delta: n('delta'),
+    tv: n('tv'),
+    tvEpsilon: n('tv_epsilon'),
+  };
+  return {
+    options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    iterationsRequested: n('iterations_requested') ?? null,
+    iterations: n('iterations') ?? null,
+  };
+}
+
+/** A status line of events.jsonl; `started` / `resumed` also name the process, so a reader can tell a dead run. */
+type StatusLine = Extract<TrainEvent, { type: 'status' }> & { pid?: number; hostname?: string };
+
+/**
+ * The events a resumed job continues: those up to the end of the attempt its recon.npz holds.
+ * A later attempt that died before writing recon.npz (interrupted) is dropped, and when the
+ * file does not match the resume point at all its curve is rebuilt from recon.npz's errors.
+ */
+function eventsUpTo(eventsPath: string, from: ResumePoint, at: string, lr: number): string {
+  const lines = existsSync(eventsPath) ? readFileSync(eventsPath, 'utf8').split('\n') : [];
+  let epochs = 0;
+  let keep = -1;
+  for (const [i, line] of lines.entries()) {
+    let e: { type?: string; status?: string };
+    try {
+      e = JSON.parse(line) as { type?: string; status?: string };
+    } catch {
+      continue;
+    }
+    if (e.type === 'epoch') epochs++;
+    if (e.type === 'status' && (e.status === 'done' || e.status === 'cancelled') && epochs === from.iterations)
+      keep = i;
+  }
+  if (keep >= 0) return `${lines.slice(0, keep + 1).join('\n')}\n`;
+  const rebuilt: TrainEvent[] = [
+    { type: 'status', time: at, status: 'started', epoch: 0, total_epochs: from.iterations },
+    ...from.errors.map(
+      (err, i): TrainEvent => ({ type: 'epoch', time: at, epoch: i + 1, train_loss: err, val_loss: null, lr }),
+    ),
+    { type: 'status', time: at, status: 'cancelled', epoch: from.iterations, total_epochs: from.iterations },
+  ];
+  return rebuilt.map((e) => `${JSON.stringify(e)}\n`).join('');
+}
+
 export interface ClassicalOutcome {
   job: ClassicalJob;
   eval: EvalFile;
@@ -156,14 +224,16 @@ export async function runClassicalJob(
   const reconPath = join(job.artifactDir, RECON_FILE);
   const from = hooks.resume ? await resumePoint(reconPath, options, [H, W], file.N) : null;
   const eventsPath = join(job.artifactDir, CLASSICAL_EVENTS);
-  if (!from) writeFileSync(eventsPath, '');
-  const log = (e: TrainEvent) => appendFileSync(eventsPath, `${JSON.stringify(e)}\n`);
+  writeFileSync(eventsPath, from ? eventsUpTo(eventsPath, from, now().toISOString(), options.alpha) : '');
+  const log = (e: TrainEvent | StatusLine) => appendFileSync(eventsPath, `${JSON.stringify(e)}\n`);
   log({
     type: 'status',
     time: now().toISOString(),
     status: from ? 'resumed' : 'started',
     epoch: from?.iterations ?? 0,
     total_epochs: options.iterations,
+    pid: process.pid,
+    hostname: hostname(),
   });
   const probe = file.probeGuess.data as Float32Array;
   let result: PieResult;

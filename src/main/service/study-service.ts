@@ -40,6 +40,7 @@ import { type StudyPlan, type StudyPlanRequest, planStudyJobs } from '../study/p
 import type { TrainingRunner } from '../study/runner';
 import { StudyRun, type StudyRunOutcome, type StudyRunRequest } from '../study/study-run';
 import { type StaleSelection, selectStaleJobs } from '../study/up-to-date';
+import { RunQueue } from './run-queue';
 import { resolveRoot } from './workspace-paths';
 import { jobStopOf } from '../../shared/job-stop';
 import type {
@@ -61,6 +62,8 @@ export interface StudyServiceOptions {
   /** The trainer; without one a real run fails each job with RUNNER_MISSING (dry runs need none). */
   runner?: TrainingRunner | null;
   design?: StudyDesign;
+  /** The queue training runs wait in (shared with the classical arm); by default one of its own. */
+  queue?: RunQueue;
 }
 
 export interface RunSelection {
@@ -106,8 +109,8 @@ interface LiveRun {
 
 export class StudyService {
   private readonly live = new Map<string, LiveRun>();
-  /** Serialises training runs: one job at a time in this process. */
-  private trainingQueue: Promise<unknown> = Promise.resolve();
+  /** Serialises training runs (and classical ones, when shared): one job at a time in this process. */
+  private readonly queue: RunQueue;
   readonly design: StudyDesign;
   /** Settles when the start-up recovery of the default artifact root is done. */
   readonly ready: Promise<void>;
@@ -117,6 +120,7 @@ export class StudyService {
 
   constructor(private readonly options: StudyServiceOptions) {
     this.design = options.design ?? defaultStudyDesign();
+    this.queue = options.queue ?? new RunQueue();
     this.ready = options.workspace
       ? this.recover(this.defaultRoots().artifactRoot).then(
           () => undefined,
@@ -286,8 +290,12 @@ export class StudyService {
     );
     await run.begin();
     const execute = () => run.execute();
-    const done = selection.dryRun ? execute() : this.trainingQueue.then(execute, execute);
-    if (!selection.dryRun) this.trainingQueue = done.catch(() => undefined);
+    // a cancelled queued run still goes through execute (it records its jobs cancelled), so it is never removed
+    const done = selection.dryRun
+      ? execute()
+      : this.queue.enqueue(run.runId, 'training', execute, () => {
+          throw new Error('a training run is never taken out of the queue');
+        }).done;
     this.live.set(run.runId, { run, done });
     const finished = done.then(
       (outcome) => {

@@ -22,6 +22,7 @@ import { StudyService } from './study-service';
 import { EvalService } from './eval-service';
 import { DataService } from './data-service';
 import { ClassicalService } from './classical-service';
+import { RunQueue } from './run-queue';
 import type { Reconstructor } from '../eval/job-eval';
 import { appVersion, onnxruntimeVersion } from '../version';
 
@@ -55,12 +56,15 @@ export class WorkbenchService implements WorkbenchApi {
 
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.events.setMaxListeners(100);
+    // one queue for training and classical runs: one CPU-bound run at a time, first come first served
+    const queue = new RunQueue();
     this.study = new StudyService({
       transport: options.transport,
       workspace: options.workspace ?? null,
       emit: (event, payload) => this.emit(event, payload),
       runner: options.runner,
       design: options.design,
+      queue,
     });
     this.evaluation = new EvalService({
       emit: (event, payload) => this.emit(event, payload),
@@ -74,6 +78,7 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (event, payload) => this.emit(event, payload),
       resolveRoots: (input) => this.study.resolveRoots(input),
       design: options.design,
+      queue,
     });
     this.data = new DataService({
       workspace: options.workspace ?? null,

@@ -15,6 +15,8 @@ export interface ClassicalCell {
   errors: number[];
   row: ClassicalRow | null;
   message: string | null;
+  /** It stopped short (cancelled or interrupted) with iterations to continue from. */
+  resumable: boolean;
 }
 
 export type ClassicalCells = Map<string, ClassicalCell>;
@@ -30,30 +32,43 @@ export function cellsFromListing(g: GetClassicalOutput): ClassicalCells {
         view: j.view,
         state: j.state,
         iteration: j.errors.length,
-        iterations: rows.get(j.jobId)?.iterations ?? null,
+        iterations: j.target ?? rows.get(j.jobId)?.iterations ?? null,
         errors: j.errors,
         row: rows.get(j.jobId) ?? null,
-        message: rows.get(j.jobId)?.reason ?? null,
+        message:
+          j.state === 'interrupted'
+            ? 'interrupted: the process reconstructing it is gone'
+            : (rows.get(j.jobId)?.reason ?? null),
+        resumable: j.resumable,
       },
     ]),
   );
 }
 
-/** One progress event applied; returns a new map (the old one is left as it was). */
+/**
+ * One progress event applied; returns a new map (the old one is left as it was). The curve is
+ * kept while a job waits; iteration i puts its error at place i, so a fresh run (i = 1)
+ * replaces the old curve, a resumed one continues it, and a repeated event changes nothing.
+ */
 export function foldClassical(cells: ClassicalCells, e: ClassicalProgressEvent): ClassicalCells {
   const prev = cells.get(e.jobId);
-  const fresh = e.state === 'queued' || (e.state === 'running' && e.iteration === 0);
-  const errors = fresh ? [] : (prev?.errors ?? []);
+  const started = e.state === 'running' && e.iteration === 0;
+  const before = prev?.errors ?? [];
+  const errors =
+    e.state === 'running' && e.error !== null && e.iteration > 0
+      ? [...before.slice(0, e.iteration - 1), e.error]
+      : before;
   const next: ClassicalCell = {
     jobId: e.jobId,
     dose: e.dose,
     view: e.view,
     state: e.state,
-    iteration: e.iteration,
+    iteration: e.state === 'queued' ? (prev?.iteration ?? 0) : e.iteration,
     iterations: e.iterations,
-    errors: e.state === 'running' && e.error !== null && e.iteration > errors.length ? [...errors, e.error] : errors,
-    row: fresh ? null : (prev?.row ?? null),
+    errors,
+    row: started ? null : (prev?.row ?? null),
     message: e.message,
+    resumable: (e.state === 'cancelled' && e.iteration > 0) || e.state === 'interrupted',
   };
   const out = new Map(cells);
   out.set(e.jobId, next);
