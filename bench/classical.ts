@@ -28,6 +28,36 @@ export function iterationsToConverge(errors: readonly number[], tol = 0.02): num
   return i < 0 ? errors.length : i + 1;
 }
 
+/**
+ * The numpy twin's input: the scan, the position order of every iteration (`orders`, one row
+ * per iteration) and its settings (`params`, in bench/reference/pie.py's order).
+ */
+async function writeTwinInput(
+  path: string,
+  scan: ReturnType<typeof rasterScan>,
+  orders: Int32Array,
+  params: number[],
+): Promise<void> {
+  const M = scan.data.xs.length;
+  const N = scan.data.N;
+  await writeNpz(path, {
+    diffraction: { dtype: 'float32', shape: [M, N, N], data: scan.data.diffraction as Float32Array },
+    xcoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.xs) },
+    ycoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.ys) },
+    probe: { dtype: 'complex128', shape: [N, N], data: Float64Array.from(scan.data.probe) },
+    orders: { dtype: 'int32', shape: [orders.length / M, M], data: orders },
+    params: { dtype: 'float64', shape: [params.length], data: Float64Array.from(params) },
+  });
+}
+
+/** bench/reference/pie.py's `params`: [H, W, α, β, probe start, probe update, rPIE, LSQML, δ, TV, ε]. */
+function twinParams(size: number, o: PieOptions): number[] {
+  const lsqml = o.algorithm === 'lsqml';
+  return [size, size, o.alpha, o.beta, o.probeUpdateStart, 1, o.algorithm === 'rpie' ? 1 : 0, lsqml ? 1 : 0].concat(
+    lsqml ? [o.delta, o.tv, o.tvEpsilon] : [],
+  );
+}
+
 async function run(ctx: BenchContext): Promise<void> {
   const python = findPython(['numpy']);
   if (!python) ctx.log('numpy not found (install python3-numpy): reporting ours only');
@@ -42,18 +72,7 @@ async function run(ctx: BenchContext): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-classical-'));
   try {
     const input = join(dir, 'in.npz');
-    await writeNpz(input, {
-      diffraction: { dtype: 'float32', shape: [M, 64, 64], data: scan.data.diffraction as Float32Array },
-      xcoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.xs) },
-      ycoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.ys) },
-      probe: { dtype: 'complex128', shape: [64, 64], data: Float64Array.from(scan.data.probe) },
-      orders: { dtype: 'int32', shape: [iterations, M], data: orders },
-      params: {
-        dtype: 'float64',
-        shape: [7],
-        data: Float64Array.from([size, size, o.alpha, o.beta, o.probeUpdateStart, 1, o.algorithm === 'rpie' ? 1 : 0]),
-      },
-    });
+    await writeTwinInput(input, scan, orders, twinParams(size, o));
     const ours: number[] = [];
     const theirs: number[] = [];
     let diff = Number.NaN;
@@ -135,18 +154,7 @@ async function lsqmlRows(
   const M = scan.data.xs.length;
   const o: PieOptions = pieOptions({ algorithm: 'lsqml', iterations, probeUpdateStart: 2 });
   const input = join(dir, 'in-lsqml.npz');
-  await writeNpz(input, {
-    diffraction: { dtype: 'float32', shape: [M, 64, 64], data: scan.data.diffraction as Float32Array },
-    xcoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.xs) },
-    ycoords: { dtype: 'float64', shape: [M], data: Float64Array.from(scan.data.ys) },
-    probe: { dtype: 'complex128', shape: [64, 64], data: Float64Array.from(scan.data.probe) },
-    orders: { dtype: 'int32', shape: [iterations, M], data: orders },
-    params: {
-      dtype: 'float64',
-      shape: [11],
-      data: Float64Array.from([size, size, o.alpha, o.beta, o.probeUpdateStart, 1, 0, 1, o.delta, 0, o.tvEpsilon]),
-    },
-  });
+  await writeTwinInput(input, scan, orders, twinParams(size, o));
   const ours: number[] = [];
   const theirs: number[] = [];
   let diff = Number.NaN;

@@ -1,61 +1,18 @@
 import { describe, expect, test } from 'vitest';
-import { rasterScan, type ScanFixture } from '../../../test/fixtures/pie.fixture';
+import {
+  interleave,
+  probeError,
+  rasterScan,
+  type ScanFixture,
+  scoreFixture,
+  splitPlanes,
+} from '../../../test/fixtures/pie.fixture';
 import { syntheticProbe } from '../data/synthetic';
-import { complexImage } from '../eval/image';
 import { photonsPerPattern, pieOptions, type PieResult, reconstructPie } from './pie';
-import { coverageWeight, scoreClassical } from './score';
 
 function score(f: ScanFixture, r: PieResult) {
-  const { objectHeight: H, objectWidth: W, N } = f.data;
-  const recon = complexImage(H, W);
-  recon.re.set(r.objectRe);
-  recon.im.set(r.objectIm);
-  const gt = complexImage(H, W);
-  for (let i = 0; i < H * W; i++) {
-    gt.re[i] = f.object[2 * i];
-    gt.im[i] = f.object[2 * i + 1];
-  }
-  let peak = 0;
-  for (let i = 0; i < N * N; i++) peak = Math.max(peak, r.probeRe[i] ** 2 + r.probeIm[i] ** 2);
-  const e = scoreClassical({
-    jobId: 'fixture',
-    dose: 0,
-    view: 'dense',
-    gridsize: 2,
-    artifactDir: '',
-    reconPath: '',
-    testDataPath: '',
-    N,
-    nPositions: f.data.xs.length,
-    recon,
-    weight: coverageWeight(r.illumination, peak, H, W),
-    groundTruth: gt,
-    xs: f.data.xs,
-    ys: f.data.ys,
-    seconds: r.seconds,
-    detail: 'fixture',
-  });
+  const e = scoreFixture(f, r);
   return { amp: e.metrics.amplitude.ssim!, phase: e.metrics.phase.ssim!, scale: e.alignment.amplitude_scale! };
-}
-
-/** ‖P − cP*‖ / ‖P*‖ with c the best complex factor. */
-function probeError(re: Float64Array, im: Float64Array, truth: Float64Array): number {
-  let nr = 0;
-  let ni = 0;
-  let d = 0;
-  for (let i = 0; i < re.length; i++) {
-    const [tr, ti] = [truth[2 * i], truth[2 * i + 1]];
-    nr += re[i] * tr + im[i] * ti;
-    ni += im[i] * tr - re[i] * ti;
-    d += tr * tr + ti * ti;
-  }
-  const [cr, ci] = [nr / d, ni / d];
-  let e = 0;
-  for (let i = 0; i < re.length; i++) {
-    const [tr, ti] = [truth[2 * i], truth[2 * i + 1]];
-    e += (re[i] - (cr * tr - ci * ti)) ** 2 + (im[i] - (cr * ti + ci * tr)) ** 2;
-  }
-  return Math.sqrt(e / d);
 }
 
 const lsqml = (o: Parameters<typeof pieOptions>[0] = {}) => pieOptions({ algorithm: 'lsqml', ...o });
@@ -84,11 +41,8 @@ describe('LSQML', () => {
   test('the probe update improves a deliberately wrong initial probe', async () => {
     const f = rasterScan({ step: 6 });
     const wrong = syntheticProbe(32, 0.45 * 32).data as Float64Array;
-    const before = probeError(
-      Float64Array.from({ length: 32 * 32 }, (_, i) => wrong[2 * i]),
-      Float64Array.from({ length: 32 * 32 }, (_, i) => wrong[2 * i + 1]),
-      f.probe,
-    );
+    const w = splitPlanes(wrong);
+    const before = probeError(w.re, w.im, f.probe);
     const data = { ...f.data, probe: Float64Array.from(wrong) };
     const off = await reconstructPie(data, lsqml({ iterations: 40, probeUpdate: false }));
     const on = await reconstructPie(data, lsqml({ iterations: 40 }));
@@ -134,13 +88,11 @@ describe('LSQML', () => {
     const o = lsqml({ iterations: 6, probeUpdateStart: 2, tv: 0.01 });
     const straight = await reconstructPie(f.data, o);
     const part = await reconstructPie(f.data, { ...o, iterations: 3 });
-    const inter = (re: Float64Array, im: Float64Array) =>
-      Float64Array.from({ length: 2 * re.length }, (_, i) => (i % 2 ? im : re)[i >> 1]);
     const rest = await reconstructPie(
       {
         ...f.data,
-        object: inter(part.objectRe, part.objectIm),
-        probe: inter(part.probeRe, part.probeIm),
+        object: interleave(part.objectRe, part.objectIm),
+        probe: interleave(part.probeRe, part.probeIm),
         doneIterations: 3,
       },
       o,

@@ -16,18 +16,10 @@
  * transposed, so are the moduli).
  */
 import { fft2Transposed } from '../numeric/fft';
+import { applyModuli, type ScanState } from './scan-state';
 
-export interface LsqmlState {
-  N: number;
-  W: number;
-  rows: Int32Array;
-  cols: Int32Array;
-  /** (M, N, N) measured moduli, transposed FFT layout. */
-  mod: Float64Array;
-  oRe: Float64Array;
-  oIm: Float64Array;
-  pRe: Float64Array;
-  pIm: Float64Array;
+/** LSQML's settings on top of the scan: δ, α, β as in `PieOptions`; `tv` already scaled to the data. */
+export interface LsqmlState extends ScanState {
   /** Relative regularisation of the directions' denominators. */
   delta: number;
   /** Fractions of the optimal object and probe steps taken (1 = the least-squares step). */
@@ -106,19 +98,7 @@ export function lsqmlIteration(st: LsqmlState, s: LsqmlScratch, updateProbe: boo
     }
     fft2Transposed(fRe, fIm, N);
     const mj = j * nn;
-    for (let i = 0; i < nn; i++) {
-      const a = Math.sqrt(fRe[i] * fRe[i] + fIm[i] * fIm[i]);
-      const m = mod[mj + i];
-      err += (a - m) * (a - m);
-      if (a > 0) {
-        const f = m / a;
-        fRe[i] *= f;
-        fIm[i] = -fIm[i] * f;
-      } else {
-        fRe[i] = m;
-        fIm[i] = 0;
-      }
-    }
+    err += applyModuli(fRe, fIm, mod, mj);
     fft2Transposed(fRe, fIm, N);
     for (let r = 0; r < N; r++) {
       const base = (r0 + r) * W + c0;

@@ -1,66 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { syntheticProbe } from '../data/synthetic';
-import { complexImage } from '../eval/image';
-import { pieOptions, type PieResult, reconstructPie } from './pie';
-import { rasterScan, type ScanFixture } from '../../../test/fixtures/pie.fixture';
-import { coverageWeight, scoreClassical } from './score';
-
-function score(f: ScanFixture, r: PieResult) {
-  const { objectHeight: H, objectWidth: W, N } = f.data;
-  const recon = complexImage(H, W);
-  recon.re.set(r.objectRe);
-  recon.im.set(r.objectIm);
-  const gt = complexImage(H, W);
-  for (let i = 0; i < H * W; i++) {
-    gt.re[i] = f.object[2 * i];
-    gt.im[i] = f.object[2 * i + 1];
-  }
-  let peak = 0;
-  for (let i = 0; i < N * N; i++) peak = Math.max(peak, r.probeRe[i] ** 2 + r.probeIm[i] ** 2);
-  return scoreClassical({
-    jobId: 'fixture',
-    dose: 0,
-    view: 'dense',
-    gridsize: 2,
-    artifactDir: '',
-    reconPath: '',
-    testDataPath: '',
-    N,
-    nPositions: f.data.xs.length,
-    recon,
-    weight: coverageWeight(r.illumination, peak, H, W),
-    groundTruth: gt,
-    xs: f.data.xs,
-    ys: f.data.ys,
-    seconds: r.seconds,
-    detail: 'fixture',
-  });
-}
-
-/** ‖P − cP*‖ / ‖P*‖ with c the best complex factor (the probe's scale and phase are not determined). */
-function probeError(re: Float64Array, im: Float64Array, truth: Float64Array): number {
-  let nr = 0;
-  let ni = 0;
-  let d = 0;
-  for (let i = 0; i < re.length; i++) {
-    const tr = truth[2 * i];
-    const ti = truth[2 * i + 1];
-    nr += re[i] * tr + im[i] * ti; // Σ P·conj(T)
-    ni += im[i] * tr - re[i] * ti;
-    d += tr * tr + ti * ti;
-  }
-  const cr = nr / d;
-  const ci = ni / d;
-  let e = 0;
-  for (let i = 0; i < re.length; i++) {
-    const tr = truth[2 * i];
-    const ti = truth[2 * i + 1];
-    const er = re[i] - (cr * tr - ci * ti);
-    const ei = im[i] - (cr * ti + ci * tr);
-    e += er * er + ei * ei;
-  }
-  return Math.sqrt(e / d);
-}
+import { pieOptions, reconstructPie } from './pie';
+import {
+  interleave,
+  probeError,
+  rasterScan,
+  scoreFixture as score,
+  splitPlanes,
+} from '../../../test/fixtures/pie.fixture';
 
 describe('ePIE / rPIE', () => {
   test('a known probe and noiseless data recover the known object (phase SSIM ≥ 0.99, amplitude SSIM ≥ 0.95)', async () => {
@@ -89,11 +36,8 @@ describe('ePIE / rPIE', () => {
   test('the probe update improves a deliberately wrong initial probe', async () => {
     const f = rasterScan({ step: 6 });
     const wrong = syntheticProbe(32, 0.45 * 32).data as Float64Array; // smaller disc, different curvature
-    const before = probeError(
-      Float64Array.from({ length: 32 * 32 }, (_, i) => wrong[2 * i]),
-      Float64Array.from({ length: 32 * 32 }, (_, i) => wrong[2 * i + 1]),
-      f.probe,
-    );
+    const w = splitPlanes(wrong);
+    const before = probeError(w.re, w.im, f.probe);
     const data = { ...f.data, probe: Float64Array.from(wrong) };
     const off = await reconstructPie(data, pieOptions({ iterations: 40, probeUpdate: false }));
     const on = await reconstructPie(data, pieOptions({ iterations: 40, probeUpdate: true }));
@@ -142,14 +86,6 @@ describe('ePIE / rPIE', () => {
     const o = pieOptions({ iterations: 6, probeUpdateStart: 2 });
     const straight = await reconstructPie(f.data, o);
     const part = await reconstructPie(f.data, { ...o, iterations: 3 });
-    const interleave = (re: Float64Array, im: Float64Array) => {
-      const out = new Float64Array(2 * re.length);
-      for (let i = 0; i < re.length; i++) {
-        out[2 * i] = re[i];
-        out[2 * i + 1] = im[i];
-      }
-      return out;
-    };
     const rest = await reconstructPie(
       {
         ...f.data,

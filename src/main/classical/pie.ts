@@ -18,6 +18,7 @@ import { StudyError } from '../../shared/errors';
 import { fft2Transposed } from '../numeric/fft';
 import { simulationRng } from '../numeric/rng';
 import { lsqmlIteration, lsqmlScratch } from './lsqml';
+import { applyModuli, type ScanState } from './scan-state';
 import { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm } from '../../shared/classical';
 
 export { CLASSICAL_ALGORITHMS, type ClassicalAlgorithm };
@@ -231,16 +232,8 @@ export function photonsPerPattern(d: PieData): number {
   return (s * s * sum) / d.xs.length;
 }
 
-interface SweepState {
-  N: number;
-  W: number;
-  rows: Int32Array;
-  cols: Int32Array;
-  mod: Float64Array;
-  oRe: Float64Array;
-  oIm: Float64Array;
-  pRe: Float64Array;
-  pIm: Float64Array;
+interface SweepState extends ScanState {
+  /** Per-position scratch: the exit wave, its far field, then back. */
   fRe: Float64Array;
   fIm: Float64Array;
   o: PieOptions;
@@ -277,20 +270,7 @@ function sweep(st: SweepState, order: Int32Array, updateProbe: boolean): number 
     }
     fft2Transposed(fRe, fIm, N); // far field, transposed (so is mod)
     // modulus constraint, then the inverse transform as conj(F(conj(·)))/N²
-    const mj = j * nn;
-    for (let i = 0; i < nn; i++) {
-      const a = Math.sqrt(fRe[i] * fRe[i] + fIm[i] * fIm[i]); // Math.hypot is several times slower here
-      const m = mod[mj + i];
-      err += (a - m) * (a - m);
-      if (a > 0) {
-        const f = m / a;
-        fRe[i] *= f;
-        fIm[i] = -fIm[i] * f;
-      } else {
-        fRe[i] = m;
-        fIm[i] = 0;
-      }
-    }
+    err += applyModuli(fRe, fIm, mod, j * nn);
     fft2Transposed(fRe, fIm, N); // back in the patch's own layout
     const invN2 = 1 / nn;
     const stepO = alpha / pMax;
@@ -344,20 +324,13 @@ export async function reconstructPie(data: PieData, options: PieOptions, hooks: 
   // per-position scratch: exit wave → its transform → back (Δ is formed in the update)
   const fRe = new Float64Array(nn);
   const fIm = new Float64Array(nn);
-  const state: SweepState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm, fRe, fIm, o };
+  const scan: ScanState = { N, W, rows, cols, mod, oRe, oIm, pRe, pIm };
+  const state: SweepState = { ...scan, fRe, fIm, o };
   const lsqml =
     o.algorithm === 'lsqml'
       ? {
           state: {
-            N,
-            W,
-            rows,
-            cols,
-            mod,
-            oRe,
-            oIm,
-            pRe,
-            pIm,
+            ...scan,
             delta: o.delta,
             alpha: o.alpha,
             beta: o.beta,
