@@ -27,7 +27,8 @@ function net(C: number) {
 
 describe.skipIf(block === 0)('NCHWc convolutions', () => {
   it('rewrites the forward and input-gradient Convs and agrees with the plain Conv to float rounding', async () => {
-    const C = block;
+    // Two channel blocks, so the weight reorder into OIHWBiBo moves blocks as well as lanes.
+    const C = 2 * block;
     const { g, outputs } = net(C);
     const bytes = g.toModel({ outputs });
     const rewritten = onnx.ModelProto.decode(nchwcConvs(bytes, block));
@@ -37,8 +38,9 @@ describe.skipIf(block === 0)('NCHWc convolutions', () => {
     expect(rewritten.graph!.node!.some((n) => n.opType === 'Conv' && !n.domain)).toBe(false);
     // The first Conv's Relu is fused into it.
     expect(convs.filter((n) => n.attribute?.some((a) => a.name === 'activation')).length).toBe(1);
-    // The second Conv reads the first one's blocked output: three reorders of inputs, not four.
-    expect(rewritten.graph!.node!.filter((n) => n.opType === 'ReorderInput').length).toBe(3);
+    // The second Conv reads the first one's blocked output: three reorders of inputs, not
+    // four, besides the two that block each Conv's weight.
+    expect(rewritten.graph!.node!.filter((n) => n.opType === 'ReorderInput').length).toBe(3 + 2 * convs.length);
 
     const feeds = { x: rand(2 * C * 36, 4) };
     const plain = await nn.compileGraph(g, outputs, { threads: 1, nchwc: false });

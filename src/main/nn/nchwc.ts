@@ -5,7 +5,7 @@
  * input gradient's flipped kernel computed in the graph) never has. This rewrite gives
  * them to every such Conv: the activations are reordered into channel blocks around the
  * Conv (ReorderInput / ReorderOutput), the weight into the OIHWBiBo layout inside the graph
- * each step (a Reshape, Transpose and Reshape of a small tensor), and a Conv whose only
+ * each step (two ReorderInputs of a small tensor), and a Conv whose only
  * reader is a Relu runs it as the kernel's fused activation. Same products, same sums, in
  * another order: results agree with the plain Conv to float rounding.
  */
@@ -128,22 +128,19 @@ export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
       !outputs.has(y) && only?.length === 1 && only[0].opType === 'Relu' && !only[0].domain ? only[0] : undefined;
     if (relu) dropped.add(relu);
     const out = relu ? (relu.output?.[0] ?? y) : y;
-    // OIHW → [O/b, b(o), I/b, b(i), kh, kw] → [O/b, I/b, kh, kw, b(i), b(o)] (OIHWBiBo).
+    // OIHW → OIHWBiBo by two channel-block reorders (MLAS's vectorised ReorderInput, ~3×
+    // faster than the equivalent 6-D Transpose): [O, I, kh, kw] → [O, I/b, kh, kw, b(i)],
+    // then that as [O/b, b(o), I/b·kh·kw, b(i)] → [O/b, I/b·kh·kw, b(i), b(o)].
     nodes.push(
+      { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [w], output: [`${id}_wi`], name: `${id}_wi` },
       {
         opType: 'Reshape',
-        input: [w, shapeConst([O / block, block, I / block, block, kh, kw])],
-        output: [`${id}_w6`],
-        name: `${id}_w6`,
+        input: [`${id}_wi`, shapeConst([O / block, block, (I / block) * kh * kw, block])],
+        output: [`${id}_wo`],
+        name: `${id}_wo`,
       },
-      {
-        opType: 'Transpose',
-        input: [`${id}_w6`],
-        output: [`${id}_w6t`],
-        name: `${id}_w6t`,
-        attribute: [attr('perm', [0, 2, 4, 5, 3, 1], 'ints')],
-      },
-      { opType: 'Reshape', input: [`${id}_w6t`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
+      { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [`${id}_wo`], output: [`${id}_wb`], name: `${id}_wb` },
+      { opType: 'Reshape', input: [`${id}_wb`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
     );
     const twin = blocked.get(x);
     if (!twin)
