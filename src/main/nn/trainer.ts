@@ -22,6 +22,7 @@ import type { FloatArray, Tensor } from './graph';
 import { readableProviderError } from './providers';
 import { type ElemType, node as protoNode, serializeModel, valueInfo } from './proto';
 import { type EngineOptions, type ResolvedProvider, createSession, resolveProvider } from './session';
+import type { SessionCache } from './session-cache';
 import { type TrainStepModel, exportInference, stepNames } from './train-step';
 
 /** A batch: graph input name → data (typed array in the input's dtype, or an ORT tensor). */
@@ -37,6 +38,11 @@ export interface TrainerOptions extends EngineOptions {
   resolved?: ResolvedProvider;
   /** Fail session creation if any node would fall back to the CPU (GPU providers). */
   disableCpuFallback?: boolean;
+  /**
+   * Take the sessions from this cache (kept across Trainers in one process; the cache's
+   * owner releases them) instead of creating and releasing them here.
+   */
+  sessions?: SessionCache;
 }
 
 /** Bytes moved between host and provider memory by one call (inputs up, outputs down). */
@@ -70,6 +76,7 @@ export class Trainer {
     private readonly evalSession: ort.InferenceSession,
     /** Parameters and optimizer state stay in device buffers between steps. */
     readonly deviceResident: boolean,
+    private readonly sessions?: SessionCache,
   ) {
     for (const p of [...model.params, ...model.frozen]) this.state.set(p.name, toOrt(p, p.init));
     for (const p of model.params) {
@@ -95,15 +102,18 @@ export class Trainer {
           ...model.optimizer.slots.map((s) => stepNames.newSlot(s, p.name)),
         ])
       : [];
-    const train = await createSession(model.trainModel, { ...spec, deviceOutputs: resident });
+    const cache = options.sessions;
+    const open = (m: Uint8Array, s: typeof spec & { deviceOutputs?: string[] }) =>
+      cache ? cache.get(m, s) : createSession(m, s);
+    const train = await open(model.trainModel, { ...spec, deviceOutputs: resident });
     let evaluate: ort.InferenceSession;
     try {
-      evaluate = await createSession(model.evalModel, spec);
+      evaluate = await open(model.evalModel, spec);
     } catch (e) {
-      await train.release();
+      if (!cache) await train.release();
       throw e;
     }
-    return new Trainer(model, resolved.provider, resolved.detail, train, evaluate, isResident);
+    return new Trainer(model, resolved.provider, resolved.detail, train, evaluate, isResident, cache);
   }
 
   /** One optimizer update on `batch` at learning rate `lr`. */
@@ -166,7 +176,8 @@ export class Trainer {
     let session = this.forwardSessions.get(key);
     if (!session) {
       const model = graph.toModel({ outputs: { ...outputs }, name: 'forward' });
-      session = await createSession(model, { provider: this.provider, threads: 1 });
+      const spec = { provider: this.provider, threads: 1 };
+      session = await (this.sessions ? this.sessions.get(model, spec) : createSession(model, spec));
       this.forwardSessions.set(key, session);
     }
     const feeds: Record<string, ort.Tensor> = {};
@@ -310,9 +321,10 @@ export class Trainer {
 
   async release(): Promise<void> {
     for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
+    await this.readback?.release();
+    if (this.sessions) return; // kept for the next Trainer; the cache's owner releases them
     await this.trainSession.release();
     await this.evalSession.release();
-    await this.readback?.release();
     for (const session of this.forwardSessions.values()) await session.release();
   }
 }

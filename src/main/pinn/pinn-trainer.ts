@@ -5,6 +5,7 @@
 import { StudyError } from '../../shared/errors';
 import type { MaxPoolGrad } from '../nn/graph';
 import { type ResolvedProvider, resolveProvider } from '../nn/session';
+import type { SessionCache } from '../nn/session-cache';
 import { adam } from '../nn/optim';
 import { buildTrainStep } from '../nn/train-step';
 import { Trainer } from '../nn/trainer';
@@ -54,6 +55,10 @@ export interface PinnEngineOptions {
   disableCpuFallback?: boolean;
   /** A provider already resolved (skips the probe). */
   resolved?: ResolvedProvider;
+  /** Sessions kept across jobs in one process (the training worker's). */
+  sessions?: SessionCache;
+  /** Called as each build stage ends (graph, differentiation and serialisation, sessions): the job's phase timings. */
+  onPhase?: (name: string) => void;
 }
 
 /**
@@ -106,6 +111,7 @@ async function buildPinnTrainer(
 ): Promise<PinnTrainer> {
   const spec = modelSpec(s, s.batchSize);
   const graph = buildPinnGraph(spec, data.probe, data.intensityScale, true);
+  engine.onPhase?.('build graph');
   graph.graph.maxPoolGrad = engine.maxPoolGrad ?? (resolved.provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask');
   const parameterCount = convParameterCount(graph);
   const expected = expectedParameterCount(spec);
@@ -113,6 +119,7 @@ async function buildPinnTrainer(
     throw new StudyError('INTERNAL', `model has ${parameterCount} parameters, expected ${expected}`);
   }
   const model = buildTrainStep({ loss: graph.loss!, optimizer: adam({ epsilon: 1e-7 }) });
+  engine.onPhase?.('differentiate + serialise');
   const trainer = await Trainer.create(model, {
     resolved,
     threads: s.threads,
@@ -120,7 +127,9 @@ async function buildPinnTrainer(
     onNotice,
     deviceResidentState: engine.deviceResidentState,
     disableCpuFallback: engine.disableCpuFallback,
+    sessions: engine.sessions,
   });
+  engine.onPhase?.('sessions (train, evaluate)');
   return {
     trainer,
     graph,

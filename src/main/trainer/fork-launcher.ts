@@ -60,6 +60,14 @@ export function forkLauncher(opts: { entry?: string; env?: NodeJS.ProcessEnv } =
       },
       stderrTail: () => tail.text(),
       pid: () => child.pid,
+      idle(waiting) {
+        // the process, its IPC channel and its pipes each hold the host's event loop open
+        const handles = [child, child.channel, child.stdout, child.stderr] as ({
+          ref?(): void;
+          unref?(): void;
+        } | null)[];
+        for (const h of handles) (waiting ? h?.unref : h?.ref)?.call(h);
+      },
       kill() {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainEvent } from '../../shared/events';
 import { ensureBuilt } from '../../../test/helpers/cli';
+import { isProcessAlive } from '../study/lock';
 import type { TrainingJob } from '../study/jobs';
 import { simulateTinyStudy, type TinyStudy, tinyConfig, tinyJob } from '../../../test/fixtures/trainer.fixture';
 import { forkLauncher } from './fork-launcher';
@@ -26,6 +27,25 @@ function asStudyJob(dir: string, gridsize: 1 | 2 = 1): TrainingJob {
   return { ...tinyJob(study, dir, gridsize), skipReason: null, missingFiles: [] };
 }
 
+async function gone(pid: number, withinMs = 15_000): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    if (!isProcessAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** A fake worker that answers `done` to each start (final_loss = its job count) and exits on `exit`. */
+const REUSABLE_FAKE = `let n = 0;
+process.on('message', (m) => {
+  if (m.type === 'exit') process.exit(0);
+  if (m.type !== 'start') return;
+  n += 1;
+  if (process.env.CRASH_AT === String(n)) { process.stderr.write('native crash in job ' + n + '\\n'); process.exit(3); }
+  process.send({ type: 'result', result: { status: 'done', final_loss: n, epochs_completed: 1, checkpoint_path: null } });
+});`;
+
 describe('trainer host', () => {
   it('trains in a forked worker, forwarding the same events it writes to events.jsonl', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'host-job-'));
@@ -44,19 +64,108 @@ describe('trainer host', () => {
     expect(readFileSync(job.logPath, 'utf8')).toMatch(/status done/);
   });
 
+  it('one worker trains the jobs of a run in turn, on the sessions of the first, with the same bits', async () => {
+    const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    const pids: number[] = [];
+    const run = (dir: string) => {
+      const job = asStudyJob(dir);
+      return runner(tinyConfig(study, dir, { nepochs: 1 }), job, job.logPath, {
+        signal: new AbortController().signal,
+        onEvent: () => {},
+        onWorkerStarted: (pid) => pids.push(pid),
+      });
+    };
+    const dirs = [mkdtempSync(join(tmpdir(), 'host-reuse-a-')), mkdtempSync(join(tmpdir(), 'host-reuse-b-'))];
+    const a = await run(dirs[0]);
+    const b = await run(dirs[1]);
+    expect([a.status, b.status]).toEqual(['done', 'done']);
+    expect(pids[1]).toBe(pids[0]);
+    // the first job's worker was new; the second trained on its kept sessions, to the same bits
+    expect(b.model_sha256).toBe(a.model_sha256);
+    const [logA, logB] = dirs.map((d) => readFileSync(join(d, 'train.log'), 'utf8'));
+    expect(logA).toMatch(
+      /phase timings \(ms\): worker boot \d+, .*first step \d+.*export model \d+; total \d+ ms \(0 sessions kept from an earlier job, 2 created\)/,
+    );
+    expect(logB).toMatch(/phase timings \(ms\): lock \+ log \d+, .*\(2 sessions kept from an earlier job, 0 created\)/);
+  });
+
+  it('a worker that dies fails only its job; the next job gets a new worker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-reuse-crash-'));
+    const job = asStudyJob(dir);
+    writeFileSync(job.logPath, '');
+    const host = createTrainerHost(forkLauncher({ entry: script(REUSABLE_FAKE), env: { CRASH_AT: '2' } }));
+    const pids: number[] = [];
+    const ctx = {
+      signal: new AbortController().signal,
+      onEvent: () => {},
+      onWorkerStarted: (p: number) => pids.push(p),
+    };
+    const config = tinyConfig(study, dir);
+    const r1 = await host.run(config, job, job.logPath, ctx);
+    const r2 = await host.run(config, job, job.logPath, ctx);
+    const r3 = await host.run(config, job, job.logPath, ctx);
+    expect([r1.status, r2.status, r3.status]).toEqual(['done', 'failed', 'done']);
+    expect(r2.error).toMatch(/code 3/);
+    expect(readFileSync(job.logPath, 'utf8')).toContain('native crash in job 2');
+    expect(pids[1]).toBe(pids[0]);
+    expect(pids[2]).not.toBe(pids[0]);
+    expect(r3.final_loss).toBe(1); // the new worker's first job
+    host.close();
+    expect(await gone(pids[2])).toBe(true);
+  });
+
+  it('a waiting worker exits when no job comes within the keep-alive time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-idle-'));
+    const job = asStudyJob(dir);
+    const host = createTrainerHost(forkLauncher({ entry: script(REUSABLE_FAKE) }), { keepAliveMs: 100 });
+    let pid = 0;
+    const r = await host.run(tinyConfig(study, dir), job, job.logPath, {
+      signal: new AbortController().signal,
+      onEvent: () => {},
+      onWorkerStarted: (p) => {
+        pid = p;
+      },
+    });
+    expect(r.status).toBe('done');
+    expect(isProcessAlive(pid)).toBe(true);
+    expect(await gone(pid, 5_000)).toBe(true);
+  });
+
+  it('a waiting worker does not hold the host process open', () => {
+    const stay = script("process.on('message', () => {}); setInterval(() => {}, 1000);");
+    const active = () => process.getActiveResourcesInfo().length;
+    const before = active();
+    const w = forkLauncher({ entry: stay })();
+    try {
+      expect(active()).toBeGreaterThan(before);
+      w.idle?.(true);
+      expect(active()).toBe(before);
+      w.idle?.(false);
+      expect(active()).toBeGreaterThan(before);
+    } finally {
+      w.kill();
+    }
+  });
+
   it('cancel stops the worker within a step and leaves a checkpoint', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'host-cancel-'));
     const job = asStudyJob(dir);
     const abort = new AbortController();
     const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    let pid = 0;
     const r = await runner(tinyConfig(study, dir, { nepochs: 5 }), job, job.logPath, {
       signal: abort.signal,
+      onWorkerStarted: (p) => {
+        pid = p;
+      },
       onEvent: (e) => {
         if (e.type === 'step' && e.step === 2) abort.abort();
       },
     });
     expect(r.status).toBe('cancelled');
     expect(existsSync(r.checkpoint_path as string)).toBe(true);
+    // a cancel ends the worker (the run is stopping), it does not wait for another job
+    expect(await gone(pid)).toBe(true);
     const steps = readFileSync(job.eventsPath, 'utf8')
       .trim()
       .split('\n')

@@ -46,7 +46,12 @@ export const StartMessage = z.object({
 });
 export type StartMessage = z.infer<typeof StartMessage>;
 
-export const ToWorker = z.discriminatedUnion('type', [StartMessage, z.object({ type: z.literal('cancel') })]);
+export const ToWorker = z.discriminatedUnion('type', [
+  StartMessage,
+  z.object({ type: z.literal('cancel') }),
+  /** The host needs the worker no more: exit now, or after the job under way. */
+  z.object({ type: z.literal('exit') }),
+]);
 export type ToWorker = z.infer<typeof ToWorker>;
 
 export const RunnerResultWire = z

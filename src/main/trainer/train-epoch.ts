@@ -17,6 +17,7 @@ import type { RunnerResult } from '../study/runner';
 import { type TrainerState, writeCheckpoint } from './checkpoint';
 import type { JobLog } from './job-log';
 import type { JobWire } from './messages';
+import type { PhaseClock } from './phases';
 import { type PreviewImages, writePreview } from './previews';
 import type { TrainJobContext } from './train-job';
 
@@ -40,6 +41,8 @@ export interface PreparedJob {
   previewTruth: Pick<PreviewImages, 'trueAmplitude' | 'truePhase'>;
   /** The forward model at a batch of one (the same parameters by name): a preview costs one group's pass. */
   previewGraph: PinnGraph;
+  /** Where the train and evaluate sessions came from (kept from an earlier job, or created), for the phase timings. */
+  sessions: string;
 }
 
 /** A job being trained: what was prepared, the trainer state that a checkpoint holds, and the run's clocks. */
@@ -63,6 +66,8 @@ export interface TrainingRun {
   epochStartedAt: number;
   /** A preview failed once: say so once, keep training. */
   previewFailed: boolean;
+  /** The job's phase timings (start-up, steps, validation, preview, checkpoint, export). */
+  clock: PhaseClock;
 }
 
 /** Device-resident state (webgpu) comes to the host for the checkpoint and the export. */
@@ -136,6 +141,7 @@ async function trainEpochSteps(run: TrainingRun): Promise<EpochOutcome & { nextE
     const stepLr = warmupLr(st.lr, st.step);
     const r = await trainer.trainStep(p.pinn.feeds(batch), stepLr);
     const seconds = (performance.now() - t0) / 1000;
+    run.clock.mark(st.step === run.startStep ? 'first step' : 'steps');
     if (!Number.isFinite(r.loss))
       return {
         kind: 'stopped',
@@ -209,6 +215,7 @@ export async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
   const st = run.state;
   const trainLoss = st.partial_loss_sum / Math.max(1, st.partial_samples);
   const valLoss = await validationLoss(run);
+  run.clock.mark('validation');
   // The last update can leave the weights non-finite while every step's loss was finite.
   if (!Number.isFinite(trainLoss))
     return {
@@ -274,6 +281,7 @@ export async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
     ...epochScalars,
   });
   await writeEpochPreview(run, run.state.epoch - 1);
+  run.clock.mark('epoch record + preview');
   run.epochGradNormSum = 0;
   run.epochSteps = 0;
   run.epochSamples = 0;
@@ -289,6 +297,7 @@ export async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
     );
   }
   if (!s.disableCheckpointing) await saveCheckpoint(run);
+  run.clock.mark('checkpoint');
   return { kind: 'completed' };
 }
 

@@ -14,6 +14,7 @@ import { isStudyError, StudyError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
 import { loadStudyFile } from '../data/study-file';
 import type { StudyFile } from '../data/study-file';
+import type { SessionCache } from '../nn/session-cache';
 import type { Trainer } from '../nn/trainer';
 import { prepareTrainingData, type TrainingData } from '../pinn/dataset';
 import { checkTrainingMemory } from '../pinn/memory-estimate';
@@ -29,6 +30,7 @@ import { checkpointPath, readCheckpoint, type TrainerState } from './checkpoint'
 import { attemptEventsPath, isAttemptId, lastElapsedSeconds, newAttemptId } from './attempts';
 import { beginEventsAttempt } from './events-history';
 import { type JobLog, openJobLog, truncateEventsAfter } from './job-log';
+import { createPhaseClock, type PhaseClock } from './phases';
 import { previewTruthOf } from './previews';
 import type { JobWire, TrainerExtras } from './messages';
 import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
@@ -41,6 +43,10 @@ export interface TrainJobContext {
   extras?: TrainerExtras;
   /** Names this attempt (`runs/<attemptId>/`); the study run's id when a run starts it, else a new one. */
   attemptId?: string;
+  /** ORT sessions kept across the jobs this process trains (the worker's); none: the job's own. */
+  sessions?: SessionCache;
+  /** The job's phase clock, already running (the worker starts it at its own start); none: a new one. */
+  clock?: PhaseClock;
 }
 
 const now = () => new Date().toISOString();
@@ -103,12 +109,20 @@ function failed(log: JobLog | null, e: unknown, extra: Partial<RunnerResult> = {
  * Load and check the study files, group and scale, measure the loss references and build
  * the trainer. Throws on bad inputs; nothing in the job's curve has changed yet.
  */
-async function prepareJob(config: ResolvedJobConfig, job: JobWire, ctx: TrainJobContext, log: JobLog) {
+async function prepareJob(
+  config: ResolvedJobConfig,
+  job: JobWire,
+  ctx: TrainJobContext,
+  log: JobLog,
+  clock: PhaseClock,
+) {
   const settings = resolveSettings(config, ctx.extras ?? {});
   const warn = (w: string) => log.log('warn', w);
   const file: StudyFile = await loadStudyFile(job.trainDataPath, { onWarning: warn });
   if (job.testDataPath && existsSync(job.testDataPath)) await loadStudyFile(job.testDataPath, { onWarning: warn });
+  clock.mark('load data');
   const data = prepareTrainingData(file, settings);
+  clock.mark('group + scale');
   const groups = data.groups.count;
   const split =
     settings.validationSplit > 0
@@ -119,8 +133,17 @@ async function prepareJob(config: ResolvedJobConfig, job: JobWire, ctx: TrainJob
   const trainReference = referenceNll(data, file, 0, trainGroups);
   const validationReference =
     split.validation > 0 ? referenceNll(data, file, trainGroups, groups, [0, trainGroups]) : null;
-  const pinn = await createPinnTrainer(settings, data, warn);
+  clock.mark('loss references');
+  const before = ctx.sessions?.stats();
+  const pinn = await createPinnTrainer(settings, data, warn, { sessions: ctx.sessions, onPhase: clock.mark });
+  const after = ctx.sessions?.stats();
+  const sessions =
+    before && after
+      ? `${after.reused - before.reused} sessions kept from an earlier job, ${after.created - before.created} created`
+      : 'sessions of its own';
   const previewGroup = split.validation > 0 ? trainGroups : 0;
+  const previewGraph = buildPinnGraph(modelSpec(settings, 1), data.probe, data.intensityScale, false);
+  clock.mark('preview graph');
   return {
     prepared: {
       settings,
@@ -134,7 +157,8 @@ async function prepareJob(config: ResolvedJobConfig, job: JobWire, ctx: TrainJob
       fingerprint: fingerprintOf(settings, job, data, trainGroups),
       previewGroup,
       previewTruth: previewTruthOf(file, data, previewGroup),
-      previewGraph: buildPinnGraph(modelSpec(settings, 1), data.probe, data.intensityScale, false),
+      previewGraph,
+      sessions,
     } satisfies PreparedJob,
     file,
   };
@@ -195,6 +219,7 @@ async function finishJob(run: TrainingRun, stoppedBySteps: boolean): Promise<Run
   const { prepared: p, trainer, log } = run;
   const s = p.settings;
   await saveCheckpoint(run);
+  run.clock.mark('checkpoint');
   const st = run.state;
   const exported = exportModel(
     run.job.artifactDir,
@@ -206,7 +231,9 @@ async function finishJob(run: TrainingRun, stoppedBySteps: boolean): Promise<Run
     p.pinn.parameterCount,
     { rule: s.groupingRule, neighbor_count: s.neighborCount, seed: s.groupingSeed },
   );
+  run.clock.mark('export model');
   const finalLoss = st.train_loss.at(-1) ?? (st.partial_samples ? st.partial_loss_sum / st.partial_samples : null);
+  log.log('debug', `phase timings (ms): ${run.clock.line()} (${p.sessions})`);
   log.emit({
     type: 'status',
     time: now(),
@@ -247,6 +274,7 @@ export async function trainJob(
   logPath: string,
   ctx: TrainJobContext,
 ): Promise<RunnerResult> {
+  const clock = ctx.clock ?? createPhaseClock();
   mkdirSync(job.artifactDir, { recursive: true });
   // Before anything in the folder is touched: a second trainer must not write beside a live one.
   let folderLock: TrainerLock;
@@ -275,11 +303,13 @@ export async function trainJob(
     }),
   });
   let trainer: Trainer | null = null;
+  clock.mark('lock + log');
   try {
-    const { prepared } = await prepareJob(config, job, ctx, log);
+    const { prepared } = await prepareJob(config, job, ctx, log, clock);
     trainer = prepared.pinn.trainer;
     logModelSummary(log, prepared);
     const { state, resumed } = await resumeOrStartFresh(prepared, job, ctx, log);
+    clock.mark(resumed ? 'resume from checkpoint' : 'fresh state');
     const s = prepared.settings;
     const stepsPerEpoch = Math.ceil(prepared.trainGroups / s.batchSize);
     run = {
@@ -300,6 +330,7 @@ export async function trainJob(
       epochTrainSeconds: 0,
       epochStartedAt: 0,
       previewFailed: false,
+      clock,
     };
     if (!ctx.resume) attempt.startFresh(); // inputs are good: a fresh run starts a new curve
     log.emit({

@@ -1,14 +1,23 @@
 /**
  * Training worker entry (bundled to out/node/trainer.js). It runs under a Node child process
  * (CLI, server: `process.send`) or an Electron utility process (`process.parentPort`),
- * waits for one `start`, trains, sends every event and then one result, and exits.
- * `cancel` aborts the run; the training loop stops within one step and checkpoints.
+ * waits for a `start`, trains, sends every event and then one result, and waits for the
+ * next `start` — the host gives it the jobs of a run one after another, so the process,
+ * onnxruntime and the sessions of a graph already seen (session-cache.ts) are set up once —
+ * until `exit`, its parent's death, or a stop. `cancel` aborts the job under way; the
+ * training loop stops within one step and checkpoints; the worker then exits, as it does
+ * after an error outside a job.
  */
 import { serializeError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
+import { createSessionCache } from '../nn/session-cache';
 import { type FromWorker, ToWorker } from './messages';
 import { watchParent } from './parent-watch';
+import { createPhaseClock } from './phases';
 import { trainJob } from './train-job';
+
+// The ES imports above (onnxruntime included) have loaded by now: the worker's boot time.
+const bootedAt = performance.now();
 
 interface Port {
   send(msg: FromWorker): Promise<void>;
@@ -48,12 +57,17 @@ process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
 
 const port = connect();
-const abort = new AbortController();
-let started = false;
+const sessions = createSessionCache();
+/** The job under way, if any. */
+let abort: AbortController | null = null;
+let jobsStarted = 0;
+/** A stop (parent gone, SIGTERM, `exit`) arrived: no job after the current one. */
+let stopping = false;
 
-/** Stop training (checkpoint written within one step), or exit at once if nothing started. */
+/** Stop training (checkpoint written within one step), or exit at once between jobs. */
 function stopTraining(why: string, hardLimitMs: number): void {
-  if (!started) process.exit(0);
+  stopping = true;
+  if (!abort) process.exit(0);
   abort.abort(why);
   // A step that never returns must not keep an orphan alive.
   setTimeout(() => process.exit(1), hardLimitMs).unref?.();
@@ -77,7 +91,7 @@ let sigterms = 0;
 process.on('SIGTERM', () => {
   sigterms += 1;
   const sinceStop = stopRequestedAt === null ? 0 : Date.now() - stopRequestedAt;
-  if (sigterms > 1 || (abort.signal.aborted && sinceStop > SAME_REQUEST_MS)) process.exit(143);
+  if (sigterms > 1 || (abort?.signal.aborted && sinceStop > SAME_REQUEST_MS)) process.exit(143);
   stopRequestedAt ??= Date.now();
   stopTraining('stopped by SIGTERM', 30_000);
 });
@@ -91,27 +105,45 @@ port.onMessage(async (raw) => {
   const msg = parsed.data;
   if (msg.type === 'cancel') {
     stopRequestedAt ??= Date.now();
-    abort.abort();
+    abort?.abort();
     return;
   }
-  if (started) return;
-  started = true;
+  if (msg.type === 'exit') {
+    stopTraining('the host closed the worker', 30_000);
+    return;
+  }
+  if (abort || stopping) return; // one job at a time; none after a stop
+  // The first job's clock starts at the process start: the worker's boot is its first phase.
+  const clock = createPhaseClock(jobsStarted === 0 ? 0 : performance.now());
+  if (jobsStarted === 0) {
+    clock.mark('worker boot', bootedAt);
+    clock.mark('wait for the job');
+  }
+  jobsStarted += 1;
+  const job = new AbortController();
+  abort = job;
+  stopRequestedAt = null;
   if (msg.parent_pid !== undefined) watch.watchPid(msg.parent_pid);
   const sends: Promise<void>[] = [];
   const onEvent = (event: TrainEvent) => {
     sends.push(port.send({ type: 'event', event }));
   };
-  let exitCode = 0;
+  let exitCode: number | null = null;
   try {
+    sessions.beginJob();
     const result = await trainJob(msg.config, msg.job, msg.logPath, {
-      signal: abort.signal,
+      signal: job.signal,
       onEvent,
       resume: msg.resume,
       extras: msg.extras,
       attemptId: msg.attempt_id,
+      sessions,
+      clock,
     });
     await Promise.all(sends);
     await port.send({ type: 'result', result });
+    // A stopped job ends the worker too: a cancel or a stop means the run is ending.
+    if (result.status === 'cancelled' || stopping) exitCode = 0;
   } catch (e) {
     const err = serializeError(e);
     process.stderr.write(`trainer: ${err.code}: ${err.message}\n${e instanceof Error ? (e.stack ?? '') : ''}\n`);
@@ -128,5 +160,6 @@ port.onMessage(async (raw) => {
     });
     exitCode = 1;
   }
-  process.exit(exitCode);
+  abort = null;
+  if (exitCode !== null) process.exit(exitCode);
 });

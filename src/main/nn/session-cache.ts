@@ -1,0 +1,75 @@
+/**
+ * ORT sessions kept across Trainers in one process: a worker that trains several jobs one
+ * after another (the study's doses of one view have the same graph; only the data and the
+ * initial parameter values, which are session inputs, differ) creates each distinct graph's
+ * session once. Creating the PtychoPINN train-step session ('all' optimisation and the NCHWc
+ * rewrite) costs about a second; a session holds no state between runs, so a job trained on a
+ * kept session gets the same bits as on a new one (train-job.test.ts checks it).
+ *
+ * Sessions are keyed by the serialised model's SHA-256 and the session options. A job's
+ * first miss (a different graph) releases the sessions that earlier jobs made and this one
+ * has not used, so at most one job's graphs stay resident. The owner (the worker) calls
+ * `beginJob` before each job and `release` at exit; a Trainer never releases a kept session.
+ */
+import { createHash } from 'node:crypto';
+import type * as ort from 'onnxruntime-node';
+import { createSession, type SessionSpec } from './session';
+
+export interface SessionCache {
+  /** The session for `model` under `spec`: a kept one, or a new one that is then kept. */
+  get(model: Uint8Array, spec: SessionSpec): Promise<ort.InferenceSession>;
+  /** A new job starts: what it asks for marks the sessions it uses. */
+  beginJob(): void;
+  /** Sessions created and reused so far (logs, tests). */
+  stats(): { created: number; reused: number; kept: number };
+  release(): Promise<void>;
+}
+
+interface Entry {
+  session: Promise<ort.InferenceSession>;
+  job: number;
+}
+
+export function createSessionCache(
+  create: (model: Uint8Array, spec: SessionSpec) => Promise<ort.InferenceSession> = createSession,
+): SessionCache {
+  const entries = new Map<string, Entry>();
+  let job = 0;
+  let created = 0;
+  let reused = 0;
+  const drop = async (key: string) => {
+    const e = entries.get(key);
+    entries.delete(key);
+    await e?.session.then((s) => s.release()).catch(() => {});
+  };
+  return {
+    async get(model, spec) {
+      const key = `${createHash('sha256').update(model).digest('hex')}|${JSON.stringify(spec)}`;
+      const hit = entries.get(key);
+      if (hit) {
+        hit.job = job;
+        reused++;
+        return hit.session;
+      }
+      // another graph: what earlier jobs made and this job has not asked for goes first
+      for (const [k, e] of [...entries]) if (e.job !== job) await drop(k);
+      const session = create(model, spec);
+      entries.set(key, { session, job });
+      try {
+        const s = await session;
+        created++;
+        return s;
+      } catch (e) {
+        entries.delete(key);
+        throw e;
+      }
+    },
+    beginJob() {
+      job++;
+    },
+    stats: () => ({ created, reused, kept: entries.size }),
+    async release() {
+      for (const k of [...entries.keys()]) await drop(k);
+    },
+  };
+}
