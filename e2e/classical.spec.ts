@@ -1,10 +1,16 @@
 /**
- * The classical row in browser mode: on the demo study, show it, reconstruct one (dose, view)
- * with a few iterations, and see its state, error and live curve land in the row.
+ * The classical row in browser mode, on the demo study: its settings (LSQML with the TV
+ * prior, a refused value disabling Reconstruct, the terminal command), and a reconstruction
+ * started right behind a training run — it waits `queued` in the one run queue, then runs
+ * and lands in the row with its error curve.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from './fixtures';
 
-test('the Classical row reconstructs the selected (dose, view) and shows its error curve', async ({
+const SHOTS = join(import.meta.dirname, '..', 'docs', 'screenshots');
+
+test('the Classical row sets LSQML with its TV prior; a refused value disables Reconstruct', async ({
   page,
   workbench,
 }) => {
@@ -15,14 +21,96 @@ test('the Classical row reconstructs the selected (dose, view) and shows its err
   await page.getByRole('button', { name: 'dose 100000 dense gs2', exact: true }).click();
   await page.getByRole('checkbox', { name: /Classical row/ }).check();
   const row = page.getByRole('region', { name: 'Classical arm' });
-  await row.getByRole('spinbutton', { name: 'iterations' }).fill('3');
-  await row.getByRole('button', { name: /^Reconstruct dose .* dense$/ }).click();
+  const start = row.getByRole('button', { name: /^Reconstruct dose .* dense$/ });
+  const command = row.locator('details.cli code');
+  await expect(row.getByRole('textbox', { name: 'TV weight' })).toHaveCount(0); // ePIE has no prior
+  await row.getByRole('combobox', { name: 'algorithm' }).selectOption('lsqml');
+  const tv = row.getByRole('textbox', { name: 'TV weight' });
+  await tv.fill('-0.5');
+  await expect(tv).toHaveAttribute('aria-invalid', 'true');
+  await expect(row.getByRole('alert')).toContainText("TV weight: a number ≥ 0, not '-0.5'");
+  await expect(start).toBeDisabled();
+  await tv.fill('0.005');
+  await expect(start).toBeEnabled();
+  const iterations = row.getByRole('textbox', { name: 'iterations' });
+  await iterations.fill('0');
+  await expect(row.getByRole('alert')).toContainText('iterations: a whole number from 1 to 10000');
+  await expect(start).toBeDisabled();
+  await iterations.fill('8');
+  await row.getByRole('checkbox', { name: 'probe update' }).uncheck();
+  await expect(start).toBeEnabled();
+  await row.locator('details.cli summary').click();
+  await expect(command).toHaveText(
+    /^ptycho-study reconstruct --phase-c-root \S+ --phase-d-root \S+ --artifact-root \S+ --algorithm lsqml --iterations 8 --probe-update off --tv 0\.005 --dose 100000 --view dense$/,
+  );
+  await start.click();
   const cell = row.locator('[data-classical="dose_100000-dense-classical"]');
   await expect(cell.locator('.badge')).toHaveText('done', { timeout: 120_000 });
-  await expect(cell).toContainText(/3\/3 · error \d\.\d\de-\d · phase skill/);
+  await expect(cell).toContainText(/8\/8 · error \d\.\d\de-\d · phase skill/);
   await expect(
     row.getByRole('img', { name: 'dose_100000-dense-classical data-fit error per iteration' }),
   ).toBeVisible();
   await expect(row.locator('[data-classical="dose_1000-sparse-classical"] .badge')).toHaveText('not run');
-  await page.screenshot({ path: 'test-results/screenshots/classical-row.png' });
+
+  // cancel mid-run, then Resume from the cell continues with the settings the job was made with
+  await page.getByRole('button', { name: 'dose 1000 sparse gs2', exact: true }).click();
+  await row.getByRole('combobox', { name: 'algorithm' }).selectOption('epie');
+  await iterations.fill('5000');
+  await row.getByRole('button', { name: /^Reconstruct dose .* sparse$/ }).click();
+  const sparse = row.locator('[data-classical="dose_1000-sparse-classical"]');
+  await expect(sparse).toContainText(/[2-9]\/5000 · error/, { timeout: 60_000 });
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(sparse.locator('.badge')).toHaveText('cancelled', { timeout: 60_000 });
+  const reached = Number((await sparse.locator('.cell-detail').first().textContent())?.split('/')[0]);
+  await sparse.getByRole('button', { name: 'Resume dose_1000-sparse-classical' }).click();
+  await expect(sparse.locator('.badge')).toHaveText(/queued|running/);
+  await expect
+    .poll(async () => Number((await sparse.locator('.cell-detail').first().textContent())?.split('/')[0]), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThan(reached + 1);
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(sparse.locator('.badge')).toHaveText('cancelled', { timeout: 60_000 });
+  await expect(sparse).toContainText(/\/5000 · error/);
+
+  // the curve is kept: a reload reads it back from the job's events
+  await page.reload();
+  await page.getByRole('checkbox', { name: /Classical row/ }).check();
+  await expect(
+    row.getByRole('img', { name: 'dose_100000-dense-classical data-fit error per iteration' }),
+  ).toBeVisible();
+  await row.getByRole('combobox', { name: 'algorithm' }).selectOption('lsqml');
+  await row.getByRole('textbox', { name: 'TV weight' }).fill('-1');
+  mkdirSync(SHOTS, { recursive: true });
+  await row.screenshot({ path: join(SHOTS, 'classical-row.png') });
+});
+
+test('a classical run started behind a training run waits queued, then runs in the same queue', async ({
+  page,
+  workbench,
+}) => {
+  test.setTimeout(600_000);
+  await page.goto(workbench.url);
+  await page.getByRole('button', { name: 'Create demo study' }).click();
+  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout: 120_000 });
+  const training = page.getByRole('button', { name: 'dose 1000 baseline gs1', exact: true });
+  await training.click();
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByLabel('n-images').fill('32');
+  await page.getByLabel('Batch').fill('8');
+  await page.getByRole('checkbox', { name: /Classical row/ }).check();
+  const row = page.getByRole('region', { name: 'Classical arm' });
+  await row.getByRole('textbox', { name: 'iterations' }).fill('3');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(training).toHaveAttribute('data-state', /queued|running/, { timeout: 60_000 });
+  await row.getByRole('button', { name: /^Reconstruct dose .* baseline$/ }).click();
+  const cell = row.locator('[data-classical="dose_1000-baseline-classical"]');
+  // accepted while the job trains (no "already running"), and waiting its turn
+  await expect(cell.locator('.badge')).toHaveText('queued');
+  await expect(row.getByRole('alert')).toHaveCount(0);
+  expect(await training.getAttribute('data-state')).toMatch(/queued|running/);
+  await expect(training).toHaveAttribute('data-state', 'done', { timeout: 400_000 });
+  await expect(cell.locator('.badge')).toHaveText(/running|done/, { timeout: 60_000 });
+  await expect(cell.locator('.badge')).toHaveText('done', { timeout: 120_000 });
+  await expect(cell).toContainText(/3\/3 · error/);
 });

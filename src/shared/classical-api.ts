@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { ClassicalAlgorithm, ClassicalFile } from './classical';
 import { ViewName } from './study';
 
+/** The range of `iterations` (the Classical row's field says it). */
+export const CLASSICAL_ITERATIONS = { min: 1, max: 10_000 } as const;
+
 const Roots = {
   phaseCRoot: z.string().min(1).optional(),
   phaseDRoot: z.string().min(1).optional(),
@@ -20,7 +23,7 @@ export const ReconstructClassicalInput = z
     dose: z.number().positive().nullable().optional(),
     view: ViewName.nullable().optional(),
     algorithm: ClassicalAlgorithm.optional(),
-    iterations: z.number().int().min(1).max(10_000).optional(),
+    iterations: z.number().int().min(CLASSICAL_ITERATIONS.min).max(CLASSICAL_ITERATIONS.max).optional(),
     probeUpdate: z.boolean().optional(),
     /** LSQML only: the total-variation prior's weight at 1e5 photons per pattern (`reconstruct --tv`; 0 = none). */
     tv: z.number().finite().nonnegative().optional(),

@@ -165,6 +165,7 @@ export function App({ curves }: { curves: CurveStore }) {
               roots={study.roots}
               doses={study.doses}
               focused={focused ? { dose: focused.dose, view: focused.view } : null}
+              api={ctl.classical}
             />
           )}
           <RunPanel

@@ -66,6 +66,10 @@ function unused(): Omit<
     getJobEvaluation: no('getJobEvaluation'),
     readReportImage: no('readReportImage'),
     onEvalProgress: () => () => {},
+    reconstructClassical: no('reconstructClassical'),
+    cancelClassical: no('cancelClassical'),
+    getClassical: no('getClassical'),
+    onClassicalProgress: () => () => {},
   };
 }
 

@@ -8,7 +8,7 @@ import type { TrainEvent } from '../../shared/events';
 import type { JobFreshness } from '../../shared/fingerprint';
 import type { JobProgress } from '../../shared/manifest';
 import { onConnection } from './api-client';
-import type { Engine, RunOptions } from './engine';
+import type { ClassicalRunInput, Engine, RunOptions } from './engine';
 import { createEngine } from './engine-api';
 import { errorText } from './errors';
 import { createCoalescer } from './lib/coalesce';
@@ -349,6 +349,34 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
       } catch (e) {
         patch({ runError: errorText(e) });
       }
+    },
+
+    /**
+     * The Classical row's calls: its runs wait in the same queue as training runs, so a
+     * reconstruction asked for while a job trains is accepted and shows queued.
+     */
+    classical: {
+      list: async () => {
+        const roots = study().roots;
+        return roots ? engine.getClassical(roots.artifact) : null;
+      },
+      start: async (input: ClassicalRunInput) => {
+        const roots = study().roots;
+        if (!roots) throw new Error('no study is open');
+        return engine.reconstructClassical(roots, input);
+      },
+      /** Continue a cancelled or interrupted job with the settings its recon.npz was made with. */
+      resume: async (job: { dose: number; view: ClassicalRunInput['view'] }) => {
+        const roots = study().roots;
+        if (!roots) throw new Error('no study is open');
+        return engine.reconstructClassical(roots, { dose: job.dose, view: job.view, resume: true });
+      },
+      cancel: (runId: string | null) => engine.cancelClassical(runId),
+      /** Progress of this study's classical jobs. */
+      onProgress: (handler: Parameters<Engine['onClassicalProgress']>[0]) =>
+        engine.onClassicalProgress((e) => {
+          if (ours(e.artifactRoot)) handler(e);
+        }),
     },
 
     readLog: async (id: string) => {

@@ -155,5 +155,14 @@ export function createEngine(): Engine {
     onJobState: (h) => onEvent('jobState', h),
     onTrainEvents: (h) => onEvent('trainEvent', h),
     onRunState: (h) => onEvent('runState', h),
+    async reconstructClassical(roots, input) {
+      const r = await call('reconstructClassical', { ...rootsInput(roots), ...input });
+      return { runId: r.runId, jobIds: r.jobIds };
+    },
+    async cancelClassical(runId) {
+      return (await call('cancelClassical', runId ? { runId } : {})).cancelled;
+    },
+    getClassical: (artifactRoot) => call('getClassical', { artifactRoot }),
+    onClassicalProgress: (h) => onEvent('classicalProgress', h),
   };
 }

@@ -9,6 +9,7 @@ import type { JobFreshness } from '../../shared/fingerprint';
 import type { SkipSummary, TrainingManifest } from '../../shared/manifest';
 import type { EventPayload, WorkbenchInfo } from '../../shared/api';
 import type { GetComparisonOutput, GetJobEvaluationOutput } from '../../shared/eval-api';
+import type { ClassicalProgressEvent, GetClassicalOutput, ReconstructClassicalInput } from '../../shared/classical-api';
 import type {
   JobAttempt,
   JobStateEvent,
@@ -26,6 +27,9 @@ export interface RunOptions {
   runOn?: 'local' | 'slurm';
   slurm?: SlurmOptions;
 }
+
+/** A classical reconstruction as the Classical row asks for it (the roots come from the open study). */
+export type ClassicalRunInput = Omit<ReconstructClassicalInput, 'phaseCRoot' | 'phaseDRoot' | 'artifactRoot'>;
 
 export interface Engine {
   defaultRoots(): Promise<Roots | null>;
@@ -79,4 +83,10 @@ export interface Engine {
   onJobState(handler: (ev: JobStateEvent) => void): () => void;
   onTrainEvents(handler: (batch: TrainEventBatch) => void): () => void;
   onRunState(handler: (ev: RunStateEvent) => void): () => void;
+  /** The classical arm: queue a reconstruction (it waits in the one run queue with training). */
+  reconstructClassical(roots: Roots, input: ClassicalRunInput): Promise<{ runId: string; jobIds: string[] }>;
+  /** Cancel one classical run (every one when null): a queued one leaves the queue. */
+  cancelClassical(runId: string | null): Promise<boolean>;
+  getClassical(artifactRoot: string): Promise<GetClassicalOutput>;
+  onClassicalProgress(handler: (e: ClassicalProgressEvent) => void): () => void;
 }

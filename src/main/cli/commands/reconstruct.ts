@@ -168,7 +168,7 @@ export function registerReconstruct(program: Command): void {
     .addOption(new Option('--view <view>', 'only this view').choices(VIEW_NAMES))
     .option(
       '--resume',
-      'continue each (dose, view) from its recon.npz (same settings, more iterations or a cancelled run)',
+      'continue each (dose, view) from its recon.npz (same settings, more iterations, or a cancelled or interrupted run)',
     )
     .option('--json', 'print the summary as JSON')
     .action(async (opts: ReconstructOptions) => {

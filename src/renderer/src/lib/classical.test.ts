@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ClassicalProgressEvent } from '../../../shared/classical-api';
-import { cellsFromListing, foldClassical, sparklinePath } from './classical';
+import {
+  cellsFromListing,
+  classicalInput,
+  DEFAULT_CLASSICAL_SETTINGS,
+  foldClassical,
+  reconstructCommand,
+  settingsErrors,
+  sparklinePath,
+} from './classical';
 
 const ev = (p: Partial<ClassicalProgressEvent>): ClassicalProgressEvent => ({
   runId: 'r',
@@ -84,5 +92,40 @@ describe('classical row state', () => {
   it('draws the error on a log scale, first point top-left, last bottom-right', () => {
     expect(sparklinePath([1, 0.1, 0.01], 20, 10)).toBe('M0.0,0.0L10.0,5.0L20.0,10.0');
     expect(sparklinePath([1], 20, 10)).toBe('');
+  });
+
+  it('refuses iterations outside 1–10000 and a negative TV weight (only for LSQML), naming the range', () => {
+    const s = DEFAULT_CLASSICAL_SETTINGS;
+    expect(settingsErrors(s)).toEqual([]);
+    expect(settingsErrors({ ...s, iterations: '0' })).toEqual(["iterations: a whole number from 1 to 10000, not '0'"]);
+    expect(settingsErrors({ ...s, iterations: '2.5' })).toHaveLength(1);
+    expect(settingsErrors({ ...s, iterations: '10001' })).toHaveLength(1);
+    expect(settingsErrors({ ...s, iterations: '' })).toHaveLength(1);
+    expect(settingsErrors({ ...s, tv: '-1' })).toEqual([]); // not sent unless LSQML
+    expect(settingsErrors({ ...s, algorithm: 'lsqml', tv: '-1' })).toEqual(["TV weight: a number ≥ 0, not '-1'"]);
+    expect(settingsErrors({ ...s, algorithm: 'lsqml', tv: 'abc' })).toHaveLength(1);
+    expect(settingsErrors({ ...s, algorithm: 'lsqml', tv: '0.005' })).toEqual([]);
+  });
+
+  it('sends the TV weight only for LSQML and writes the same reconstruction as a command', () => {
+    const roots = { phaseC: '/w/phase c', phaseD: '/w/phase_d', artifact: '/w/art' };
+    const lsqml = { ...DEFAULT_CLASSICAL_SETTINGS, algorithm: 'lsqml' as const, iterations: '300', tv: '0.005' };
+    const focused = { dose: 100000, view: 'dense' as const };
+    expect(classicalInput(lsqml, focused)).toEqual({
+      dose: 100000,
+      view: 'dense',
+      algorithm: 'lsqml',
+      iterations: 300,
+      probeUpdate: true,
+      tv: 0.005,
+      resume: false,
+    });
+    expect(classicalInput({ ...lsqml, algorithm: 'epie' }, null)).not.toHaveProperty('tv');
+    expect(reconstructCommand(roots, lsqml, focused)).toBe(
+      "ptycho-study reconstruct --phase-c-root '/w/phase c' --phase-d-root /w/phase_d --artifact-root /w/art --algorithm lsqml --iterations 300 --probe-update on --tv 0.005 --dose 100000 --view dense",
+    );
+    expect(reconstructCommand(roots, { ...DEFAULT_CLASSICAL_SETTINGS, probeUpdate: false, resume: true }, null)).toBe(
+      "ptycho-study reconstruct --phase-c-root '/w/phase c' --phase-d-root /w/phase_d --artifact-root /w/art --algorithm epie --iterations 100 --probe-update off --resume",
+    );
   });
 });

@@ -2,8 +2,15 @@
  * The classical row's state in the UI: per (dose, view) job, its state and data-fit error
  * curve, started from `getClassical` and folded forward with `classicalProgress` events.
  */
-import type { ClassicalProgressEvent, ClassicalState, GetClassicalOutput } from '../../../shared/classical-api';
-import type { ClassicalRow } from '../../../shared/classical';
+import {
+  CLASSICAL_ITERATIONS,
+  type ClassicalProgressEvent,
+  type ClassicalState,
+  type GetClassicalOutput,
+} from '../../../shared/classical-api';
+import type { ClassicalAlgorithm, ClassicalRow } from '../../../shared/classical';
+import type { ViewName } from '../../../shared/study';
+import { quote } from './cli-command';
 
 export interface ClassicalCell {
   jobId: string;
@@ -87,4 +94,101 @@ export function sparklinePath(errors: readonly number[], w: number, h: number): 
       (y, i) => `${i ? 'L' : 'M'}${((i / (ys.length - 1)) * w).toFixed(1)},${(h - ((y - lo) / span) * h).toFixed(1)}`,
     )
     .join('');
+}
+
+/** The Classical row's settings as typed (numbers as text, so a refused value stays on screen). */
+export interface ClassicalSettings {
+  algorithm: ClassicalAlgorithm;
+  iterations: string;
+  probeUpdate: boolean;
+  /** LSQML's TV prior weight; blank = none (0). */
+  tv: string;
+  resume: boolean;
+}
+
+export const DEFAULT_CLASSICAL_SETTINGS: ClassicalSettings = {
+  algorithm: 'epie',
+  iterations: '100',
+  probeUpdate: true,
+  tv: '',
+  resume: false,
+};
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Iterations as `reconstruct --iterations` takes them. */
+export function checkIterations(text: string): Checked<number> {
+  const n = Number(text.trim());
+  const { min, max } = CLASSICAL_ITERATIONS;
+  if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    return { ok: false, error: `iterations: a whole number from ${min} to ${max}, not '${text}'` };
+  return { ok: true, value: n };
+}
+
+/** The TV prior weight as `reconstruct --tv` takes it (blank: not given). */
+export function checkTv(text: string): Checked<number | null> {
+  if (text.trim() === '') return { ok: true, value: null };
+  const n = Number(text.trim());
+  if (!Number.isFinite(n) || n < 0) return { ok: false, error: `TV weight: a number ≥ 0, not '${text}'` };
+  return { ok: true, value: n };
+}
+
+/** Every refused field's message (empty when all can be sent); TV counts only for LSQML. */
+export function settingsErrors(s: ClassicalSettings): string[] {
+  const out: string[] = [];
+  const it = checkIterations(s.iterations);
+  if (!it.ok) out.push(it.error);
+  const tv = checkTv(s.tv);
+  if (s.algorithm === 'lsqml' && !tv.ok) out.push(tv.error);
+  return out;
+}
+
+/** The API input of a Reconstruct with these (valid) settings, for one (dose, view) or all. */
+export function classicalInput(
+  s: ClassicalSettings,
+  focused: { dose: number; view: ViewName } | null,
+): {
+  dose: number | null;
+  view: ViewName | null;
+  algorithm: ClassicalAlgorithm;
+  iterations?: number;
+  probeUpdate: boolean;
+  tv?: number;
+  resume: boolean;
+} {
+  const it = checkIterations(s.iterations);
+  const tv = checkTv(s.tv);
+  return {
+    dose: focused?.dose ?? null,
+    view: focused?.view ?? null,
+    algorithm: s.algorithm,
+    ...(it.ok ? { iterations: it.value } : {}),
+    probeUpdate: s.probeUpdate,
+    ...(s.algorithm === 'lsqml' && tv.ok && tv.value !== null ? { tv: tv.value } : {}),
+    resume: s.resume,
+  };
+}
+
+/** The `ptycho-study reconstruct` command that does what Reconstruct does with these settings. */
+export function reconstructCommand(
+  roots: { phaseC: string; phaseD: string; artifact: string },
+  s: ClassicalSettings,
+  focused: { dose: number; view: ViewName } | null,
+): string {
+  const i = classicalInput(s, focused);
+  return [
+    'ptycho-study reconstruct',
+    `--phase-c-root ${quote(roots.phaseC)}`,
+    `--phase-d-root ${quote(roots.phaseD)}`,
+    `--artifact-root ${quote(roots.artifact)}`,
+    `--algorithm ${i.algorithm}`,
+    i.iterations !== undefined ? `--iterations ${i.iterations}` : null,
+    `--probe-update ${i.probeUpdate ? 'on' : 'off'}`,
+    i.tv !== undefined ? `--tv ${i.tv}` : null,
+    i.dose !== null ? `--dose ${i.dose}` : null,
+    i.view !== null ? `--view ${i.view}` : null,
+    i.resume ? '--resume' : null,
+  ]
+    .filter((x): x is string => x !== null)
+    .join(' ');
 }

@@ -16,7 +16,8 @@ export interface CommandJob {
 /** The Run panel's knob values (blank = not given). */
 export type CommandKnobs = Partial<Record<KnobKey, string | number | boolean | null>>;
 
-function quote(s: string): string {
+/** Quotes a word for a POSIX shell when it needs it. */
+export function quote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
