@@ -80,6 +80,36 @@ function lsqmlMeta(o: PieOptions): Record<string, number> {
   return o.algorithm === 'lsqml' ? { delta: o.delta, tv: o.tv, tv_epsilon: o.tvEpsilon } : {};
 }
 
+/** The settings a resume must match, as recon.npz's metadata and the events' start line record them. */
+function settingsRecord(o: PieOptions): Record<string, string | number | boolean> {
+  return {
+    algorithm: o.algorithm,
+    alpha: o.alpha,
+    beta: o.beta,
+    seed: o.seed,
+    probe_update: o.probeUpdate,
+    probe_update_start: o.probeUpdateStart,
+    ...lsqmlMeta(o),
+  };
+}
+
+/** The pieOptions fields a settings record (recon.npz metadata, a start line's `settings`) holds. */
+function settingsFromRecord(meta: Record<string, unknown>): Partial<PieOptions> {
+  const n = (k: string) => (typeof meta[k] === 'number' ? (meta[k] as number) : undefined);
+  const options: Partial<PieOptions> = {
+    algorithm: CLASSICAL_ALGORITHMS.find((a) => a === meta.algorithm),
+    probeUpdate: typeof meta.probe_update === 'boolean' ? meta.probe_update : undefined,
+    probeUpdateStart: n('probe_update_start'),
+    alpha: n('alpha'),
+    beta: n('beta'),
+    seed: n('seed'),
+    delta: n('delta'),
+    tv: n('tv'),
+    tvEpsilon: n('tv_epsilon'),
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+}
+
 /** The resume point in recon.npz, or null when there is none; refuses one made with other settings. */
 async function resumePoint(
   path: string,
@@ -90,15 +120,7 @@ async function resumePoint(
   if (!existsSync(path)) return null;
   const meta = JSON.parse(await readNpzText(path, '_metadata')) as Record<string, unknown>;
   if (meta.arm !== 'classical') return null;
-  const mine = {
-    algorithm: o.algorithm,
-    alpha: o.alpha,
-    beta: o.beta,
-    seed: o.seed,
-    probe_update: o.probeUpdate,
-    probe_update_start: o.probeUpdateStart,
-    ...lsqmlMeta(o),
-  };
+  const mine = settingsRecord(o);
   const differs = Object.entries(mine).filter(([k, v]) => meta[k] !== v);
   if (differs.length)
     throw new StudyError('BAD_INPUT', `cannot resume: ${path} was made with other settings`, {
@@ -132,34 +154,48 @@ export interface RecordedSettings {
   iterations: number | null;
 }
 
-/** What a job's recon.npz was made with (a resume must use the same), or null when it has none. */
+/**
+ * What a job was made with (a resume must use the same): its recon.npz's settings, or where
+ * it has none (a first run that died before writing it) those its events' latest start line
+ * records; null when neither says.
+ */
 export async function readRecordedSettings(job: ClassicalJob): Promise<RecordedSettings | null> {
   const path = join(job.artifactDir, RECON_FILE);
-  if (!existsSync(path)) return null;
-  const meta = JSON.parse(await readNpzText(path, '_metadata')) as Record<string, unknown>;
-  if (meta.arm !== 'classical') return null;
-  const n = (k: string) => (typeof meta[k] === 'number' ? (meta[k] as number) : undefined);
-  const algorithm = CLASSICAL_ALGORITHMS.find((a) => a === meta.algorithm);
-  const options: Partial<PieOptions> = {
-    algorithm,
-    probeUpdate: typeof meta.probe_update === 'boolean' ? meta.probe_update : undefined,
-    probeUpdateStart: n('probe_update_start'),
-    alpha: n('alpha'),
-    beta: n('beta'),
-    seed: n('seed'),
-    delta: n('delta'),
-    tv: n('tv'),
-    tvEpsilon: n('tv_epsilon'),
-  };
-  return {
-    options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-    iterationsRequested: n('iterations_requested') ?? null,
-    iterations: n('iterations') ?? null,
-  };
+  if (existsSync(path)) {
+    const meta = JSON.parse(await readNpzText(path, '_metadata')) as Record<string, unknown>;
+    if (meta.arm !== 'classical') return null;
+    const n = (k: string) => (typeof meta[k] === 'number' ? (meta[k] as number) : null);
+    return {
+      options: settingsFromRecord(meta),
+      iterationsRequested: n('iterations_requested'),
+      iterations: n('iterations'),
+    };
+  }
+  const eventsPath = join(job.artifactDir, CLASSICAL_EVENTS);
+  if (!existsSync(eventsPath)) return null;
+  let found: RecordedSettings | null = null;
+  for (const line of readFileSync(eventsPath, 'utf8').split('\n')) {
+    try {
+      const e = JSON.parse(line) as Partial<StatusLine>;
+      if (e.type === 'status' && (e.status === 'started' || e.status === 'resumed') && e.settings)
+        found = {
+          options: settingsFromRecord(e.settings),
+          iterationsRequested: e.total_epochs ?? null,
+          iterations: null,
+        };
+    } catch {
+      // a torn line of a killed run
+    }
+  }
+  return found;
 }
 
 /** A status line of events.jsonl; `started` / `resumed` also name the process, so a reader can tell a dead run. */
-type StatusLine = Extract<TrainEvent, { type: 'status' }> & { pid?: number; hostname?: string };
+type StatusLine = Extract<TrainEvent, { type: 'status' }> & {
+  pid?: number;
+  hostname?: string;
+  settings?: Record<string, unknown>;
+};
 
 /**
  * The events a resumed job continues: those up to the end of the attempt its recon.npz holds.
@@ -234,6 +270,7 @@ export async function runClassicalJob(
     total_epochs: options.iterations,
     pid: process.pid,
     hostname: hostname(),
+    settings: settingsRecord(options),
   });
   const probe = file.probeGuess.data as Float32Array;
   let result: PieResult;

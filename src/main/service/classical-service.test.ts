@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -302,5 +302,22 @@ describe('the classical arm through WorkbenchApi', () => {
     await service.classical.settled();
     expect(events.at(-1)).toMatchObject({ state: 'done', iteration: 3 });
     expect(file()).toMatchObject({ algorithm: 'lsqml', tv: 0.01, iterations: 3 });
+    // a first run that died before writing recon.npz: its start line names its settings, and Resume uses them
+    const sparseDir = join(art.artifactRoot, 'dose_10000', 'sparse', 'classical');
+    mkdirSync(sparseDir, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(
+      join(sparseDir, 'events.jsonl'),
+      `${JSON.stringify({ type: 'status', time: 't', status: 'started', epoch: 0, total_epochs: 2, pid: dead, hostname: hostname(), settings: { algorithm: 'lsqml', tv: 0.02, probe_update: false } })}\n`,
+    );
+    const sparse = () =>
+      service.classical
+        .get({ artifactRoot: art.artifactRoot })
+        .jobs.find((j) => j.view === 'sparse' && j.dose === 1e4)!;
+    expect(sparse()).toMatchObject({ state: 'interrupted', resumable: true, target: 2 });
+    await service.dispatch('reconstructClassical', { ...art, dose: 1e4, view: 'sparse', resume: true });
+    await service.classical.settled();
+    expect(sparse()).toMatchObject({ state: 'done', resumable: false });
+    expect(file()).toMatchObject({ algorithm: 'lsqml', tv: 0.02, probe_update: false, iterations: 2 });
   }, 60_000);
 });
