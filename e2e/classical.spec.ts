@@ -59,6 +59,11 @@ test('the Classical row sets LSQML with its TV prior; a refused value disables R
   await row.getByRole('button', { name: /^Reconstruct dose .* sparse$/ }).click();
   const sparse = row.locator('[data-classical="dose_1000-sparse-classical"]');
   await expect(sparse).toContainText(/[2-9]\/5000 · error/, { timeout: 60_000 });
+  // the curve draws live, while the job runs
+  await expect(sparse.locator('.badge')).toHaveText('running');
+  await expect(
+    sparse.getByRole('img', { name: 'dose_1000-sparse-classical data-fit error per iteration' }),
+  ).toBeVisible();
   await row.getByRole('button', { name: 'Cancel' }).click();
   await expect(sparse.locator('.badge')).toHaveText('cancelled', { timeout: 60_000 });
   const reached = Number((await sparse.locator('.cell-detail').first().textContent())?.split('/')[0]);
