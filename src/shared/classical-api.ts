@@ -42,7 +42,10 @@ export const ReconstructClassicalOutput = z.object({
   jobIds: z.array(z.string()),
 });
 
-export const CancelClassicalInput = z.object({ runId: z.string().optional() }).strict();
+/** One run, or every run of one artifact root, or (neither given) every classical run. */
+export const CancelClassicalInput = z
+  .object({ runId: z.string().optional(), artifactRoot: z.string().min(1).optional() })
+  .strict();
 export const CancelClassicalOutput = z.object({ cancelled: z.boolean() });
 
 /** `interrupted`: its events say it started, but the process reconstructing it is gone (resume continues it). */

@@ -264,7 +264,13 @@ describe('the classical arm through WorkbenchApi', () => {
     })) as {
       runId: string;
     };
-    expect(await service.dispatch('cancelClassical', { runId: again.runId })).toEqual({ cancelled: true });
+    // cancelling another root's runs leaves it; cancelling this root's takes it out
+    expect(await service.dispatch('cancelClassical', { artifactRoot: join(dir, 'elsewhere') })).toEqual({
+      cancelled: false,
+    });
+    expect(events.filter((e) => e.runId === again.runId).map((e) => e.state)).toEqual(['queued']);
+    expect(await service.dispatch('cancelClassical', { artifactRoot: art.artifactRoot })).toEqual({ cancelled: true });
+    expect(events.filter((e) => e.runId === again.runId).map((e) => e.state)).toEqual(['queued', 'cancelled']);
     gate.release();
     await until('the training run to end', () => runEnded(all, training.runId));
     await service.classical.settled();

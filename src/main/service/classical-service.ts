@@ -277,14 +277,18 @@ export class ClassicalService {
   }
 
   /**
-   * Cancels a run (every classical run when none is named): a queued one leaves the queue
-   * and its jobs are announced cancelled at once; a running one stops after its current
-   * iteration.
+   * Cancels a run, or every run of an artifact root, or every classical run when neither is
+   * named: a queued one leaves the queue and its jobs are announced cancelled at once; a
+   * running one stops after its current iteration.
    */
-  cancel(runId?: string): { cancelled: boolean } {
+  cancel(which: { runId?: string; artifactRoot?: string } = {}): { cancelled: boolean } {
+    const root = which.artifactRoot
+      ? this.options.resolveRoots({ artifactRoot: which.artifactRoot }).artifactRoot
+      : null;
     let any = false;
     for (const run of [...this.runs.values()]) {
-      if (runId && run.runId !== runId) continue;
+      if (which.runId && run.runId !== which.runId) continue;
+      if (root && run.artifactRoot !== root) continue;
       if (run.queued.remove()) {
         this.runs.delete(run.runId);
         for (const j of run.jobs)

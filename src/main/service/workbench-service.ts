@@ -187,7 +187,7 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async cancelClassical(input: MethodInput<'cancelClassical'> = {}): Promise<MethodOutput<'cancelClassical'>> {
-    return this.classical.cancel(input.runId);
+    return this.classical.cancel(input);
   }
 
   async getClassical(input: MethodInput<'getClassical'> = {}): Promise<MethodOutput<'getClassical'>> {

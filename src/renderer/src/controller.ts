@@ -371,7 +371,11 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         if (!roots) throw new Error('no study is open');
         return engine.reconstructClassical(roots, { dose: job.dose, view: job.view, resume: true });
       },
-      cancel: (runId: string | null) => engine.cancelClassical(runId),
+      /** Takes this study's queued reconstructions out and stops the running one. */
+      cancel: async () => {
+        const roots = study().roots;
+        return roots ? engine.cancelClassical(roots.artifact) : false;
+      },
       /** Progress of this study's classical jobs. */
       onProgress: (handler: Parameters<Engine['onClassicalProgress']>[0]) =>
         engine.onClassicalProgress((e) => {

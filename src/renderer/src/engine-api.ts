@@ -159,8 +159,8 @@ export function createEngine(): Engine {
       const r = await call('reconstructClassical', { ...rootsInput(roots), ...input });
       return { runId: r.runId, jobIds: r.jobIds };
     },
-    async cancelClassical(runId) {
-      return (await call('cancelClassical', runId ? { runId } : {})).cancelled;
+    async cancelClassical(artifactRoot) {
+      return (await call('cancelClassical', { artifactRoot })).cancelled;
     },
     getClassical: (artifactRoot) => call('getClassical', { artifactRoot }),
     onClassicalProgress: (h) => onEvent('classicalProgress', h),

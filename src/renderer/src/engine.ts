@@ -85,8 +85,8 @@ export interface Engine {
   onRunState(handler: (ev: RunStateEvent) => void): () => void;
   /** The classical arm: queue a reconstruction (it waits in the one run queue with training). */
   reconstructClassical(roots: Roots, input: ClassicalRunInput): Promise<{ runId: string; jobIds: string[] }>;
-  /** Cancel one classical run (every one when null): a queued one leaves the queue. */
-  cancelClassical(runId: string | null): Promise<boolean>;
+  /** Cancel every classical run of this artifact root: a queued one leaves the queue. */
+  cancelClassical(artifactRoot: string): Promise<boolean>;
   getClassical(artifactRoot: string): Promise<GetClassicalOutput>;
   onClassicalProgress(handler: (e: ClassicalProgressEvent) => void): () => void;
 }

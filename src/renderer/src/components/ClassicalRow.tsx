@@ -195,7 +195,7 @@ export function ClassicalRow({ roots, doses, focused, api }: Props) {
             >
               Reconstruct {focused ? `dose ${formatDose(focused.dose)} ${focused.view}` : 'all'}
             </button>
-            <button type="button" disabled={!anyBusy} onClick={() => void act(() => api.cancel(null))}>
+            <button type="button" disabled={!anyBusy} onClick={() => void act(() => api.cancel())}>
               Cancel
             </button>
           </fieldset>
