@@ -170,8 +170,14 @@ describe('the classical arm through WorkbenchApi', () => {
     appendFileSync(eventsPath, attempt(dead));
     expect(await listed()).toMatchObject({ state: 'interrupted', resumable: true, target: 50 });
     // while another live process (a terminal's reconstruct) holds it, it is running there
-    writeFileSync(eventsPath, before + attempt(process.ppid));
+    writeFileSync(
+      eventsPath,
+      before + attempt(process.ppid).replace('"time":"t"', `"time":"${new Date().toISOString()}"`),
+    );
     expect(await listed()).toMatchObject({ state: 'running', resumable: false });
+    // …unless that pid belongs to a process started after the attempt (the pid was reused)
+    writeFileSync(eventsPath, before + attempt(process.ppid).replace('"time":"t"', '"time":"2001-01-01T00:00:00Z"'));
+    expect(await listed()).toMatchObject({ state: 'interrupted', resumable: true });
     writeFileSync(eventsPath, before + attempt(dead));
     // resume: the job continues from its recon.npz (settings as recorded there) to the asked count,
     // and the dead attempt's iterations leave its curve

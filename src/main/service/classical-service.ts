@@ -55,8 +55,8 @@ interface EventsSummary {
   state: ClassicalState | null;
   /** The iterations the latest attempt was asked for. */
   target: number | null;
-  /** The process of the latest attempt, when it recorded one. */
-  owner: { pid: number; hostname: string } | null;
+  /** The process of the latest attempt, when it recorded one, and when that attempt started. */
+  owner: { pid: number; hostname: string; startedAt: number } | null;
 }
 
 const STATUS_STATE: Record<string, ClassicalState> = {
@@ -77,6 +77,7 @@ function readEvents(artifactDir: string): EventsSummary {
     try {
       const e = JSON.parse(line) as {
         type?: string;
+        time?: string;
         train_loss?: number;
         status?: string;
         total_epochs?: number;
@@ -89,7 +90,9 @@ function readEvents(artifactDir: string): EventsSummary {
       if (e.status === 'started' || e.status === 'resumed') {
         out.target = typeof e.total_epochs === 'number' ? e.total_epochs : null;
         out.owner =
-          typeof e.pid === 'number' && typeof e.hostname === 'string' ? { pid: e.pid, hostname: e.hostname } : null;
+          typeof e.pid === 'number' && typeof e.hostname === 'string'
+            ? { pid: e.pid, hostname: e.hostname, startedAt: Date.parse(e.time ?? '') }
+            : null;
       }
     } catch {
       // a torn last line of a killed run: the lines before it still count
@@ -98,11 +101,31 @@ function readEvents(artifactDir: string): EventsSummary {
   return out;
 }
 
-/** Another live process (a `reconstruct` in a terminal) is reconstructing it; this one's own runs are known. */
+/**
+ * When a process of this machine started (ms since the epoch), from /proc; null where that
+ * cannot be read. Clock ticks are taken as Linux's usual 100 per second.
+ */
+function processStartedAt(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Another live process (a `reconstruct` in a terminal) is reconstructing it; this one's own
+ * runs are known. A pid taken since by a process that started after the attempt is not it.
+ */
 function ownerAlive(owner: EventsSummary['owner']): boolean {
   if (!owner) return false;
   if (owner.hostname !== hostname()) return true;
-  return owner.pid !== process.pid && isProcessAlive(owner.pid);
+  if (owner.pid === process.pid || !isProcessAlive(owner.pid)) return false;
+  const started = processStartedAt(owner.pid);
+  return started === null || !Number.isFinite(owner.startedAt) || started <= owner.startedAt + 2000;
 }
 
 export class ClassicalService {
