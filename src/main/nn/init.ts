@@ -22,13 +22,23 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
 export function glorotUniform(shape: Shape, rng: Rng): Float32Array {
   const { fanIn, fanOut } = fans(shape);
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return Float32Array.from({ length: numel(shape) }, () => rng.uniform(-limit, limit));
+  return uniformArray(numel(shape), -limit, limit, rng);
+}
+
+/**
+ * n draws of U(lo, hi) in order, as float32. A plain loop: `Float32Array.from` with a
+ * callback took ≈ 100 ms for PtychoPINN's 2.3 M weights, paid by every graph a job builds.
+ */
+function uniformArray(n: number, lo: number, hi: number, rng: Rng): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.uniform(lo, hi);
+  return out;
 }
 
 /** He (Kaiming) uniform for ReLU stacks: U(±√(6/fanIn)). */
 export function heUniform(shape: Shape, rng: Rng): Float32Array {
   const limit = Math.sqrt(6 / fans(shape).fanIn);
-  return Float32Array.from({ length: numel(shape) }, () => rng.uniform(-limit, limit));
+  return uniformArray(numel(shape), -limit, limit, rng);
 }
 
 /** He (Kaiming) normal: N(0, 2/fanIn). */

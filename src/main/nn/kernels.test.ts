@@ -156,6 +156,10 @@ describe('initialisers and checkpoints', () => {
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
     const limit = Math.sqrt(6 / (32 * 9 + 64 * 9));
+    // the draws in order, one per weight, rounded to float32: the weights every earlier run had
+    const rng = nn.createRng(42);
+    const drawn = Float32Array.from({ length: a.length }, () => rng.uniform(-limit, limit));
+    expect(Buffer.from(a.buffer).equals(Buffer.from(drawn.buffer))).toBe(true);
     const max = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(max).toBeLessThanOrEqual(limit);
     expect(max).toBeGreaterThan(0.95 * limit);

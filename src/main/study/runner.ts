@@ -34,12 +34,15 @@ export interface RunnerResult {
   [k: string]: unknown;
 }
 
-export type TrainingRunner = (
+export type TrainingRunner = ((
   config: ResolvedJobConfig,
   job: TrainingJob,
   logPath: string,
   ctx: RunnerContext,
-) => Promise<RunnerResult>;
+) => Promise<RunnerResult>) & {
+  /** Get ready for a job soon to come (e.g. start a worker while the run is still being planned). */
+  prewarm?(): void;
+};
 
 export function runnerMissingError(): StudyError {
   return new StudyError('RUNNER_MISSING', 'no PtychoPINN training runner is registered, so nothing can be trained', {

@@ -108,7 +108,6 @@ export function createTrainerHost(launch: WorkerLauncher, opts: TrainerHostOptio
   const retire = (slot: Slot) => {
     clearTimeout(slot.idleTimer);
     if (slot.exited) return;
-    slot.worker.idle?.(true);
     slot.worker.send({ type: 'exit' });
     // a worker that does not understand `exit` (or hangs) still goes
     setTimeout(() => slot.worker.kill(), 10_000).unref();
@@ -187,9 +186,14 @@ export function createTrainerHost(launch: WorkerLauncher, opts: TrainerHostOptio
           slot.job = null;
           if (cancelTimer) clearTimeout(cancelTimer);
           ctx.signal.removeEventListener('abort', onAbort);
-          if (reuse) park(slot);
-          else retire(slot);
-          resolve(result);
+          if (reuse) {
+            park(slot);
+            return resolve(result);
+          }
+          // a worker that is done with: the job ends when its process has (no trainer outlives a cancel)
+          if (slot.exited) return resolve(result);
+          slot.job = { message: () => {}, exit: () => resolve(result) };
+          retire(slot);
         };
 
         slot.job = {

@@ -1,7 +1,8 @@
 /**
- * The study engine's runner: each job trains in its own worker process through a
- * TrainerHost. The entry points pass it to WorkbenchService (the CLI and the server fork
- * Node workers; the Electron app passes its utilityProcess launcher).
+ * The study engine's runner: jobs train in a worker process through a TrainerHost, one
+ * worker for the jobs of a run in turn (host.ts). The entry points pass it to
+ * WorkbenchService (the CLI and the server fork Node workers; the Electron app passes its
+ * utilityProcess launcher).
  */
 import type { ResolvedJobConfig } from '../../shared/config';
 import type { TrainingJob } from '../study/jobs';
@@ -20,6 +21,11 @@ export function createWorkerRunner(
   extras: TrainerExtras = {},
 ): TrainingRunner {
   const host = createTrainerHost(launcher);
-  return (config: ResolvedJobConfig, job: TrainingJob, logPath: string, ctx: RunnerContext): Promise<RunnerResult> =>
-    host.run(config, jobWire(job), logPath, { ...ctx, extras });
+  const run = (
+    config: ResolvedJobConfig,
+    job: TrainingJob,
+    logPath: string,
+    ctx: RunnerContext,
+  ): Promise<RunnerResult> => host.run(config, jobWire(job), logPath, { ...ctx, extras });
+  return Object.assign(run, { prewarm: () => host.prewarm() });
 }

@@ -68,12 +68,20 @@ export interface TrainingRun {
   previewFailed: boolean;
   /** The job's phase timings (start-up, steps, validation, preview, checkpoint, export). */
   clock: PhaseClock;
+  /** Where this attempt last wrote the checkpoint; the final one is not written twice. */
+  checkpointed: { step: number; epoch: number } | null;
 }
 
 /** Device-resident state (webgpu) comes to the host for the checkpoint and the export. */
 export async function saveCheckpoint(run: TrainingRun): Promise<void> {
   await run.trainer.syncToHost();
   await writeCheckpoint(run.checkpointFile, run.trainer.getState(), run.state);
+  run.checkpointed = { step: run.state.step, epoch: run.state.epoch };
+}
+
+/** The checkpoint on disk holds this very state (no step and no epoch since it was written). */
+export function isCheckpointCurrent(run: TrainingRun): boolean {
+  return run.checkpointed?.step === run.state.step && run.checkpointed.epoch === run.state.epoch;
 }
 
 /** Seconds left at the step rate of this attempt; null before its first step. */

@@ -34,7 +34,7 @@ import { createPhaseClock, type PhaseClock } from './phases';
 import { previewTruthOf } from './previews';
 import type { JobWire, TrainerExtras } from './messages';
 import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
-import { type PreparedJob, saveCheckpoint, type TrainingRun, trainEpoch } from './train-epoch';
+import { isCheckpointCurrent, type PreparedJob, saveCheckpoint, type TrainingRun, trainEpoch } from './train-epoch';
 
 export interface TrainJobContext {
   signal: AbortSignal;
@@ -218,7 +218,8 @@ async function resumeOrStartFresh(
 async function finishJob(run: TrainingRun, stoppedBySteps: boolean): Promise<RunnerResult> {
   const { prepared: p, trainer, log } = run;
   const s = p.settings;
-  await saveCheckpoint(run);
+  // the last epoch's checkpoint already holds the final state unless steps ran since
+  if (!isCheckpointCurrent(run)) await saveCheckpoint(run);
   run.clock.mark('checkpoint');
   const st = run.state;
   const exported = exportModel(
@@ -331,6 +332,7 @@ export async function trainJob(
       epochStartedAt: 0,
       previewFailed: false,
       clock,
+      checkpointed: null,
     };
     if (!ctx.resume) attempt.startFresh(); // inputs are good: a fresh run starts a new curve
     log.emit({

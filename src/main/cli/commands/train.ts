@@ -123,6 +123,8 @@ export async function runTrain(o: TrainOptions, context: CliContext = {}): Promi
   const knobs = knobsFromOptions(o);
 
   const service = new WorkbenchService({ transport: 'cli', workspace: null, design, runner: context.runner });
+  // the worker boots (Node, onnxruntime) while the jobs are planned; unused, it exits with us
+  if (!o.dryRun) context.runner?.prewarm?.();
   console.log(`Enumerating training jobs from Phase C (${roots.phaseCRoot}) and Phase D (${roots.phaseDRoot})...`);
   const selection = await service.study.selectJobs({
     roots,
