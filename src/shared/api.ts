@@ -8,6 +8,7 @@ import { studyApiEvents, studyApiMethods } from './study-api';
 import { evalApiEvents, evalApiMethods } from './eval-api';
 import { dataApiEvents, dataApiMethods } from './data-api';
 import { classicalApiEvents, classicalApiMethods } from './classical-api';
+import { queueApiMethods } from './queue-api';
 
 export const ExecutionProviderName = z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
@@ -50,6 +51,7 @@ export const apiMethods = {
   ...evalApiMethods,
   ...dataApiMethods,
   ...classicalApiMethods,
+  ...queueApiMethods,
 } as const;
 
 export type ApiMethods = typeof apiMethods;

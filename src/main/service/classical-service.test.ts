@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName } from '../../shared/api';
 import type { ClassicalProgressEvent, GetClassicalOutput } from '../../shared/classical-api';
+import type { ListQueueOutput } from '../../shared/queue-api';
 import type { JobStateEvent, RunStateEvent } from '../../shared/study-api';
 import type { TrainingRunner } from '../study/runner';
 import { buildOverlapViews } from '../data/overlap';
@@ -223,6 +224,32 @@ describe('the classical arm through WorkbenchApi', () => {
     expect(listed.running).toBeNull();
     await new Promise((r) => setTimeout(r, 100));
     expect(events.filter((e) => e.runId === classical.runId).map((e) => e.state)).toEqual(['queued']);
+    // the queue lists both kinds in the order they run: the training run computing, then the classical run, then the next training run
+    const queue = (await service.dispatch('listQueue', { artifactRoot: art.artifactRoot })) as ListQueueOutput;
+    expect(queue.runs).toEqual([
+      {
+        runId: first.runId,
+        kind: 'training',
+        state: 'running',
+        artifactRoot: art.artifactRoot,
+        jobIds: ['dose_10000-dense-gs2'],
+      },
+      {
+        runId: classical.runId,
+        kind: 'classical',
+        state: 'queued',
+        artifactRoot: art.artifactRoot,
+        jobIds: ['dose_10000-dense-classical'],
+      },
+      {
+        runId: second.runId,
+        kind: 'training',
+        state: 'queued',
+        artifactRoot: art.artifactRoot,
+        jobIds: ['dose_10000-sparse-gs2'],
+      },
+    ]);
+    expect(await service.dispatch('listQueue', { artifactRoot: join(dir, 'elsewhere') })).toEqual({ runs: [] });
     // a dry run goes straight through, past everything queued
     const dry = await service.runJobs({ roots: art, jobIds: ['dose_10000-baseline-gs1'], dryRun: true, knobs: {} });
     await until('the dry run to end', () => runEnded(all, dry.runId));
@@ -239,6 +266,7 @@ describe('the classical arm through WorkbenchApi', () => {
       'train dose_10000-sparse-gs2 done',
     ]);
     expect(jobStates(all, 'dose_10000-sparse-gs2')[0]).toBe('queued');
+    expect(await service.dispatch('listQueue', {})).toEqual({ runs: [] });
     await service.close();
   }, 60_000);
 

@@ -326,6 +326,12 @@ export class ClassicalService {
     return { cancelled: any };
   }
 
+  /** A run of this service still queued or running: its artifact root and jobs (null once it has ended). */
+  liveRunJobs(runId: string): { artifactRoot: string; jobIds: string[] } | null {
+    const run = this.runs.get(runId);
+    return run ? { artifactRoot: run.artifactRoot, jobIds: run.jobs.map((j) => j.id) } : null;
+  }
+
   /** Resolves when every run queued or running now has finished writing. */
   async settled(): Promise<void> {
     while (this.runs.size) await Promise.allSettled([...this.runs.values()].map((r) => r.queued.done));

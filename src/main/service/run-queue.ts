@@ -3,8 +3,7 @@
  * FIFO, so one of them computes at a time in this process (both are CPU-bound). A run that
  * has not started yet can be taken out (a cancelled queued run never starts).
  */
-
-export type QueuedRunKind = 'training' | 'classical';
+import type { QueuedRunKind } from '../../shared/queue-api';
 
 export interface QueuedRun<T> {
   readonly id: string;

@@ -190,6 +190,12 @@ export class StudyService {
     return ids;
   }
 
+  /** A run of this service still queued or running: its artifact root and jobs (null once it has ended). */
+  liveRunJobs(runId: string): { artifactRoot: string; jobIds: string[] } | null {
+    const live = this.live.get(runId);
+    return live ? { artifactRoot: live.run.artifactRoot, jobIds: [...live.run.jobIds] } : null;
+  }
+
   async listJobs(input: StudyRootsInput): Promise<ListJobsOutput> {
     const roots = this.resolveRoots(input);
     this.manifestWatch.follow(roots.artifactRoot);

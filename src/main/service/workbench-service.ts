@@ -54,10 +54,12 @@ export class WorkbenchService implements WorkbenchApi {
   /** The classical arm: ePIE/rPIE reconstructions scored beside PtychoPINN. */
   readonly classical: ClassicalService;
 
+  /** One queue for training and classical runs: one CPU-bound run at a time, first come first served. */
+  private readonly queue = new RunQueue();
+
   constructor(private readonly options: WorkbenchServiceOptions) {
     this.events.setMaxListeners(100);
-    // one queue for training and classical runs: one CPU-bound run at a time, first come first served
-    const queue = new RunQueue();
+    const queue = this.queue;
     this.study = new StudyService({
       transport: options.transport,
       workspace: options.workspace ?? null,
@@ -192,6 +194,27 @@ export class WorkbenchService implements WorkbenchApi {
 
   async getClassical(input: MethodInput<'getClassical'> = {}): Promise<MethodOutput<'getClassical'>> {
     return this.classical.get(input);
+  }
+
+  /**
+   * The shared run queue in order: the run computing now, then the waiting ones as they will
+   * start, each with its kind and jobs (only those of `artifactRoot` when given).
+   */
+  async listQueue(input: MethodInput<'listQueue'> = {}): Promise<MethodOutput<'listQueue'>> {
+    const root = input.artifactRoot ? this.study.resolveRoots({ artifactRoot: input.artifactRoot }).artifactRoot : null;
+    const { active, waiting } = this.queue.snapshot();
+    const entries = [
+      ...(active ? [{ ...active, state: 'running' as const }] : []),
+      ...waiting.map((w) => ({ ...w, state: 'queued' as const })),
+    ];
+    const runs: MethodOutput<'listQueue'>['runs'] = [];
+    for (const e of entries) {
+      const jobs = e.kind === 'training' ? this.study.liveRunJobs(e.id) : this.classical.liveRunJobs(e.id);
+      // a run its service no longer holds has just ended: not listed
+      if (!jobs || (root && jobs.artifactRoot !== root)) continue;
+      runs.push({ runId: e.id, kind: e.kind, state: e.state, ...jobs });
+    }
+    return { runs };
   }
 
   /** Cancel live runs and wait until their final states are recorded (app quit, server stop). */

@@ -69,6 +69,7 @@ function unused(): Omit<
     reconstructClassical: no('reconstructClassical'),
     cancelClassical: no('cancelClassical'),
     getClassical: no('getClassical'),
+    listQueue: no('listQueue'),
     onClassicalProgress: () => () => {},
   };
 }

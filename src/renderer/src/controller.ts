@@ -371,10 +371,15 @@ export function createController(curves: CurveStore, engine: Engine = createEngi
         if (!roots) throw new Error('no study is open');
         return engine.reconstructClassical(roots, { dose: job.dose, view: job.view, resume: true });
       },
-      /** Takes this study's queued reconstructions out and stops the running one. */
-      cancel: async () => {
+      /** Takes this study's queued reconstructions (or only run `runId`) out and stops the running one. */
+      cancel: async (runId?: string) => {
         const roots = study().roots;
-        return roots ? engine.cancelClassical(roots.artifact) : false;
+        return roots ? engine.cancelClassical(roots.artifact, runId) : false;
+      },
+      /** This study's runs in the one run queue (training and classical), in the order they run. */
+      queue: async () => {
+        const roots = study().roots;
+        return roots ? (await engine.listQueue(roots.artifact)).runs : [];
       },
       /** Progress of this study's classical jobs. */
       onProgress: (handler: Parameters<Engine['onClassicalProgress']>[0]) =>

@@ -159,10 +159,11 @@ export function createEngine(): Engine {
       const r = await call('reconstructClassical', { ...rootsInput(roots), ...input });
       return { runId: r.runId, jobIds: r.jobIds };
     },
-    async cancelClassical(artifactRoot) {
-      return (await call('cancelClassical', { artifactRoot })).cancelled;
+    async cancelClassical(artifactRoot, runId) {
+      return (await call('cancelClassical', { artifactRoot, ...(runId === undefined ? {} : { runId }) })).cancelled;
     },
     getClassical: (artifactRoot) => call('getClassical', { artifactRoot }),
+    listQueue: (artifactRoot) => call('listQueue', { artifactRoot }),
     onClassicalProgress: (h) => onEvent('classicalProgress', h),
   };
 }

@@ -10,6 +10,7 @@ import type { SkipSummary, TrainingManifest } from '../../shared/manifest';
 import type { EventPayload, WorkbenchInfo } from '../../shared/api';
 import type { GetComparisonOutput, GetJobEvaluationOutput } from '../../shared/eval-api';
 import type { ClassicalProgressEvent, GetClassicalOutput, ReconstructClassicalInput } from '../../shared/classical-api';
+import type { ListQueueOutput } from '../../shared/queue-api';
 import type {
   JobAttempt,
   JobStateEvent,
@@ -85,8 +86,10 @@ export interface Engine {
   onRunState(handler: (ev: RunStateEvent) => void): () => void;
   /** The classical arm: queue a reconstruction (it waits in the one run queue with training). */
   reconstructClassical(roots: Roots, input: ClassicalRunInput): Promise<{ runId: string; jobIds: string[] }>;
-  /** Cancel every classical run of this artifact root: a queued one leaves the queue. */
-  cancelClassical(artifactRoot: string): Promise<boolean>;
+  /** Cancel every classical run of this artifact root (or only `runId`): a queued one leaves the queue. */
+  cancelClassical(artifactRoot: string, runId?: string): Promise<boolean>;
   getClassical(artifactRoot: string): Promise<GetClassicalOutput>;
+  /** The one run queue's runs of this artifact root (training and classical), in the order they run. */
+  listQueue(artifactRoot: string): Promise<ListQueueOutput>;
   onClassicalProgress(handler: (e: ClassicalProgressEvent) => void): () => void;
 }
