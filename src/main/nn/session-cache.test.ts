@@ -29,7 +29,7 @@ describe('session cache', () => {
     expect(await cache.get(bytes('train'), { provider: 'cpu', threads: 2 })).toBe(a);
     expect(await cache.get(bytes('train'), { provider: 'cpu', threads: 1 })).not.toBe(a);
     expect(f.made.map((m) => m.model)).toEqual(['train', 'train']);
-    expect(cache.stats()).toEqual({ created: 2, reused: 1, kept: 2 });
+    expect(cache.stats()).toEqual({ created: 2, reused: 1, kept: 2, loaded: 0 });
   });
 
   it("a job with another graph releases the earlier jobs' sessions it does not use", async () => {
@@ -58,6 +58,6 @@ describe('session cache', () => {
     await expect(cache.get(bytes('g'), { provider: 'cpu' })).rejects.toThrow('bad graph');
     fail = false;
     await expect(cache.get(bytes('g'), { provider: 'cpu' })).resolves.toBeDefined();
-    expect(cache.stats()).toEqual({ created: 1, reused: 0, kept: 1 });
+    expect(cache.stats()).toEqual({ created: 1, reused: 0, kept: 1, loaded: 0 });
   });
 });

@@ -20,8 +20,8 @@ export interface SessionCache {
   get(model: Uint8Array, spec: SessionSpec): Promise<ort.InferenceSession>;
   /** A new job starts: what it asks for marks the sessions it uses. */
   beginJob(): void;
-  /** Sessions created and reused so far (logs, tests). */
-  stats(): { created: number; reused: number; kept: number };
+  /** Sessions created (`loaded` of them from an optimised graph on disk) and reused so far (logs, tests). */
+  stats(): { created: number; reused: number; kept: number; loaded: number };
   release(): Promise<void>;
 }
 
@@ -32,6 +32,8 @@ interface Entry {
 
 export function createSessionCache(
   create: (model: Uint8Array, spec: SessionSpec) => Promise<ort.InferenceSession> = createSession,
+  /** How many of the created sessions `create` loaded from disk (optimized-cache.ts). */
+  loadedFromDisk: () => number = () => 0,
 ): SessionCache {
   const entries = new Map<string, Entry>();
   let job = 0;
@@ -67,7 +69,7 @@ export function createSessionCache(
     beginJob() {
       job++;
     },
-    stats: () => ({ created, reused, kept: entries.size }),
+    stats: () => ({ created, reused, kept: entries.size, loaded: loadedFromDisk() }),
     async release() {
       for (const k of [...entries.keys()]) await drop(k);
     },

@@ -101,6 +101,13 @@ export interface SessionSpec {
    * on, off with PTYCHO_NCHWC=0 (for comparisons).
    */
   nchwc?: boolean;
+  /** CPU: also write the graph as ORT optimised it to this file (optimized-cache.ts keeps it). */
+  saveOptimizedTo?: string;
+  /**
+   * CPU: the bytes are such a file, already optimised by ORT on this machine: loaded with no
+   * rewrite and no further optimisation (the same kernels, a fraction of the time).
+   */
+  preOptimized?: boolean;
 }
 
 /** ORT session options used for every training and inference graph. */
@@ -109,7 +116,8 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
   return {
     executionProviders: [spec.provider],
     // 'all' fuses Conv+Relu etc.; measured 122 → 160 GFLOP/s on a conv (decisions.md).
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: spec.preOptimized ? 'disabled' : 'all',
+    ...(spec.saveOptimizedTo ? { optimizedModelFilePath: spec.saveOptimizedTo } : {}),
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -143,7 +151,12 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
 /** Create a session; a provider that fails at this point is reported like a failed probe. */
 export async function createSession(model: Uint8Array, spec: SessionSpec): Promise<ort.InferenceSession> {
   try {
-    const bytes = spec.provider === 'cpu' ? await cpuModel(model, spec) : dropUnusedMaxPoolIndices(model);
+    const bytes =
+      spec.provider !== 'cpu'
+        ? dropUnusedMaxPoolIndices(model)
+        : spec.preOptimized
+          ? model
+          : await cpuModel(model, spec);
     return await ort.InferenceSession.create(bytes, sessionOptions(spec));
   } catch (e) {
     const msg = String((e as Error)?.message ?? e).split('\n')[0];

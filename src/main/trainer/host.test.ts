@@ -65,9 +65,9 @@ describe('trainer host', () => {
   });
 
   it('one worker trains the jobs of a run in turn, on the sessions of the first, with the same bits', async () => {
-    const runner = createWorkerRunner(forkLauncher(), { threads: 1 });
+    const env = { PTYCHO_ORT_CACHE_DIR: mkdtempSync(join(tmpdir(), 'ort-optimized-')) };
     const pids: number[] = [];
-    const run = (dir: string) => {
+    const train = (runner: ReturnType<typeof createWorkerRunner>, dir: string) => {
       const job = asStudyJob(dir);
       return runner(tinyConfig(study, dir, { nepochs: 1 }), job, job.logPath, {
         signal: new AbortController().signal,
@@ -75,18 +75,24 @@ describe('trainer host', () => {
         onWorkerStarted: (pid) => pids.push(pid),
       });
     };
-    const dirs = [mkdtempSync(join(tmpdir(), 'host-reuse-a-')), mkdtempSync(join(tmpdir(), 'host-reuse-b-'))];
-    const a = await run(dirs[0]);
-    const b = await run(dirs[1]);
-    expect([a.status, b.status]).toEqual(['done', 'done']);
+    const dirs = ['a', 'b', 'c'].map((k) => mkdtempSync(join(tmpdir(), `host-reuse-${k}-`)));
+    const runner = createWorkerRunner(forkLauncher({ env }), { threads: 1 });
+    const a = await train(runner, dirs[0]);
+    const b = await train(runner, dirs[1]);
+    // another run: a new worker, whose sessions load the graphs the first optimised
+    const c = await train(createWorkerRunner(forkLauncher({ env }), { threads: 1 }), dirs[2]);
+    expect([a.status, b.status, c.status]).toEqual(['done', 'done', 'done']);
     expect(pids[1]).toBe(pids[0]);
-    // the first job's worker was new; the second trained on its kept sessions, to the same bits
+    expect(pids[2]).not.toBe(pids[0]);
+    // the first job's sessions were new; the second trained on them, the third on their optimised graphs: the same bits
     expect(b.model_sha256).toBe(a.model_sha256);
-    const [logA, logB] = dirs.map((d) => readFileSync(join(d, 'train.log'), 'utf8'));
+    expect(c.model_sha256).toBe(a.model_sha256);
+    const [logA, logB, logC] = dirs.map((d) => readFileSync(join(d, 'train.log'), 'utf8'));
     expect(logA).toMatch(
-      /phase timings \(ms\): worker boot \d+, .*first step \d+.*export model \d+; total \d+ ms \(0 sessions kept from an earlier job, 2 created\)/,
+      /phase timings \(ms\): worker boot \d+, .*first step \d+.*export model \d+; total \d+ ms \(0 sessions kept from an earlier job, 2 created, 0 of them from optimised graphs on disk\)/,
     );
-    expect(logB).toMatch(/phase timings \(ms\): lock \+ log \d+, .*\(2 sessions kept from an earlier job, 0 created\)/);
+    expect(logB).toMatch(/phase timings \(ms\): lock \+ log \d+, .*\(2 sessions kept from an earlier job, 0 created/);
+    expect(logC).toMatch(/\(0 sessions kept from an earlier job, 2 created, 2 of them from optimised graphs on disk\)/);
   });
 
   it('a worker that dies fails only its job; the next job gets a new worker', async () => {

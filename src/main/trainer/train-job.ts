@@ -139,7 +139,8 @@ async function prepareJob(
   const after = ctx.sessions?.stats();
   const sessions =
     before && after
-      ? `${after.reused - before.reused} sessions kept from an earlier job, ${after.created - before.created} created`
+      ? `${after.reused - before.reused} sessions kept from an earlier job, ${after.created - before.created} created, ` +
+        `${after.loaded - before.loaded} of them from optimised graphs on disk`
       : 'sessions of its own';
   const previewGroup = split.validation > 0 ? trainGroups : 0;
   const previewGraph = buildPinnGraph(modelSpec(settings, 1), data.probe, data.intensityScale, false);

@@ -10,6 +10,7 @@
  */
 import { serializeError } from '../../shared/errors';
 import type { TrainEvent } from '../../shared/events';
+import { createOptimizedCache, optimizedCacheDir } from '../nn/optimized-cache';
 import { createSessionCache } from '../nn/session-cache';
 import { type FromWorker, ToWorker } from './messages';
 import { watchParent } from './parent-watch';
@@ -57,7 +58,9 @@ process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
 
 const port = connect();
-const sessions = createSessionCache();
+const optimizedDir = optimizedCacheDir();
+const optimized = optimizedDir ? createOptimizedCache(optimizedDir) : null;
+const sessions = optimized ? createSessionCache(optimized.create, optimized.loaded) : createSessionCache();
 /** The job under way, if any. */
 let abort: AbortController | null = null;
 let jobsStarted = 0;
