@@ -1,8 +1,8 @@
 /**
  * Bench group `study`: wall time of one epoch of the demo study's three baseline gridsize-1
  * jobs as the workbench runs them — `ptycho-study train` from this checkout (bundled to
- * out/bench/node by scripts/bench.mjs), one forked training worker per job, one job after
- * another, with its data loading, graph building, validation, checkpoint and model export —
+ * out/bench/node by scripts/bench.mjs), one training worker for the run's jobs, one job after
+ * another, each with its data loading, graph building, validation, checkpoint and model export —
  * against the PyTorch reference (bench/study_torch.py) training the same three files one
  * after another for the same number of steps, timed from its process start (imports
  * included). Interleaved, median of the rounds. Lower is better: ratio = ours / theirs.
@@ -112,7 +112,7 @@ async function runStudyBench(ctx: BenchContext): Promise<void> {
       unit: 's',
       reference_value: t,
       ratio_vs_reference: t ? o / t : undefined,
-      notes: `one epoch (${steps} steps) of the demo study's three baseline gs1 jobs as \`train\` runs them (forked worker per job, CPU, ${threads} threads) vs PyTorch training the same files one after another from process start; lower is better, ratio = ours / theirs; median of ${rounds}`,
+      notes: `one epoch (${steps} steps) of the demo study's three baseline gs1 jobs as \`train\` runs them (one worker for the run's jobs, CPU, ${threads} threads; ORT's optimised graphs from earlier runs on disk) vs PyTorch training the same files one after another from process start; lower is better, ratio = ours / theirs; median of ${rounds}`,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
