@@ -39,8 +39,12 @@ describe.skipIf(block === 0)('NCHWc convolutions', () => {
     // The first Conv's Relu is fused into it.
     expect(convs.filter((n) => n.attribute?.some((a) => a.name === 'activation')).length).toBe(1);
     // The second Conv reads the first one's blocked output: three reorders of inputs, not
-    // four, besides the two that block each Conv's weight.
-    expect(rewritten.graph!.node!.filter((n) => n.opType === 'ReorderInput').length).toBe(3 + 2 * convs.length);
+    // four, besides the weights' (two per forward Conv, one per input-gradient Conv, whose
+    // flipped, transposed kernel is reordered from the weight itself).
+    expect(rewritten.graph!.node!.filter((n) => n.opType === 'ReorderInput').length).toBe(3 + 2 * 2 + 2);
+    expect(
+      rewritten.graph!.node!.some((n) => n.opType === 'Transpose' && (n.input?.[0] === 'w1' || n.input?.[0] === 'w2')),
+    ).toBe(false);
 
     const feeds = { x: rand(2 * C * 36, 4) };
     const plain = await nn.compileGraph(g, outputs, { threads: 1, nchwc: false });

@@ -86,6 +86,40 @@ export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
   const readers = new Map<string, onnxProto.onnx.INodeProto[]>();
   for (const n of g.node) for (const i of n.input ?? []) readers.set(i, [...(readers.get(i) ?? []), n]);
   const outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
+  const producer = new Map<string, onnxProto.onnx.INodeProto>();
+  for (const n of g.node) for (const o of n.output ?? []) producer.set(o, n);
+  const ints = new Map<string, number[]>();
+  for (const t of g.initializer ?? [])
+    if (t.name && t.dataType === onnx.TensorProto.DataType.INT64) ints.set(t.name, int64s(t));
+  const soleReader = (name: string) => !outputs.has(name) && readers.get(name)?.length === 1;
+  /**
+   * The input gradient's kernel, flip₂ₓ₃(Transpose(w, [1, 0, 2, 3])) (ops-nn.ts): returns w
+   * and the two nodes when the Conv is their only reader, so the reorder can read w itself.
+   */
+  const flippedTranspose = (name: string) => {
+    const sl = producer.get(name);
+    if (sl?.opType !== 'Slice' || sl.domain || !soleReader(name)) return undefined;
+    const [src, st, en, ax, sp] = (sl.input ?? []).map((i) => ints.get(i));
+    const tr = producer.get(sl.input?.[0] ?? '');
+    const perm = tr?.attribute?.find((a) => a.name === 'perm')?.ints?.map(Number);
+    // A flip keeps the shape: the Conv's weight shape is the transposed tensor's.
+    const dims = shapes.get(name);
+    const full = (a: number, i: number) => st?.[i] === -1 && (en?.[i] ?? 0) <= -(dims?.[a] ?? 0) - 1 && sp?.[i] === -1;
+    const flips =
+      src === undefined &&
+      dims?.length === 4 &&
+      ax?.length === 2 &&
+      ax[0] === 2 &&
+      ax[1] === 3 &&
+      full(2, 0) &&
+      full(3, 1) &&
+      tr?.opType === 'Transpose' &&
+      !tr.domain &&
+      perm?.join() === '1,0,2,3' &&
+      soleReader(sl.input?.[0] ?? '');
+    return flips && tr ? { w: tr.input?.[0] ?? '', nodes: [sl, tr] } : undefined;
+  };
+  const dead = new Set<onnxProto.onnx.INodeProto>();
 
   const dropped = new Set<onnxProto.onnx.INodeProto>();
   const nodes: onnxProto.onnx.INodeProto[] = [];
@@ -131,17 +165,47 @@ export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
     // OIHW → OIHWBiBo by two channel-block reorders (MLAS's vectorised ReorderInput, ~3×
     // faster than the equivalent 6-D Transpose): [O, I, kh, kw] → [O, I/b, kh, kw, b(i)],
     // then that as [O/b, b(o), I/b·kh·kw, b(i)] → [O/b, I/b·kh·kw, b(i), b(o)].
-    nodes.push(
-      { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [w], output: [`${id}_wi`], name: `${id}_wi` },
-      {
-        opType: 'Reshape',
-        input: [`${id}_wi`, shapeConst([O / block, block, (I / block) * kh * kw, block])],
-        output: [`${id}_wo`],
-        name: `${id}_wo`,
-      },
-      { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [`${id}_wo`], output: [`${id}_wb`], name: `${id}_wb` },
-      { opType: 'Reshape', input: [`${id}_wb`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
-    );
+    const flipped = flippedTranspose(w);
+    if (flipped) {
+      // The flipped transpose of w0 [I, O, kh, kw] straight into OIHWBiBo: w0's input-channel
+      // blocks by ReorderInput, [O/b, I/b, kh·kw, b(i'), b(o')] by one Transpose that moves
+      // whole 16-float lanes, and the flip as a reversal of the kh·kw axis.
+      for (const d of flipped.nodes) dead.add(d);
+      nodes.push(
+        { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [flipped.w], output: [`${id}_wi`], name: `${id}_wi` },
+        {
+          opType: 'Reshape',
+          input: [`${id}_wi`, shapeConst([I / block, block, O / block, kh * kw, block])],
+          output: [`${id}_w5`],
+          name: `${id}_w5`,
+        },
+        {
+          opType: 'Transpose',
+          input: [`${id}_w5`],
+          output: [`${id}_wt`],
+          name: `${id}_wt`,
+          attribute: [attr('perm', [2, 0, 3, 1, 4], 'ints')],
+        },
+        {
+          opType: 'Slice',
+          input: [`${id}_wt`, shapeConst([-1]), shapeConst([-(kh * kw) - 1]), shapeConst([2]), shapeConst([-1])],
+          output: [`${id}_wf`],
+          name: `${id}_wf`,
+        },
+        { opType: 'Reshape', input: [`${id}_wf`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
+      );
+    } else
+      nodes.push(
+        { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [w], output: [`${id}_wi`], name: `${id}_wi` },
+        {
+          opType: 'Reshape',
+          input: [`${id}_wi`, shapeConst([O / block, block, (I / block) * kh * kw, block])],
+          output: [`${id}_wo`],
+          name: `${id}_wo`,
+        },
+        { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [`${id}_wo`], output: [`${id}_wb`], name: `${id}_wb` },
+        { opType: 'Reshape', input: [`${id}_wb`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
+      );
     const twin = blocked.get(x);
     if (!twin)
       nodes.push({ opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [x], output: [`${id}_x`], name: `${id}_x` });
@@ -170,8 +234,16 @@ export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
     );
   }
   if (k === 0) return bytes;
-  g.node = nodes;
+  g.node = nodes.filter((n) => !dead.has(n));
   g.initializer = [...(g.initializer ?? []), ...extraInits];
   model.opsetImport = [...(model.opsetImport ?? []), { domain: NCHWC_DOMAIN, version: 1 }];
   return onnx.ModelProto.encode(model).finish();
+}
+
+function int64s(t: onnxProto.onnx.ITensorProto): number[] {
+  if (t.int64Data?.length) return t.int64Data.map(Number);
+  const raw = t.rawData;
+  if (!raw?.length) return [];
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Array.from({ length: raw.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
 }
