@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PieOptions, pieOptions, reconstructPie, sweepOrders } from '../src/main/classical/pie';
+import { type PieOptions, pieOptions, reconstructPie, sweepOrders, tvWeight } from '../src/main/classical/pie';
 import { rasterScan } from '../test/fixtures/pie.fixture';
 import { readNpz, writeNpz } from '../src/main/data/npz';
 import { packageRoot } from '../src/main/paths';
@@ -50,11 +50,12 @@ async function writeTwinInput(
   });
 }
 
-/** bench/reference/pie.py's `params`: [H, W, α, β, probe start, probe update, rPIE, LSQML, δ, TV, ε]. */
-function twinParams(size: number, o: PieOptions): number[] {
+/** bench/reference/pie.py's `params`: [H, W, α, β, probe start, probe update, rPIE, LSQML, δ, μ, ε, momentum]. */
+function twinParams(scan: ReturnType<typeof rasterScan>, size: number, o: PieOptions): number[] {
   const lsqml = o.algorithm === 'lsqml';
+  const mu = lsqml ? tvWeight(scan.data, o.tv) : 0;
   return [size, size, o.alpha, o.beta, o.probeUpdateStart, 1, o.algorithm === 'rpie' ? 1 : 0, lsqml ? 1 : 0].concat(
-    lsqml ? [o.delta, o.tv, o.tvEpsilon] : [],
+    lsqml ? [o.delta, mu, o.tvEpsilon, mu > 0 ? o.momentum : 0] : [],
   );
 }
 
@@ -72,7 +73,7 @@ async function run(ctx: BenchContext): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-classical-'));
   try {
     const input = join(dir, 'in.npz');
-    await writeTwinInput(input, scan, orders, twinParams(size, o));
+    await writeTwinInput(input, scan, orders, twinParams(scan, size, o));
     const ours: number[] = [];
     const theirs: number[] = [];
     let diff = Number.NaN;
@@ -154,7 +155,7 @@ async function lsqmlRows(
   const M = scan.data.xs.length;
   const o: PieOptions = pieOptions({ algorithm: 'lsqml', iterations, probeUpdateStart: 2 });
   const input = join(dir, 'in-lsqml.npz');
-  await writeTwinInput(input, scan, orders, twinParams(size, o));
+  await writeTwinInput(input, scan, orders, twinParams(scan, size, o));
   const ours: number[] = [];
   const theirs: number[] = [];
   let diff = Number.NaN;

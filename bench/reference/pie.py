@@ -7,8 +7,8 @@ lsqml.ts (same update rules, same conventions, fed the same position orders), fo
 INPUT holds `diffraction` (M, N, N) stored amplitudes (fftshifted, |F|/N), `xcoords`,
 `ycoords` (patch centres), `probe` (N, N) complex, `orders` (iterations, M) int32, and
 `params` float64 [H, W, alpha, beta, probe_update_start, probe_update (0/1), rpie (0/1)],
-optionally followed by [lsqml (0/1), delta, tv (already scaled to the data's photons),
-tv_epsilon]. OUTPUT gets `object`, `probe`, `error` (per iteration) and `seconds`.
+optionally followed by [lsqml (0/1), delta, tv (the prior's weight μ in the data term's
+units, as pie.ts' tvWeight gives it), tv_epsilon, momentum]. OUTPUT gets `object`, `probe`, `error` (per iteration) and `seconds`.
 LSQML is written the numpy way: every position at once (batched FFTs, bincount scatters).
 """
 import sys
@@ -53,7 +53,7 @@ def reconstruct(diffraction, xs, ys, probe, orders, H, W, alpha, beta, start, pr
     return obj, P, np.array(errors), time.perf_counter() - t0
 
 
-def lsqml(diffraction, xs, ys, probe, iterations, H, W, alpha, beta, start, probe_update, delta, tv, tv_eps):
+def lsqml(diffraction, xs, ys, probe, iterations, H, W, alpha, beta, start, probe_update, delta, tv, tv_eps, momentum):
     M, N, _ = diffraction.shape
     mod = N * np.fft.ifftshift(diffraction.astype(np.float64), axes=(-2, -1))
     norm = float((mod**2).sum()) or 1.0
@@ -62,6 +62,7 @@ def lsqml(diffraction, xs, ys, probe, iterations, H, W, alpha, beta, start, prob
     r = np.arange(N)
     flat = ((rows[:, None, None] + r[None, :, None]) * W + cols[:, None, None] + r[None, None, :]).ravel()
     obj = np.ones(H * W, np.complex128)
+    V = np.zeros(H * W, np.complex128)
     P = probe.astype(np.complex128).copy()
     scatter = lambda v: np.bincount(flat, weights=v.ravel(), minlength=H * W)  # noqa: E731
     errors = []
@@ -91,8 +92,14 @@ def lsqml(diffraction, xs, ys, probe, iterations, H, W, alpha, beta, start, prob
             d[:, 1:] -= gx[:, :-1]
             d[1:, :] -= gy[:-1, :]
             unit = np.where(amp > 0, obj.reshape(H, W) / np.where(amp > 0, amp, 1), 0)
-            numO += (tv * denO.max() * d * unit).ravel()
-        dO = numO / (denO + delta * denO.max())
+            numO += (tv * d * unit).ravel()
+            curv = 2 * w
+            curv[:, 1:] += w[:, :-1]
+            curv[1:, :] += w[:-1, :]
+            curv = tv * curv.ravel()
+        else:
+            curv = 0
+        dO = numO / (denO + delta * denO.max() + curv)
         hP = np.conj(O) * chi
         numP = hP.sum(0)
         denP = (O.real**2 + O.imag**2).sum(0)
@@ -113,7 +120,8 @@ def lsqml(diffraction, xs, ys, probe, iterations, H, W, alpha, beta, start, prob
         sa = alpha * np.clip(sa, 0, 2)
         sb = beta * np.clip(sb, 0, 2)
         acc = scatter(sa[:, None, None] * p2[None])
-        obj += np.where(denO > 0, acc / np.where(denO > 0, denO, 1), 0) * dO
+        V = np.where(denO > 0, momentum * V + acc / np.where(denO > 0, denO, 1) * dO, V)
+        obj += np.where(denO > 0, V, 0)
         if update_probe and M > 0:
             P = P + sb.mean() * dP
     return obj.reshape(H, W), P, np.array(errors), time.perf_counter() - t0
@@ -125,10 +133,11 @@ def main():
     params = f["params"]
     H, W, alpha, beta, start, pu, rpie = params[:7]
     if len(params) > 7 and params[7]:
-        delta, tv, tv_eps = params[8:11]
+        delta, tv, tv_eps, momentum = params[8:12]
         obj, P, err, secs = lsqml(
             f["diffraction"], f["xcoords"], f["ycoords"], f["probe"], len(f["orders"]),
             int(H), int(W), float(alpha), float(beta), int(start), bool(pu), float(delta), float(tv), float(tv_eps),
+            float(momentum),
         )
         np.savez(dst, object=obj, probe=P, error=err, seconds=np.float64(secs))
         return

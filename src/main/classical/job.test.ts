@@ -18,7 +18,7 @@ let roots: StudyRoots;
 const out = new Map<string, ClassicalOutcome>();
 /** The same jobs by LSQML (full-batch maximum likelihood), into a second artifact root. */
 const ml = new Map<string, ClassicalOutcome>();
-/** LSQML with the total-variation prior on the amplitude (weight 0.003 at 1e5 photons, 100 iterations). */
+/** LSQML with the total-variation prior on the amplitude: the recommended setting (weight 5e-5, 100 iterations). */
 const tv = new Map<string, ClassicalOutcome>();
 
 beforeAll(async () => {
@@ -43,7 +43,7 @@ beforeAll(async () => {
   ))
     tv.set(
       `${job.dose}/${job.view}`,
-      await runClassicalJob(job, pieOptions({ algorithm: 'lsqml', iterations: 100, tv: 0.003 })),
+      await runClassicalJob(job, pieOptions({ algorithm: 'lsqml', iterations: 100, tv: 5e-5 })),
     );
 }, 240_000);
 
@@ -84,12 +84,12 @@ describe('classical reconstruction of a small simulated study', () => {
     expect(o.eval.inference!.detail).toMatch(/lsqml, 40 iterations, .*δ 0\.001, TV 0;/);
   });
 
-  test('with the TV prior the dense view at 1e5 reaches phase and amplitude SSIM ≥ 0.9, the orderings hold, and the phase MAE pays for it', () => {
+  test('with the TV prior the dense view at 1e5 reaches phase and amplitude SSIM ≥ 0.9 in 100 iterations, the orderings hold, and the phase MAE is lower than without it', () => {
     const s = (dose: number, view: string, ch: 'phase' | 'amplitude') =>
       tv.get(`${dose}/${view}`)!.eval.metrics[ch].ssim!;
     const e = tv.get('100000/dense')!.eval;
-    expect(e.metrics.amplitude.ssim!).toBeGreaterThanOrEqual(0.9); // measured 0.907
-    expect(e.metrics.phase.ssim!).toBeGreaterThanOrEqual(0.9); // measured 0.980
+    expect(e.metrics.amplitude.ssim!).toBeGreaterThanOrEqual(0.9); // measured 0.933
+    expect(e.metrics.phase.ssim!).toBeGreaterThanOrEqual(0.9); // measured 0.995
     for (const ch of ['phase', 'amplitude'] as const) {
       for (const view of ['dense', 'sparse']) {
         expect(s(1e5, view, ch), `${view} ${ch}`).toBeGreaterThan(s(1e4, view, ch));
@@ -97,8 +97,19 @@ describe('classical reconstruction of a small simulated study', () => {
       }
       for (const dose of DOSES) expect(s(dose, 'dense', ch), `${dose} ${ch}`).toBeGreaterThan(s(dose, 'sparse', ch));
     }
-    // the prior's price: slowly varying phase error that SSIM's 7 × 7 windows hardly see
-    expect(e.metrics.phase.mae).toBeGreaterThan(ml.get('100000/dense')!.eval.metrics.phase.mae);
+    // converged (momentum, the prior's curvature in the step), the prior no longer costs phase:
+    // measured 0.018 rad against 0.073 for LSQML without it and 0.071 for ePIE
+    expect(e.metrics.phase.mae).toBeLessThan(ml.get('100000/dense')!.eval.metrics.phase.mae);
+    expect(e.metrics.phase.mae).toBeLessThan(out.get('100000/dense')!.eval.metrics.phase.mae);
+  });
+
+  test('with the TV prior no view loses phase against plain LSQML, at any dose (the prior stays stable where it outweighs the data)', () => {
+    // without the prior's curvature in the step, momentum made 1e3 / 1e4 diverge (phase SSIM −0.1 to −0.2, or NaN)
+    for (const [k, o] of tv) {
+      const phase = o.eval.metrics.phase.ssim;
+      expect(phase, k).not.toBeNull();
+      expect(phase!, k).toBeGreaterThanOrEqual(ml.get(k)!.eval.metrics.phase.ssim! - 0.02);
+    }
   });
 
   test('the dense view at 1e5 reconstructs the phase well inside the scan', () => {

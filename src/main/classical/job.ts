@@ -75,9 +75,10 @@ interface ResumePoint {
   seconds: number;
 }
 
-/** LSQML's own settings, recorded beside α and β (absent for ePIE / rPIE). */
+/** LSQML's own settings, recorded beside α and β (absent for ePIE / rPIE); the momentum only runs with the prior. */
 function lsqmlMeta(o: PieOptions): Record<string, number> {
-  return o.algorithm === 'lsqml' ? { delta: o.delta, tv: o.tv, tv_epsilon: o.tvEpsilon } : {};
+  if (o.algorithm !== 'lsqml') return {};
+  return { delta: o.delta, tv: o.tv, tv_epsilon: o.tvEpsilon, ...(o.tv > 0 ? { momentum: o.momentum } : {}) };
 }
 
 /** The settings a resume must match, as recon.npz's metadata and the events' start line record them. */
@@ -106,6 +107,7 @@ function settingsFromRecord(meta: Record<string, unknown>): Partial<PieOptions> 
     delta: n('delta'),
     tv: n('tv'),
     tvEpsilon: n('tv_epsilon'),
+    momentum: n('momentum'),
   };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
@@ -318,7 +320,7 @@ export async function runClassicalJob(
   const N = file.N;
   const lsqml =
     options.algorithm === 'lsqml'
-      ? ` (fractions of the least-squares steps), δ ${options.delta}, TV ${options.tv}${options.tv > 0 ? ` ε ${options.tvEpsilon}` : ''}`
+      ? ` (fractions of the least-squares steps), δ ${options.delta}, TV ${options.tv}${options.tv > 0 ? ` ε ${options.tvEpsilon}, momentum ${options.momentum}` : ''}`
       : '';
   const detail = `${options.algorithm}, ${result.iterations} iterations, probe update ${options.probeUpdate ? `on from iteration ${options.probeUpdateStart + 1}` : 'off'}, α ${options.alpha}, β ${options.beta}${lsqml}; plain float64 on the CPU`;
   const meta = {

@@ -8,7 +8,7 @@ import {
   splitPlanes,
 } from '../../../test/fixtures/pie.fixture';
 import { syntheticProbe } from '../data/synthetic';
-import { photonsPerPattern, pieOptions, type PieResult, reconstructPie } from './pie';
+import { photonsPerPattern, pieOptions, type PieResult, reconstructPie, tvWeight } from './pie';
 
 function score(f: ScanFixture, r: PieResult) {
   const e = scoreFixture(f, r);
@@ -66,13 +66,27 @@ describe('LSQML', () => {
     expect(a.scale).toBeCloseTo(1, 1);
   }, 30_000);
 
-  test('the total-variation prior raises the amplitude SSIM at 1e4 photons, at some cost in phase', async () => {
+  test('the total-variation prior raises the amplitude SSIM at 1e4 photons and keeps the phase', async () => {
     const noisy = rasterScan({ step: 6, dose: 1e4 });
     const plain = score(noisy, await reconstructPie(noisy.data, lsqml({ iterations: 40 })));
-    const tv = score(noisy, await reconstructPie(noisy.data, lsqml({ iterations: 40, tv: 0.01 })));
-    expect(tv.amp).toBeGreaterThan(plain.amp + 0.1); // measured 0.62 → 0.76
-    expect(tv.phase).toBeGreaterThanOrEqual(0.85); // measured 0.88
+    const tv = score(noisy, await reconstructPie(noisy.data, lsqml({ iterations: 40, tv: 5e-5 })));
+    expect(tv.amp).toBeGreaterThan(plain.amp + 0.2); // measured 0.62 → 0.92
+    expect(tv.phase).toBeGreaterThanOrEqual(plain.phase - 0.01); // measured 0.986 → 0.985
   }, 30_000);
+
+  test("the prior's weight is the MAP one: it follows the photons (1 / dose), not the scan's overlap", async () => {
+    const dense = rasterScan({ step: 6, dose: 1e5 });
+    const sparse = rasterScan({ step: 9, dose: 1e5 });
+    const dim = rasterScan({ step: 6, dose: 1e4 });
+    // the scans' peak overlap (what the weight used to be scaled by) differs by half or more …
+    const peakOverlap = async (f: ScanFixture) =>
+      Math.max(...(await reconstructPie(f.data, lsqml({ iterations: 0 }))).illumination);
+    expect((await peakOverlap(dense)) / (await peakOverlap(sparse))).toBeGreaterThan(1.5);
+    // … the weight does not: the data term's curvature per pixel already carries the overlap
+    expect(tvWeight(dense.data, 1e-4) / tvWeight(sparse.data, 1e-4)).toBeCloseTo(1, 1);
+    expect(tvWeight(dense.data, 1e-4) / tvWeight(dim.data, 1e-4)).toBeCloseTo(0.1, 2);
+    expect(tvWeight(rasterScan({ step: 6 }).data, 1e-4)).toBe(0); // noiseless: no photon scale
+  });
 
   test('reads the photons per pattern off the data (none for noiseless amplitudes)', () => {
     for (const dose of [1e3, 1e5]) {
@@ -85,7 +99,8 @@ describe('LSQML', () => {
 
   test('resuming after k iterations continues exactly as one run', async () => {
     const f = rasterScan({ step: 8, dose: 1e4 });
-    const o = lsqml({ iterations: 6, probeUpdateStart: 2, tv: 0.01 });
+    // (a resumed run restarts the prior's momentum, so exactness is checked without it)
+    const o = lsqml({ iterations: 6, probeUpdateStart: 2, tv: 5e-5, momentum: 0 });
     const straight = await reconstructPie(f.data, o);
     const part = await reconstructPie(f.data, { ...o, iterations: 3 });
     const rest = await reconstructPie(
