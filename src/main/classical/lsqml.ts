@@ -8,11 +8,14 @@
  *   (a_j, b_j) = argmin ‖χ_j − a P ΔO_j − b ΔP O_j‖²                     (per-position steps)
  *   V ← m·V + ΔO · Σ_j a_j |P|² / Σ_j |P|²,  O += V     P += mean_j(b_j) ΔP
  *
- * m is the object's momentum (heavy ball, as pty-chi's LSQML offers): 0 is the plain step.
- * With the total-variation prior the plain step crawls (the prior's pull is bounded, so a
- * large flat region moves a little per iteration): on the demo data it needs ≈ 2000
- * iterations to settle, with m = 0.8 ≈ 100, and ends at a lower objective. Without the prior
- * it reaches the same maximum-likelihood point as the plain step, sooner.
+ * With the total-variation prior (weight μ, `tv`) the object direction becomes
+ * (Σ_j P̄ χ_j − μ ∂TV/∂Ō) / (Σ_j |P|² + δ_O + μ c), c the prior's own curvature at the pixel
+ * (lagged diffusivity), which keeps the step stable where the prior outweighs the data.
+ * m is the object's momentum (heavy ball, as pty-chi's LSQML offers; pie.ts runs it only
+ * with the prior): the plain step crawls under the prior (its pull is bounded, so a large
+ * flat region moves a little per iteration) — on the demo data ≈ 2000 iterations to settle,
+ * with m = 0.8 ≈ 100, ending at a lower objective. Without the prior momentum only reaches
+ * the maximum-likelihood point sooner, which on sparse views fits more noise.
  *
  * δ_O, δ_P are `delta` × the largest illumination (resp. object intensity sum), so the
  * directions stay bounded where the probe barely reaches. Being a full-batch method with an
