@@ -16,9 +16,12 @@ import { RunPanel } from './components/RunPanel';
 import { PreviewPanel } from './components/PreviewPanel';
 import { ResumeBar } from './components/ResumeBar';
 import { RunQueue } from './components/RunQueue';
+import { useClassicalFeed } from './components/useClassicalFeed';
 import { StudyBar } from './components/StudyBar';
 import { TopBar } from './components/TopBar';
 import { cliCommand, createController } from './controller';
+import { errorText } from './errors';
+import { queueItems } from './lib/queue';
 import { cellName, isActive } from './model';
 import type { CurveStore } from './stores/curves';
 import { useSettings } from './stores/settings';
@@ -51,6 +54,12 @@ export function App({ curves }: { curves: CurveStore }) {
     .map((id) => study.cells.get(id))
     .filter((c): c is NonNullable<typeof c> => !!c)
     .concat(cellList.filter((c) => isActive(c.state) && !study.queueOrder.includes(c.id)));
+  // the classical jobs and the one run queue's order (re-read whenever a training job moves)
+  const trainingKey = cellList
+    .filter((c) => isActive(c.state))
+    .map((c) => `${c.id}:${c.state}`)
+    .join(',');
+  const classical = useClassicalFeed(ctl.classical, study.roots?.artifact ?? null, trainingKey);
 
   // Changes whenever a job settles: the results re-read their files then.
   const settledKey = cellList
@@ -166,6 +175,7 @@ export function App({ curves }: { curves: CurveStore }) {
               doses={study.doses}
               focused={focused ? { dose: focused.dose, view: focused.view } : null}
               api={ctl.classical}
+              feed={classical}
             />
           )}
           <RunPanel
@@ -203,7 +213,15 @@ export function App({ curves }: { curves: CurveStore }) {
               {study.runError}
             </p>
           )}
-          <RunQueue jobs={queueJobs} onCancel={(ids) => void ctl.cancel(ids)} />
+          <RunQueue
+            items={queueItems(classical.queue, queueJobs, classical.session)}
+            onCancel={(ids) => void ctl.cancel(ids)}
+            onCancelClassical={(runId) =>
+              void ctl.classical
+                .cancel(runId ?? undefined)
+                .catch((e: unknown) => useStudy.getState().patch({ runError: errorText(e) }))
+            }
+          />
         </div>
         <div className="right">
           <CurvesPanel

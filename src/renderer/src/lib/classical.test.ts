@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ClassicalProgressEvent } from '../../../shared/classical-api';
 import {
+  CLASSICAL_SETTINGS_KEY,
   cellsFromListing,
   classicalInput,
   DEFAULT_CLASSICAL_SETTINGS,
   foldClassical,
+  loadClassicalSettings,
   reconstructCommand,
+  saveClassicalSettings,
   settingsErrors,
   sparklinePath,
 } from './classical';
@@ -127,5 +130,70 @@ describe('classical row state', () => {
     expect(reconstructCommand(roots, { ...DEFAULT_CLASSICAL_SETTINGS, probeUpdate: false, resume: true }, null)).toBe(
       "ptycho-study reconstruct --phase-c-root '/w/phase c' --phase-d-root /w/phase_d --artifact-root /w/art --algorithm epie --iterations 100 --probe-update off --resume",
     );
+  });
+
+  it('keeps the settings per study: another study starts from the defaults, a bad entry is ignored, resume is not kept', () => {
+    const data = new Map<string, string>();
+    const storage = { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => data.set(k, v) };
+    const lsqml = { algorithm: 'lsqml' as const, iterations: '300', probeUpdate: false, tv: '-1', resume: true };
+    saveClassicalSettings(storage, '/w/a', lsqml);
+    expect(loadClassicalSettings(storage, '/w/a')).toEqual({ ...lsqml, resume: false }); // refused values too
+    expect(loadClassicalSettings(storage, '/w/b')).toEqual(DEFAULT_CLASSICAL_SETTINGS);
+    saveClassicalSettings(storage, '/w/b', { ...DEFAULT_CLASSICAL_SETTINGS, iterations: '7' });
+    expect(loadClassicalSettings(storage, '/w/a').iterations).toBe('300');
+    expect(loadClassicalSettings(storage, '/w/b').iterations).toBe('7');
+    expect(loadClassicalSettings(null, '/w/a')).toEqual(DEFAULT_CLASSICAL_SETTINGS);
+    expect(loadClassicalSettings(storage, null)).toEqual(DEFAULT_CLASSICAL_SETTINGS);
+    data.set(CLASSICAL_SETTINGS_KEY, JSON.stringify({ '/w/a': { algorithm: 'magic', iterations: '1' } }));
+    expect(loadClassicalSettings(storage, '/w/a')).toEqual(DEFAULT_CLASSICAL_SETTINGS);
+    data.set(CLASSICAL_SETTINGS_KEY, 'not json');
+    expect(loadClassicalSettings(storage, '/w/a')).toEqual(DEFAULT_CLASSICAL_SETTINGS);
+    saveClassicalSettings(storage, '/w/a', lsqml); // a broken entry is replaced
+    expect(loadClassicalSettings(storage, '/w/a').algorithm).toBe('lsqml');
+  });
+
+  it('remembers at most 30 studies, forgetting the one saved longest ago', () => {
+    const data = new Map<string, string>();
+    const storage = { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => data.set(k, v) };
+    for (let i = 0; i < 31; i++)
+      saveClassicalSettings(storage, `/w/${i}`, { ...DEFAULT_CLASSICAL_SETTINGS, iterations: `${i + 1}` });
+    expect(loadClassicalSettings(storage, '/w/0')).toEqual(DEFAULT_CLASSICAL_SETTINGS);
+    expect(loadClassicalSettings(storage, '/w/1').iterations).toBe('2');
+    expect(loadClassicalSettings(storage, '/w/30').iterations).toBe('31');
+  });
+
+  it('records the run holding a job: from its events, and from the listing for the running one', () => {
+    const listing = cellsFromListing({
+      artifactRoot: '/a',
+      file: null,
+      running: { runId: 'r9', jobId: 'dose_1000-dense-classical' },
+      jobs: [
+        {
+          jobId: 'dose_1000-dense-classical',
+          dose: 1000,
+          view: 'dense',
+          state: 'running',
+          errors: [],
+          target: 5,
+          resumable: false,
+        },
+        {
+          jobId: 'dose_1000-sparse-classical',
+          dose: 1000,
+          view: 'sparse',
+          state: 'queued',
+          errors: [],
+          target: null,
+          resumable: false,
+        },
+      ],
+    });
+    expect(listing.get('dose_1000-dense-classical')!.runId).toBe('r9');
+    expect(listing.get('dose_1000-sparse-classical')!.runId).toBeNull();
+    const folded = foldClassical(
+      listing,
+      ev({ runId: 'r10', jobId: 'dose_1000-sparse-classical', view: 'sparse', state: 'queued' }),
+    );
+    expect(folded.get('dose_1000-sparse-classical')!.runId).toBe('r10');
   });
 });

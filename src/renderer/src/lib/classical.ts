@@ -8,7 +8,8 @@ import {
   type ClassicalState,
   type GetClassicalOutput,
 } from '../../../shared/classical-api';
-import type { ClassicalAlgorithm, ClassicalRow } from '../../../shared/classical';
+import { z } from 'zod';
+import { ClassicalAlgorithm, type ClassicalRow } from '../../../shared/classical';
 import type { ViewName } from '../../../shared/study';
 import { quote } from './cli-command';
 
@@ -24,6 +25,8 @@ export interface ClassicalCell {
   message: string | null;
   /** It stopped short (cancelled or interrupted) with iterations to continue from. */
   resumable: boolean;
+  /** The run of this workbench that last queued or ran it (cancel takes that run out), when known. */
+  runId: string | null;
 }
 
 export type ClassicalCells = Map<string, ClassicalCell>;
@@ -47,6 +50,7 @@ export function cellsFromListing(g: GetClassicalOutput): ClassicalCells {
             ? 'interrupted: the process reconstructing it is gone'
             : (rows.get(j.jobId)?.reason ?? null),
         resumable: j.resumable,
+        runId: g.running?.jobId === j.jobId ? g.running.runId : null,
       },
     ]),
   );
@@ -76,6 +80,7 @@ export function foldClassical(cells: ClassicalCells, e: ClassicalProgressEvent):
     row: started ? null : (prev?.row ?? null),
     message: e.message,
     resumable: (e.state === 'cancelled' && e.iteration > 0) || e.state === 'interrupted',
+    runId: e.runId,
   };
   const out = new Map(cells);
   out.set(e.jobId, next);
@@ -113,6 +118,67 @@ export const DEFAULT_CLASSICAL_SETTINGS: ClassicalSettings = {
   tv: '',
   resume: false,
 };
+
+/** What is kept per study between visits: the settings, less the one-off `resume`. */
+const KeptSettings = z.object({
+  algorithm: ClassicalAlgorithm,
+  iterations: z.string().max(40),
+  probeUpdate: z.boolean(),
+  tv: z.string().max(40),
+});
+
+/** localStorage key of the Classical row's settings: `{ [artifactRoot]: settings }`, latest study last. */
+export const CLASSICAL_SETTINGS_KEY = 'ptycho-study.classical-settings.v1';
+/** Studies remembered; the one used longest ago is forgotten first. */
+const KEPT_STUDIES = 30;
+
+type Store = Pick<Storage, 'getItem' | 'setItem'>;
+
+/** The page's localStorage, or null where storage is disabled (touching it can throw then). */
+export function browserStorage(): Store | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function readKept(storage: Store): Record<string, unknown> {
+  try {
+    const raw = JSON.parse(storage.getItem(CLASSICAL_SETTINGS_KEY) ?? '{}') as unknown;
+    return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The settings the Classical row last had for this study (artifact root); the defaults where
+ * none were kept, or a kept entry is not valid any more (hand-edited, older version).
+ */
+export function loadClassicalSettings(storage: Store | null, artifactRoot: string | null): ClassicalSettings {
+  if (!storage || !artifactRoot) return DEFAULT_CLASSICAL_SETTINGS;
+  const kept = KeptSettings.safeParse(readKept(storage)[artifactRoot]);
+  return kept.success ? { ...DEFAULT_CLASSICAL_SETTINGS, ...kept.data } : DEFAULT_CLASSICAL_SETTINGS;
+}
+
+/** Keeps this study's settings (as typed, refused values included: the field shows them again). */
+export function saveClassicalSettings(storage: Store | null, artifactRoot: string | null, s: ClassicalSettings): void {
+  if (!storage || !artifactRoot) return;
+  const { [artifactRoot]: _old, ...others } = readKept(storage);
+  const kept = Object.entries(others).slice(-(KEPT_STUDIES - 1));
+  const entry: z.infer<typeof KeptSettings> = {
+    algorithm: s.algorithm,
+    iterations: s.iterations.slice(0, 40),
+    probeUpdate: s.probeUpdate,
+    tv: s.tv.slice(0, 40),
+  };
+  try {
+    storage.setItem(CLASSICAL_SETTINGS_KEY, JSON.stringify(Object.fromEntries([...kept, [artifactRoot, entry]])));
+  } catch {
+    // storage full or disabled: the settings simply are not remembered
+  }
+}
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
