@@ -15,6 +15,12 @@ import { attr, onnx, tensor as protoTensor } from './proto';
 
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
 
+/**
+ * Bumped whenever the rewrite emits other nodes for the same model, so optimised graphs kept
+ * on disk from an earlier rewrite (optimized-cache.ts) are not reused.
+ */
+export const NCHWC_REWRITE_VERSION = 2;
+
 let blockProbe: Promise<number> | undefined;
 
 /**

@@ -6,8 +6,9 @@
  * bits: session-cache.test.ts). Every `train` run's first job would otherwise pay it again.
  *
  * ORT's layout optimisations depend on the CPU, so a file is keyed by what went in — the
- * model bytes, the session options, the NCHWc block size and switch, onnxruntime's version,
- * and the CPU (model name and feature flags) — and used only on a machine that matches.
+ * model bytes, the session options, the NCHWc block size, switch and rewrite version,
+ * onnxruntime's version, and the CPU (model name and feature flags) — and used only on a
+ * machine that matches.
  * Files are written under a temporary name and renamed (two processes may race), a file
  * that fails to load is replaced, and the least recently used go beyond `keep`. Off with
  * `PTYCHO_ORT_CACHE=0`; the folder is `PTYCHO_ORT_CACHE_DIR`, else the user's cache folder.
@@ -26,8 +27,8 @@ import {
 import { arch, cpus, homedir, platform } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { nchwcBlockSize } from './nchwc';
-import { createSession, type SessionSpec } from './session';
+import { NCHWC_REWRITE_VERSION, nchwcBlockSize } from './nchwc';
+import { createSession, type SessionSpec, sessionOptions } from './session';
 
 const SUFFIX = '.ort.onnx';
 
@@ -76,7 +77,8 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
       const nchwc = spec.nchwc ?? process.env.PTYCHO_NCHWC !== '0';
       const key = createHash('sha256')
         .update(machineKey())
-        .update(JSON.stringify([spec, nchwc, nchwc ? await nchwcBlockSize() : 0]))
+        .update(JSON.stringify(sessionOptions(spec)))
+        .update(JSON.stringify([spec, nchwc, nchwc ? [await nchwcBlockSize(), NCHWC_REWRITE_VERSION] : 0]))
         .update(model)
         .digest('hex');
       const file = join(dir, `${key}${SUFFIX}`);
