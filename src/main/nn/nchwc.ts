@@ -5,9 +5,10 @@
  * input gradient's flipped kernel computed in the graph) never has. This rewrite gives
  * them to every such Conv: the activations are reordered into channel blocks around the
  * Conv (ReorderInput / ReorderOutput), the weight into the OIHWBiBo layout inside the graph
- * each step (two ReorderInputs of a small tensor), and a Conv whose only
- * reader is a Relu runs it as the kernel's fused activation. Same products, same sums, in
- * another order: results agree with the plain Conv to float rounding.
+ * each step (two ReorderInputs of a small tensor; the input gradient's flipped, transposed
+ * kernel straight from the weight), and a Conv whose only reader is a Relu runs it as the
+ * kernel's fused activation. Same products, same sums, in another order: results agree with
+ * the plain Conv to float rounding.
  */
 import * as ort from 'onnxruntime-node';
 import type onnxProto from 'onnx-proto';
