@@ -155,7 +155,7 @@ export function ClassicalRow({ roots, doses, focused, api, feed }: Props) {
                 <Field
                   id="classical-tv"
                   column={4}
-                  errorRow={4}
+                  errorRow={iterationsCheck.ok ? 3 : 4}
                   label="TV weight"
                   title="reconstruct --tv: total-variation prior on the object amplitude, weight at 1e5 photons per pattern (blank or 0: none)"
                   placeholder="0"
