@@ -31,7 +31,7 @@ test('the Classical row sets LSQML with its TV prior; a refused value disables R
   await expect(tv).toHaveAttribute('aria-invalid', 'true');
   await expect(row.getByRole('alert')).toContainText("TV weight: a number ≥ 0, not '-0.5'");
   await expect(start).toBeDisabled();
-  await tv.fill('0.005');
+  await tv.fill('5e-5');
   await expect(start).toBeEnabled();
   const iterations = row.getByRole('textbox', { name: 'iterations' });
   await iterations.fill('0');
@@ -42,7 +42,7 @@ test('the Classical row sets LSQML with its TV prior; a refused value disables R
   await expect(start).toBeEnabled();
   await row.locator('details.cli summary').click();
   await expect(command).toHaveText(
-    /^ptycho-study reconstruct --phase-c-root \S+ --phase-d-root \S+ --artifact-root \S+ --algorithm lsqml --iterations 8 --probe-update off --tv 0\.005 --dose 100000 --view dense$/,
+    /^ptycho-study reconstruct --phase-c-root \S+ --phase-d-root \S+ --artifact-root \S+ --algorithm lsqml --iterations 8 --probe-update off --tv 0\.00005 --dose 100000 --view dense$/,
   );
   await start.click();
   const cell = row.locator('[data-classical="dose_100000-dense-classical"]');
@@ -103,7 +103,7 @@ test('the Classical row sets LSQML with its TV prior; a refused value disables R
   await expect(row.getByRole('textbox', { name: 'iterations' })).toHaveValue('5000');
   await expect(row.getByRole('checkbox', { name: 'probe update' })).not.toBeChecked();
   await row.getByRole('combobox', { name: 'algorithm' }).selectOption('lsqml');
-  await expect(row.getByRole('textbox', { name: 'TV weight' })).toHaveValue('0.005');
+  await expect(row.getByRole('textbox', { name: 'TV weight' })).toHaveValue('5e-5');
   await row.getByRole('textbox', { name: 'TV weight' }).fill('-1');
   await page.reload();
   await page.getByRole('checkbox', { name: /Classical row/ }).check();

@@ -25,7 +25,7 @@ export const ReconstructClassicalInput = z
     algorithm: ClassicalAlgorithm.optional(),
     iterations: z.number().int().min(CLASSICAL_ITERATIONS.min).max(CLASSICAL_ITERATIONS.max).optional(),
     probeUpdate: z.boolean().optional(),
-    /** LSQML only: the total-variation prior's weight at 1e5 photons per pattern (`reconstruct --tv`; 0 = none). */
+    /** LSQML only: the total-variation prior's MAP weight (`reconstruct --tv`; 5e-5 recommended; 0 = none). */
     tv: z.number().finite().nonnegative().optional(),
     /**
      * Continue each job from its recon.npz (a cancelled or interrupted run, or more iterations).

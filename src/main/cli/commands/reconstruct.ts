@@ -155,7 +155,7 @@ export function registerReconstruct(program: Command): void {
     )
     .option(
       '--tv <weight>',
-      'LSQML only: total-variation prior on the object amplitude, weight at 1e5 photons per pattern (default 0: plain maximum likelihood)',
+      'LSQML only: total-variation prior on the object amplitude, a MAP weight from the noise model (5e-5 recommended; default 0: plain maximum likelihood)',
       nonNegative,
     )
     .option('--seed <n>', 'seed of the position order', integer(0), 0)

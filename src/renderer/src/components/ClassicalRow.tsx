@@ -157,7 +157,7 @@ export function ClassicalRow({ roots, doses, focused, api, feed }: Props) {
                   column={4}
                   errorRow={iterationsCheck.ok ? 3 : 4}
                   label="TV weight"
-                  title="reconstruct --tv: total-variation prior on the object amplitude, weight at 1e5 photons per pattern (blank or 0: none)"
+                  title="reconstruct --tv: total-variation prior on the object amplitude, a MAP weight from the noise model (5e-5 recommended, with 100 iterations; blank or 0: none)"
                   placeholder="0"
                   value={settings.tv}
                   error={tvCheck.ok ? null : tvCheck.error}

@@ -107,12 +107,12 @@ describe('classical row state', () => {
     expect(settingsErrors({ ...s, tv: '-1' })).toEqual([]); // not sent unless LSQML
     expect(settingsErrors({ ...s, algorithm: 'lsqml', tv: '-1' })).toEqual(["TV weight: a number ≥ 0, not '-1'"]);
     expect(settingsErrors({ ...s, algorithm: 'lsqml', tv: 'abc' })).toHaveLength(1);
-    expect(settingsErrors({ ...s, algorithm: 'lsqml', tv: '0.005' })).toEqual([]);
+    expect(settingsErrors({ ...s, algorithm: 'lsqml', tv: '5e-5' })).toEqual([]);
   });
 
   it('sends the TV weight only for LSQML and writes the same reconstruction as a command', () => {
     const roots = { phaseC: '/w/phase c', phaseD: '/w/phase_d', artifact: '/w/art' };
-    const lsqml = { ...DEFAULT_CLASSICAL_SETTINGS, algorithm: 'lsqml' as const, iterations: '300', tv: '0.005' };
+    const lsqml = { ...DEFAULT_CLASSICAL_SETTINGS, algorithm: 'lsqml' as const, iterations: '300', tv: '5e-5' };
     const focused = { dose: 100000, view: 'dense' as const };
     expect(classicalInput(lsqml, focused)).toEqual({
       dose: 100000,
@@ -120,12 +120,12 @@ describe('classical row state', () => {
       algorithm: 'lsqml',
       iterations: 300,
       probeUpdate: true,
-      tv: 0.005,
+      tv: 5e-5,
       resume: false,
     });
     expect(classicalInput({ ...lsqml, algorithm: 'epie' }, null)).not.toHaveProperty('tv');
     expect(reconstructCommand(roots, lsqml, focused)).toBe(
-      "ptycho-study reconstruct --phase-c-root '/w/phase c' --phase-d-root /w/phase_d --artifact-root /w/art --algorithm lsqml --iterations 300 --probe-update on --tv 0.005 --dose 100000 --view dense",
+      "ptycho-study reconstruct --phase-c-root '/w/phase c' --phase-d-root /w/phase_d --artifact-root /w/art --algorithm lsqml --iterations 300 --probe-update on --tv 0.00005 --dose 100000 --view dense",
     );
     expect(reconstructCommand(roots, { ...DEFAULT_CLASSICAL_SETTINGS, probeUpdate: false, resume: true }, null)).toBe(
       "ptycho-study reconstruct --phase-c-root '/w/phase c' --phase-d-root /w/phase_d --artifact-root /w/art --algorithm epie --iterations 100 --probe-update off --resume",
