@@ -10,27 +10,13 @@ const { createController } = await import('./controller');
 const { useStudy } = await import('./stores/study');
 const { CurveStore } = await import('./stores/curves');
 import type { Engine } from './engine';
-import type { JobCell } from './model';
+import { type JobCell, jobCell } from './model';
 
 const roots = { phaseC: '/w/phase_c', phaseD: '/w/phase_d', artifact: '/w/artifacts' };
 const IDS = ['a', 'b', 'c', 'd'];
 
 function cell(id: string, state: JobCell['state']): JobCell {
-  return {
-    id,
-    dose: 1000,
-    view: 'baseline',
-    gridsize: 1,
-    state,
-    reason: null,
-    missingFiles: [],
-    finalLoss: null,
-    dryRun: false,
-    progress: null,
-    etaAt: null,
-    artifactDir: null,
-    logPath: null,
-  };
+  return jobCell({ id, dose: 1000, view: 'baseline', gridsize: 1, state });
 }
 
 /** Engine methods these tests never reach: each says so if it is called. */

@@ -33,6 +33,22 @@ export interface JobCell {
   resumable?: boolean;
 }
 
+/** A cell with nothing known yet beyond its place in the matrix: 'ready', no progress, no files. */
+export function jobCell(place: Pick<JobCell, 'id' | 'dose' | 'view' | 'gridsize'> & Partial<JobCell>): JobCell {
+  return {
+    state: 'ready',
+    reason: null,
+    missingFiles: [],
+    finalLoss: null,
+    dryRun: false,
+    progress: null,
+    etaAt: null,
+    artifactDir: null,
+    logPath: null,
+    ...place,
+  };
+}
+
 /** The matrix's columns, from the study's one definition of the job matrix. */
 export const COLUMNS = matrixColumns();
 

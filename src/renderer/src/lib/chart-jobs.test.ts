@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { JobCell } from '../model';
+import { type JobCell, jobCell } from '../model';
 import { NO_FILTERS } from '../stores/study';
 import { chartJobIds, legendClick } from './chart-jobs';
 import { formatX, readoutText } from './readout';
 
 function cell(dose: number, view: 'baseline' | 'dense' | 'sparse'): JobCell {
-  return {
-    id: `dose_${dose}-${view}-gs${view === 'baseline' ? 1 : 2}`,
-    dose,
-    view,
-    gridsize: view === 'baseline' ? 1 : 2,
-    state: 'done',
-    reason: null,
-    missingFiles: [],
-    finalLoss: null,
-    dryRun: false,
-    progress: null,
-    etaAt: null,
-    artifactDir: null,
-    logPath: null,
-  };
+  const gridsize = view === 'baseline' ? 1 : 2;
+  return jobCell({ id: `dose_${dose}-${view}-gs${gridsize}`, dose, view, gridsize, state: 'done' });
 }
 
 const cells = [1000, 10000].flatMap((d) => (['baseline', 'dense', 'sparse'] as const).map((v) => cell(d, v)));

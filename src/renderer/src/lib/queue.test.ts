@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { QueuedRunView } from '../../../shared/queue-api';
-import type { CellState, JobCell } from '../model';
+import { type CellState, type JobCell, jobCell } from '../model';
 import type { ClassicalCell } from './classical';
 import { queueItems } from './queue';
 
-const job = (id: string, state: CellState): JobCell => ({
-  id,
-  dose: 1000,
-  view: 'dense',
-  gridsize: 2,
-  state,
-  reason: null,
-  missingFiles: [],
-  finalLoss: null,
-  dryRun: false,
-  progress: null,
-  etaAt: null,
-  artifactDir: null,
-  logPath: null,
-});
+const job = (id: string, state: CellState): JobCell => jobCell({ id, dose: 1000, view: 'dense', gridsize: 2, state });
 
 const classical = (jobId: string, state: ClassicalCell['state'], runId: string | null = null): ClassicalCell => ({
   jobId,

@@ -9,7 +9,7 @@ import type { JobProgress, ManifestJob, SkipSummary, TrainingManifest } from '..
 import { jobStopOf } from '../../../shared/job-stop';
 import type { JobStateEvent } from '../../../shared/study-api';
 import { emptySelection, pruneSelection, type Selection } from '../lib/selection';
-import { type JobCell, nextEtaAt } from '../model';
+import { type JobCell, jobCell, nextEtaAt } from '../model';
 import type { Roots } from './settings';
 
 export interface Filters {
@@ -184,21 +184,16 @@ function mergeManifestJob(cells: Map<string, JobCell>, j: ManifestJob): void {
     cells.set(j.id, { ...cellFromManifest(live, j), progress: ahead ? live.progress : j.progress });
     return;
   }
-  const base: JobCell = live ?? {
-    id: j.id,
-    dose: j.dose,
-    view: j.view,
-    gridsize: j.gridsize,
-    state: 'ready',
-    reason: null,
-    missingFiles: [],
-    finalLoss: null,
-    dryRun: false,
-    progress: null,
-    etaAt: null,
-    artifactDir: j.artifact_dir,
-    logPath: j.log_path,
-  };
+  const base: JobCell =
+    live ??
+    jobCell({
+      id: j.id,
+      dose: j.dose,
+      view: j.view,
+      gridsize: j.gridsize,
+      artifactDir: j.artifact_dir,
+      logPath: j.log_path,
+    });
   // Data that went missing since the run wins over an old "planned"/"done" for what can run now.
   if (base.state === 'missing' && (j.status === 'planned' || j.status === 'skipped')) {
     cells.set(j.id, { ...base, artifactDir: j.artifact_dir, logPath: j.log_path });
