@@ -44,7 +44,14 @@ export const test = base.extend<{ workbench: Workbench }>({
       });
       child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
     });
+    // A server that dies mid-test shows in the page only as "Lost the connection": say why here.
+    let stopping = false;
+    child.on('exit', (code, signal) => {
+      if (!stopping)
+        console.error(`ptycho-study serve exited (${signal ?? code}) during the test:\n${err.slice(-4000)}`);
+    });
     await use({ url, origin: new URL(url).origin, workspace });
+    stopping = true;
     child.kill('SIGTERM');
     rmSync(workspace, { recursive: true, force: true });
   },

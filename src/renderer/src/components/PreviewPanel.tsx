@@ -22,7 +22,9 @@ interface Props {
 export function PreviewPanel({ store, jobId, jobName, list, read }: Props) {
   const [listed, setListed] = useState<{ epochs: number[]; panels: string[] }>({ epochs: [], panels: [] });
   const [chosen, setChosen] = useState<number | null>(null);
-  const [src, setSrc] = useState<string | null>(null);
+  // the picture on screen and the epoch it is of: the next one loads while this one still shows
+  const [shownPicture, setSrc] = useState<{ url: string; epoch: number } | null>(null);
+  const src = shownPicture?.url ?? null;
   const [error, setError] = useState<string | null>(null);
   const [enlarged, setEnlarged] = useState(false);
   const cache = useRef(new Map<string, string>());
@@ -77,14 +79,14 @@ export function PreviewPanel({ store, jobId, jobName, list, read }: Props) {
     const key = `${jobId}|${shown}`;
     const hit = cache.current.get(key);
     if (hit) {
-      setSrc(hit);
+      setSrc({ url: hit, epoch: shown });
       return;
     }
     let live = true;
     void read(jobId, shown)
       .then((url) => {
         cache.current.set(key, url);
-        if (live) setSrc(url);
+        if (live) setSrc({ url, epoch: shown });
       })
       .catch((e) => live && setError(errorText(e)));
     return () => {
@@ -124,7 +126,11 @@ export function PreviewPanel({ store, jobId, jobName, list, read }: Props) {
           {src && (
             <figure>
               <button type="button" className="recon-thumb" title="Enlarge" onClick={() => setEnlarged(true)}>
-                <img src={src} alt={`preview of ${jobName} after epoch ${shown + 1}`} data-epoch={shown} />
+                <img
+                  src={src}
+                  alt={`preview of ${jobName} after epoch ${(shownPicture?.epoch ?? shown) + 1}`}
+                  data-epoch={shownPicture?.epoch ?? shown}
+                />
               </button>
               {listed.panels.length > 0 && <figcaption>{listed.panels.join(' · ')}</figcaption>}
             </figure>
