@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from './fixtures';
+import { createDemoStudy, expect, test } from './fixtures';
 
 const SHOTS = join(import.meta.dirname, '..', 'docs', 'screenshots');
 
@@ -17,8 +17,7 @@ test('the Classical row sets LSQML with its TV prior; a refused value disables R
 }) => {
   test.setTimeout(300_000);
   await page.goto(workbench.url);
-  await page.getByRole('button', { name: 'Create demo study' }).click();
-  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout: 120_000 });
+  await createDemoStudy(page);
   await page.getByRole('button', { name: 'dose 100000 dense gs2', exact: true }).click();
   await page.getByRole('checkbox', { name: /Classical row/ }).check();
   const row = page.getByRole('region', { name: 'Classical arm' });
@@ -143,8 +142,7 @@ test('a classical run started behind a training run waits queued, then runs in t
 }) => {
   test.setTimeout(600_000);
   await page.goto(workbench.url);
-  await page.getByRole('button', { name: 'Create demo study' }).click();
-  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout: 120_000 });
+  await createDemoStudy(page);
   const training = page.getByRole('button', { name: 'dose 1000 baseline gs1', exact: true });
   await training.click();
   await page.getByLabel('Epochs').fill('1');

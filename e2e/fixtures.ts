@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test as base } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 
 export interface Workbench {
   url: string;
@@ -17,6 +17,25 @@ export interface Workbench {
 const repoRoot = join(import.meta.dirname, '..');
 
 export const test = base.extend<{ workbench: Workbench }>({
+  // The page's console, errors and API calls, printed when a test fails: what the page did
+  // and did not ask the engine for.
+  page: async ({ page }, use, testInfo) => {
+    const lines: string[] = [];
+    const at = () => new Date().toISOString().slice(11, 23);
+    page.on('console', (m) => lines.push(`${at()} console.${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => lines.push(`${at()} page error: ${e.message}`));
+    page.on('request', (r) => {
+      if (r.url().includes('/api/')) lines.push(`${at()} → ${r.url().split('/api/')[1]}`);
+    });
+    page.on('requestfailed', (r) => lines.push(`${at()} failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    page.on('websocket', (ws) => {
+      lines.push(`${at()} websocket open`);
+      ws.on('close', () => lines.push(`${at()} websocket closed`));
+    });
+    await use(page);
+    if (testInfo.status !== testInfo.expectedStatus)
+      console.log(`page log of "${testInfo.title}":\n${lines.join('\n')}`);
+  },
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring
   workbench: async ({}, use) => {
     const workspace = mkdtempSync(join(tmpdir(), 'ptycho-e2e-'));
@@ -58,3 +77,14 @@ export const test = base.extend<{ workbench: Workbench }>({
 });
 
 export { expect } from '@playwright/test';
+
+/**
+ * Creates the demo study from an empty workspace and waits for its nine ready jobs. The click
+ * waits for the page's first load (nine "data missing" cells): until then the button is
+ * disabled now and again while the roots open, and a click that lands then does nothing.
+ */
+export async function createDemoStudy(page: Page, timeout = 120_000): Promise<void> {
+  await expect(page.locator('.matrix [data-state="missing"]')).toHaveCount(9, { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Create demo study' }).click();
+  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout });
+}

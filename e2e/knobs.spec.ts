@@ -3,13 +3,12 @@
  * table refuses names the valid range beside the field and disables Run, so a mistyped
  * knob can never start a run with some other value.
  */
-import { expect, test } from './fixtures';
+import { createDemoStudy, expect, test } from './fixtures';
 
 test('an invalid knob names the valid range and blocks Run until it is fixed', async ({ page, workbench }) => {
   test.setTimeout(240_000);
   await page.goto(workbench.url);
-  await page.getByRole('button', { name: 'Create demo study' }).click();
-  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout: 180_000 });
+  await createDemoStudy(page, 180_000);
   await page.getByRole('button', { name: 'dose 1000 baseline gs1', exact: true }).click();
   const run = page.getByRole('button', { name: 'Run', exact: true });
   await expect(run).toBeEnabled();

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { NINE_DOSES, nineJobCells } from '../test/helpers/nine-jobs';
-import { expect, test } from './fixtures';
+import { createDemoStudy, expect, test } from './fixtures';
 
 const SHOTS = 'docs/screenshots';
 const repoRoot = join(import.meta.dirname, '..');
@@ -205,8 +205,7 @@ test('training: previews change between epochs; cancel, then Resume continues th
 }) => {
   test.setTimeout(900_000);
   await page.goto(workbench.url);
-  await page.getByRole('button', { name: 'Create demo study' }).click();
-  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout: 120_000 });
+  await createDemoStudy(page);
   const cell = matrixCell(page, 'dose 1000 baseline gs1');
   await cell.click();
   await page.getByLabel('Epochs').fill('8');
@@ -306,8 +305,7 @@ test('training: previews change between epochs; cancel, then Resume continues th
 test('a CLI run into the open artifact root appears in the workbench without a reload', async ({ page, workbench }) => {
   test.setTimeout(600_000);
   await page.goto(workbench.url);
-  await page.getByRole('button', { name: 'Create demo study' }).click();
-  await expect(page.locator('.matrix [data-state="ready"]')).toHaveCount(9, { timeout: 120_000 });
+  await createDemoStudy(page);
   const cell = matrixCell(page, 'dose 1000 dense gs2');
   const w = workbench.workspace;
   const cli = spawn(
