@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
@@ -47,6 +47,20 @@ describe('optimised graphs on disk', () => {
     expect(await runY(await createOptimizedCache(dir).create(tinyModel(3), { provider: 'cpu', threads: 1 }))).toEqual([
       4, 7, 10, 13,
     ]);
+  });
+
+  it("a killed writer's temporary file is removed once stale; a fresh one (another writer's) is kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-opt-'));
+    const stale = join(dir, 'dead.123.abcd.tmp');
+    const fresh = join(dir, 'live.456.ef01.tmp');
+    writeFileSync(stale, 'half a model');
+    writeFileSync(fresh, 'being written');
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(stale, old, old);
+    await createOptimizedCache(dir).create(tinyModel(3), { provider: 'cpu', threads: 1 });
+    const left = readdirSync(dir);
+    expect(left).not.toContain('dead.123.abcd.tmp');
+    expect(left).toContain('live.456.ef01.tmp');
   });
 
   it('is off with PTYCHO_ORT_CACHE=0 and follows PTYCHO_ORT_CACHE_DIR or XDG_CACHE_HOME', () => {

@@ -64,11 +64,12 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
   const keep = opts.keep ?? 16;
   let loaded = 0;
   const prune = () => {
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith(SUFFIX))
-      .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
-      .sort((a, b) => b.t - a.t);
+    const entries = readdirSync(dir).map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }));
+    const files = entries.filter((e) => e.f.endsWith(SUFFIX)).sort((a, b) => b.t - a.t);
     for (const { f } of files.slice(keep)) unlinkSync(join(dir, f));
+    // a writer killed mid-save leaves its temporary file: gone after an hour
+    const stale = Date.now() - 3_600_000;
+    for (const { f } of entries.filter((e) => e.f.endsWith('.tmp') && e.t < stale)) unlinkSync(join(dir, f));
   };
   return {
     loaded: () => loaded,
@@ -100,7 +101,18 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
       } catch {
         tmp = null; // no writable cache folder: the session is still created
       }
-      const session = await createSession(model, tmp ? { ...spec, saveOptimizedTo: tmp } : spec);
+      let session: Awaited<ReturnType<typeof createSession>>;
+      try {
+        session = await createSession(model, tmp ? { ...spec, saveOptimizedTo: tmp } : spec);
+      } catch (e) {
+        if (!tmp) throw e;
+        // saving the optimised graph failed (a full disk): train without keeping it
+        try {
+          unlinkSync(tmp);
+        } catch {}
+        tmp = null;
+        session = await createSession(model, spec);
+      }
       if (tmp) {
         try {
           renameSync(tmp, file);
