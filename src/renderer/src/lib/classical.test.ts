@@ -27,24 +27,20 @@ const ev = (p: Partial<ClassicalProgressEvent>): ClassicalProgressEvent => ({
   ...p,
 });
 
+/** The cells of a listing holding one job, the dense view at dose 1000. */
+const denseJob = (
+  job: Pick<Parameters<typeof cellsFromListing>[0]['jobs'][number], 'state' | 'errors' | 'target' | 'resumable'>,
+) =>
+  cellsFromListing({
+    artifactRoot: '/a',
+    file: null,
+    running: null,
+    jobs: [{ jobId: 'dose_1000-dense-classical', dose: 1000, view: 'dense', ...job }],
+  });
+
 describe('classical row state', () => {
   it('folds a run: queued keeps the old curve, a fresh run replaces it, the end state is kept', () => {
-    let cells = cellsFromListing({
-      artifactRoot: '/a',
-      file: null,
-      running: null,
-      jobs: [
-        {
-          jobId: 'dose_1000-dense-classical',
-          dose: 1000,
-          view: 'dense',
-          state: 'done',
-          errors: [0.5, 0.4],
-          target: 2,
-          resumable: false,
-        },
-      ],
-    });
+    let cells = denseJob({ state: 'done', errors: [0.5, 0.4], target: 2, resumable: false });
     expect(cells.get('dose_1000-dense-classical')).toMatchObject({ state: 'done', errors: [0.5, 0.4], iteration: 2 });
     const before = cells;
     cells = foldClassical(cells, ev({ state: 'queued' }));
@@ -62,22 +58,7 @@ describe('classical row state', () => {
   });
 
   it('a resumed run continues the curve where its recon.npz ended, dropping an interrupted attempt', () => {
-    let cells = cellsFromListing({
-      artifactRoot: '/a',
-      file: null,
-      running: null,
-      jobs: [
-        {
-          jobId: 'dose_1000-dense-classical',
-          dose: 1000,
-          view: 'dense',
-          state: 'interrupted',
-          errors: [0.5, 0.4, 0.3, 0.29],
-          target: 10,
-          resumable: true,
-        },
-      ],
-    });
+    let cells = denseJob({ state: 'interrupted', errors: [0.5, 0.4, 0.3, 0.29], target: 10, resumable: true });
     expect(cells.get('dose_1000-dense-classical')).toMatchObject({
       iterations: 10,
       resumable: true,
