@@ -104,6 +104,11 @@ function convInputGrad(
  * transpose into FusedMatMul), then one sum over the batch. Measured on a 2-core Zen 3 for
  * 64→64 at 64×64, batch 16: 61 GFLOP/s vs 42 for per-tap Gemm on a (C, B, H, W) layout
  * (which pays two big transposes and runs small-output Gemms), equal to the forward Conv.
+ * The per-tap copies are of the side with fewer channels: a layer with fewer outputs than
+ * inputs shifts gy instead (`convWeightGradShiftGy`), and a side of at most
+ * `STACK_TAPS_MAX` channels has its taps stacked into one product (in a PtychoPINN step with
+ * the border branch, the one-output convs' 64-channel copies and matrix–vector products
+ * were ≈ 15% of the step).
  */
 function convWeightGrad(
   gy: Tensor,
@@ -115,28 +120,88 @@ function convWeightGrad(
 ): Tensor {
   const [B, Cout, Ho, Wo] = gy.shape;
   const [, Cin, kh, kw] = w.shape;
+  const k = kh * kw;
+  const plain = strides.every((s) => s === 1) && dil.every((d) => d === 1);
+  if (plain && Cout < Cin) return convWeightGradShiftGy(gy, x, w, pads, Cout <= STACK_TAPS_MAX);
   const xp = pad(x, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]]);
   const g3 = reshape(gy, [B, Cout, Ho * Wo]);
-  const taps: Tensor[] = [];
+  const shifted: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const r0 = i * dil[0];
       const c0 = j * dil[1];
-      let xs = slice(xp, [r0, c0], [r0 + strides[0] * (Ho - 1) + 1, c0 + strides[1] * (Wo - 1) + 1], [2, 3], strides);
-      xs = transpose(reshape(xs, [B, Cin, Ho * Wo]), [0, 2, 1]);
-      taps.push(sumLeading(matmul(g3, xs)));
+      shifted.push(
+        slice(xp, [r0, c0], [r0 + strides[0] * (Ho - 1) + 1, c0 + strides[1] * (Wo - 1) + 1], [2, 3], strides),
+      );
     }
   }
-  // Stack on a leading tap axis (contiguous copies), then move the tap axis last by a Gemm
-  // with the identity, stackᵀ·I (exact for finite values: one product by 1 per entry, the
-  // rest by 0). A Transpose here is what onnxruntime's optimizer folds with the final
-  // Reshape into a 4-D [kh, kw, Cout, Cin] permutation that its CPU kernel runs element by
-  // element (≈ 5× slower in a PtychoPINN step, where it took 2.6% of the kernel time).
+  if (Cin <= STACK_TAPS_MAX && Cin < Cout) {
+    // Few input channels (the first layer's one, the border branch's four): the taps side by
+    // side as one [B, k·Cin, Ho·Wo] operand and one product with N = k·Cin, instead of k
+    // products with N = Cin that run at matrix–vector speed.
+    const cols = transpose(reshape(concat(shifted, 1), [B, k * Cin, Ho * Wo]), [0, 2, 1]);
+    const m = reshape(sumLeading(matmul(g3, cols)), [Cout, k, Cin]);
+    return reshape(transpose(m, [0, 2, 1]), [Cout, Cin, kh, kw]);
+  }
+  const taps = shifted.map((xs) => sumLeading(matmul(g3, transpose(reshape(xs, [B, Cin, Ho * Wo]), [0, 2, 1]))));
+  return moveTapAxisLast(concat(taps, 0), k, Cout, Cin, kh, kw);
+}
+
+/**
+ * Above this many channels on the smaller side of a layer, its weight gradient takes one
+ * product per tap; at or below it, the taps are stacked into one product.
+ */
+const STACK_TAPS_MAX = 16;
+
+/**
+ * The weight gradient for a layer with fewer output than input channels (stride 1): shift
+ * the output gradient instead of the input, dW[:, :, i, j] = Σ_b (gy_b shifted by
+ * (pᵢ − i, pⱼ − j))·x_bᵀ, so the per-tap copies are of the smaller tensor (for the one-channel
+ * output convs, 1/64 of the bytes), and with few output channels the taps stack into one
+ * product with M = k·Cout that reads x once.
+ */
+function convWeightGradShiftGy(gy: Tensor, x: Tensor, w: Tensor, pads: readonly number[], stack: boolean): Tensor {
+  const [B, Cout, Ho, Wo] = gy.shape;
+  const [, Cin, kh, kw] = w.shape;
+  const [, , H, W] = x.shape;
   const k = kh * kw;
+  // Zero rows/columns so that every tap's window of H × W lies inside the padded gy.
+  const top = Math.max(0, kh - 1 - pads[0]);
+  const left = Math.max(0, kw - 1 - pads[1]);
+  const bottom = Math.max(0, pads[0] + H - Ho);
+  const right = Math.max(0, pads[1] + W - Wo);
+  const gp = pad(gy, [0, 0, top, left, 0, 0, bottom, right]);
+  const xt = transpose(reshape(x, [B, Cin, H * W]), [0, 2, 1]);
+  const shifted: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const r0 = pads[0] - i + top;
+      const c0 = pads[1] - j + left;
+      shifted.push(reshape(slice(gp, [r0, c0], [r0 + H, c0 + W], [2, 3]), [B, Cout, H * W]));
+    }
+  }
+  const stacked = stack
+    ? sumLeading(matmul(concat(shifted, 1), xt))
+    : concat(
+        shifted.map((gs) => sumLeading(matmul(gs, xt))),
+        0,
+      );
+  return moveTapAxisLast(stacked, k, Cout, Cin, kh, kw);
+}
+
+/**
+ * [k, Cout, Cin] (in any shape with those elements in that order) → [Cout, Cin, kh, kw]:
+ * the tap axis moved last by a Gemm with the identity, stackᵀ·I (exact for finite values: one
+ * product by 1 per entry, the rest by 0). A Transpose here is what onnxruntime's optimizer
+ * folds with the final Reshape into a 4-D [kh, kw, Cout, Cin] permutation that its CPU kernel
+ * runs element by element (≈ 5× slower in a PtychoPINN step, where it took 2.6% of the kernel
+ * time).
+ */
+function moveTapAxisLast(stack: Tensor, k: number, Cout: number, Cin: number, kh: number, kw: number): Tensor {
   const eye = new Array<number>(k * k).fill(0);
   for (let t = 0; t < k; t++) eye[t * k + t] = 1;
-  const stack = reshape(concat(taps, 0), [k, Cout * Cin]);
-  const moved = gemm(stack, gy.graph.constant(eye, [k, k], gy.dtype), undefined, { transA: true });
+  const flat = reshape(stack, [k, Cout * Cin]);
+  const moved = gemm(flat, stack.graph.constant(eye, [k, k], stack.dtype), undefined, { transA: true });
   return reshape(moved, [Cout, Cin, kh, kw]);
 }
 

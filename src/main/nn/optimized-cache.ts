@@ -79,7 +79,13 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
       const key = createHash('sha256')
         .update(machineKey())
         .update(JSON.stringify(sessionOptions(spec)))
-        .update(JSON.stringify([spec, nchwc, nchwc ? [await nchwcBlockSize(), NCHWC_REWRITE_VERSION] : 0]))
+        .update(
+          JSON.stringify([
+            { ...spec, spin: undefined },
+            nchwc,
+            nchwc ? [await nchwcBlockSize(), NCHWC_REWRITE_VERSION] : 0,
+          ]),
+        )
         .update(model)
         .digest('hex');
       const file = join(dir, `${key}${SUFFIX}`);

@@ -12,6 +12,7 @@ import { ACCELERATORS as STUDY_ACCELERATORS, type Accelerator as StudyAccelerato
 import { candidateProviders, probeProviders } from './providers';
 import { nchwcBlockSize, nchwcConvs } from './nchwc';
 import { dropUnusedMaxPoolIndices } from './proto';
+import { spinDecision } from './spin-policy';
 
 /** What the engine accepts: the study's accelerators (the knob table) plus the other providers ORT names. */
 export type Accelerator = StudyAccelerator | ExecutionProviderName;
@@ -108,11 +109,16 @@ export interface SessionSpec {
    * rewrite and no further optimisation (the same kernels, a fraction of the time).
    */
   preOptimized?: boolean;
+  /** CPU: idle intra-op threads spin during a run; default from spin-policy.ts. */
+  spin?: boolean;
 }
 
-/** ORT session options used for every training and inference graph. */
-export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionOptions {
-  const threads = spec.threads ?? (spec.deterministic ? 1 : 2);
+/**
+ * ORT session options used for every training and inference graph. `spin`: idle intra-op
+ * threads spin while a run is under way and stop when it returns (spin-policy.ts decides).
+ */
+export function sessionOptions(spec: SessionSpec, spin = false): ort.InferenceSession.SessionOptions {
+  const threads = sessionThreads(spec);
   return {
     executionProviders: [spec.provider],
     // 'all' fuses Conv+Relu etc.; measured 122 → 160 GFLOP/s on a conv (decisions.md).
@@ -130,11 +136,10 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
       : {}),
     extra: {
       session: {
-        // Idle intra-op threads block instead of spinning between parallel sections: on a
-        // 2-vCPU machine shared with the UI, the server or other work, a spinning worker takes
-        // the core the step's sequential ops need (gs1 train step 1.15–1.5× faster measured,
-        // docs/benchmarks.md). PTYCHO_ORT_SPIN=1 restores spinning for comparisons.
-        'intra_op.allow_spinning': process.env.PTYCHO_ORT_SPIN === '1' ? '1' : '0',
+        // Blocking idle threads unless spin-policy.ts finds room to spin; a spinning pool stops
+        // as soon as the run returns, so it never spins between steps.
+        'intra_op.allow_spinning': spin ? '1' : '0',
+        ...(spin ? { force_spinning_stop: '1' } : {}),
         ...(spec.disableCpuFallback && spec.provider !== 'cpu' ? { disable_cpu_ep_fallback: '1' } : {}),
       },
     },
@@ -148,6 +153,11 @@ export function sessionOptions(spec: SessionSpec): ort.InferenceSession.SessionO
   };
 }
 
+/** Intra-op threads of a session: `threads`, else 1 for deterministic runs, else 2. */
+export function sessionThreads(spec: SessionSpec): number {
+  return spec.threads ?? (spec.deterministic ? 1 : 2);
+}
+
 /** Create a session; a provider that fails at this point is reported like a failed probe. */
 export async function createSession(model: Uint8Array, spec: SessionSpec): Promise<ort.InferenceSession> {
   try {
@@ -157,7 +167,9 @@ export async function createSession(model: Uint8Array, spec: SessionSpec): Promi
         : spec.preOptimized
           ? model
           : await cpuModel(model, spec);
-    return await ort.InferenceSession.create(bytes, sessionOptions(spec));
+    const threads = sessionThreads(spec);
+    const spin = spec.provider === 'cpu' && threads > 1 && (spec.spin ?? (await spinDecision(threads)).spin);
+    return await ort.InferenceSession.create(bytes, sessionOptions(spec, spin));
   } catch (e) {
     const msg = String((e as Error)?.message ?? e).split('\n')[0];
     if (spec.provider !== 'cpu') throw unavailable(spec.provider, msg);

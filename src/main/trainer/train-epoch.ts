@@ -43,6 +43,8 @@ export interface PreparedJob {
   previewGraph: PinnGraph;
   /** Where the train and evaluate sessions came from (kept from an earlier job, or created), for the phase timings. */
   sessions: string;
+  /** CPU: how idle intra-op threads wait (spin-policy.ts), for the job log; null elsewhere. */
+  threadWait: string | null;
 }
 
 /** A job being trained: what was prepared, the trainer state that a checkpoint holds, and the run's clocks. */

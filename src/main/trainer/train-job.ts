@@ -31,6 +31,7 @@ import { attemptEventsPath, isAttemptId, lastElapsedSeconds, newAttemptId } from
 import { beginEventsAttempt } from './events-history';
 import { type JobLog, openJobLog, truncateEventsAfter } from './job-log';
 import { createPhaseClock, type PhaseClock } from './phases';
+import { spinDecision } from '../nn/spin-policy';
 import { previewTruthOf } from './previews';
 import type { JobWire, TrainerExtras } from './messages';
 import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
@@ -117,6 +118,8 @@ async function prepareJob(
   clock: PhaseClock,
 ) {
   const settings = resolveSettings(config, ctx.extras ?? {});
+  // Starts the CPU idle probe (spin-policy.ts) now, so it overlaps loading the data.
+  const spin = settings.threads > 1 ? spinDecision(settings.threads) : null;
   const warn = (w: string) => log.log('warn', w);
   const file: StudyFile = await loadStudyFile(job.trainDataPath, { onWarning: warn });
   if (job.testDataPath && existsSync(job.testDataPath)) await loadStudyFile(job.testDataPath, { onWarning: warn });
@@ -160,6 +163,12 @@ async function prepareJob(
       previewTruth: previewTruthOf(file, data, previewGroup),
       previewGraph,
       sessions,
+      threadWait:
+        pinn.trainer.provider === 'cpu' && spin
+          ? (await spin).spin
+            ? `idle threads spin during a step (${(await spin).reason})`
+            : `idle threads block (${(await spin).reason})`
+          : null,
     } satisfies PreparedJob,
     file,
   };
@@ -176,7 +185,7 @@ function logModelSummary(log: JobLog, p: PreparedJob): void {
   );
   log.log(
     'info',
-    `execution provider ${trainer.provider} (${trainer.providerDetail}), ${s.threads} threads${s.deterministic ? ', deterministic' : ''}`,
+    `execution provider ${trainer.provider} (${trainer.providerDetail}), ${s.threads} threads${s.deterministic ? ', deterministic' : ''}${p.threadWait ? `; ${p.threadWait}` : ''}`,
   );
 }
 

@@ -1,0 +1,75 @@
+/**
+ * The conv weight gradient in each of its forms (shift x or shift gy, one product per tap
+ * or the taps stacked into one; see convWeightGrad) against its definition summed in double
+ * precision here: dW[o, c, i, j] = Σ_b Σ_(u,v) gy[b, o, u, v] · x_pad[b, c, u·s + i, v·s + j].
+ */
+import { describe, expect, it } from 'vitest';
+import * as nn from './index';
+
+interface Case {
+  what: string;
+  B: number;
+  Cin: number;
+  Cout: number;
+  H: number;
+  W: number;
+  pads: [number, number, number, number];
+  stride?: number;
+}
+
+const CASES: Case[] = [
+  { what: 'fewer outputs, taps stacked (shift gy)', B: 2, Cin: 24, Cout: 3, H: 6, W: 5, pads: [1, 1, 1, 1] },
+  { what: 'one output channel (shift gy, stacked)', B: 3, Cin: 18, Cout: 1, H: 5, W: 7, pads: [1, 1, 1, 1] },
+  { what: 'fewer outputs, one product per tap (shift gy)', B: 2, Cin: 40, Cout: 20, H: 5, W: 6, pads: [1, 1, 1, 1] },
+  { what: 'fewer outputs, asymmetric padding (shift gy)', B: 2, Cin: 24, Cout: 3, H: 7, W: 6, pads: [0, 1, 2, 0] },
+  { what: 'few inputs, taps stacked (shift x)', B: 2, Cin: 2, Cout: 24, H: 6, W: 6, pads: [1, 1, 1, 1] },
+  { what: 'more outputs, one product per tap (shift x)', B: 2, Cin: 20, Cout: 24, H: 5, W: 5, pads: [1, 1, 1, 1] },
+  { what: 'equal channels, no padding (shift x)', B: 2, Cin: 8, Cout: 8, H: 6, W: 5, pads: [0, 0, 0, 0] },
+  { what: 'fewer outputs with stride 2 (shift x)', B: 2, Cin: 24, Cout: 3, H: 7, W: 7, pads: [1, 1, 1, 1], stride: 2 },
+];
+
+function values(n: number, seed: number): Float32Array {
+  const rng = nn.createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+}
+
+describe('conv weight gradient', () => {
+  for (const c of CASES) {
+    it(`equals its definition: ${c.what}`, async () => {
+      const s = c.stride ?? 1;
+      const [pt, pl, pb, pr] = c.pads;
+      const Ho = Math.floor((c.H + pt + pb - 3) / s) + 1;
+      const Wo = Math.floor((c.W + pl + pr - 3) / s) + 1;
+      const g = new nn.Graph();
+      const x = g.input('x', [c.B, c.Cin, c.H, c.W]);
+      const t = g.input('t', [c.B, c.Cout, Ho, Wo]);
+      const w = g.param('w', [c.Cout, c.Cin, 3, 3], values(c.Cout * c.Cin * 9, 3));
+      const y = nn.conv(x, w, undefined, { pads: c.pads, strides: [s, s] });
+      expect(y.shape).toEqual([c.B, c.Cout, Ho, Wo]);
+      // loss = Σ y·t, so the gradient reaching y is t
+      const [gw] = nn.gradients(nn.reduceSum(nn.mul(y, t)), [w]);
+      const run = await nn.compileGraph(g, { gw });
+      const xs = values(c.B * c.Cin * c.H * c.W, 1);
+      const ts = values(c.B * c.Cout * Ho * Wo, 2);
+      const out = (await run.run({ x: xs, t: ts })).gw.data as Float32Array;
+      await run.release();
+      let worst = 0;
+      for (let o = 0; o < c.Cout; o++)
+        for (let ci = 0; ci < c.Cin; ci++)
+          for (let i = 0; i < 3; i++)
+            for (let j = 0; j < 3; j++) {
+              let sum = 0;
+              for (let b = 0; b < c.B; b++)
+                for (let u = 0; u < Ho; u++)
+                  for (let v = 0; v < Wo; v++) {
+                    const r = u * s + i - pt;
+                    const q = v * s + j - pl;
+                    if (r < 0 || r >= c.H || q < 0 || q >= c.W) continue;
+                    sum += ts[((b * c.Cout + o) * Ho + u) * Wo + v] * xs[((b * c.Cin + ci) * c.H + r) * c.W + q];
+                  }
+              worst = Math.max(worst, Math.abs(out[((o * c.Cin + ci) * 3 + i) * 3 + j] - sum));
+            }
+      expect(worst).toBeLessThan(1e-4);
+    });
+  }
+});
