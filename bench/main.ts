@@ -4,6 +4,7 @@
  */
 import { groups } from './groups';
 import type { BenchRow } from './types';
+import { machineCpu, stolenShare } from './util';
 
 const argv = process.argv.slice(2).map((a) => a.replaceAll('_', '-'));
 const json = argv.includes('--json');
@@ -49,11 +50,11 @@ function fmt(v: number): string {
 
 for (const g of selected) {
   if (!json) console.log(`\n# ${g.name}: ${g.description}`);
-  await g.run({
-    report: print,
-    log: (m) => (json ? console.error(m) : console.log(`  ${m}`)),
-    quick,
-    quality,
-    threads,
-  });
+  const log = (m: string) => (json ? console.error(m) : console.log(`  ${m}`));
+  const before = machineCpu();
+  await g.run({ report: print, log, quick, quality, threads });
+  const share = stolenShare(before, machineCpu());
+  // On a virtual machine the host may give this machine's cores to others: the share of CPU
+  // time stolen while a group ran says how far its absolute figures can be trusted.
+  if (share !== null) log(`${g.name}: ${(100 * share).toFixed(1)}% of this machine's CPU time was stolen by its host`);
 }

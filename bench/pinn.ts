@@ -20,6 +20,7 @@ import { findPython } from '../src/main/util/python';
 import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds, ratio } from './util';
 import { Accelerator } from '../src/shared/knobs';
+import { spinDecision } from '../src/main/nn/spin-policy';
 
 /** The PyTorch reference: bench/reference in the checkout (PTYCHO_REFERENCE_DIR overrides). */
 export const REFERENCE_DIR =
@@ -118,6 +119,13 @@ export async function oursSteps(
   return { samplesPerS: (B * steps) / timed, losses };
 }
 
+/** How ours' idle threads wait (spin-policy.ts), as the job log says it. */
+async function threadWait(run: OursRun, threads: number): Promise<string> {
+  if (run.pt.trainer.provider !== 'cpu' || threads <= 1) return '';
+  const d = await spinDecision(threads);
+  return ` (idle threads ${d.spin ? 'spin' : 'block'}: ${d.reason})`;
+}
+
 function torchRun(
   python: string,
   dir: string,
@@ -168,7 +176,7 @@ async function runPinnBench(ctx: BenchContext): Promise<void> {
   for (const gs of [1, 2] as const) {
     const run = await oursSetup(train, gs, ctx.threads);
     ctx.log(
-      `gs${gs}: ${run.pt.parameterCount.toLocaleString('en-US')} parameters, ${run.data.groups.count} groups, ours on ${run.pt.trainer.provider}, torch on ${torchDevice()}`,
+      `gs${gs}: ${run.pt.parameterCount.toLocaleString('en-US')} parameters, ${run.data.groups.count} groups, ours on ${run.pt.trainer.provider}${await threadWait(run, ctx.threads)}, torch on ${torchDevice()}`,
     );
     const ours: number[] = [];
     const theirs: number[] = [];

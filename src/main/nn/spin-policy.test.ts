@@ -7,9 +7,9 @@ describe('spin policy', () => {
     resetSpinDecision();
   });
 
-  it('reads busy and total ticks from /proc/stat, steal counted as busy', () => {
+  it('reads busy, total and stolen ticks from /proc/stat', () => {
     const text = 'cpu  100 5 20 800 10 1 2 30 0 0\ncpu0 50 2 10 400 5 0 1 15 0 0\nintr 1\n';
-    expect(parseProcStat(text)).toEqual({ busy: 100 + 5 + 20 + 1 + 2 + 30, total: 158 + 800 + 10 });
+    expect(parseProcStat(text)).toEqual({ busy: 100 + 5 + 20 + 1 + 2, total: 128 + 800 + 10 + 30, steal: 30 });
     expect(parseProcStat('cpu0 1 2 3 4\n')).toBeNull();
     expect(parseProcStat('cpu  1 x 3 4\n')).toBeNull();
   });

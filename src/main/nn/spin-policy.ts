@@ -30,17 +30,23 @@ const SLACK_CORES = 0.35;
 interface CpuTimes {
   busy: number;
   total: number;
+  /** Ticks the host gave this machine's cores to others (a virtual machine's steal). */
+  steal: number;
 }
 
-/** Whole-machine CPU ticks from /proc/stat (Linux); steal counts as busy: the core was not ours. */
+/**
+ * Whole-machine CPU ticks from /proc/stat (Linux). `busy` is what processes of this machine
+ * used; a virtual machine's steal (its host running others on these cores) is apart: it
+ * slows a spinning and a blocked pool alike, and no process here could use the core instead.
+ */
 export function parseProcStat(text: string): CpuTimes | null {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return null;
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   if (v.length < 4 || v.some((n) => !Number.isFinite(n))) return null;
   const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
-  const busy = user + nice + system + irq + softirq + steal;
-  return { busy, total: busy + idle + iowait };
+  const busy = user + nice + system + irq + softirq;
+  return { busy, total: busy + idle + iowait + steal, steal };
 }
 
 /**
