@@ -73,3 +73,35 @@ describe('conv weight gradient', () => {
     });
   }
 });
+
+describe('conv of a ×2 nearest upsampling, by output phases', () => {
+  for (const [Cin, Cout] of [
+    [6, 1],
+    [5, 4],
+  ]) {
+    it(`equals conv(upsampleNearest(x)) with its gradients, ${Cin} → ${Cout} channels`, async () => {
+      const [B, H, W] = [2, 5, 4];
+      const outputs: Record<string, Float32Array>[] = [];
+      for (const phased of [false, true]) {
+        const g = new nn.Graph();
+        const x = g.param('x', [B, Cin, H, W], values(B * Cin * H * W, 11));
+        const w = g.param('w', [Cout, Cin, 3, 3], values(Cout * Cin * 9, 12));
+        const b = g.param('b', [Cout], values(Cout, 13));
+        const t = g.constant(Array.from(values(B * Cout * 4 * H * W, 14)), [B, Cout, 2 * H, 2 * W]);
+        const y = phased ? nn.conv3x3OfUpsampled2(x, w, b) : nn.conv(nn.upsampleNearest(x, 2), w, b, { pads: 'same' });
+        expect(y.shape).toEqual([B, Cout, 2 * H, 2 * W]);
+        const [gx, gw, gb] = nn.gradients(nn.reduceSum(nn.mul(y, t)), [x, w, b]);
+        const run = await nn.compileGraph(g, { y, gx, gw, gb });
+        const out = await run.run({});
+        await run.release();
+        outputs.push(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array])));
+      }
+      for (const k of ['y', 'gx', 'gw', 'gb']) {
+        const [plain, phased] = [outputs[0][k], outputs[1][k]];
+        const scale = Math.max(...plain.map(Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        for (let i = 0; i < plain.length; i++) expect(Math.abs(phased[i] - plain[i])).toBeLessThan(1e-5 * scale);
+      }
+    });
+  }
+});

@@ -348,6 +348,40 @@ function maxPoolMaskGrad(x: Tensor, y: Tensor, gy: Tensor, [kh, kw]: readonly [n
   return cropped === x ? gx : pad(gx, [0, 0, 0, 0, 0, 0, H - Ho * kh, W - Wo * kw]);
 }
 
+/**
+ * conv(upsampleNearest(x, 2), w, b) with 'same' padding for a 3 × 3 kernel, without forming
+ * the upsampled tensor: each of the four output phases (a, b) of the upsampled grid is a
+ * 3 × 3 conv of x itself whose kernel folds w's taps that land on the same source pixel,
+ * W_ab = A_a · w · A_bᵀ (A_0 folds taps 1 and 2 onto offset 0, A_1 taps 0 and 1), so one Conv
+ * with 4·Cout outputs at x's resolution and a depth-to-space interleave give the result. The
+ * same sums, regrouped (equal to float rounding), on a quarter of the pixels, with no
+ * upsampled copy to write or to sum the gradient back from.
+ */
+export function conv3x3OfUpsampled2(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const [B, Cin, H, W] = x.shape;
+  const [Cout, Cw, kh, kw] = w.shape;
+  if (x.shape.length !== 4 || Cw !== Cin || kh !== 3 || kw !== 3) {
+    throw new Error(`conv3x3OfUpsampled2: input [${x.shape}] and weight [${w.shape}] (3 × 3 kernel, NCHW)`);
+  }
+  const g = x.graph;
+  // rows: source offset −1, 0, +1; columns: kernel tap 0, 1, 2
+  const fold = [
+    [1, 0, 0, 0, 1, 1, 0, 0, 0],
+    [0, 0, 0, 1, 1, 0, 0, 0, 1],
+  ].map((a) => g.constant(a, [3, 3], w.dtype));
+  const foldT = fold.map((a) => transpose(a, [1, 0]));
+  const w3 = reshape(w, [Cout * Cin, 3, 3]);
+  const phases: Tensor[] = [];
+  for (let a = 0; a < 2; a++) {
+    const rows = matmul(fold[a], w3);
+    for (let c = 0; c < 2; c++) phases.push(reshape(matmul(rows, foldT[c]), [Cout, Cin, 3, 3]));
+  }
+  const y4 = conv(x, concat(phases, 0), b ? concat([b, b, b, b], 0) : undefined, { pads: 'same' });
+  // [B, (a, c, o), H, W] → [B, o, H, a, W, c] → [B, o, 2H, 2W]
+  const y6 = transpose(reshape(y4, [B, 2, 2, Cout, H, W]), [0, 3, 4, 1, 5, 2]);
+  return reshape(y6, [B, Cout, 2 * H, 2 * W]);
+}
+
 /** Nearest-neighbour upsampling by an integer factor (Keras UpSampling2D). VJP: sum-pool. */
 export function upsampleNearest(x: Tensor, factor = 2): Tensor {
   const [B, C, H, W] = x.shape;

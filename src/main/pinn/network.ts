@@ -11,7 +11,7 @@ import type { Graph, Tensor } from '../nn/graph';
 import { glorotUniform } from '../nn/init';
 import { type Rng, weightInitRng } from '../numeric/rng';
 import { add, mul, relu, sigmoid, silu, softplus, tanh } from '../nn/ops-basic';
-import { conv, maxPool, upsampleNearest } from '../nn/ops-nn';
+import { conv, conv3x3OfUpsampled2, maxPool, upsampleNearest } from '../nn/ops-nn';
 import { pad, slice } from '../nn/ops-shape';
 
 export type AmpActivation = 'sigmoid' | 'swish' | 'softplus' | 'relu';
@@ -38,6 +38,14 @@ function conv3(g: Graph, rng: Rng, name: string, x: Tensor, cout: number): Tenso
 
 function convPool(g: Graph, rng: Rng, name: string, x: Tensor, cout: number): Tensor {
   return maxPool(relu(conv3(g, rng, `${name}.conv2`, relu(conv3(g, rng, `${name}.conv1`, x, cout)), cout)));
+}
+
+/** conv3 of upsampleNearest(x, 2), without the upsampled tensor (ops-nn.ts). */
+function conv3OfUpsampled(g: Graph, rng: Rng, name: string, x: Tensor, cout: number): Tensor {
+  const cin = x.shape[1];
+  const w = g.param(`${name}.w`, [cout, cin, 3, 3], glorotUniform([cout, cin, 3, 3], rng));
+  const b = g.param(`${name}.b`, [cout], new Float32Array(cout));
+  return conv3x3OfUpsampled2(x, w, b);
 }
 
 function convUp(g: Graph, rng: Rng, name: string, x: Tensor, cout: number): Tensor {
@@ -69,10 +77,13 @@ function head(g: Graph, rng: Rng, name: string, h: Tensor, spec: NetworkSpec, ac
   if (!spec.probeBig) return x1;
   const outer = slice(x, [ch - C_OUTER], [ch], [1]);
   const width = nfs * Math.floor(2048 / N);
-  const y = convUp(g, rng, `${name}.border_up`, outer, width);
+  // convUp's two convs, then the last conv of its ×2 upsampling computed at the lower
+  // resolution by output phases (the same weights, created in the same order)
+  const up = `${name}.border_up`;
+  const y = relu(conv3(g, rng, `${up}.conv2`, relu(conv3(g, rng, `${up}.conv1`, outer, width)), width));
   const border = new Float32Array(N * N).fill(1);
   for (let r = q; r < N - q; r++) for (let c = q; c < N - q; c++) border[r * N + c] = 0;
-  const x2 = mul(silu(conv3(g, rng, `${name}.border_last`, y, spec.C)), g.constant(border, [1, 1, N, N]));
+  const x2 = mul(silu(conv3OfUpsampled(g, rng, `${name}.border_last`, y, spec.C)), g.constant(border, [1, 1, N, N]));
   return add(x1, x2);
 }
 
