@@ -64,6 +64,28 @@ describe('trainer host', () => {
     expect(readFileSync(job.logPath, 'utf8')).toMatch(/status done/);
   });
 
+  it("logs how a CPU job's idle threads wait: spinning or blocking as PTYCHO_ORT_SPIN forces, nothing with one thread", async () => {
+    const logs: string[] = [];
+    for (const [spin, threads] of [
+      ['1', 2],
+      ['0', 2],
+      ['1', 1],
+    ] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'host-spin-'));
+      const job = asStudyJob(dir);
+      const runner = createWorkerRunner(forkLauncher({ env: { PTYCHO_ORT_SPIN: spin } }), { threads });
+      const r = await runner(tinyConfig(study, dir, { nepochs: 1 }), job, job.logPath, {
+        signal: new AbortController().signal,
+        onEvent: () => {},
+      });
+      expect(r.status).toBe('done');
+      logs.push(readFileSync(job.logPath, 'utf8'));
+    }
+    expect(logs[0]).toMatch(/2 threads(, deterministic)?; idle threads spin during a step \(PTYCHO_ORT_SPIN=1\)\n/);
+    expect(logs[1]).toMatch(/2 threads(, deterministic)?; idle threads block \(PTYCHO_ORT_SPIN=0\)\n/);
+    expect(logs[2]).toMatch(/execution provider cpu \([^)]*\), 1 threads(, deterministic)?\n/);
+  });
+
   it('one worker trains the jobs of a run in turn, on the sessions of the first, with the same bits', async () => {
     const env = { PTYCHO_ORT_CACHE_DIR: mkdtempSync(join(tmpdir(), 'ort-optimized-')) };
     const pids: number[] = [];

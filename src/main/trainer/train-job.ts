@@ -31,7 +31,7 @@ import { attemptEventsPath, isAttemptId, lastElapsedSeconds, newAttemptId } from
 import { beginEventsAttempt } from './events-history';
 import { type JobLog, openJobLog, truncateEventsAfter } from './job-log';
 import { createPhaseClock, type PhaseClock } from './phases';
-import { spinDecision } from '../nn/spin-policy';
+import { type SpinDecision, spinDecision } from '../nn/spin-policy';
 import { previewTruthOf } from './previews';
 import type { JobWire, TrainerExtras } from './messages';
 import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
@@ -163,15 +163,17 @@ async function prepareJob(
       previewTruth: previewTruthOf(file, data, previewGroup),
       previewGraph,
       sessions,
-      threadWait:
-        pinn.trainer.provider === 'cpu' && spin
-          ? (await spin).spin
-            ? `idle threads spin during a step (${(await spin).reason})`
-            : `idle threads block (${(await spin).reason})`
-          : null,
+      threadWait: await threadWaitOf(pinn.trainer.provider, spin),
     } satisfies PreparedJob,
     file,
   };
+}
+
+/** How a CPU job's idle threads wait, for its log (null off the CPU or with one thread). */
+async function threadWaitOf(provider: string, decision: Promise<SpinDecision> | null): Promise<string | null> {
+  if (provider !== 'cpu' || !decision) return null;
+  const d = await decision;
+  return `idle threads ${d.spin ? 'spin during a step' : 'block'} (${d.reason})`;
 }
 
 function logModelSummary(log: JobLog, p: PreparedJob): void {
