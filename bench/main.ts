@@ -4,7 +4,8 @@
  */
 import { groups } from './groups';
 import type { BenchRow } from './types';
-import { machineCpu, stolenShare } from './util';
+import { readProcStat } from '../src/main/nn/spin-policy';
+import { stolenShare } from './util';
 
 const argv = process.argv.slice(2).map((a) => a.replaceAll('_', '-'));
 const json = argv.includes('--json');
@@ -51,9 +52,9 @@ function fmt(v: number): string {
 for (const g of selected) {
   if (!json) console.log(`\n# ${g.name}: ${g.description}`);
   const log = (m: string) => (json ? console.error(m) : console.log(`  ${m}`));
-  const before = machineCpu();
+  const before = readProcStat();
   await g.run({ report: print, log, quick, quality, threads });
-  const share = stolenShare(before, machineCpu());
+  const share = stolenShare(before, readProcStat());
   // On a virtual machine the host may give this machine's cores to others: the share of CPU
   // time stolen while a group ran says how far its absolute figures can be trusted.
   if (share !== null) log(`${g.name}: ${(100 * share).toFixed(1)}% of this machine's CPU time was stolen by its host`);

@@ -1,6 +1,5 @@
 /** Timing helpers: medians over interleaved repeats, as the machines drift between minutes. */
-import { readFileSync } from 'node:fs';
-import { parseProcStat } from '../src/main/nn/spin-policy';
+import type { CpuTimes } from '../src/main/nn/spin-policy';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -17,20 +16,8 @@ export function ratio(ours: number, theirs: number | undefined): number | undefi
   return theirs && Number.isFinite(theirs) && theirs > 0 ? ours / theirs : undefined;
 }
 
-/** The machine's CPU ticks from /proc/stat (null off Linux): all, and stolen by the host. */
-export function machineCpu(): { total: number; steal: number } | null {
-  try {
-    return parseProcStat(readFileSync('/proc/stat', 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
 /** Share of the CPU time between two readings that the host gave to others (steal). */
-export function stolenShare(
-  a: { total: number; steal: number } | null,
-  b: { total: number; steal: number } | null,
-): number | null {
+export function stolenShare(a: CpuTimes | null, b: CpuTimes | null): number | null {
   if (!a || !b || b.total <= a.total) return null;
   return (b.steal - a.steal) / (b.total - a.total);
 }

@@ -3,6 +3,8 @@
  * workbench's study store holds them after listJobs, all in one state: the synthetic matrix
  * the UI bench and the monitoring e2e put into the page (`study.getState().setJobs`).
  */
+import { blankJobCellFields } from '../../src/shared/job-cell';
+
 export const NINE_DOSES = [1000, 10000, 100000] as const;
 
 const COLUMNS: readonly [view: string, gridsize: number][] = [
@@ -11,21 +13,13 @@ const COLUMNS: readonly [view: string, gridsize: number][] = [
   ['sparse', 2],
 ];
 
-export interface NineJobCell {
+export type NineJobCell = Omit<ReturnType<typeof blankJobCellFields>, 'state'> & {
   id: string;
   dose: number;
   view: string;
   gridsize: number;
   state: string;
-  reason: null;
-  missingFiles: string[];
-  finalLoss: null;
-  dryRun: boolean;
-  progress: null;
-  etaAt: null;
-  artifactDir: null;
-  logPath: null;
-}
+};
 
 export function nineJobCells(state: 'running' | 'done'): NineJobCell[] {
   return NINE_DOSES.flatMap((dose) =>
@@ -34,15 +28,8 @@ export function nineJobCells(state: 'running' | 'done'): NineJobCell[] {
       dose,
       view,
       gridsize,
+      ...blankJobCellFields(),
       state,
-      reason: null,
-      missingFiles: [],
-      finalLoss: null,
-      dryRun: false,
-      progress: null,
-      etaAt: null,
-      artifactDir: null,
-      logPath: null,
     })),
   );
 }

@@ -27,7 +27,7 @@ const PROBE_MS = 250;
 /** Other processes may use up to this much of a core and still leave room to spin. */
 const SLACK_CORES = 0.35;
 
-interface CpuTimes {
+export interface CpuTimes {
   busy: number;
   total: number;
   /** Ticks the host gave this machine's cores to others (a virtual machine's steal). */
@@ -65,8 +65,11 @@ export function decideSpin(threads: number, cores: number, othersCores: number |
   };
 }
 
-// Synchronous, so that each reading and our own CPU time are taken at the same moment.
-function readStat(): CpuTimes | null {
+/**
+ * The machine's CPU ticks now (null off Linux). Synchronous, so that a reading and our own CPU
+ * time can be taken at the same moment.
+ */
+export function readProcStat(): CpuTimes | null {
   try {
     return parseProcStat(readFileSync('/proc/stat', 'utf8'));
   } catch {
@@ -76,12 +79,12 @@ function readStat(): CpuTimes | null {
 
 /** Cores that other processes kept busy over `ms` (ours subtracted), or null off Linux. */
 async function othersBusyCores(ms: number, cores: number): Promise<number | null> {
-  const a = readStat();
+  const a = readProcStat();
   if (!a) return null;
   const ours0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, ms));
-  const b = readStat();
+  const b = readProcStat();
   const ours = process.cpuUsage(ours0);
   const wall = (performance.now() - t0) / 1000;
   if (!b || b.total <= a.total) return null;

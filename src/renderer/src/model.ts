@@ -3,6 +3,7 @@
  * status) merged with the manifest's latest state and live progress.
  */
 import type { JobProgress, JobStatus } from '../../shared/manifest';
+import { blankJobCellFields } from '../../shared/job-cell';
 import { matrixColumns } from '../../shared/study';
 
 export type CellState = JobStatus | 'ready' | 'missing';
@@ -35,18 +36,7 @@ export interface JobCell {
 
 /** A cell with nothing known yet beyond its place in the matrix: 'ready', no progress, no files. */
 export function jobCell(place: Pick<JobCell, 'id' | 'dose' | 'view' | 'gridsize'> & Partial<JobCell>): JobCell {
-  return {
-    state: 'ready',
-    reason: null,
-    missingFiles: [],
-    finalLoss: null,
-    dryRun: false,
-    progress: null,
-    etaAt: null,
-    artifactDir: null,
-    logPath: null,
-    ...place,
-  };
+  return { ...blankJobCellFields(), ...place };
 }
 
 /** The matrix's columns, from the study's one definition of the job matrix. */
