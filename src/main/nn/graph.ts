@@ -111,7 +111,8 @@ export class Graph {
     if (init.length !== numel(shape)) {
       throw new Error(`graph: parameter '${name}' has ${init.length} initial values for shape [${shape}]`);
     }
-    const data = this.float === 'float64' ? Float64Array.from(init) : Float32Array.from(init);
+    // a copy: the caller's array (e.g. a kept initial kernel) is never aliased
+    const data = this.float === 'float64' ? new Float64Array(init) : new Float32Array(init);
     const t: ParamTensor = {
       graph: this,
       name: this.claim(name),

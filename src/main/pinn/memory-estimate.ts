@@ -12,10 +12,19 @@ import { buildPinnGraph, type ProbeArrays } from './model';
 import { modelSpec } from './pinn-trainer';
 import type { PinnSettings } from './settings';
 
+/** Counts by model spec: the doses of a study share one, and a count needs a whole graph. */
+const counted = new Map<string, number>();
+
 function activationElements(s: PinnSettings, probe: ProbeArrays, intensityScale: number, batch: number): number {
-  const { graph } = buildPinnGraph(modelSpec(s, batch), probe, intensityScale, true);
+  const spec = modelSpec(s, batch);
+  const key = JSON.stringify(spec);
+  const known = counted.get(key);
+  if (known !== undefined) return known;
+  const { graph } = buildPinnGraph(spec, probe, intensityScale, true);
   let n = 0;
   for (const node of graph.nodes) for (const t of node.outputs) n += numel(t.shape);
+  if (counted.size >= 16) counted.clear();
+  counted.set(key, n);
   return n;
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPinnGraph, convParameterCount, expectedParameterCount, type PinnModelSpec } from './model';
+import { glorotUniform } from '../nn/init';
+import { weightInitRng } from '../numeric/rng';
 
 const base: PinnModelSpec = {
   N: 64,
@@ -44,5 +46,22 @@ describe('other patch sizes from the same code', () => {
     const plain = expectedParameterCount({ N: 128, gridsize: 1, nFiltersScale: 2, probeBig: false });
     const c = (i: number, o: number) => 9 * i * o + o;
     expect(small - plain).toBe(2 * (c(4, 32) + c(32, 32) + c(32, 1)));
+  });
+});
+
+describe('initial weights', () => {
+  const inits = (seed: number) =>
+    new Map(buildPinnGraph({ ...base, seed }, probe(64), 10, false).graph.params.map((p) => [p.name, p.init]));
+
+  it('a rebuild of the same spec (kept kernels) starts from the very values a first build draws, in its own arrays', () => {
+    const first = inits(777);
+    const w0 = first.get('enc.0.conv1.w');
+    expect(w0).toEqual(glorotUniform([64, 1, 3, 3], weightInitRng(777)));
+    (w0 as Float32Array).fill(0); // a caller writing into one graph's values changes no later graph
+    const again = inits(777);
+    expect([...again.keys()]).toEqual([...first.keys()]);
+    expect(again.get('enc.0.conv1.w')).toEqual(glorotUniform([64, 1, 3, 3], weightInitRng(777)));
+    for (const [name, v] of first) if (name !== 'enc.0.conv1.w') expect(again.get(name), name).toEqual(v);
+    expect(again.get('phase.border_last.w')).not.toEqual(inits(778).get('phase.border_last.w'));
   });
 });
