@@ -135,6 +135,35 @@ describe('conv, pooling and upsampling', () => {
   });
 });
 
+describe('ReLU and max pooling commute', () => {
+  it('relu(maxPool(z)) gives maxPool(relu(z))’s values and gradient bit for bit, in both VJP forms', async () => {
+    // Windows: all negative; a zero maximum with negatives; tied positives; a negative tie
+    // with one positive; mixed random values in the second channel.
+    const first = [-3, -1, 0, -2, -2, -5, -4, 0, 2, 2, -1, 7, 2, 1, -1, -1];
+    const rng = nn.createRng(5);
+    const z = [...first, ...Array.from({ length: 16 }, () => Math.round(rng.uniform(-4, 4)))];
+    const w = Array.from({ length: 8 }, (_, i) => i + 1);
+    for (const form of ['mask', 'indices'] as const) {
+      const out: { y: number[]; gz: number[] }[] = [];
+      for (const poolFirst of [false, true]) {
+        const g = new nn.Graph();
+        g.maxPoolGrad = form;
+        const p = g.param('z', [1, 2, 4, 4], z);
+        const y = poolFirst ? nn.relu(nn.maxPool(p)) : nn.maxPool(nn.relu(p));
+        const [gz] = nn.gradients(nn.reduceSum(nn.mul(y, g.constant(w, [1, 2, 2, 2]))), [p]);
+        const run = await nn.compileGraph(g, { y, gz });
+        const r = await run.run();
+        out.push({ y: Array.from(r.y.data as Float32Array), gz: Array.from(r.gz.data as Float32Array) });
+        await run.release();
+      }
+      expect(out[1].y).toEqual(out[0].y);
+      expect(out[1].gz).toEqual(out[0].gz);
+      // the first channel's gradient by hand: only the positive maxima's first positions
+      expect(out[1].gz.slice(0, 16)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4, 0, 0, 0, 0]);
+    }
+  });
+});
+
 describe('autodiff plumbing', () => {
   it('stopGradient blocks its branch and fan-out gradients add up', async () => {
     const g = new nn.Graph('float64');

@@ -77,8 +77,15 @@ function conv3(g: Graph, rng: Kernels, name: string, x: Tensor, cout: number): T
   return conv(x, w, b, { pads: 'same' });
 }
 
+/**
+ * MaxPool(ReLU(conv2)) computed as ReLU(MaxPool(conv2)): the same values bit for bit (ReLU is
+ * monotone, so it commutes with the max; the gradient reaches the same first maximum, or is
+ * zero in both where the window is ≤ 0), but the ReLU and its gradient mask run on the pooled
+ * tensor, a quarter of the size, instead of the conv's full-resolution output.
+ */
 function convPool(g: Graph, rng: Kernels, name: string, x: Tensor, cout: number): Tensor {
-  return maxPool(relu(conv3(g, rng, `${name}.conv2`, relu(conv3(g, rng, `${name}.conv1`, x, cout)), cout)));
+  const z = conv3(g, rng, `${name}.conv2`, relu(conv3(g, rng, `${name}.conv1`, x, cout)), cout);
+  return relu(maxPool(z));
 }
 
 /** conv3 of upsampleNearest(x, 2), without the upsampled tensor (ops-nn.ts). */
