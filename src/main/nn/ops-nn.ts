@@ -130,8 +130,12 @@ function convWeightGrad(
     for (let j = 0; j < kw; j++) {
       const r0 = i * dil[0];
       const c0 = j * dil[1];
+      // the tap whose window is x itself (the centre one of a 'same' conv) needs no copy
+      const whole = plain && r0 === pads[0] && c0 === pads[1] && Ho === x.shape[2] && Wo === x.shape[3];
       shifted.push(
-        slice(xp, [r0, c0], [r0 + strides[0] * (Ho - 1) + 1, c0 + strides[1] * (Wo - 1) + 1], [2, 3], strides),
+        whole
+          ? x
+          : slice(xp, [r0, c0], [r0 + strides[0] * (Ho - 1) + 1, c0 + strides[1] * (Wo - 1) + 1], [2, 3], strides),
       );
     }
   }
@@ -177,7 +181,8 @@ function convWeightGradShiftGy(gy: Tensor, x: Tensor, w: Tensor, pads: readonly 
     for (let j = 0; j < kw; j++) {
       const r0 = pads[0] - i + top;
       const c0 = pads[1] - j + left;
-      shifted.push(reshape(slice(gp, [r0, c0], [r0 + H, c0 + W], [2, 3]), [B, Cout, H * W]));
+      const whole = r0 === top && c0 === left && H === Ho && W === Wo;
+      shifted.push(reshape(whole ? gy : slice(gp, [r0, c0], [r0 + H, c0 + W], [2, 3]), [B, Cout, H * W]));
     }
   }
   const stacked = stack
