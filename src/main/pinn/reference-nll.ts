@@ -57,7 +57,8 @@ function nllOver(data: TrainingData, from: number, to: number, iHat: (p: number)
     const o = p * nn;
     for (let i = 0; i < nn; i++) {
       const t = data.patterns[o + i];
-      acc += pred[i] - t * t * Math.log(pred[i] + LOG_EPS);
+      // a pixel with no counts adds Î alone (0 · log is 0): most of them at a low dose
+      acc += t === 0 ? pred[i] : pred[i] - t * t * Math.log(pred[i] + LOG_EPS);
     }
   }
   return acc / Math.max(1, m.length * nn);
