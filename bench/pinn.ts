@@ -20,7 +20,7 @@ import { findPython } from '../src/main/util/python';
 import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds, ratio } from './util';
 import { Accelerator } from '../src/shared/knobs';
-import { spinDecision } from '../src/main/nn/spin-policy';
+import { describeSpin, spinDecision } from '../src/main/nn/spin-policy';
 
 /** The PyTorch reference: bench/reference in the checkout (PTYCHO_REFERENCE_DIR overrides). */
 export const REFERENCE_DIR =
@@ -122,8 +122,7 @@ export async function oursSteps(
 /** How ours' idle threads wait (spin-policy.ts), as the job log says it. */
 async function threadWait(run: OursRun, threads: number): Promise<string> {
   if (run.pt.trainer.provider !== 'cpu' || threads <= 1) return '';
-  const d = await spinDecision(threads);
-  return ` (idle threads ${d.spin ? 'spin' : 'block'}: ${d.reason})`;
+  return ` (${describeSpin(await spinDecision(threads))})`;
 }
 
 function torchRun(

@@ -49,6 +49,11 @@ export function parseProcStat(text: string): CpuTimes | null {
   return { busy, total: busy + idle + iowait + steal, steal };
 }
 
+/** The decision in words, as a job's log and the bench print it. */
+export function describeSpin(d: SpinDecision): string {
+  return `idle threads ${d.spin ? 'spin during a step' : 'block'} (${d.reason})`;
+}
+
 /**
  * The decision from what was measured: `othersCores` = cores other processes kept busy (null
  * when the machine cannot tell).

@@ -31,7 +31,7 @@ import { attemptEventsPath, isAttemptId, lastElapsedSeconds, newAttemptId } from
 import { beginEventsAttempt } from './events-history';
 import { type JobLog, openJobLog, truncateEventsAfter } from './job-log';
 import { createPhaseClock, type PhaseClock } from './phases';
-import { type SpinDecision, spinDecision } from '../nn/spin-policy';
+import { describeSpin, type SpinDecision, spinDecision } from '../nn/spin-policy';
 import { previewTruthOf } from './previews';
 import type { JobWire, TrainerExtras } from './messages';
 import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
@@ -172,8 +172,7 @@ async function prepareJob(
 /** How a CPU job's idle threads wait, for its log (null off the CPU or with one thread). */
 async function threadWaitOf(provider: string, decision: Promise<SpinDecision> | null): Promise<string | null> {
   if (provider !== 'cpu' || !decision) return null;
-  const d = await decision;
-  return `idle threads ${d.spin ? 'spin during a step' : 'block'} (${d.reason})`;
+  return describeSpin(await decision);
 }
 
 function logModelSummary(log: JobLog, p: PreparedJob): void {
