@@ -2,7 +2,7 @@
  * Elementwise ops with numpy broadcasting and reductions, each forward builder followed by
  * its VJP rule. Broadcast VJPs sum back over the broadcast axes (sumTo).
  */
-import { attr } from './proto';
+import { attr, elemTypeCode } from './proto';
 import type { Shape, Tensor } from './graph';
 import { expand, reshape, sumTo } from './ops-shape';
 
@@ -109,9 +109,19 @@ export function square(x: Tensor): Tensor {
   return mul(x, x);
 }
 
-/** ReLU; VJP routes the gradient where the output is positive (0 at the kink). */
+/**
+ * ReLU; VJP routes the gradient where the output is positive (0 at the kink), as a product
+ * with the 0/1 mask `Cast(y > 0)`: onnxruntime's CPU Where ran at a third of Mul's speed
+ * (in a PtychoPINN step Greater + Where took 4.4% of the kernel time). Equal to
+ * Where(y > 0, g, 0) up to the sign of zero.
+ */
 export function relu(x: Tensor): Tensor {
-  return unary('Relu', x, (g, _v, y) => where(greater(y, 0), g, 0));
+  return unary('Relu', x, (g, _v, y) => mul(g, cast(greater(y, 0), g.dtype)));
+}
+
+/** Elementwise conversion to another element type (no gradient). */
+export function cast(x: Tensor, to: Tensor['dtype']): Tensor {
+  return x.graph.op('Cast', [x], [{ dtype: to, shape: x.shape }], [attr('to', elemTypeCode(to), 'int')])[0];
 }
 
 export function sigmoid(x: Tensor): Tensor {
