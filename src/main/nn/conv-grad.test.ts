@@ -72,6 +72,26 @@ describe('conv weight gradient', () => {
       expect(worst).toBeLessThan(1e-4);
     });
   }
+
+  it('builds each tap’s copy right before its product (onnxruntime runs nodes in that order: the copy is still in cache)', () => {
+    for (const [Cin, Cout] of [
+      [20, 24], // shift x, one product per tap
+      [40, 20], // shift gy, one product per tap
+    ]) {
+      const g = new nn.Graph();
+      const x = g.input('x', [2, Cin, 6, 6]);
+      const w = g.param('w', [Cout, Cin, 3, 3], values(Cout * Cin * 9, 3));
+      const before = g.nodes.length;
+      nn.gradients(nn.reduceSum(nn.conv(x, w, undefined, { pads: 'same' })), [w]);
+      const order = g.nodes
+        .slice(before)
+        .map((n) => n.opType)
+        .filter((op) => op === 'Slice' || op === 'MatMul');
+      // 8 shifted copies (the centre tap is the tensor itself), 9 tap products, 9 batch sums
+      expect(order.filter((op) => op === 'Slice')).toHaveLength(8);
+      expect(order.join(' ')).not.toContain('Slice Slice');
+    }
+  });
 });
 
 describe('conv of a ×2 nearest upsampling, by output phases', () => {

@@ -125,14 +125,16 @@ function convWeightGrad(
   if (plain && Cout < Cin) return convWeightGradShiftGy(gy, x, w, pads, Cout <= STACK_TAPS_MAX);
   const xp = pad(x, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]]);
   const g3 = reshape(gy, [B, Cout, Ho * Wo]);
-  const shifted: Tensor[] = [];
+  // Each tap's window as a thunk: built right before its product, so that onnxruntime,
+  // which runs the nodes in the order they were made, reads each copy while it is in cache.
+  const shifted: (() => Tensor)[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const r0 = i * dil[0];
       const c0 = j * dil[1];
       // the tap whose window is x itself (the centre one of a 'same' conv) needs no copy
       const whole = plain && r0 === pads[0] && c0 === pads[1] && Ho === x.shape[2] && Wo === x.shape[3];
-      shifted.push(
+      shifted.push(() =>
         whole
           ? x
           : slice(xp, [r0, c0], [r0 + strides[0] * (Ho - 1) + 1, c0 + strides[1] * (Wo - 1) + 1], [2, 3], strides),
@@ -143,11 +145,11 @@ function convWeightGrad(
     // Few input channels (the first layer's one, the border branch's four): the taps side by
     // side as one [B, k·Cin, Ho·Wo] operand and one product with N = k·Cin, instead of k
     // products with N = Cin that run at matrix–vector speed.
-    const cols = transpose(reshape(concat(shifted, 1), [B, k * Cin, Ho * Wo]), [0, 2, 1]);
+    const cols = transpose(reshape(concat(shifted.map((t) => t()), 1), [B, k * Cin, Ho * Wo]), [0, 2, 1]);
     const m = reshape(sumLeading(matmul(g3, cols)), [Cout, k, Cin]);
     return reshape(transpose(m, [0, 2, 1]), [Cout, Cin, kh, kw]);
   }
-  const taps = shifted.map((xs) => sumLeading(matmul(g3, transpose(reshape(xs, [B, Cin, Ho * Wo]), [0, 2, 1]))));
+  const taps = shifted.map((t) => sumLeading(matmul(g3, transpose(reshape(t(), [B, Cin, Ho * Wo]), [0, 2, 1]))));
   return moveTapAxisLast(concat(taps, 0), k, Cout, Cin, kh, kw);
 }
 
@@ -176,19 +178,19 @@ function convWeightGradShiftGy(gy: Tensor, x: Tensor, w: Tensor, pads: readonly 
   const right = Math.max(0, pads[1] + W - Wo);
   const gp = pad(gy, [0, 0, top, left, 0, 0, bottom, right]);
   const xt = transpose(reshape(x, [B, Cin, H * W]), [0, 2, 1]);
-  const shifted: Tensor[] = [];
+  const shifted: (() => Tensor)[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const r0 = pads[0] - i + top;
       const c0 = pads[1] - j + left;
       const whole = r0 === top && c0 === left && H === Ho && W === Wo;
-      shifted.push(reshape(whole ? gy : slice(gp, [r0, c0], [r0 + H, c0 + W], [2, 3]), [B, Cout, H * W]));
+      shifted.push(() => reshape(whole ? gy : slice(gp, [r0, c0], [r0 + H, c0 + W], [2, 3]), [B, Cout, H * W]));
     }
   }
   const stacked = stack
-    ? sumLeading(matmul(concat(shifted, 1), xt))
+    ? sumLeading(matmul(concat(shifted.map((t) => t()), 1), xt))
     : concat(
-        shifted.map((gs) => sumLeading(matmul(gs, xt))),
+        shifted.map((t) => sumLeading(matmul(t(), xt))),
         0,
       );
   return moveTapAxisLast(stacked, k, Cout, Cin, kh, kw);
