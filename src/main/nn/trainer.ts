@@ -269,7 +269,8 @@ export class Trainer {
     const params = new Map<string, NamedArray>();
     const slots = new Map<string, NamedArray>();
     for (const [name, t] of this.state) {
-      const a = { shape: [...t.dims], data: Float32Array.from(this.hostData(name)) };
+      const d = this.hostData(name);
+      const a = { shape: [...t.dims], data: d instanceof Float32Array ? d.slice() : Float32Array.from(d) };
       (this.model.graph.params.some((p) => p.name === name) ? params : slots).set(name, a);
     }
     return {
