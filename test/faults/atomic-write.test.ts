@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -89,6 +90,38 @@ describe('atomic writes under a short write', () => {
     });
     expect(readFileSync(path, 'utf8')).toBe('old');
     expect(readdirSync(dir)).toEqual(['patched_train.npz']);
+  });
+
+  it('a list of chunks goes out in one writev; a writev that stops part-way is finished chunk by chunk', async () => {
+    const path = join(dir, 'last.ckpt');
+    const chunks = [0, 1, 2, 3].map((k) => Uint8Array.from({ length: 1000 + k }, (_, i) => (i * 7 + k) & 255));
+    const all = Buffer.concat(chunks);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const realWritev = proto.writev;
+    // the kernel takes the first 1500 bytes only (the middle of the second chunk)
+    const writev = vi.spyOn(proto, 'writev').mockImplementation(async function (this: FileHandle, buffers) {
+      const head = Buffer.concat(buffers as Uint8Array[]).subarray(0, 1500);
+      const { bytesWritten } = await this.write(head, 0, head.length);
+      return { bytesWritten, buffers };
+    });
+    try {
+      await writeFileAtomic(path, chunks);
+      expect(writev).toHaveBeenCalledTimes(1);
+      expect(readFileSync(path).equals(all)).toBe(true);
+      // a writev that fails names the file and leaves nothing behind
+      writev.mockRejectedValueOnce(enospc());
+      await expect(writeFileAtomic(path, [new Uint8Array(10)])).rejects.toMatchObject({
+        code: 'WRITE_FAILED',
+        details: { file: path },
+      });
+      expect(readFileSync(path).equals(all)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual(['last.ckpt', 'probe']);
+    } finally {
+      writev.mockRestore();
+      expect(proto.writev).toBe(realWritev);
+    }
   });
 });
 
