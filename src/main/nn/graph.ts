@@ -205,23 +205,30 @@ export class Graph {
     for (const n of nodes) for (const t of n.inputs) if (t) used.add(t.name);
     for (const [, t] of outEntries) used.add(t.name);
 
-    const protoNodes = nodes.map((n) =>
-      protoNode(
-        n.opType,
-        n.inputs.map((t) => t?.name ?? ''),
-        n.outputs.map((t) => t.name),
-        [...n.attrs],
-        `${n.opType}_${n.id}`,
-      ),
-    );
-    const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+    // An output under another name than its tensor's: a tensor that a node of this model
+    // makes takes the output's name (every reference renamed); inputs, parameters, constants
+    // and a tensor output a second time go through an Identity (a copy on every run).
+    const made = new Set<string>();
+    for (const n of nodes) for (const t of n.outputs) made.add(t.name);
+    const renamed = new Map<string, string>();
+    const identities: [string, string][] = [];
     for (const [outName, t] of outEntries) {
-      if (outName !== t.name && this.names.has(outName)) {
+      if (outName === t.name) continue;
+      if (this.names.has(outName)) {
         throw new Error(`graph: output name '${outName}' is already the name of another tensor`);
       }
-      if (outName !== t.name) protoNodes.push(protoNode('Identity', [t.name], [outName], [], `out_${outName}`));
-      outputs.push(valueInfo(outName, t.dtype, t.shape));
+      if (made.has(t.name) && !renamed.has(t.name) && !outEntries.some(([o, u]) => u === t && o === t.name))
+        renamed.set(t.name, outName);
+      else identities.push([t.name, outName]);
     }
+    const name = (t: Tensor | null | undefined) => (t ? (renamed.get(t.name) ?? t.name) : '');
+    const protoNodes = nodes.map((n) =>
+      protoNode(n.opType, n.inputs.map(name), n.outputs.map(name), [...n.attrs], `${n.opType}_${n.id}`),
+    );
+    for (const [from, to] of identities)
+      protoNodes.push(protoNode('Identity', [renamed.get(from) ?? from], [to], [], `out_${to}`));
+    const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+    for (const [outName, t] of outEntries) outputs.push(valueInfo(outName, t.dtype, t.shape));
     const inputs = this.inputs.filter((t) => used.has(t.name)).map((t) => valueInfo(t.name, t.dtype, t.shape));
     const initializers = this.consts.filter((c) => used.has(c.tensor.name)).map((c) => c.proto);
     for (const p of this.params) {
@@ -235,7 +242,7 @@ export class Graph {
     const valueInfos = new Map<string, onnxProto.onnx.IValueInfoProto>();
     for (const n of nodes) {
       const w = n.opType === 'Conv' ? n.inputs[1] : undefined;
-      if (w?.kind === 'value') valueInfos.set(w.name, valueInfo(w.name, w.dtype, w.shape));
+      if (w?.kind === 'value') valueInfos.set(name(w), valueInfo(name(w), w.dtype, w.shape));
     }
     return serializeModel({
       nodes: protoNodes,

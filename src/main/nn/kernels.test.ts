@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { runPython } from '../util/python';
 import * as nn from './index';
+import { onnx } from './proto';
 
 function rand(n: number, seed: number): number[] {
   const rng = nn.createRng(seed);
@@ -179,6 +180,36 @@ describe('ReLU gradient', () => {
     const got = Array.from((await run.run()).gx.data as Float32Array).map((v) => v + 0); // -0 → 0
     expect(got).toEqual(x.map((v, i) => (Math.fround(v) > 0 ? Math.fround(w[i]) : 0)));
     await run.release();
+  });
+});
+
+describe('model outputs', () => {
+  it('an output named apart from its tensor renames the node that makes it; inputs, params and repeats get an Identity', async () => {
+    const g = new nn.Graph();
+    const x = g.input('x', [3]);
+    const p = g.param('p', [3], [1, 2, 3]);
+    const y = nn.mul(x, p);
+    const z = nn.add(y, 1); // y is consumed inside the model too
+    const bytes = g.toModel({ outputs: { y_out: y, again: y, z, p_out: p, x_out: x } });
+    const m = onnx.ModelProto.decode(bytes);
+    const made = (name: string) => m.graph?.node?.find((n) => n.output?.includes(name));
+    expect(made('y_out')?.opType).toBe('Mul');
+    expect(made('again')?.opType).toBe('Identity');
+    expect(made('p_out')?.opType).toBe('Identity');
+    expect(made('x_out')?.opType).toBe('Identity');
+    expect(m.graph?.node?.filter((n) => n.opType === 'Identity')).toHaveLength(3);
+    expect(made('z')?.input).toContain('y_out');
+    const session = await ort.InferenceSession.create(bytes);
+    const out = await session.run({
+      x: new ort.Tensor('float32', Float32Array.from([2, 3, 4]), [3]),
+      p: new ort.Tensor('float32', Float32Array.from([1, 2, 3]), [3]),
+    });
+    expect(Array.from(out.y_out.data as Float32Array)).toEqual([2, 6, 12]);
+    expect(Array.from(out.again.data as Float32Array)).toEqual([2, 6, 12]);
+    expect(Array.from(out.z.data as Float32Array)).toEqual([3, 7, 13]);
+    expect(Array.from(out.p_out.data as Float32Array)).toEqual([1, 2, 3]);
+    expect(Array.from(out.x_out.data as Float32Array)).toEqual([2, 3, 4]);
+    await session.release();
   });
 });
 
