@@ -145,7 +145,8 @@ function convWeightGrad(
     // Few input channels (the first layer's one, the border branch's four): the taps side by
     // side as one [B, k·Cin, Ho·Wo] operand and one product with N = k·Cin, instead of k
     // products with N = Cin that run at matrix–vector speed.
-    const cols = transpose(reshape(concat(shifted.map((t) => t()), 1), [B, k * Cin, Ho * Wo]), [0, 2, 1]);
+    const windows = shifted.map((t) => t());
+    const cols = transpose(reshape(concat(windows, 1), [B, k * Cin, Ho * Wo]), [0, 2, 1]);
     const m = reshape(sumLeading(matmul(g3, cols)), [Cout, k, Cin]);
     return reshape(transpose(m, [0, 2, 1]), [Cout, Cin, kh, kw]);
   }
@@ -187,8 +188,9 @@ function convWeightGradShiftGy(gy: Tensor, x: Tensor, w: Tensor, pads: readonly 
       shifted.push(() => reshape(whole ? gy : slice(gp, [r0, c0], [r0 + H, c0 + W], [2, 3]), [B, Cout, H * W]));
     }
   }
+  const tap = (window: () => Tensor) => window();
   const stacked = stack
-    ? sumLeading(matmul(concat(shifted.map((t) => t()), 1), xt))
+    ? sumLeading(matmul(concat(shifted.map(tap), 1), xt))
     : concat(
         shifted.map((t) => sumLeading(matmul(t(), xt))),
         0,
