@@ -9,12 +9,17 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { removeStaleTempFiles, writeFileAtomic, writeFileAtomicSync } from '../../src/main/data/atomic';
+import {
+  removeStaleTempFiles,
+  stageFileAtomic,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from '../../src/main/data/atomic';
 import { withFileLock } from '../../src/main/study/lock';
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
-  return { ...real, writeSync: vi.fn(real.writeSync) };
+  return { ...real, writeSync: vi.fn(real.writeSync), fsync: vi.fn(real.fsync) };
 });
 
 const realWriteSync = (await vi.importActual<typeof import('node:fs')>('node:fs')).writeSync;
@@ -122,6 +127,36 @@ describe('atomic writes under a short write', () => {
       writev.mockRestore();
       expect(proto.writev).toBe(realWritev);
     }
+  });
+});
+
+describe('a staged atomic write (the final checkpoint, flushed while the model is exported)', () => {
+  it('holds the bytes in a temp file until commit, then replaces the target; abandon leaves the old file', async () => {
+    const path = join(dir, 'last.ckpt');
+    writeFileSync(path, 'old');
+    const chunks = [Uint8Array.from([1, 2, 3]), new Uint8Array(0), Uint8Array.from([4, 5])];
+    const staged = stageFileAtomic(path, chunks);
+    chunks[0].fill(9); // the bytes were written when stageFileAtomic returned
+    expect(readFileSync(path, 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toHaveLength(2); // the target and its temp
+    await staged.commit();
+    expect([...readFileSync(path)]).toEqual([1, 2, 3, 4, 5]);
+    expect(readdirSync(dir)).toEqual(['last.ckpt']);
+    const dropped = stageFileAtomic(path, [Uint8Array.from([7])]);
+    dropped.abandon();
+    expect([...readFileSync(path)]).toEqual([1, 2, 3, 4, 5]);
+    expect(readdirSync(dir)).toEqual(['last.ckpt']);
+  });
+
+  it('a flush that fails fails the commit, names the file and keeps the old one', async () => {
+    const path = join(dir, 'last.ckpt');
+    writeFileSync(path, 'old');
+    vi.mocked(fs.fsync).mockImplementationOnce(((_fd: number, cb: (e: Error | null) => void) =>
+      cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))) as typeof fs.fsync);
+    const staged = stageFileAtomic(path, [Uint8Array.from([1, 2])]);
+    await expect(staged.commit()).rejects.toMatchObject({ code: 'WRITE_FAILED', details: { file: path } });
+    expect(readFileSync(path, 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toEqual(['last.ckpt']);
   });
 });
 

@@ -11,13 +11,16 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
+  fsync,
   fsyncSync,
+  mkdirSync,
   openSync,
   readdirSync,
   renameSync,
   rmSync,
   statSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -102,6 +105,103 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, { d
     rmSync(tmp, { force: true });
     throw writeFailure(path, e, { bytes: off, of: bytes.length });
   }
+}
+
+/** An atomic write whose bytes are in a temp file and whose flush may still be running. */
+export interface StagedWrite {
+  /** Waits for the flush, checks the length on disk, renames the temp over the target. */
+  commit(): Promise<void>;
+  /** Removes the temp file (the target is untouched); for a caller that will not commit. */
+  abandon(): void;
+}
+
+/**
+ * An atomic write in two halves, so that the flush to disk runs while the caller works: the
+ * chunks go to a temp file now (synchronously, into the page cache: the caller may change
+ * them as soon as this returns) and, when `durable`, the temp's fsync starts on libuv's
+ * thread pool. `commit()` waits for it, checks the length and renames, with the guarantees of
+ * writeFileAtomic. A job's final checkpoint (28 MB) flushes while its model is exported.
+ */
+export function stageFileAtomic(
+  path: string,
+  chunks: readonly Uint8Array[],
+  { durable = true }: { durable?: boolean } = {},
+): StagedWrite {
+  const tmp = tempPathFor(path);
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  let fd: number | null = null;
+  const fail = (e: unknown): never => {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing; the temp is removed below
+      }
+      fd = null;
+    }
+    rmSync(tmp, { force: true });
+    throw writeFailure(path, e);
+  };
+  let flushed: Promise<unknown> = Promise.resolve(null);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(tmp, 'w');
+    const file = fd;
+    let written = 0;
+    for (let i = 0; i < chunks.length; i += WRITEV_MAX) {
+      const batch = chunks.slice(i, i + WRITEV_MAX).filter((c) => c.length > 0);
+      const want = batch.reduce((n, c) => n + c.length, 0);
+      let skip = batch.length ? writevSync(file, batch) : 0;
+      if (skip < want) {
+        // a short writev: the rest of the batch, chunk by chunk, from where it stopped
+        for (const c of batch) {
+          if (skip >= c.length) {
+            skip -= c.length;
+            continue;
+          }
+          for (let off = skip; off < c.length; ) {
+            const n = writeSync(file, c, off, c.length - off);
+            if (n <= 0) throw shortWrite(path, written + off, total);
+            off += n;
+          }
+          skip = 0;
+        }
+      }
+      written += want;
+    }
+    // settled here, read in commit(): a failed flush never goes unhandled
+    if (durable)
+      flushed = new Promise((resolve) => fsync(file, (err) => resolve(err ?? null))).then((err) => {
+        if (err) throw err;
+      });
+    flushed.catch(() => {});
+  } catch (e) {
+    fail(e);
+  }
+  return {
+    async commit() {
+      try {
+        await flushed;
+        const onDisk = fstatSync(fd as number).size;
+        if (onDisk !== total) throw shortWrite(path, onDisk, total);
+        closeSync(fd as number);
+        fd = null;
+        renameSync(tmp, path);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    abandon() {
+      if (fd === null) return;
+      try {
+        closeSync(fd);
+      } catch {
+        // the temp goes either way
+      }
+      fd = null;
+      rmSync(tmp, { force: true });
+    },
+  };
 }
 
 export function writeJsonAtomicSync(path: string, value: unknown): void {
@@ -231,7 +331,9 @@ export function removeStaleTempFiles(
     if (pid === process.pid || isProcessAlive(pid)) continue;
     const path = join(dir, name);
     try {
-      if (Date.now() - statSync(path).mtimeMs < minAgeMs) continue;
+      // minAgeMs 0 means any age: a file written within this millisecond can carry an mtime
+      // a fraction ahead of Date.now(), which is whole milliseconds
+      if (minAgeMs > 0 && Date.now() - statSync(path).mtimeMs < minAgeMs) continue;
       rmSync(path, { force: true, recursive: true });
       removed.push(name);
     } catch {
