@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { StudyError } from '../../shared/errors';
-import { writeFileAtomic } from '../data/atomic';
+import { type StagedWrite, stageFileAtomic, writeFileAtomic } from '../data/atomic';
 
 const MAGIC = 'PTYSTAT1';
 
@@ -133,6 +133,11 @@ export function decodeState(bytes: Uint8Array, file = '<memory>'): TrainingState
 
 export async function saveState(path: string, state: TrainingState): Promise<void> {
   await writeFileAtomic(path, encodeStateChunks(state));
+}
+
+/** saveState in two halves (stageFileAtomic): the bytes are written when this returns, `commit()` flushes and renames. */
+export function stageState(path: string, state: TrainingState): StagedWrite {
+  return stageFileAtomic(path, encodeStateChunks(state));
 }
 
 export async function loadState(path: string): Promise<TrainingState> {

@@ -264,13 +264,20 @@ export class Trainer {
     return m;
   }
 
-  /** Parameters and optimizer state as a checkpointable value (float32). */
-  getState(meta?: Record<string, unknown>): TrainingState {
+  /**
+   * Parameters and optimizer state as a checkpointable value (float32). `copy: false` gives
+   * float32 state as views of the trainer's own arrays, for a caller that has written them
+   * out before the next step (a step replaces the arrays, it never writes into them).
+   */
+  getState(meta?: Record<string, unknown>, { copy = true }: { copy?: boolean } = {}): TrainingState {
     const params = new Map<string, NamedArray>();
     const slots = new Map<string, NamedArray>();
     for (const [name, t] of this.state) {
       const d = this.hostData(name);
-      const a = { shape: [...t.dims], data: d instanceof Float32Array ? d.slice() : Float32Array.from(d) };
+      const a = {
+        shape: [...t.dims],
+        data: d instanceof Float32Array ? (copy ? d.slice() : d) : Float32Array.from(d),
+      };
       (this.model.graph.params.some((p) => p.name === name) ? params : slots).set(name, a);
     }
     return {

@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { StudyError } from '../../shared/errors';
-import { loadState, saveState, type TrainingState } from '../nn/checkpoint';
+import type { StagedWrite } from '../data/atomic';
+import { loadState, saveState, stageState, type TrainingState } from '../nn/checkpoint';
 
 export const TrainerState = z.object({
   version: z.literal(1),
@@ -44,6 +45,11 @@ export function checkpointPath(artifactDir: string): string {
 export async function writeCheckpoint(path: string, weights: TrainingState, state: TrainerState): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   await saveState(path, { ...weights, meta: { trainer: state } });
+}
+
+/** writeCheckpoint in two halves: written when this returns, flushed and in place after `commit()`. */
+export function stageCheckpoint(path: string, weights: TrainingState, state: TrainerState): StagedWrite {
+  return stageState(path, { ...weights, meta: { trainer: state } });
 }
 
 export async function readCheckpoint(path: string): Promise<{ weights: TrainingState; state: TrainerState }> {

@@ -111,7 +111,7 @@ describe('trainer host', () => {
     expect(c.model_sha256).toBe(a.model_sha256);
     const [logA, logB, logC] = dirs.map((d) => readFileSync(join(d, 'train.log'), 'utf8'));
     expect(logA).toMatch(
-      /phase timings \(ms\): worker boot \d+, .*first step \d+.*export model \d+; total \d+ ms \(0 sessions kept from an earlier job, 2 created, 0 of them from optimised graphs on disk\)/,
+      /phase timings \(ms\): worker boot \d+, .*first step \d+.*export model \d+, checkpoint flush \d+; total \d+ ms \(0 sessions kept from an earlier job, 2 created, 0 of them from optimised graphs on disk\)/,
     );
     expect(logB).toMatch(/phase timings \(ms\): lock \+ log \d+, .*\(2 sessions kept from an earlier job, 0 created/);
     expect(logC).toMatch(/\(0 sessions kept from an earlier job, 2 created, 2 of them from optimised graphs on disk\)/);

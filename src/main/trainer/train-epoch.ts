@@ -5,6 +5,7 @@
  * job from inside the epoch.
  */
 import { existsSync } from 'node:fs';
+import type { StagedWrite } from '../data/atomic';
 import type { Trainer } from '../nn/trainer';
 import { permutation, trainerRng } from '../numeric/rng';
 import { gatherBatch, type TrainingData } from '../pinn/dataset';
@@ -14,7 +15,7 @@ import type { referenceNll } from '../pinn/reference-nll';
 import { earlyStopStep, type LossReference, plateauStep, warmupLr } from '../pinn/schedule';
 import type { PinnSettings } from '../pinn/settings';
 import type { RunnerResult } from '../study/runner';
-import { type TrainerState, writeCheckpoint } from './checkpoint';
+import { stageCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint';
 import type { JobLog } from './job-log';
 import type { JobWire } from './messages';
 import type { PhaseClock } from './phases';
@@ -79,6 +80,24 @@ export async function saveCheckpoint(run: TrainingRun): Promise<void> {
   await run.trainer.syncToHost();
   await writeCheckpoint(run.checkpointFile, run.trainer.getState(), run.state);
   run.checkpointed = { step: run.state.step, epoch: run.state.epoch };
+}
+
+/**
+ * saveCheckpoint in two halves: the state is in the checkpoint's temp file when this
+ * resolves (no copy of it is made), its flush to disk runs meanwhile, and `commit()` puts
+ * the file in place. The job's last checkpoint flushes while its model is exported.
+ */
+export async function stageFinalCheckpoint(run: TrainingRun): Promise<StagedWrite> {
+  await run.trainer.syncToHost();
+  const staged = stageCheckpoint(run.checkpointFile, run.trainer.getState(undefined, { copy: false }), run.state);
+  const at = { step: run.state.step, epoch: run.state.epoch };
+  return {
+    async commit() {
+      await staged.commit();
+      run.checkpointed = at;
+    },
+    abandon: () => staged.abandon(),
+  };
 }
 
 /** The checkpoint on disk holds this very state (no step and no epoch since it was written). */

@@ -35,7 +35,13 @@ import { describeSpin, type SpinDecision, spinDecision } from '../nn/spin-policy
 import { previewTruthOf } from './previews';
 import type { JobWire, TrainerExtras } from './messages';
 import { acquireTrainerLock, type TrainerLock } from './trainer-lock';
-import { isCheckpointCurrent, type PreparedJob, saveCheckpoint, type TrainingRun, trainEpoch } from './train-epoch';
+import {
+  isCheckpointCurrent,
+  type PreparedJob,
+  stageFinalCheckpoint,
+  type TrainingRun,
+  trainEpoch,
+} from './train-epoch';
 
 export interface TrainJobContext {
   signal: AbortSignal;
@@ -229,21 +235,30 @@ async function resumeOrStartFresh(
 async function finishJob(run: TrainingRun, stoppedBySteps: boolean): Promise<RunnerResult> {
   const { prepared: p, trainer, log } = run;
   const s = p.settings;
-  // the last epoch's checkpoint already holds the final state unless steps ran since
-  if (!isCheckpointCurrent(run)) await saveCheckpoint(run);
+  // the last epoch's checkpoint already holds the final state unless steps ran since; its
+  // flush to disk runs while the model is exported
+  const checkpoint = isCheckpointCurrent(run) ? null : await stageFinalCheckpoint(run);
   run.clock.mark('checkpoint');
   const st = run.state;
-  const exported = exportModel(
-    run.job.artifactDir,
-    p.pinn.spec,
-    p.data.probe,
-    p.data.intensityScale,
-    p.data.nphotons,
-    trainer.parameters(),
-    p.pinn.parameterCount,
-    { rule: s.groupingRule, neighbor_count: s.neighborCount, seed: s.groupingSeed },
-  );
+  let exported: ReturnType<typeof exportModel>;
+  try {
+    exported = exportModel(
+      run.job.artifactDir,
+      p.pinn.spec,
+      p.data.probe,
+      p.data.intensityScale,
+      p.data.nphotons,
+      trainer.parameters(),
+      p.pinn.parameterCount,
+      { rule: s.groupingRule, neighbor_count: s.neighborCount, seed: s.groupingSeed },
+    );
+  } catch (e) {
+    checkpoint?.abandon();
+    throw e;
+  }
   run.clock.mark('export model');
+  await checkpoint?.commit();
+  run.clock.mark('checkpoint flush');
   const finalLoss = st.train_loss.at(-1) ?? (st.partial_samples ? st.partial_loss_sum / st.partial_samples : null);
   log.log('debug', `phase timings (ms): ${run.clock.line()} (${p.sessions})`);
   log.emit({
