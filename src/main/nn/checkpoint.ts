@@ -75,7 +75,7 @@ export function encodeStateChunks(state: TrainingState): Uint8Array[] {
   head.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(head.buffer).setUint32(8, header.length, true);
   head.set(header, 12);
-  const chunks = [head];
+  const chunks: Uint8Array[] = [head];
   for (const e of entries) {
     const bytes = new Uint8Array(e.a.data.buffer, e.a.data.byteOffset, e.a.data.byteLength);
     chunks.push(bytes);
