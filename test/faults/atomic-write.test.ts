@@ -19,7 +19,7 @@ import { withFileLock } from '../../src/main/study/lock';
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
-  return { ...real, writeSync: vi.fn(real.writeSync), fsync: vi.fn(real.fsync) };
+  return { ...real, writeSync: vi.fn(real.writeSync), fsync: vi.fn(real.fsync), writevSync: vi.fn(real.writevSync) };
 });
 
 const realWriteSync = (await vi.importActual<typeof import('node:fs')>('node:fs')).writeSync;
@@ -145,6 +145,19 @@ describe('a staged atomic write (the final checkpoint, flushed while the model i
     const dropped = stageFileAtomic(path, [Uint8Array.from([7])]);
     dropped.abandon();
     expect([...readFileSync(path)]).toEqual([1, 2, 3, 4, 5]);
+    expect(readdirSync(dir)).toEqual(['last.ckpt']);
+  });
+
+  it('a full disk while staging fails at once, names the file and keeps the old one', () => {
+    const path = join(dir, 'last.ckpt');
+    writeFileSync(path, 'old');
+    vi.mocked(fs.writevSync).mockImplementationOnce(() => {
+      throw enospc();
+    });
+    expect(() => stageFileAtomic(path, [Uint8Array.from([1, 2])])).toThrow(
+      expect.objectContaining({ code: 'WRITE_FAILED', details: expect.objectContaining({ file: path }) }),
+    );
+    expect(readFileSync(path, 'utf8')).toBe('old');
     expect(readdirSync(dir)).toEqual(['last.ckpt']);
   });
 

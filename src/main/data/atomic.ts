@@ -142,39 +142,23 @@ export function stageFileAtomic(
     rmSync(tmp, { force: true });
     throw writeFailure(path, e);
   };
-  let flushed: Promise<unknown> = Promise.resolve(null);
+  let flushed: Promise<void> = Promise.resolve();
   try {
     mkdirSync(dirname(path), { recursive: true });
     fd = openSync(tmp, 'w');
     const file = fd;
     let written = 0;
-    for (let i = 0; i < chunks.length; i += WRITEV_MAX) {
-      const batch = chunks.slice(i, i + WRITEV_MAX).filter((c) => c.length > 0);
-      const want = batch.reduce((n, c) => n + c.length, 0);
-      let skip = batch.length ? writevSync(file, batch) : 0;
-      if (skip < want) {
-        // a short writev: the rest of the batch, chunk by chunk, from where it stopped
-        for (const c of batch) {
-          if (skip >= c.length) {
-            skip -= c.length;
-            continue;
-          }
-          for (let off = skip; off < c.length; ) {
-            const n = writeSync(file, c, off, c.length - off);
-            if (n <= 0) throw shortWrite(path, written + off, total);
-            off += n;
-          }
-          skip = 0;
-        }
+    for (const { batch, bytes } of writevBatches(chunks)) {
+      const done = writevSync(file, batch);
+      let at = written + done;
+      for (const rest of unwritten(batch, done)) {
+        writeAllSync(file, rest, path, at);
+        at += rest.length;
       }
-      written += want;
+      written += bytes;
     }
-    // settled here, read in commit(): a failed flush never goes unhandled
-    if (durable)
-      flushed = new Promise((resolve) => fsync(file, (err) => resolve(err ?? null))).then((err) => {
-        if (err) throw err;
-      });
-    flushed.catch(() => {});
+    if (durable) flushed = new Promise((resolve, reject) => fsync(file, (e) => (e ? reject(e) : resolve())));
+    flushed.catch(() => {}); // read in commit(): a failed flush never goes unhandled
   } catch (e) {
     fail(e);
   }
@@ -253,34 +237,50 @@ export async function writeFileAtomic(
 /** Buffers per writev call (POSIX guarantees at least 16; Linux takes 1024). */
 const WRITEV_MAX = 1024;
 
-/**
- * Writes a list of chunks in order with one writev per up to WRITEV_MAX of them (a
- * checkpoint is some 300 tensors: one call, not 300); a short write finishes chunk by chunk.
- * Returns the bytes written.
- */
-async function writeAllChunks(fh: FileHandle, chunks: readonly Uint8Array[], path: string): Promise<number> {
-  let total = 0;
+/** A chunk list as writev batches (a checkpoint's some 300 tensors: one call), empty chunks dropped. */
+function* writevBatches(chunks: readonly Uint8Array[]): Generator<{ batch: Uint8Array[]; bytes: number }> {
   for (let i = 0; i < chunks.length; i += WRITEV_MAX) {
     const batch = chunks.slice(i, i + WRITEV_MAX).filter((c) => c.length > 0);
-    const want = batch.reduce((n, c) => n + c.length, 0);
-    const { bytesWritten } = batch.length ? await fh.writev(batch) : { bytesWritten: 0 };
-    if (bytesWritten < want) {
-      // the rest of the batch from where the kernel stopped
-      let skip = bytesWritten;
-      let at = total + bytesWritten;
-      for (const c of batch) {
-        if (skip >= c.length) {
-          skip -= c.length;
-          continue;
-        }
-        await writeAll(fh, c.subarray(skip), path, at);
-        at += c.length - skip;
-        skip = 0;
-      }
+    if (batch.length) yield { batch, bytes: batch.reduce((n, c) => n + c.length, 0) };
+  }
+}
+
+/** What a writev of `batch` that wrote `done` bytes left to write, as views of the chunks. */
+function unwritten(batch: readonly Uint8Array[], done: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  for (const c of batch) {
+    if (done >= c.length) {
+      done -= c.length;
+      continue;
     }
-    total += want;
+    rest.push(done ? c.subarray(done) : c);
+    done = 0;
+  }
+  return rest;
+}
+
+/** Writes a list of chunks in order, a writev per batch; a short writev is finished chunk by chunk. Returns the bytes written. */
+async function writeAllChunks(fh: FileHandle, chunks: readonly Uint8Array[], path: string): Promise<number> {
+  let total = 0;
+  for (const { batch, bytes } of writevBatches(chunks)) {
+    const { bytesWritten } = await fh.writev(batch);
+    let at = total + bytesWritten;
+    for (const rest of unwritten(batch, bytesWritten)) {
+      await writeAll(fh, rest, path, at);
+      at += rest.length;
+    }
+    total += bytes;
   }
   return total;
+}
+
+/** writeAll's synchronous twin, on a file descriptor. */
+function writeAllSync(fd: number, chunk: Uint8Array, path: string, before: number): void {
+  for (let off = 0; off < chunk.length; ) {
+    const n = writeSync(fd, chunk, off, Math.min(chunk.length - off, 1 << 30));
+    if (n <= 0) throw shortWrite(path, before + off, before + chunk.length);
+    off += n;
+  }
 }
 
 /** Writes a chunk completely (fh.write may write less than asked); a write of nothing is a full disk. */

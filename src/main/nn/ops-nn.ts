@@ -188,13 +188,14 @@ function convWeightGradShiftGy(gy: Tensor, x: Tensor, w: Tensor, pads: readonly 
       shifted.push(() => reshape(whole ? gy : slice(gp, [r0, c0], [r0 + H, c0 + W], [2, 3]), [B, Cout, H * W]));
     }
   }
-  const tap = (window: () => Tensor) => window();
-  const stacked = stack
-    ? sumLeading(matmul(concat(shifted.map(tap), 1), xt))
-    : concat(
-        shifted.map((t) => sumLeading(matmul(t(), xt))),
-        0,
-      );
+  let stacked: Tensor;
+  if (stack) {
+    const windows = shifted.map((t) => t());
+    stacked = sumLeading(matmul(concat(windows, 1), xt));
+  } else {
+    const products = shifted.map((t) => sumLeading(matmul(t(), xt)));
+    stacked = concat(products, 0);
+  }
   return moveTapAxisLast(stacked, k, Cout, Cin, kh, kw);
 }
 
