@@ -5,9 +5,23 @@
  * is still the one it wrote. Inputs are compared by size + mtime first and by content hash
  * when those differ (or always with `deep`), so an unchanged study is checked in milliseconds.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ResolvedJobConfig } from '../../shared/config';
 import {
   FINGERPRINT_VERSION,
@@ -53,9 +67,80 @@ let graphHash: string | null = null;
  * A hash of the training graph definition: the serialised train step of a small PtychoPINN
  * (both gridsizes, fixed seed and probe). Any change to an op, a VJP rule, the physics, the
  * network or the optimizer changes it; config values are fingerprinted separately.
+ *
+ * Building and serialising those graphs takes ≈ 0.25 s, on the critical path of every `train`
+ * (its up-to-date check runs before the first job). The hash is a function of the code alone,
+ * so a bundled build keeps it on disk keyed by the bundle's own bytes (`graphHashCacheKey`)
+ * and computes it once per build; from sources (tests) it is always computed.
  */
 export function trainingGraphSha256(): string {
   if (graphHash) return graphHash;
+  graphHash = cachedGraphSha256(graphHashCacheKey(), graphHashCacheDir(), computeTrainingGraphSha256);
+  return graphHash;
+}
+
+/** The user's cache folder for graph hashes (XDG_CACHE_HOME respected). */
+export function graphHashCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ptycho-study', 'graph-sha256');
+}
+
+/**
+ * A key for the code that builds the graph: the sha256 of every JavaScript file of the bundle
+ * this module is part of (its folder, and a `chunks` folder in it) with the app's version, or
+ * null when this module runs from its TypeScript source. Dependencies are external to the
+ * bundle; the one that shapes the bytes (the ONNX protobuf encoder) writes a fixed format.
+ */
+export function graphHashCacheKey(moduleFile: string = fileURLToPath(import.meta.url)): string | null {
+  if (!/\.[cm]?js$/.test(moduleFile)) return null;
+  const hash = createHash('sha256').update(appVersion());
+  const dir = dirname(moduleFile);
+  for (const folder of [dir, join(dir, 'chunks')]) {
+    let names: string[];
+    try {
+      names = readdirSync(folder).filter((n) => /\.[cm]?js$/.test(n)).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) hash.update(n).update(readFileSync(join(folder, n)));
+  }
+  return hash.digest('hex');
+}
+
+const GRAPH_HASHES_KEPT = 16;
+
+/**
+ * `compute()`, or the value a run of the same code stored under `key` in `dir`. A missing,
+ * unreadable or malformed entry is computed again and rewritten (temp file + rename, so two
+ * processes can race); a folder that cannot be written costs only the cache. The newest
+ * `GRAPH_HASHES_KEPT` entries are kept.
+ */
+export function cachedGraphSha256(key: string | null, dir: string | null, compute: () => string): string {
+  if (!key || !dir) return compute();
+  const file = join(dir, `${key}.txt`);
+  try {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{64}$/.test(stored)) return stored;
+  } catch {
+    // not stored yet
+  }
+  const value = compute();
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, `${value}\n`);
+    renameSync(tmp, file);
+    const entries = readdirSync(dir)
+      .filter((n) => n.endsWith('.txt'))
+      .map((n) => ({ n, t: statSync(join(dir, n)).mtimeMs }))
+      .sort((a, b) => b.t - a.t);
+    for (const { n } of entries.slice(GRAPH_HASHES_KEPT)) unlinkSync(join(dir, n));
+  } catch {
+    // a read-only or full cache folder: the value is still right
+  }
+  return value;
+}
+
+function computeTrainingGraphSha256(): string {
   const hash = createHash('sha256');
   for (const gridsize of [1, 2]) {
     const N = 16;
@@ -79,8 +164,7 @@ export function trainingGraphSha256(): string {
     if (!pg.loss) throw new Error('training graph without a loss');
     hash.update(buildTrainStep({ loss: pg.loss, optimizer: adam({ epsilon: 1e-7 }) }).trainModel);
   }
-  graphHash = hash.digest('hex');
-  return graphHash;
+  return hash.digest('hex');
 }
 
 function flatten(prefix: string, value: unknown, out: Record<string, unknown>): void {
