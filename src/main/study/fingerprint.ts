@@ -97,7 +97,9 @@ export function graphHashCacheKey(moduleFile: string = fileURLToPath(import.meta
   for (const folder of [dir, join(dir, 'chunks')]) {
     let names: string[];
     try {
-      names = readdirSync(folder).filter((n) => /\.[cm]?js$/.test(n)).sort();
+      names = readdirSync(folder)
+        .filter((n) => /\.[cm]?js$/.test(n))
+        .sort();
     } catch {
       continue;
     }
