@@ -1,9 +1,10 @@
 // Bundles the Node-side entry points (CLI, server, training worker) with esbuild into
-// out/node/. Dependencies stay external and load from node_modules.
+// out/node/ (options in node-bundle.mjs: dependencies inside, onnxruntime-node external).
 import { build } from 'esbuild';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBundleOptions } from './node-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,14 +21,8 @@ const result = await build({
   entryPoints: nodeEntries,
   outdir: 'out/node',
   write: false,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
+  ...nodeBundleOptions,
   sourcemap: true,
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 mkdirSync(join(root, 'out', 'node'), { recursive: true });
 for (const file of result.outputFiles) {
