@@ -325,7 +325,10 @@ export async function trainEpoch(run: TrainingRun): Promise<EpochOutcome> {
       `early stopping after epoch ${run.state.epoch}: ${monitor} did not improve for ${s.earlyStopping.patience} epochs`,
     );
   }
-  if (!s.disableCheckpointing) await saveCheckpoint(run);
+  // The job's last epoch leaves its checkpoint (the same state) to the finish stage, which
+  // writes it while the model is exported instead of waiting here for its flush to disk.
+  const last = run.state.epoch >= s.epochs || run.state.stopped_early;
+  if (!s.disableCheckpointing && !last) await saveCheckpoint(run);
   run.clock.mark('checkpoint');
   return { kind: 'completed' };
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -12,6 +12,7 @@ import { reconstructStudyFile } from '../pinn/inference';
 import { buildPinnGraph } from '../pinn/model';
 import { createPinnTrainer, modelSpec } from '../pinn/pinn-trainer';
 import { resolveSettings } from '../pinn/settings';
+import { readCheckpoint } from './checkpoint';
 import { trainJob } from './train-job';
 
 let study: TinyStudy;
@@ -94,6 +95,11 @@ describe('training a tiny PtychoPINN', () => {
     expect(csv.length).toBe(4);
     expect(b.result.model_sha256).toBe(a.result.model_sha256);
     expect(a.result.model_bytes).toBeGreaterThan(1000);
+    // the last epoch's checkpoint is the final one, flushed while the model was exported and
+    // renamed into place after it (a rename sets the file's ctime), holding the final step
+    const ckpt = a.result.checkpoint_path as string;
+    expect(statSync(ckpt).ctimeMs).toBeGreaterThanOrEqual(statSync(a.result.model_path as string).mtimeMs);
+    expect((await readCheckpoint(ckpt)).state.step).toBe(losses.length);
     // A plain onnxruntime session loads and runs it.
     const session = await ort.InferenceSession.create(a.result.model_path as string);
     const x = new Float32Array(16 * 32 * 32).fill(0.5);

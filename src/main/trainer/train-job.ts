@@ -235,8 +235,9 @@ async function resumeOrStartFresh(
 async function finishJob(run: TrainingRun, stoppedBySteps: boolean): Promise<RunnerResult> {
   const { prepared: p, trainer, log } = run;
   const s = p.settings;
-  // the last epoch's checkpoint already holds the final state unless steps ran since; its
-  // flush to disk runs while the model is exported
+  // the final state's checkpoint (the last epoch leaves it to this stage; an earlier one is
+  // current when no step ran since, as after max_steps at an epoch's end): its flush to disk
+  // runs while the model is exported
   const checkpoint = isCheckpointCurrent(run) ? null : await stageFinalCheckpoint(run);
   run.clock.mark('checkpoint');
   const st = run.state;
