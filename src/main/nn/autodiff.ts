@@ -17,15 +17,17 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
   const nodes: OpNode[] = g.nodes.slice(0, end);
 
   // Forward: which tensors depend on a requested one.
+  // A composite's last node differentiates with respect to the composite's inputs.
+  const ins = (n: OpNode) => n.gradInputs ?? n.inputs;
   const dependent = new Set<string>(wrt.map((t) => t.name));
   for (const n of nodes) {
-    if (n.inputs.some((t) => t && dependent.has(t.name))) for (const o of n.outputs) dependent.add(o.name);
+    if (ins(n).some((t) => t && dependent.has(t.name))) for (const o of n.outputs) dependent.add(o.name);
   }
-  // Backward: which tensors the loss depends on.
+  // Backward: which tensors the loss depends on (a composite's inner nodes are not on it).
   const onPath = new Set<string>([loss.name]);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
-    if (n.outputs.some((o) => onPath.has(o.name))) for (const t of n.inputs) if (t) onPath.add(t.name);
+    if (n.outputs.some((o) => onPath.has(o.name))) for (const t of ins(n)) if (t) onPath.add(t.name);
   }
 
   const pending = new Map<string, Tensor[]>();
@@ -52,9 +54,9 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
     const gOut = n.outputs.map(total);
     if (gOut.every((t) => !t)) continue;
     if (!n.vjp) throw new Error(`gradients: no VJP rule for ${n.opType} (node ${n.id})`);
-    const needs = n.inputs.map((t) => !!t && dependent.has(t.name) && onPath.has(t.name));
+    const needs = ins(n).map((t) => !!t && dependent.has(t.name) && onPath.has(t.name));
     const gIn = n.vjp(gOut, needs);
-    n.inputs.forEach((t, k) => {
+    ins(n).forEach((t, k) => {
       const gt = gIn[k];
       if (!t || !needs[k] || !gt) return;
       if (gt.shape.join() !== t.shape.join()) {

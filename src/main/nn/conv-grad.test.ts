@@ -125,3 +125,54 @@ describe('conv of a ×2 nearest upsampling, by output phases', () => {
     });
   }
 });
+
+describe('a conv with few outputs, as one product and a shifted sum', () => {
+  for (const [Cin, Cout, k, bias] of [
+    [32, 1, 3, true],
+    [48, 2, 3, false],
+    [40, 4, 3, true],
+    [33, 3, 5, false],
+  ] as const) {
+    it(`equals the ONNX Conv, with the Conv's own gradients bit for bit: ${Cin} → ${Cout}, ${k}×${k}${bias ? ', bias' : ''}`, async () => {
+      const [B, H, W] = [2, 9, 7];
+      const outputs: Record<string, Float32Array>[] = [];
+      const ops: string[][] = [];
+      for (const thin of [false, true]) {
+        const g = new nn.Graph();
+        const x = g.param('x', [B, Cin, H, W], values(B * Cin * H * W, 21));
+        const w = g.param('w', [Cout, Cin, k, k], values(Cout * Cin * k * k, 22));
+        const b = bias ? g.param('b', [Cout], values(Cout, 23)) : undefined;
+        const t = g.constant(Array.from(values(B * Cout * H * W, 24)), [B, Cout, H, W]);
+        const y = nn.conv(x, w, b, { pads: 'same', thin });
+        ops.push(g.nodes.map((n) => n.opType));
+        const wrt = b ? [x, w, b] : [x, w];
+        const grads = nn.gradients(nn.reduceSum(nn.mul(y, t)), wrt);
+        const run = await nn.compileGraph(g, { y, ...Object.fromEntries(grads.map((gt, i) => [`g${i}`, gt])) });
+        const out = await run.run({});
+        await run.release();
+        outputs.push(Object.fromEntries(Object.entries(out).map(([name, v]) => [name, v.data as Float32Array])));
+      }
+      // the forward pass has no Conv; its gradients skip the composite's own nodes
+      expect(ops[0]).toContain('Conv');
+      expect(ops[1]).not.toContain('Conv');
+      const [plain, thin] = outputs;
+      const scale = Math.max(...plain.y.map(Math.abs));
+      for (let i = 0; i < plain.y.length; i++) expect(Math.abs(thin.y[i] - plain.y[i])).toBeLessThan(2e-6 * scale);
+      for (const name of Object.keys(plain).filter((n) => n !== 'y')) expect(thin[name]).toEqual(plain[name]);
+    });
+  }
+
+  it('is used only where it is faster: few outputs, enough inputs, stride 1, same padding', () => {
+    const forward = (Cin: number, Cout: number, options: nn.ConvOptions) => {
+      const g = new nn.Graph();
+      const x = g.input('x', [2, Cin, 8, 8]);
+      nn.conv(x, g.param('w', [Cout, Cin, 3, 3], values(Cout * Cin * 9, 1)), undefined, options);
+      return g.nodes.map((n) => n.opType);
+    };
+    expect(forward(64, 4, { pads: 'same' })).not.toContain('Conv');
+    expect(forward(64, 8, { pads: 'same' })).toContain('Conv');
+    expect(forward(16, 1, { pads: 'same' })).toContain('Conv');
+    expect(forward(64, 1, { pads: [0, 0, 0, 0] })).toContain('Conv');
+    expect(forward(64, 1, { pads: 'same', strides: [2, 2] })).toContain('Conv');
+  });
+});

@@ -42,6 +42,12 @@ export interface OpNode {
   readonly outputs: readonly Tensor[];
   readonly attrs: readonly Attribute[];
   readonly vjp?: Vjp;
+  /**
+   * What `vjp` differentiates with respect to, when not the node's ONNX inputs: the last node
+   * of a composite (a sub-graph that computes one op another way) stands for the whole of it,
+   * so the gradient skips the composite's inner nodes and follows the op's own VJP rule.
+   */
+  readonly gradInputs?: readonly (Tensor | null)[];
 }
 
 export interface OutputSpec {
@@ -154,12 +160,21 @@ export class Graph {
     outputs: readonly OutputSpec[],
     attrs: readonly Attribute[] = [],
     vjp?: Vjp,
+    gradInputs?: readonly (Tensor | null)[],
   ): Tensor[] {
-    for (const t of inputs) {
+    for (const t of [...inputs, ...(gradInputs ?? [])]) {
       if (t && t.graph !== this) throw new Error(`graph: ${opType} mixes tensors of two graphs`);
     }
     const outs: Tensor[] = [];
-    const n: OpNode = { id: this.nodes.length, opType, inputs: [...inputs], outputs: outs, attrs: [...attrs], vjp };
+    const n: OpNode = {
+      id: this.nodes.length,
+      opType,
+      inputs: [...inputs],
+      outputs: outs,
+      attrs: [...attrs],
+      vjp,
+      ...(gradInputs ? { gradInputs: [...gradInputs] } : {}),
+    };
     for (const o of outputs) {
       outs.push({
         graph: this,
