@@ -87,8 +87,8 @@ export function graphHashCacheDir(env: NodeJS.ProcessEnv = process.env): string 
 /**
  * A key for the code that builds the graph: the sha256 of every JavaScript file of the bundle
  * this module is part of (its folder, and a `chunks` folder in it) with the app's version, or
- * null when this module runs from its TypeScript source. Dependencies are external to the
- * bundle; the one that shapes the bytes (the ONNX protobuf encoder) writes a fixed format.
+ * null when this module runs from its TypeScript source. The bundle holds its dependencies
+ * (scripts/node-bundle.mjs), the ONNX protobuf encoder that shapes the bytes among them.
  */
 export function graphHashCacheKey(moduleFile: string = fileURLToPath(import.meta.url)): string | null {
   if (!/\.[cm]?js$/.test(moduleFile)) return null;
