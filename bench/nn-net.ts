@@ -15,6 +15,8 @@ export interface ConvNetSpec {
   /** Default Adam (Keras defaults). */
   optimizer?: nn.Optimizer;
   weightGrad?: 'taps' | 'unfold';
+  /** MaxPool's VJP form: the provider's own, as the trainer picks it (default 'mask'). */
+  maxPoolGrad?: nn.MaxPoolGrad;
 }
 
 export interface ConvNet {
@@ -26,6 +28,7 @@ export interface ConvNet {
 
 export function buildConvNet(spec: ConvNetSpec): ConvNet {
   const g = new nn.Graph();
+  if (spec.maxPoolGrad) g.maxPoolGrad = spec.maxPoolGrad;
   const rng = nn.createRng(spec.seed);
   const x = g.input('x', [spec.batch, spec.channels, spec.n, spec.n]);
   let flops = 0;

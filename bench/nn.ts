@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import * as nn from '../src/main/nn/index';
 import { findPython } from '../src/main/util/python';
+import { CPU_MAX_POOL_GRAD } from '../src/main/pinn/pinn-trainer';
 import { buildConvNet } from './nn-net';
 import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds, ratio } from './util';
@@ -51,8 +52,11 @@ interface Ours {
 }
 
 async function setupOurs(accelerator: nn.Accelerator, threads: number): Promise<Ours> {
-  const net = buildConvNet(SPEC);
-  const trainer = await nn.Trainer.create(net.model, { accelerator, threads });
+  // MaxPool's gradient in the provider's own form, as a job's trainer builds it (pinn-trainer.ts)
+  const resolved = await nn.resolveProvider({ accelerator, threads });
+  const maxPoolGrad = resolved.provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask';
+  const net = buildConvNet({ ...SPEC, maxPoolGrad });
+  const trainer = await nn.Trainer.create(net.model, { accelerator, threads, resolved });
   const rng = nn.createRng(2);
   const x = Float32Array.from({ length: SPEC.batch * SPEC.n * SPEC.n * SPEC.channels }, () => rng.next());
   const target = Float32Array.from({ length: net.outShape.reduce((p, q) => p * q, 1) }, () => rng.next());
