@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import * as nn from '../src/main/nn/index';
 import { findPython } from '../src/main/util/python';
-import { CPU_MAX_POOL_GRAD } from '../src/main/pinn/pinn-trainer';
+import { maxPoolGradFor } from '../src/main/pinn/pinn-trainer';
 import { buildConvNet } from './nn-net';
 import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds, ratio } from './util';
@@ -54,8 +54,7 @@ interface Ours {
 async function setupOurs(accelerator: nn.Accelerator, threads: number): Promise<Ours> {
   // MaxPool's gradient in the provider's own form, as a job's trainer builds it (pinn-trainer.ts)
   const resolved = await nn.resolveProvider({ accelerator, threads });
-  const maxPoolGrad = resolved.provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask';
-  const net = buildConvNet({ ...SPEC, maxPoolGrad });
+  const net = buildConvNet({ ...SPEC, maxPoolGrad: maxPoolGradFor(resolved.provider) });
   const trainer = await nn.Trainer.create(net.model, { accelerator, threads, resolved });
   const rng = nn.createRng(2);
   const x = Float32Array.from({ length: SPEC.batch * SPEC.n * SPEC.n * SPEC.channels }, () => rng.next());

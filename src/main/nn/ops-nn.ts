@@ -325,8 +325,8 @@ export interface PoolOptions {
  *   Non-overlapping windows without padding (the model's 2×2 pools); others use 'indices'.
  * - 'indices': a second MaxPool node with the argmax `Indices` output scatters the gradient:
  *   `MaxUnpool` for non-overlapping windows in float32 (each input element gets at most one
- *   gradient), `ScatterElements` (with addition where windows overlap) otherwise. The WebGPU provider cannot compute
- *   `Indices`; CPU only.
+ *   gradient), `ScatterElements` (with addition where windows overlap) otherwise. The WebGPU
+ *   provider cannot compute `Indices`; CPU only.
  */
 export function maxPool(x: Tensor, options: PoolOptions = {}): Tensor {
   const [B, C, H, W] = x.shape;

@@ -14,19 +14,11 @@
  * `PTYCHO_ORT_CACHE=0`; the folder is `PTYCHO_ORT_CACHE_DIR`, else the user's cache folder.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-} from 'node:fs';
-import { arch, cpus, homedir, platform } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { pruneCacheDir, userCacheDir } from '../util/user-cache';
 import { NCHWC_REWRITE_VERSION, nchwcBlockSize } from './nchwc';
 import { createSession, type SessionSpec, sessionOptions } from './session';
 
@@ -36,8 +28,7 @@ const SUFFIX = '.ort.onnx';
 export function optimizedCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.PTYCHO_ORT_CACHE === '0') return null;
   if (env.PTYCHO_ORT_CACHE_DIR) return env.PTYCHO_ORT_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'ptycho-study', 'ort-optimized');
+  return userCacheDir('ort-optimized', env);
 }
 
 let machine: string | undefined;
@@ -63,14 +54,7 @@ export interface OptimizedCache {
 export function createOptimizedCache(dir: string, opts: { keep?: number } = {}): OptimizedCache {
   const keep = opts.keep ?? 16;
   let loaded = 0;
-  const prune = () => {
-    const entries = readdirSync(dir).map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }));
-    const files = entries.filter((e) => e.f.endsWith(SUFFIX)).sort((a, b) => b.t - a.t);
-    for (const { f } of files.slice(keep)) unlinkSync(join(dir, f));
-    // a writer killed mid-save leaves its temporary file: gone after an hour
-    const stale = Date.now() - 3_600_000;
-    for (const { f } of entries.filter((e) => e.f.endsWith('.tmp') && e.t < stale)) unlinkSync(join(dir, f));
-  };
+  const prune = () => pruneCacheDir(dir, SUFFIX, keep);
   return {
     loaded: () => loaded,
     async create(model, spec) {

@@ -2,6 +2,7 @@
  * Settings + prepared data → a ready Trainer on the PtychoPINN train-step graph, shared by
  * the training job, the bench and the quality comparison so they all run the same model.
  */
+import type { ExecutionProviderName } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
 import type { MaxPoolGrad } from '../nn/graph';
 import { type ResolvedProvider, resolveProvider } from '../nn/session';
@@ -68,6 +69,11 @@ export interface PinnEngineOptions {
  */
 export const CPU_MAX_POOL_GRAD: MaxPoolGrad = 'indices';
 
+/** The MaxPool VJP form a graph for `provider` is built with. */
+export function maxPoolGradFor(provider: ExecutionProviderName): MaxPoolGrad {
+  return provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask';
+}
+
 /**
  * Build the graph for the resolved provider and create its Trainer. With `auto`, a GPU
  * provider that fails when the job starts (session creation, or a first training step,
@@ -112,7 +118,7 @@ async function buildPinnTrainer(
   const spec = modelSpec(s, s.batchSize);
   const graph = buildPinnGraph(spec, data.probe, data.intensityScale, true);
   engine.onPhase?.('build graph');
-  graph.graph.maxPoolGrad = engine.maxPoolGrad ?? (resolved.provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask');
+  graph.graph.maxPoolGrad = engine.maxPoolGrad ?? maxPoolGradFor(resolved.provider);
   const parameterCount = convParameterCount(graph);
   const expected = expectedParameterCount(spec);
   if (parameterCount !== expected) {

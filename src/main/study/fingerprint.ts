@@ -5,21 +5,8 @@
  * is still the one it wrote. Inputs are compared by size + mtime first and by content hash
  * when those differ (or always with `deep`), so an unchanged study is checked in milliseconds.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { homedir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedJobConfig } from '../../shared/config';
@@ -34,6 +21,8 @@ import type { ManifestJob } from '../../shared/manifest';
 import { buildTrainStep } from '../nn/train-step';
 import { adam } from '../nn/optim';
 import { buildPinnGraph } from '../pinn/model';
+import { writeFileAtomicSync } from '../data/atomic';
+import { pruneCacheDir, userCacheDir } from '../util/user-cache';
 import { appVersion } from '../version';
 import type { StudyRoots, TrainingJob } from './jobs';
 
@@ -81,7 +70,7 @@ export function trainingGraphSha256(): string {
 
 /** The user's cache folder for graph hashes (XDG_CACHE_HOME respected). */
 export function graphHashCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ptycho-study', 'graph-sha256');
+  return userCacheDir('graph-sha256', env);
 }
 
 /**
@@ -128,14 +117,8 @@ export function cachedGraphSha256(key: string | null, dir: string | null, comput
   const value = compute();
   try {
     mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, `${value}\n`);
-    renameSync(tmp, file);
-    const entries = readdirSync(dir)
-      .filter((n) => n.endsWith('.txt'))
-      .map((n) => ({ n, t: statSync(join(dir, n)).mtimeMs }))
-      .sort((a, b) => b.t - a.t);
-    for (const { n } of entries.slice(GRAPH_HASHES_KEPT)) unlinkSync(join(dir, n));
+    writeFileAtomicSync(file, `${value}\n`, { durable: false });
+    pruneCacheDir(dir, '.txt', GRAPH_HASHES_KEPT);
   } catch {
     // a read-only or full cache folder: the value is still right
   }
