@@ -17,6 +17,8 @@ const out = resolve(outIdx >= 0 ? argv[outIdx + 1] : join(root, '.gpu-bundle'));
 const withVulkan = !argv.includes('--no-vulkan');
 const LIMIT_MIB = 60;
 const VULKAN_DEBS = ['libvulkan1', 'libegl1', 'libglvnd0', 'libopengl0', 'libgl1', 'libglx0', 'libgles2'];
+// vulkaninfo (and the X/Wayland client libraries it links), to name the adapter and driver.
+const VULKANINFO_DEBS = ['vulkan-tools', 'libwayland-client0', 'libx11-6', 'libxcb1', 'libxau6', 'libxdmcp6'];
 
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', ...opts });
@@ -77,7 +79,7 @@ if (withVulkan) {
   const debs = join(out, 'debs');
   mkdirSync(debs);
   const tryDownload = (extra) =>
-    spawnSync('apt-get', [...extra, 'download', ...VULKAN_DEBS], { cwd: debs, encoding: 'utf8' });
+    spawnSync('apt-get', [...extra, 'download', ...VULKAN_DEBS, ...VULKANINFO_DEBS], { cwd: debs, encoding: 'utf8' });
   let r = tryDownload(['-oAPT::Architecture=amd64']);
   if (r.status !== 0) {
     const lists = join(tmpdir(), 'ptycho-apt-lists');

@@ -28,7 +28,7 @@ describe('GPU device bundle', () => {
     cpSync(bundle, copy, { recursive: true });
     const out = join(work, 'out');
     // A minimal environment: nothing of the repository is reachable from here.
-    const r = spawnSync('bash', [join(copy, 'run.sh'), '--accelerator', 'cpu', '--quick', '--out', out], {
+    const r = spawnSync('bash', [join(copy, 'run.sh'), '--accelerator', 'cpu', '--quick', '--profile', '--out', out], {
       cwd: join(work, 'elsewhere'),
       encoding: 'utf8',
       env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TMPDIR: work },
@@ -42,5 +42,13 @@ describe('GPU device bundle', () => {
     expect(report.training.cpu.status).toBe('done');
     expect(Number.isFinite(report.training.cpu.final_loss)).toBe(true);
     expect(existsSync(join(out, 'summary.json'))).toBe(true);
+    // --profile: onnxruntime's profile of gs1 and gs2, reduced to per-step costs by operator.
+    expect(report.profile.map((p: { gridsize: number }) => p.gridsize)).toEqual([1, 2]);
+    for (const p of report.profile) {
+      expect(p.runs).toBe(5);
+      expect(p.by_category.Node).toBeGreaterThan(0);
+      expect(p.top.map((t: { key: string }) => t.key)).toContain('Conv');
+    }
+    expect(readFileSync(join(out, 'run.log'), 'utf8')).toMatch(/profile gs2 b16: .* ms per profiled step; largest: /);
   });
 });

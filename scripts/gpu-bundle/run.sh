@@ -2,7 +2,7 @@
 # Device bundle runner: PtychoPINN training on a GPU through onnxruntime-node's WebGPU
 # provider (Dawn over Vulkan), with no package registry needed on the machine.
 #
-#   ./run.sh [--accelerator auto|webgpu|cpu|cuda] [--quick] [--out DIR] [--threads N] [--no-torch]
+#   ./run.sh [--accelerator auto|webgpu|cpu|cuda] [--quick] [--profile] [--out DIR] [--threads N] [--no-torch]
 #
 # Unpacks the bundled Node and onnxruntime-node, the Vulkan loader from Debian's packages,
 # finds the NVIDIA Vulkan driver, prints the adapter Dawn chose, runs the checks, runs the
@@ -11,6 +11,7 @@ set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ACCEL=auto
 QUICK=""
+PROFILE=""
 OUTDIR="$PWD/gpu-out"
 THREADS=2
 TORCH=1
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
     --accelerator) ACCEL="$2"; shift 2 ;;
     --accelerator=*) ACCEL="${1#*=}"; shift ;;
     --quick) QUICK="--quick"; shift ;;
+    --profile) PROFILE="--profile"; shift ;;
     --out) OUTDIR="$2"; shift 2 ;;
     --out=*) OUTDIR="${1#*=}"; shift ;;
     --threads) THREADS="$2"; shift 2 ;;
@@ -58,7 +60,14 @@ if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f /usr/local/nvidia/share/
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
 say "VK_DRIVER_FILES=${VK_DRIVER_FILES:-<none found>}"
-if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L 2>&1 | tee -a "$LOG"; else say "nvidia-smi: not present"; fi
+if command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee -a "$LOG"
+else say "nvidia-smi: not present"; fi
+# The Vulkan devices the loader sees (Dawn picks among these): name, driver, API version.
+if [ -x "$RUN/sysroot/usr/bin/vulkaninfo" ]; then
+  timeout 30 "$RUN/sysroot/usr/bin/vulkaninfo" --summary >"$OUTDIR/vulkaninfo.txt" 2>&1
+  grep -E "deviceName|deviceType|driverName|driverInfo|driverVersion|apiVersion" "$OUTDIR/vulkaninfo.txt" | sed 's/^ */vulkan: /' | tee -a "$LOG"
+fi
 
 if [ "$ACCEL" != "cpu" ]; then
   say "== WebGPU adapter (Dawn)"
@@ -67,12 +76,8 @@ if [ "$ACCEL" != "cpu" ]; then
   grep -E "^(vulkan driver|adapter probe):" "$OUTDIR/adapter.log" | head -20 | tee -a "$LOG"
 fi
 
-say "== checks (--accelerator $ACCEL $QUICK)"
-start=$(date +%s)
-"$RUN/node" "$RUN/checks.mjs" --accelerator "$ACCEL" $QUICK --threads "$THREADS" --out "$OUTDIR" 2>&1 | tee -a "$LOG"
-status=${PIPESTATUS[0]}
-say "checks exit $status after $(( $(date +%s) - start )) s"
-
+# PyTorch first: its run is short and bounded, and a checks run cut off by a time limit
+# must not lose the reference numbers.
 if [ "$TORCH" = 1 ] && [ -z "$QUICK" ]; then
   PY=""
   for p in python3 /usr/bin/python3; do
@@ -82,7 +87,7 @@ if [ "$TORCH" = 1 ] && [ -z "$QUICK" ]; then
     REF="$RUN/reference"; cp -r "$HERE/reference" "$REF"
     if "$PY" -c "import torch; assert torch.cuda.is_available()" >/dev/null 2>&1; then
       say "== PyTorch reference on CUDA ($PY)"
-      "$PY" "$REF/bench_torch.py" --device cuda --batch 16 64 --out "$RUN/ref-out" >"$OUTDIR/torch.jsonl" 2>>"$LOG"
+      "$PY" "$REF/bench_torch.py" --device cuda --batch 16 64 256 --out "$RUN/ref-out" >"$OUTDIR/torch.jsonl" 2>>"$LOG"
     else
       say "== PyTorch reference on CPU ($PY; no CUDA)"
       "$PY" "$REF/bench_torch.py" --device cpu --threads "$THREADS" --out "$RUN/ref-out" >"$OUTDIR/torch.jsonl" 2>>"$LOG"
@@ -92,6 +97,12 @@ if [ "$TORCH" = 1 ] && [ -z "$QUICK" ]; then
     say "PyTorch reference: no python3 with torch here"
   fi
 fi
+
+say "== checks (--accelerator $ACCEL $QUICK $PROFILE)"
+start=$(date +%s)
+"$RUN/node" "$RUN/checks.mjs" --accelerator "$ACCEL" $QUICK $PROFILE --threads "$THREADS" --out "$OUTDIR" 2>&1 | tee -a "$LOG"
+status=${PIPESTATUS[0]}
+say "checks exit $status after $(( $(date +%s) - start )) s"
 
 "$RUN/node" "$RUN/checks.mjs" --summarize "$OUTDIR" 2>&1 | tee -a "$LOG"
 exit "$status"

@@ -1,6 +1,6 @@
 /**
  * Entry of the device bundle (`run.sh` runs it with the bundled Node):
- *   checks.js [--accelerator auto|cpu|webgpu|cuda] [--quick] [--out DIR] [--threads N]
+ *   checks.js [--accelerator auto|cpu|webgpu|cuda] [--quick] [--profile] [--out DIR] [--threads N]
  *   checks.js --adapter   (the provider probe: works, software adapter or not, and why)
  * Writes DIR/gpu-checks.json and prints a readable log.
  */
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   const report = await runChecks({
     accelerator,
     quick: process.argv.includes('--quick'),
+    profile: process.argv.includes('--profile'),
     workDir,
     threads: Number(arg('--threads', '2')),
     log: (m) => console.log(m),

@@ -16,6 +16,7 @@ import { defaultStudyDesign, type StudyDesign } from '../../shared/study';
 import { planTrainingJobs, type TrainingJob } from '../study/jobs';
 import { resolveJobConfig } from '../study/resolve-config';
 import { trainJob } from '../trainer/train-job';
+import { profileFiles, readProfile, type ProfileSummary, summarizeProfile } from '../nn/ort-profile';
 import { type OpParityRow, opParity } from './op-parity';
 import type { Accelerator } from '../../shared/knobs';
 
@@ -25,6 +26,12 @@ export type TrainAccelerator = Accelerator;
 export interface CheckOptions {
   accelerator: TrainAccelerator;
   quick: boolean;
+  /**
+   * Also profile gs1/gs2 at batch 64 (16 when quick; onnxruntime's profiler, GPU timestamps
+   * on WebGPU) and,
+   * on WebGPU, time the provider's layout/validation options at batch 64.
+   */
+  profile?: boolean;
   workDir: string;
   threads: number;
   log(message: string): void;
@@ -43,6 +50,19 @@ export interface ThroughputRow {
   /** Bytes copied host→device and device→host in one step (device-resident state on webgpu). */
   host_to_device_bytes: number;
   device_to_host_bytes: number;
+  /**
+   * GPU providers: the session was created with disable_cpu_ep_fallback, so it would have
+   * failed had any node been placed on the CPU (nodes on the CPU: none).
+   */
+  cpu_fallback_disabled: boolean;
+}
+
+export interface ProfileRow extends ProfileSummary {
+  gridsize: number;
+  batch: number;
+  provider: string;
+  /** Steps timed without the profiler in the same session, ms (the profiler adds its own cost). */
+  ms_per_step_unprofiled: number | null;
 }
 
 export interface TrainingComparison {
@@ -62,6 +82,9 @@ export interface CheckReport {
   op_parity: OpParityRow[];
   op_parity_passed: number;
   throughput: ThroughputRow[];
+  profile: ProfileRow[];
+  /** WebGPU provider options (PTYCHO_WEBGPU_OPTIONS) against the defaults, batch 64. */
+  variants: Array<ThroughputRow & { options: Record<string, string> }>;
   training: TrainingComparison | null;
   errors: string[];
 }
@@ -91,7 +114,8 @@ async function throughput(
   const config = resolveJobConfig(job, design, { batch_size: batch, accelerator: provider, seed: 1 });
   const s = resolveSettings(config, { ...REFERENCE_EXTRAS, threads });
   const data = prepareTrainingData(await loadStudyFile(job.trainDataPath), s);
-  const pt = await createPinnTrainer(s, data);
+  const cpuFallbackDisabled = provider !== 'cpu';
+  const pt = await createPinnTrainer(s, data, undefined, { disableCpuFallback: cpuFallbackDisabled });
   try {
     const ids = Array.from({ length: batch }, (_, i) => i % data.groups.count);
     const feeds = pt.feeds(pt.batch(ids));
@@ -111,10 +135,52 @@ async function throughput(
       patterns_per_s: (1000 * batch * C) / ms,
       host_to_device_bytes: pt.trainer.lastTransfer.hostToDevice,
       device_to_host_bytes: pt.trainer.lastTransfer.deviceToHost,
+      cpu_fallback_disabled: cpuFallbackDisabled,
     };
   } finally {
     await pt.trainer.release();
   }
+}
+
+/**
+ * One train session under onnxruntime's profiler: `steps` profiled steps after two warm-ups.
+ * The summary comes from the session with the most runs (the train step; the small state
+ * read-back graph has its own file).
+ */
+async function profileRun(
+  job: TrainingJob,
+  design: StudyDesign,
+  provider: TrainAccelerator,
+  batch: number,
+  steps: number,
+  threads: number,
+  dir: string,
+): Promise<ProfileRow> {
+  const config = resolveJobConfig(job, design, { batch_size: batch, accelerator: provider, seed: 1 });
+  const s = resolveSettings(config, { ...REFERENCE_EXTRAS, threads });
+  const data = prepareTrainingData(await loadStudyFile(job.trainDataPath), s);
+  mkdirSync(dir, { recursive: true });
+  const prefix = join(dir, `gs${s.gridsize}_b${batch}`);
+  const before = process.env.PTYCHO_ORT_PROFILE;
+  process.env.PTYCHO_ORT_PROFILE = prefix;
+  let pt: Awaited<ReturnType<typeof createPinnTrainer>>;
+  try {
+    pt = await createPinnTrainer(s, data, undefined, { disableCpuFallback: provider !== 'cpu' });
+  } finally {
+    if (before === undefined) delete process.env.PTYCHO_ORT_PROFILE;
+    else process.env.PTYCHO_ORT_PROFILE = before;
+  }
+  try {
+    const ids = Array.from({ length: batch }, (_, i) => i % data.groups.count);
+    const feeds = pt.feeds(pt.batch(ids));
+    for (let i = 0; i < 2 + steps; i++) await pt.trainer.trainStep(feeds, 1e-3);
+  } finally {
+    await pt.trainer.release();
+  }
+  const summaries = profileFiles(prefix).map((f) => summarizeProfile(readProfile(f)));
+  if (summaries.length === 0) throw new Error(`onnxruntime wrote no profile under ${prefix}`);
+  const main = summaries.reduce((a, b) => (b.runs > a.runs ? b : a));
+  return { gridsize: s.gridsize, batch, provider, ms_per_step_unprofiled: null, ...main };
 }
 
 async function trainOnce(
@@ -177,6 +243,13 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
         ['dense', 16],
         ['baseline', 64],
         ['dense', 64],
+        // Larger batches show where a GPU stops being bound by per-kernel launch costs.
+        ...(o.accelerator === 'cpu'
+          ? []
+          : ([
+              ['baseline', 256],
+              ['dense', 256],
+            ] as Array<[string, number]>)),
       ];
   for (const [view, batch] of shapes) {
     try {
@@ -220,6 +293,69 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
     errors.push(`training comparison: ${(e as Error).message}`);
   }
 
+  const variants: CheckReport['variants'] = [];
+  if (o.profile && provider === 'webgpu') {
+    o.log('WebGPU provider options, batch 64 …');
+    const options: Array<Record<string, string>> = [
+      { preferredLayout: 'NCHW' },
+      { preferredLayout: 'NHWC' },
+      { validationMode: 'disabled' },
+    ];
+    const before = process.env.PTYCHO_WEBGPU_OPTIONS;
+    for (const opt of options)
+      for (const view of ['baseline', 'dense']) {
+        process.env.PTYCHO_WEBGPU_OPTIONS = JSON.stringify(opt);
+        try {
+          const row = await throughput(jobFor(jobs, 10000, view), design, provider, 64, 20, o.threads);
+          variants.push({ ...row, options: opt });
+          o.log(
+            `  ${JSON.stringify(opt)} ${row.name}: ${row.samples_per_s.toFixed(1)} (${row.ms_per_step.toFixed(1)} ms/step)`,
+          );
+        } catch (e) {
+          errors.push(`variant ${JSON.stringify(opt)} ${view}: ${(e as Error).message}`);
+          o.log(`  variant ${JSON.stringify(opt)} ${view} failed: ${(e as Error).message}`);
+        } finally {
+          if (before === undefined) delete process.env.PTYCHO_WEBGPU_OPTIONS;
+          else process.env.PTYCHO_WEBGPU_OPTIONS = before;
+        }
+      }
+  }
+
+  // Last: the profiler is the least proven part on a new GPU, and must not cost the rest.
+  const profileRows: ProfileRow[] = [];
+  if (o.profile) {
+    o.log(`profiling (onnxruntime profiler on ${provider}) …`);
+    for (const view of ['baseline', 'dense']) {
+      try {
+        const row = await profileRun(
+          jobFor(jobs, 10000, view),
+          design,
+          provider,
+          o.quick ? 16 : 64,
+          o.quick ? 3 : 10,
+          o.threads,
+          join(o.workDir, 'profile'),
+        );
+        row.ms_per_step_unprofiled =
+          throughputRows.find((t) => t.gridsize === row.gridsize && t.batch === row.batch)?.ms_per_step ?? null;
+        profileRows.push(row);
+        o.log(
+          `  gs${row.gridsize} b${row.batch}: ${row.runs} runs, ${(row.run_us / 1000).toFixed(2)} ms per run; ` +
+            Object.entries(row.by_category)
+              .map(([c, us]) => `${c} ${(us / 1000).toFixed(2)} ms`)
+              .join(', '),
+        );
+        for (const t of row.top.slice(0, 8))
+          o.log(
+            `    ${t.cat} ${t.key}: ${(t.us_per_step / 1000).toFixed(3)} ms/step ×${t.count_per_step.toFixed(0)} (${(100 * t.share).toFixed(1)}%)`,
+          );
+      } catch (e) {
+        errors.push(`profile ${view}: ${(e as Error).message}`);
+        o.log(`  profile ${view} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
   return {
     requested: o.accelerator,
     provider,
@@ -228,6 +364,8 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
     op_parity: parity,
     op_parity_passed: parity.filter((r) => r.ok).length,
     throughput: throughputRows,
+    profile: profileRows,
+    variants,
     training,
     errors,
   };

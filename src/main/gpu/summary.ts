@@ -63,9 +63,18 @@ export function summarize(dir: string): { rows: SummaryRow[]; text: string } {
       `training ${t.steps} steps: ${t.accelerator.provider} final loss ${t.accelerator.final_loss} vs cpu ${t.cpu.final_loss} (relative difference ${t.relative_difference})`,
     );
   }
+  for (const p of report.profile ?? []) {
+    const top = p.top
+      .slice(0, 3)
+      .map((t) => `${t.key} ${(t.us_per_step / 1000).toFixed(2)} ms (${(100 * t.share).toFixed(0)}% of ${t.cat})`)
+      .join(', ');
+    lines.push(
+      `profile gs${p.gridsize} b${p.batch}: ${(p.run_us / 1000).toFixed(2)} ms per profiled step; largest: ${top}`,
+    );
+  }
   writeFileSync(
     join(dir, 'summary.json'),
-    `${JSON.stringify({ rows, training: report.training, errors: report.errors }, null, 2)}\n`,
+    `${JSON.stringify({ rows, training: report.training, profile: report.profile ?? [], errors: report.errors }, null, 2)}\n`,
   );
   return { rows, text: lines.join('\n') };
 }

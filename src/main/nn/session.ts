@@ -120,7 +120,7 @@ export interface SessionSpec {
 export function sessionOptions(spec: SessionSpec, spin = false): ort.InferenceSession.SessionOptions {
   const threads = sessionThreads(spec);
   return {
-    executionProviders: [spec.provider],
+    executionProviders: [spec.provider === 'webgpu' ? { name: 'webgpu', ...webgpuOptions() } : spec.provider],
     // 'all' fuses Conv+Relu etc.; measured 122 → 160 GFLOP/s on a conv (decisions.md).
     graphOptimizationLevel: spec.preOptimized ? 'disabled' : 'all',
     ...(spec.saveOptimizedTo ? { optimizedModelFilePath: spec.saveOptimizedTo } : {}),
@@ -151,6 +151,42 @@ export function sessionOptions(spec: SessionSpec, spin = false): ort.InferenceSe
         }
       : {}),
   };
+}
+
+/**
+ * PTYCHO_WEBGPU_OPTIONS='{"preferredLayout":"NCHW","validationMode":"wgpuOnly"}': onnxruntime's
+ * WebGPU provider options, for measuring them (the device checks' variants); unset, the
+ * provider's defaults. Unknown keys or values are an error naming the variable.
+ */
+export function webgpuOptions(
+  text = process.env.PTYCHO_WEBGPU_OPTIONS,
+): Partial<Pick<ort.InferenceSession.WebGpuExecutionProviderOption, 'preferredLayout' | 'validationMode'>> {
+  if (!text) return {};
+  const allowed: Record<string, readonly string[]> = {
+    preferredLayout: ['NCHW', 'NHWC'],
+    validationMode: ['disabled', 'wgpuOnly', 'basic', 'full'],
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new StudyError('BAD_INPUT', `PTYCHO_WEBGPU_OPTIONS: expected a JSON object, found '${text}'`);
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!allowed[k])
+      throw new StudyError(
+        'BAD_INPUT',
+        `PTYCHO_WEBGPU_OPTIONS: unknown key '${k}' (expected ${Object.keys(allowed).join(' or ')})`,
+      );
+    if (!allowed[k].includes(v as string))
+      throw new StudyError(
+        'BAD_INPUT',
+        `PTYCHO_WEBGPU_OPTIONS.${k}: expected one of ${allowed[k].join(', ')}, found ${JSON.stringify(v)}`,
+      );
+  }
+  return parsed as ReturnType<typeof webgpuOptions>;
 }
 
 /** Intra-op threads of a session: `threads`, else 1 for deterministic runs, else 2. */
