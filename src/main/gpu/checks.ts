@@ -83,7 +83,7 @@ export interface CheckReport {
   op_parity_passed: number;
   throughput: ThroughputRow[];
   profile: ProfileRow[];
-  /** WebGPU provider options (PTYCHO_WEBGPU_OPTIONS) against the defaults, batch 64. */
+  /** Batch-64 rows with one setting changed (its environment variable and value). */
   variants: Array<ThroughputRow & { options: Record<string, string> }>;
   training: TrainingComparison | null;
   errors: string[];
@@ -295,28 +295,40 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
 
   const variants: CheckReport['variants'] = [];
   if (o.profile && provider === 'webgpu') {
-    o.log('WebGPU provider options, batch 64 …');
+    o.log('variants, batch 64 (the rows above use the defaults) …');
+    // The Conv weight-gradient forms (pinn-trainer.ts convWeightGradFor), then the WebGPU
+    // provider's own layout and validation options.
     const options: Array<Record<string, string>> = [
-      { preferredLayout: 'NCHW' },
-      { preferredLayout: 'NHWC' },
-      { validationMode: 'disabled' },
+      { PTYCHO_CONV_WEIGHT_GRAD: 'taps' },
+      { PTYCHO_CONV_WEIGHT_GRAD: 'taps-t' },
+      { PTYCHO_CONV_WEIGHT_GRAD: 'unfold' },
+      // Measured on an H200 (docs/benchmarks.md, gpu): within run-to-run noise of the defaults.
+      ...(process.env.PTYCHO_CHECK_PROVIDER_OPTIONS === '1'
+        ? [
+            { PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ preferredLayout: 'NCHW' }) },
+            { PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ preferredLayout: 'NHWC' }) },
+            { PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ validationMode: 'disabled' }) },
+          ]
+        : []),
     ];
-    const before = process.env.PTYCHO_WEBGPU_OPTIONS;
-    for (const opt of options)
+    for (const env of options)
       for (const view of ['baseline', 'dense']) {
-        process.env.PTYCHO_WEBGPU_OPTIONS = JSON.stringify(opt);
+        const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+        Object.assign(process.env, env);
         try {
           const row = await throughput(jobFor(jobs, 10000, view), design, provider, 64, 20, o.threads);
-          variants.push({ ...row, options: opt });
+          variants.push({ ...row, options: env });
           o.log(
-            `  ${JSON.stringify(opt)} ${row.name}: ${row.samples_per_s.toFixed(1)} (${row.ms_per_step.toFixed(1)} ms/step)`,
+            `  ${JSON.stringify(env)} ${row.name}: ${row.samples_per_s.toFixed(1)} (${row.ms_per_step.toFixed(1)} ms/step)`,
           );
         } catch (e) {
-          errors.push(`variant ${JSON.stringify(opt)} ${view}: ${(e as Error).message}`);
-          o.log(`  variant ${JSON.stringify(opt)} ${view} failed: ${(e as Error).message}`);
+          errors.push(`variant ${JSON.stringify(env)} ${view}: ${(e as Error).message}`);
+          o.log(`  variant ${JSON.stringify(env)} ${view} failed: ${(e as Error).message}`);
         } finally {
-          if (before === undefined) delete process.env.PTYCHO_WEBGPU_OPTIONS;
-          else process.env.PTYCHO_WEBGPU_OPTIONS = before;
+          for (const [k, v] of Object.entries(before)) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+          }
         }
       }
   }

@@ -73,6 +73,9 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The Conv weight-gradient forms (ops-nn.ts). */
+export type ConvWeightGrad = 'taps' | 'taps-t' | 'unfold';
+
 export class Graph {
   readonly nodes: OpNode[] = [];
   readonly inputs: Tensor[] = [];
@@ -87,6 +90,16 @@ export class Graph {
    * every provider, 'indices' needs MaxPool's Indices output (CPU provider only).
    */
   maxPoolGrad: MaxPoolGrad = 'mask';
+
+  /**
+   * The Conv weight gradient's form where a conv does not name one (ops-nn.ts conv), read
+   * when gradients are built: 'taps' (per-tap products gy·x_tapᵀ, whose transposes the CPU
+   * provider folds into its products), 'taps-t' (x_tap·gyᵀ with gy transposed once and one
+   * batch sum per conv: half the kernels where each Transpose is a kernel, as on a GPU) or
+   * 'unfold' (one unfolding Conv and one product per conv; its 9× patches tensor is slow to
+   * allocate on a GPU at batch 64).
+   */
+  convWeightGrad: ConvWeightGrad = 'taps';
 
   /** `float` is the dtype of constants and inputs created without an explicit dtype. */
   constructor(readonly float: FloatType = 'float32') {}

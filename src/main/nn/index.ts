@@ -45,8 +45,8 @@
  * trainer.syncToHost()` before parameters()/getState(). Adam's bias correction is fed from
  * the host (float64). MaxPool's gradient: graph.maxPoolGrad 'mask' (every provider) or
  * 'indices' (CPU only).
- * conv(…, { weightGrad: 'unfold' }) picks the alternative weight-gradient form (same speed
- * here, kept for other machines).
+ * conv(…, { weightGrad }) or graph.convWeightGrad picks the weight-gradient form: 'taps'
+ * (the CPU's), 'taps-t' (GPU providers') or 'unfold' (kept for measuring; lost on an H200).
  */
 export * from './graph';
 export * from './ops-basic';

@@ -9,7 +9,7 @@
  * (`weightGrad: 'unfold'`).
  */
 import { attr, tensor as protoTensor } from './proto';
-import type { Tensor, Vjp } from './graph';
+import type { ConvWeightGrad, Tensor, Vjp } from './graph';
 import { numel } from './graph';
 import { concat, flip, pad, reshape, slice, sumTo, transpose } from './ops-shape';
 import { add, greater, mul, reduceSum, where } from './ops-basic';
@@ -20,10 +20,11 @@ export interface ConvOptions {
   strides?: readonly [number, number];
   dilations?: readonly [number, number];
   /**
-   * How the weight gradient is formed: 'taps' (one batched MatMul per kernel tap, default)
-   * or 'unfold' (a one-hot Conv unfolds the input, then one batched MatMul).
+   * How the weight gradient is formed: 'taps' (one batched MatMul per kernel tap) or
+   * 'unfold' (a one-hot Conv unfolds the input, then one batched MatMul); default the
+   * graph's `convWeightGrad`, read when the gradients are built.
    */
-  weightGrad?: 'taps' | 'unfold';
+  weightGrad?: ConvWeightGrad;
   /**
    * A conv with few outputs forms its output as a product and a shifted sum (`thinConv`,
    * default); false keeps the ONNX Conv (for comparisons).
@@ -56,11 +57,11 @@ export function conv(x: Tensor, w: Tensor, b?: Tensor, options: ConvOptions = {}
   const vjp: Vjp = ([gy], needs) => {
     if (!gy) return [undefined, undefined, undefined];
     const gx = needs[0] ? convInputGrad(gy, w, x, pads, [sh, sw], [dh, dw]) : undefined;
-    const unfold = options.weightGrad === 'unfold';
+    const form = options.weightGrad ?? g.convWeightGrad;
     const gw = needs[1]
-      ? unfold
+      ? form === 'unfold'
         ? convWeightGradUnfold(gy, x, w, pads, [sh, sw], [dh, dw])
-        : convWeightGrad(gy, x, w, pads, [sh, sw], [dh, dw])
+        : convWeightGrad(gy, x, w, pads, [sh, sw], [dh, dw], form === 'taps-t')
       : undefined;
     // Sum the contiguous spatial axes first: far faster than one reduction over (0, 2, 3).
     const gb = needs[2] ? reduceSum(reduceSum(gy, [2, 3]), [0]) : undefined;
@@ -170,12 +171,13 @@ function convWeightGrad(
   pads: readonly number[],
   strides: readonly number[],
   dil: readonly number[],
+  transposeOnce = false,
 ): Tensor {
   const [B, Cout, Ho, Wo] = gy.shape;
   const [, Cin, kh, kw] = w.shape;
   const k = kh * kw;
   const plain = strides.every((s) => s === 1) && dil.every((d) => d === 1);
-  if (plain && Cout < Cin) return convWeightGradShiftGy(gy, x, w, pads, Cout <= STACK_TAPS_MAX);
+  if (plain && Cout < Cin) return convWeightGradShiftGy(gy, x, w, pads, Cout <= STACK_TAPS_MAX, transposeOnce);
   const xp = pad(x, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]]);
   const g3 = reshape(gy, [B, Cout, Ho * Wo]);
   // Each tap's window as a thunk: built right before its product, so that onnxruntime,
@@ -203,6 +205,14 @@ function convWeightGrad(
     const m = reshape(sumLeading(matmul(g3, cols)), [Cout, k, Cin]);
     return reshape(transpose(m, [0, 2, 1]), [Cout, Cin, kh, kw]);
   }
+  if (transposeOnce) {
+    // 'taps-t' (GPU providers, which run every Transpose as a kernel of its own): gy
+    // transposed once, x_tap·gyᵀ per tap, one sum over the batch for all taps.
+    const gt = transpose(g3, [0, 2, 1]);
+    const products = shifted.map((t) => matmul(reshape(t(), [B, Cin, Ho * Wo]), gt)); // [B, Cin, Cout]
+    const m = reshape(sumLeading(concat(products, 1)), [k, Cin, Cout]);
+    return reshape(transpose(m, [2, 1, 0]), [Cout, Cin, kh, kw]);
+  }
   const taps = shifted.map((t) => sumLeading(matmul(g3, transpose(reshape(t(), [B, Cin, Ho * Wo]), [0, 2, 1]))));
   return moveTapAxisLast(concat(taps, 0), k, Cout, Cin, kh, kw);
 }
@@ -220,7 +230,14 @@ const STACK_TAPS_MAX = 16;
  * output convs, 1/64 of the bytes), and with few output channels the taps stack into one
  * product with M = k·Cout that reads x once.
  */
-function convWeightGradShiftGy(gy: Tensor, x: Tensor, w: Tensor, pads: readonly number[], stack: boolean): Tensor {
+function convWeightGradShiftGy(
+  gy: Tensor,
+  x: Tensor,
+  w: Tensor,
+  pads: readonly number[],
+  stack: boolean,
+  sumOnce = false,
+): Tensor {
   const [B, Cout, Ho, Wo] = gy.shape;
   const [, Cin, kh, kw] = w.shape;
   const [, , H, W] = x.shape;
@@ -245,6 +262,14 @@ function convWeightGradShiftGy(gy: Tensor, x: Tensor, w: Tensor, pads: readonly 
   if (stack) {
     const windows = shifted.map((t) => t());
     stacked = sumLeading(matmul(concat(windows, 1), xt));
+  } else if (sumOnce) {
+    // 'taps-t': one sum over the batch for all taps (fewer kernels on a GPU).
+    stacked = sumLeading(
+      concat(
+        shifted.map((t) => matmul(t(), xt)),
+        1,
+      ),
+    );
   } else {
     const products = shifted.map((t) => sumLeading(matmul(t(), xt)));
     stacked = concat(products, 0);
@@ -271,7 +296,10 @@ function moveTapAxisLast(stack: Tensor, k: number, Cout: number, Cin: number, kh
 /**
  * dW via an unfold: a Conv with a one-hot [kh·kw, 1, kh, kw] kernel turns x (as B·Cin
  * one-channel images) into its patches, [B, Cin·kh·kw, Ho·Wo] in OIHW order, then one
- * batched MatMul with gy and a sum over the batch give the weight gradient directly.
+ * batched MatMul with gy and a sum over the batch give the weight gradient directly. The
+ * product's Ho·Wo side must come transposed: the smaller of the two is (gy when Cout <
+ * Cin·kh·kw, every 3×3 conv but the first), and a transpose of the [Cin·kh·kw, Cout] result
+ * is cheap. Five GPU kernels per conv where 'taps' takes four per tap.
  */
 function convWeightGradUnfold(
   gy: Tensor,
@@ -288,13 +316,20 @@ function convWeightGradUnfold(
   const eye = new Array<number>(k * k).fill(0);
   for (let t = 0; t < k; t++) eye[t * k + t] = 1;
   const g = x.graph;
-  const cols = conv(reshape(x, [B * Cin, 1, H, W]), g.constant(eye, [k, 1, kh, kw], x.dtype), undefined, {
-    pads,
-    strides: [strides[0], strides[1]],
-    dilations: [dil[0], dil[1]],
-  });
-  const c3 = transpose(reshape(cols, [B, Cin * k, Ho * Wo]), [0, 2, 1]);
-  const m = matmul(reshape(gy, [B, Cout, Ho * Wo]), c3);
+  const cols = reshape(
+    conv(reshape(x, [B * Cin, 1, H, W]), g.constant(eye, [k, 1, kh, kw], x.dtype), undefined, {
+      pads,
+      strides: [strides[0], strides[1]],
+      dilations: [dil[0], dil[1]],
+    }),
+    [B, Cin * k, Ho * Wo],
+  );
+  const g3 = reshape(gy, [B, Cout, Ho * Wo]);
+  if (Cout < Cin * k) {
+    const m = matmul(cols, transpose(g3, [0, 2, 1])); // [B, Cin·k, Cout]
+    return reshape(transpose(reshape(sumLeading(m), [Cin * k, Cout]), [1, 0]), [Cout, Cin, kh, kw]);
+  }
+  const m = matmul(g3, transpose(cols, [0, 2, 1])); // [B, Cout, Cin·k]
   return reshape(sumLeading(m), [Cout, Cin, kh, kw]);
 }
 

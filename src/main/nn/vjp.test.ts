@@ -136,6 +136,29 @@ describe('VJP rules match central finite differences', () => {
       ([x, w]) => nn.conv(x, w, undefined, { pads: [1, 1, 1, 1], strides: [2, 2], weightGrad: 'unfold' }),
       F32,
     );
+    // More outputs than patch rows (Cout ≥ Cin·kh·kw): the patches side is the one transposed.
+    await check(
+      [P('x', [2, 1, 5, 5]), P('w', [10, 1, 3, 3])],
+      ([x, w]) => nn.conv(x, w, undefined, { pads: 'same', weightGrad: 'unfold' }),
+      F32,
+    );
+  });
+  it("conv weight gradient with gy transposed once ('taps-t'): wide, narrow and few-channel layers (float32)", async () => {
+    for (const [cin, cout] of [
+      [20, 24], // per-tap products
+      [24, 20], // fewer outputs: gy shifted, one batch sum
+      [3, 20], // few inputs: taps stacked
+    ])
+      await check(
+        [P('x', [2, cin, 5, 5]), P('w', [cout, cin, 3, 3])],
+        ([x, w]) => nn.conv(x, w, undefined, { pads: 'same', weightGrad: 'taps-t' }),
+        F32,
+      );
+    await check(
+      [P('x', [2, 20, 7, 7]), P('w', [18, 20, 3, 3])],
+      ([x, w]) => nn.conv(x, w, undefined, { pads: [1, 1, 1, 1], strides: [2, 2], weightGrad: 'taps-t' }),
+      F32,
+    );
   });
   it('nearest upsampling ×2 (float32)', async () => {
     await check([P('x', [2, 3, 3, 4])], ([x]) => nn.upsampleNearest(x, 2), F32);

@@ -4,7 +4,7 @@ import { loadStudyFile } from '../data/study-file';
 import { providerRunError } from '../nn/trainer';
 import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
 import { prepareTrainingData } from './dataset';
-import { createPinnTrainer } from './pinn-trainer';
+import { convWeightGradFor, createPinnTrainer } from './pinn-trainer';
 import { resolveSettings } from './settings';
 
 let study: TinyStudy;
@@ -60,5 +60,43 @@ describe('a GPU provider that fails when the job starts', () => {
     expect(e.message).toBe(
       "execution provider 'webgpu' failed running MaxPool (node MaxPool_12): ComputeInternal The Indices output is not supported yet",
     );
+  });
+});
+
+describe('the Conv weight-gradient form by provider', () => {
+  it('per-tap products on the CPU, gy transposed once per conv on a GPU, overridable by name', () => {
+    expect(convWeightGradFor('cpu', undefined)).toBe('taps');
+    expect(convWeightGradFor('webgpu', undefined)).toBe('taps-t');
+    expect(convWeightGradFor('cpu', 'unfold')).toBe('unfold');
+    expect(() => convWeightGradFor('webgpu', 'tap')).toThrow(
+      /PTYCHO_CONV_WEIGHT_GRAD: expected taps, taps-t or unfold, found 'tap'/,
+    );
+  });
+
+  it('the GPU forms launch far fewer kernels than per-tap products, and train to the same loss', async () => {
+    const { s, data } = await settings('auto');
+    const built = [];
+    for (const form of ['taps', 'taps-t', 'unfold'] as const) {
+      const pt = await createPinnTrainer(s, data, undefined, {
+        resolved: { provider: 'cpu', detail: 'test' },
+        convWeightGrad: form,
+      });
+      try {
+        const count = (op: string) => pt.trainer.model.graph.nodes.filter((n) => n.opType === op).length;
+        const losses: number[] = [];
+        const feeds = pt.feeds(pt.batch([0, 1]));
+        for (let i = 0; i < 3; i++) losses.push((await pt.trainer.trainStep(feeds, 1e-3)).loss);
+        built.push({ matmul: count('MatMul'), transpose: count('Transpose'), losses });
+      } finally {
+        await pt.trainer.release();
+      }
+    }
+    const [taps, tapsT, unfold] = built;
+    // (N = 32, both gridsizes' layers: 329 → 209 products, 168 → 91 transposes)
+    expect(tapsT.transpose).toBeLessThan(taps.transpose * 0.6);
+    expect(tapsT.matmul).toBeLessThan(taps.matmul * 0.7);
+    expect(unfold.matmul).toBeLessThan(taps.matmul / 3);
+    for (const other of [tapsT, unfold])
+      for (let i = 0; i < 3; i++) expect(other.losses[i]).toBeCloseTo(taps.losses[i], 4);
   });
 });

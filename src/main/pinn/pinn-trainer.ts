@@ -4,7 +4,7 @@
  */
 import type { ExecutionProviderName } from '../../shared/api';
 import { StudyError } from '../../shared/errors';
-import type { MaxPoolGrad } from '../nn/graph';
+import type { ConvWeightGrad, MaxPoolGrad } from '../nn/graph';
 import { type ResolvedProvider, resolveProvider } from '../nn/session';
 import type { SessionCache } from '../nn/session-cache';
 import { adam } from '../nn/optim';
@@ -52,6 +52,8 @@ export interface PinnTrainer {
 export interface PinnEngineOptions {
   /** Default: the provider's own form (CPU_MAX_POOL_GRAD on the CPU, 'mask' elsewhere). */
   maxPoolGrad?: MaxPoolGrad;
+  /** Default: the provider's own form (`convWeightGradFor`). */
+  convWeightGrad?: ConvWeightGrad;
   deviceResidentState?: boolean;
   disableCpuFallback?: boolean;
   /** A provider already resolved (skips the probe). */
@@ -72,6 +74,29 @@ export const CPU_MAX_POOL_GRAD: MaxPoolGrad = 'indices';
 /** The MaxPool VJP form a graph for `provider` is built with. */
 export function maxPoolGradFor(provider: ExecutionProviderName): MaxPoolGrad {
   return provider === 'cpu' ? CPU_MAX_POOL_GRAD : 'mask';
+}
+
+/**
+ * The Conv weight-gradient form a graph for `provider` is built with: per-tap products
+ * gy·x_tapᵀ on the CPU (the fastest there, decisions.md; its FusedMatMul folds the
+ * transposes), 'taps-t' elsewhere (a GPU runs each Transpose as a kernel of its own, so gy is
+ * transposed once per conv and the batch summed once). 'unfold' lost on an H200 at batch 64
+ * (docs/benchmarks.md, gpu). PTYCHO_CONV_WEIGHT_GRAD=taps|taps-t|unfold overrides it
+ * (measurements).
+ */
+export function convWeightGradFor(
+  provider: ExecutionProviderName,
+  override = process.env.PTYCHO_CONV_WEIGHT_GRAD,
+): ConvWeightGrad {
+  if (override) {
+    if (override !== 'taps' && override !== 'taps-t' && override !== 'unfold')
+      throw new StudyError(
+        'BAD_INPUT',
+        `PTYCHO_CONV_WEIGHT_GRAD: expected taps, taps-t or unfold, found '${override}'`,
+      );
+    return override;
+  }
+  return provider === 'cpu' ? 'taps' : 'taps-t';
 }
 
 /**
@@ -119,6 +144,7 @@ async function buildPinnTrainer(
   const graph = buildPinnGraph(spec, data.probe, data.intensityScale, true);
   engine.onPhase?.('build graph');
   graph.graph.maxPoolGrad = engine.maxPoolGrad ?? maxPoolGradFor(resolved.provider);
+  graph.graph.convWeightGrad = engine.convWeightGrad ?? convWeightGradFor(resolved.provider);
   const parameterCount = convParameterCount(graph);
   const expected = expectedParameterCount(spec);
   if (parameterCount !== expected) {
