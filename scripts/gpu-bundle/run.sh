@@ -2,7 +2,7 @@
 # Device bundle runner: PtychoPINN training on a GPU through onnxruntime-node's WebGPU
 # provider (Dawn over Vulkan), with no package registry needed on the machine.
 #
-#   ./run.sh [--accelerator auto|webgpu|cpu|cuda] [--quick] [--profile] [--out DIR] [--threads N] [--no-torch]
+#   ./run.sh [--accelerator auto|webgpu|cpu|cuda] [--quick] [--profile] [--speed] [--out DIR] [--threads N] [--no-torch]
 #
 # Unpacks the bundled Node and onnxruntime-node, the Vulkan loader from Debian's packages,
 # finds the NVIDIA Vulkan driver, prints the adapter Dawn chose, runs the checks, runs the
@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
     --accelerator=*) ACCEL="${1#*=}"; shift ;;
     --quick) QUICK="--quick"; shift ;;
     --profile) PROFILE="--profile"; shift ;;
+    --speed) PROFILE="$PROFILE --speed"; shift ;;
     --out) OUTDIR="$2"; shift 2 ;;
     --out=*) OUTDIR="${1#*=}"; shift ;;
     --threads) THREADS="$2"; shift 2 ;;

@@ -1,6 +1,6 @@
 /**
  * Entry of the device bundle (`run.sh` runs it with the bundled Node):
- *   checks.js [--accelerator auto|cpu|webgpu|cuda] [--quick] [--profile] [--out DIR] [--threads N]
+ *   checks.js [--accelerator auto|cpu|webgpu|cuda] [--quick] [--profile] [--speed] [--out DIR] [--threads N]
  *   checks.js --adapter   (the provider probe: works, software adapter or not, and why)
  * Writes DIR/gpu-checks.json and prints a readable log.
  */
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     accelerator,
     quick: process.argv.includes('--quick'),
     profile: process.argv.includes('--profile'),
+    speed: process.argv.includes('--speed'),
     workDir,
     threads: Number(arg('--threads', '2')),
     log: (m) => console.log(m),

@@ -32,6 +32,11 @@ export interface CheckOptions {
    * on WebGPU, time the provider's layout/validation options at batch 64.
    */
   profile?: boolean;
+  /**
+   * Only the speed rows: throughput at batch 16 and 64 and, on WebGPU, the variants (no op
+   * parity, no same-seed training, no profile): the shortest run that compares forms.
+   */
+  speed?: boolean;
   workDir: string;
   threads: number;
   log(message: string): void;
@@ -220,8 +225,8 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
   const provider = resolved.provider as Exclude<TrainAccelerator, 'auto'>;
   o.log(`provider: ${provider} (${resolved.detail})`);
 
-  o.log('op parity against the CPU provider …');
-  const parity = await opParity(provider);
+  if (!o.speed) o.log('op parity against the CPU provider …');
+  const parity = o.speed ? [] : await opParity(provider);
   for (const r of parity)
     o.log(
       `  ${r.ok ? 'ok  ' : 'FAIL'} ${r.op}  max rel ${r.maxRelError.toExponential(2)}${r.error ? `  ${r.error}` : ''}`,
@@ -244,7 +249,7 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
         ['baseline', 64],
         ['dense', 64],
         // Larger batches show where a GPU stops being bound by per-kernel launch costs.
-        ...(o.accelerator === 'cpu'
+        ...(o.accelerator === 'cpu' || o.speed
           ? []
           : ([
               ['baseline', 256],
@@ -266,57 +271,61 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
 
   let training: TrainingComparison | null = null;
   const steps = o.quick ? 4 : 200;
-  try {
-    const job = jobFor(jobs, 10000, 'baseline');
-    o.log(`training ${steps} steps on ${provider} and on cpu (same seed) …`);
-    const acc = await trainOnce(job, design, provider, steps, join(o.workDir, 'train'), o.threads);
-    const cpu =
-      provider === 'cpu' ? acc : await trainOnce(job, design, 'cpu', steps, join(o.workDir, 'train'), o.threads);
-    if (acc.error) errors.push(`training on ${provider}: ${acc.error}`);
-    if (cpu.error && provider !== 'cpu') errors.push(`training on cpu: ${cpu.error}`);
-    const rel =
-      acc.final_loss !== null && cpu.final_loss !== null
-        ? Math.abs(acc.final_loss - cpu.final_loss) / Math.max(Math.abs(cpu.final_loss), 1e-12)
-        : null;
-    training = {
-      steps,
-      dose: 10000,
-      view: 'baseline',
-      accelerator: { provider, final_loss: acc.final_loss, status: acc.status, seconds: acc.seconds },
-      cpu: { provider: 'cpu', final_loss: cpu.final_loss, status: cpu.status, seconds: cpu.seconds },
-      relative_difference: rel,
-    };
-    o.log(
-      `  final loss ${provider} ${acc.final_loss} vs cpu ${cpu.final_loss} (relative difference ${rel?.toExponential(2)})`,
-    );
-  } catch (e) {
-    errors.push(`training comparison: ${(e as Error).message}`);
-  }
+  if (!o.speed)
+    try {
+      const job = jobFor(jobs, 10000, 'baseline');
+      o.log(`training ${steps} steps on ${provider} and on cpu (same seed) …`);
+      const acc = await trainOnce(job, design, provider, steps, join(o.workDir, 'train'), o.threads);
+      const cpu =
+        provider === 'cpu' ? acc : await trainOnce(job, design, 'cpu', steps, join(o.workDir, 'train'), o.threads);
+      if (acc.error) errors.push(`training on ${provider}: ${acc.error}`);
+      if (cpu.error && provider !== 'cpu') errors.push(`training on cpu: ${cpu.error}`);
+      const rel =
+        acc.final_loss !== null && cpu.final_loss !== null
+          ? Math.abs(acc.final_loss - cpu.final_loss) / Math.max(Math.abs(cpu.final_loss), 1e-12)
+          : null;
+      training = {
+        steps,
+        dose: 10000,
+        view: 'baseline',
+        accelerator: { provider, final_loss: acc.final_loss, status: acc.status, seconds: acc.seconds },
+        cpu: { provider: 'cpu', final_loss: cpu.final_loss, status: cpu.status, seconds: cpu.seconds },
+        relative_difference: rel,
+      };
+      o.log(
+        `  final loss ${provider} ${acc.final_loss} vs cpu ${cpu.final_loss} (relative difference ${rel?.toExponential(2)})`,
+      );
+    } catch (e) {
+      errors.push(`training comparison: ${(e as Error).message}`);
+    }
 
   const variants: CheckReport['variants'] = [];
-  if (o.profile && provider === 'webgpu') {
-    o.log('variants, batch 64 (the rows above use the defaults) …');
-    // The Conv weight-gradient forms (pinn-trainer.ts convWeightGradFor), then the WebGPU
-    // provider's own layout and validation options.
-    const options: Array<Record<string, string>> = [
-      { PTYCHO_CONV_WEIGHT_GRAD: 'taps' },
-      { PTYCHO_CONV_WEIGHT_GRAD: 'taps-t' },
-      { PTYCHO_CONV_WEIGHT_GRAD: 'unfold' },
+  if ((o.profile || o.speed) && provider === 'webgpu') {
+    o.log('variants (the rows above use the defaults) …');
+    // The optimizer and Conv weight-gradient forms (pinn-trainer.ts), then, on request, the
+    // WebGPU provider's own layout and validation options.
+    const options: Array<[Record<string, string>, number]> = [
+      // Adam per parameter tensor instead of once over all (pinn-trainer.ts fusedOptimizerFor)
+      [{ PTYCHO_FUSED_OPTIMIZER: '0' }, 16],
+      [{ PTYCHO_FUSED_OPTIMIZER: '0' }, 64],
+      [{ PTYCHO_CONV_WEIGHT_GRAD: 'taps' }, 64],
+      [{ PTYCHO_CONV_WEIGHT_GRAD: 'taps-t' }, 64],
+      [{ PTYCHO_CONV_WEIGHT_GRAD: 'unfold' }, 64],
       // Measured on an H200 (docs/benchmarks.md, gpu): within run-to-run noise of the defaults.
-      ...(process.env.PTYCHO_CHECK_PROVIDER_OPTIONS === '1'
+      ...((process.env.PTYCHO_CHECK_PROVIDER_OPTIONS === '1'
         ? [
-            { PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ preferredLayout: 'NCHW' }) },
-            { PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ preferredLayout: 'NHWC' }) },
-            { PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ validationMode: 'disabled' }) },
+            [{ PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ preferredLayout: 'NCHW' }) }, 64],
+            [{ PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ preferredLayout: 'NHWC' }) }, 64],
+            [{ PTYCHO_WEBGPU_OPTIONS: JSON.stringify({ validationMode: 'disabled' }) }, 64],
           ]
-        : []),
+        : []) as Array<[Record<string, string>, number]>),
     ];
-    for (const env of options)
+    for (const [env, batch] of options)
       for (const view of ['baseline', 'dense']) {
         const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
         Object.assign(process.env, env);
         try {
-          const row = await throughput(jobFor(jobs, 10000, view), design, provider, 64, 20, o.threads);
+          const row = await throughput(jobFor(jobs, 10000, view), design, provider, batch, 20, o.threads);
           variants.push({ ...row, options: env });
           o.log(
             `  ${JSON.stringify(env)} ${row.name}: ${row.samples_per_s.toFixed(1)} (${row.ms_per_step.toFixed(1)} ms/step)`,
@@ -335,7 +344,7 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
 
   // Last: the profiler is the least proven part on a new GPU, and must not cost the rest.
   const profileRows: ProfileRow[] = [];
-  if (o.profile) {
+  if (o.profile && !o.speed) {
     o.log(`profiling (onnxruntime profiler on ${provider}) …`);
     for (const view of ['baseline', 'dense']) {
       try {

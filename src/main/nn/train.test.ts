@@ -174,6 +174,41 @@ describe('training with the train-step graph', () => {
     await clipped.release();
   });
 
+  it('the fused optimizer (all parameters at once) trains like one update per parameter, with far fewer nodes', async () => {
+    const run = async (fuseOptimizer: boolean) => {
+      const { loss, pred, B } = smallCnn(3);
+      const model = nn.buildTrainStep({
+        loss,
+        optimizer: nn.adam(),
+        extras: { pred },
+        fuseOptimizer,
+        clipGradNorm: 0.5,
+      });
+      const trainer = await nn.Trainer.create(model, { accelerator: 'cpu', deterministic: true, threads: 1 });
+      const data = batches(4, B, 4);
+      const norms: number[] = [];
+      for (let s = 0; s < 6; s++) norms.push((await trainer.trainStep(data[s % data.length], LR)).gradNorm);
+      const state = trainer.getState();
+      await trainer.release();
+      return { nodes: model.graph.nodes.length, norms, state };
+    };
+    const plain = await run(false);
+    const fused = await run(true);
+    // 4 parameter tensors: Adam's ~14 ops and the norm's 3 per tensor become one set.
+    expect(fused.nodes).toBeLessThan(plain.nodes);
+    for (let i = 0; i < 6; i++) expect(fused.norms[i]).toBeCloseTo(plain.norms[i], 5);
+    expect([...fused.state.slots.keys()]).toEqual([...plain.state.slots.keys()]);
+    for (const [name, a] of plain.state.params) {
+      const b = fused.state.params.get(name)!;
+      expect(b.shape).toEqual(a.shape);
+      for (let i = 0; i < a.data.length; i++) expect(b.data[i]).toBeCloseTo(a.data[i], 5);
+    }
+    for (const [name, a] of plain.state.slots) {
+      const b = fused.state.slots.get(name)!.data;
+      for (let i = 0; i < a.data.length; i++) expect(b[i]).toBeCloseTo(a.data[i], 6);
+    }
+  });
+
   it('saves and restores parameters and Adam state; resumed training matches uninterrupted', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nn-state-'));
     try {

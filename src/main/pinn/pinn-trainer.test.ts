@@ -4,7 +4,7 @@ import { loadStudyFile } from '../data/study-file';
 import { providerRunError } from '../nn/trainer';
 import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
 import { prepareTrainingData } from './dataset';
-import { convWeightGradFor, createPinnTrainer } from './pinn-trainer';
+import { convWeightGradFor, createPinnTrainer, fusedOptimizerFor } from './pinn-trainer';
 import { resolveSettings } from './settings';
 
 let study: TinyStudy;
@@ -98,5 +98,14 @@ describe('the Conv weight-gradient form by provider', () => {
     expect(unfold.matmul).toBeLessThan(taps.matmul / 3);
     for (const other of [tapsT, unfold])
       for (let i = 0; i < 3; i++) expect(other.losses[i]).toBeCloseTo(taps.losses[i], 4);
+  });
+});
+
+describe('the fused optimizer by provider', () => {
+  it('on GPU providers only, overridable by name', () => {
+    expect(fusedOptimizerFor('cpu', undefined)).toBe(false);
+    expect(fusedOptimizerFor('webgpu', undefined)).toBe(true);
+    expect(fusedOptimizerFor('cpu', '1')).toBe(true);
+    expect(() => fusedOptimizerFor('webgpu', 'yes')).toThrow(/PTYCHO_FUSED_OPTIMIZER: expected 0 or 1, found 'yes'/);
   });
 });

@@ -54,6 +54,8 @@ export interface PinnEngineOptions {
   maxPoolGrad?: MaxPoolGrad;
   /** Default: the provider's own form (`convWeightGradFor`). */
   convWeightGrad?: ConvWeightGrad;
+  /** Adam over all parameters at once (TrainStepSpec.fuseOptimizer); default `fusedOptimizerFor`. */
+  fuseOptimizer?: boolean;
   deviceResidentState?: boolean;
   disableCpuFallback?: boolean;
   /** A provider already resolved (skips the probe). */
@@ -97,6 +99,25 @@ export function convWeightGradFor(
     return override;
   }
   return provider === 'cpu' ? 'taps' : 'taps-t';
+}
+
+/**
+ * Whether a graph for `provider` runs Adam once over all parameters concatenated
+ * (TrainStepSpec.fuseOptimizer): on GPU providers, which pay a launch per kernel (~400 of a
+ * step's ~1 300 on an H200 were Adam's and the gradient norm's); not on the CPU, where
+ * the concatenation and slicing copies cost more than the launches. PTYCHO_FUSED_OPTIMIZER=
+ * 0|1 overrides it (measurements).
+ */
+export function fusedOptimizerFor(
+  provider: ExecutionProviderName,
+  override = process.env.PTYCHO_FUSED_OPTIMIZER,
+): boolean {
+  if (override) {
+    if (override !== '0' && override !== '1')
+      throw new StudyError('BAD_INPUT', `PTYCHO_FUSED_OPTIMIZER: expected 0 or 1, found '${override}'`);
+    return override === '1';
+  }
+  return provider !== 'cpu';
 }
 
 /**
@@ -150,7 +171,11 @@ async function buildPinnTrainer(
   if (parameterCount !== expected) {
     throw new StudyError('INTERNAL', `model has ${parameterCount} parameters, expected ${expected}`);
   }
-  const model = buildTrainStep({ loss: graph.loss!, optimizer: adam({ epsilon: 1e-7 }) });
+  const model = buildTrainStep({
+    loss: graph.loss!,
+    optimizer: adam({ epsilon: 1e-7 }),
+    fuseOptimizer: engine.fuseOptimizer ?? fusedOptimizerFor(resolved.provider),
+  });
   engine.onPhase?.('differentiate + serialise');
   const trainer = await Trainer.create(model, {
     resolved,
