@@ -17,7 +17,8 @@
  *   const model = nn.buildTrainStep({ loss, optimizer: nn.adam(), extras: { pred: h } });
  *   const trainer = await nn.Trainer.create(model, { accelerator: 'auto', threads: 2, onNotice: log });
  *   const { loss: l, gradNorm, extras } = await trainer.trainStep({ x: Float32Array, … }, 1e-3);
- *   // buildTrainStep({ …, clipGradNorm: 1 }) clips the global gradient norm (Keras global_clipnorm).
+ *   // buildTrainStep({ …, clipGradNorm: 1 }) clips the global gradient norm (Keras global_clipnorm);
+ *   // { fuseOptimizer: true } runs the optimizer once over all parameters (fewer kernels: GPUs).
  *   const v = await trainer.evaluate(batch);            // loss + extras, no update
  *   await trainer.save(path); await trainer.load(path); // params + Adam state, atomic
  *   const onnxBytes = trainer.exportInference({ pred: h }); // model.onnx, params baked in
