@@ -108,6 +108,39 @@ function jobFor(jobs: TrainingJob[], dose: number, view: string): TrainingJob {
   return j;
 }
 
+/** `fn` with the variables of `env` set; the earlier values are restored after, also on error. */
+async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/**
+ * The job's trainer at `batch` (reference configuration; on a GPU, a session that fails if
+ * any node would run on the CPU) and the feeds of one batch, repeated for every timed step.
+ */
+async function benchTrainer(
+  job: TrainingJob,
+  design: StudyDesign,
+  provider: TrainAccelerator,
+  batch: number,
+  threads: number,
+) {
+  const config = resolveJobConfig(job, design, { batch_size: batch, accelerator: provider, seed: 1 });
+  const s = resolveSettings(config, { ...REFERENCE_EXTRAS, threads });
+  const data = prepareTrainingData(await loadStudyFile(job.trainDataPath), s);
+  const pt = await createPinnTrainer(s, data, undefined, { disableCpuFallback: provider !== 'cpu' });
+  const feeds = pt.feeds(pt.batch(Array.from({ length: batch }, (_, i) => i % data.groups.count)));
+  return { s, pt, feeds };
+}
+
 async function throughput(
   job: TrainingJob,
   design: StudyDesign,
@@ -116,14 +149,8 @@ async function throughput(
   steps: number,
   threads: number,
 ): Promise<ThroughputRow> {
-  const config = resolveJobConfig(job, design, { batch_size: batch, accelerator: provider, seed: 1 });
-  const s = resolveSettings(config, { ...REFERENCE_EXTRAS, threads });
-  const data = prepareTrainingData(await loadStudyFile(job.trainDataPath), s);
-  const cpuFallbackDisabled = provider !== 'cpu';
-  const pt = await createPinnTrainer(s, data, undefined, { disableCpuFallback: cpuFallbackDisabled });
+  const { s, pt, feeds } = await benchTrainer(job, design, provider, batch, threads);
   try {
-    const ids = Array.from({ length: batch }, (_, i) => i % data.groups.count);
-    const feeds = pt.feeds(pt.batch(ids));
     for (let i = 0; i < 2; i++) await pt.trainer.trainStep(feeds, 1e-3); // warm-up (kernel compilation)
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await pt.trainer.trainStep(feeds, 1e-3);
@@ -140,7 +167,7 @@ async function throughput(
       patterns_per_s: (1000 * batch * C) / ms,
       host_to_device_bytes: pt.trainer.lastTransfer.hostToDevice,
       device_to_host_bytes: pt.trainer.lastTransfer.deviceToHost,
-      cpu_fallback_disabled: cpuFallbackDisabled,
+      cpu_fallback_disabled: provider !== 'cpu',
     };
   } finally {
     await pt.trainer.release();
@@ -161,23 +188,12 @@ async function profileRun(
   threads: number,
   dir: string,
 ): Promise<ProfileRow> {
-  const config = resolveJobConfig(job, design, { batch_size: batch, accelerator: provider, seed: 1 });
-  const s = resolveSettings(config, { ...REFERENCE_EXTRAS, threads });
-  const data = prepareTrainingData(await loadStudyFile(job.trainDataPath), s);
   mkdirSync(dir, { recursive: true });
-  const prefix = join(dir, `gs${s.gridsize}_b${batch}`);
-  const before = process.env.PTYCHO_ORT_PROFILE;
-  process.env.PTYCHO_ORT_PROFILE = prefix;
-  let pt: Awaited<ReturnType<typeof createPinnTrainer>>;
+  const prefix = join(dir, `gs${job.gridsize}_b${batch}`);
+  const { s, pt, feeds } = await withEnv({ PTYCHO_ORT_PROFILE: prefix }, () =>
+    benchTrainer(job, design, provider, batch, threads),
+  );
   try {
-    pt = await createPinnTrainer(s, data, undefined, { disableCpuFallback: provider !== 'cpu' });
-  } finally {
-    if (before === undefined) delete process.env.PTYCHO_ORT_PROFILE;
-    else process.env.PTYCHO_ORT_PROFILE = before;
-  }
-  try {
-    const ids = Array.from({ length: batch }, (_, i) => i % data.groups.count);
-    const feeds = pt.feeds(pt.batch(ids));
     for (let i = 0; i < 2 + steps; i++) await pt.trainer.trainStep(feeds, 1e-3);
   } finally {
     await pt.trainer.release();
@@ -322,10 +338,10 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
     ];
     for (const [env, batch] of options)
       for (const view of ['baseline', 'dense']) {
-        const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-        Object.assign(process.env, env);
         try {
-          const row = await throughput(jobFor(jobs, 10000, view), design, provider, batch, 20, o.threads);
+          const row = await withEnv(env, () =>
+            throughput(jobFor(jobs, 10000, view), design, provider, batch, 20, o.threads),
+          );
           variants.push({ ...row, options: env });
           o.log(
             `  ${JSON.stringify(env)} ${row.name}: ${row.samples_per_s.toFixed(1)} (${row.ms_per_step.toFixed(1)} ms/step)`,
@@ -333,11 +349,6 @@ export async function runChecks(o: CheckOptions): Promise<CheckReport> {
         } catch (e) {
           errors.push(`variant ${JSON.stringify(env)} ${view}: ${(e as Error).message}`);
           o.log(`  variant ${JSON.stringify(env)} ${view} failed: ${(e as Error).message}`);
-        } finally {
-          for (const [k, v] of Object.entries(before)) {
-            if (v === undefined) delete process.env[k];
-            else process.env[k] = v;
-          }
         }
       }
   }
