@@ -66,14 +66,49 @@ describe.skipIf(block === 0)('NCHWc convolutions', () => {
     await fast.release();
   });
 
-  it('leaves Convs whose channels are not multiples of the block, and constant weights, to onnxruntime', () => {
+  it('reads an input of fewer channels than a block as it is (the first layer), and agrees with the plain Conv', async () => {
+    for (const Cin of [1, 4]) {
+      const g = new nn.Graph();
+      const x = g.input('x', [2, Cin, 6, 6]);
+      const w = g.param('w', [block, Cin, 3, 3], rand(block * Cin * 9, 5));
+      const b = g.param('b', [block], rand(block, 6));
+      const y = nn.relu(nn.conv(x, w, b, { pads: 'same' }));
+      const loss = nn.reduceSum(nn.mul(y, y));
+      const [gw] = nn.gradients(loss, [w]);
+      const outputs = { y, gw: gw! };
+      const rewritten = onnx.ModelProto.decode(nchwcConvs(g.toModel({ outputs }), block));
+      const conv = rewritten.graph!.node!.find((n) => n.opType === 'Conv' && n.domain === NCHWC_DOMAIN);
+      expect(conv?.input?.[0]).toBe('x'); // no ReorderInput of the input
+      expect(conv?.attribute?.some((a) => a.name === 'activation')).toBe(true);
+      const feeds = { x: rand(2 * Cin * 36, 7) };
+      const plain = await nn.compileGraph(g, outputs, { threads: 1, nchwc: false });
+      const fast = await nn.compileGraph(g, outputs, { threads: 1, nchwc: true });
+      const a = await plain.run(feeds);
+      const c = await fast.run(feeds);
+      for (const k of Object.keys(outputs)) {
+        const p = a[k].data as Float32Array;
+        const q = c[k].data as Float32Array;
+        let scale = 0;
+        let err = 0;
+        for (let i = 0; i < p.length; i++) {
+          scale = Math.max(scale, Math.abs(p[i]));
+          err = Math.max(err, Math.abs(p[i] - q[i]));
+        }
+        expect(err, `${Cin} channels: ${k}`).toBeLessThanOrEqual(1e-5 * scale);
+      }
+      await plain.release();
+      await fast.release();
+    }
+  });
+
+  it('leaves Convs whose outputs are not a multiple of the block, and constant weights, to onnxruntime', () => {
     const g = new nn.Graph();
-    const x = g.input('x', [1, 1, 6, 6]);
-    const w = g.param('w', [block, 1, 3, 3], rand(block * 9, 5));
-    const y = nn.conv(x, w, undefined, { pads: 'same' });
+    const x = g.input('x', [1, block, 6, 6]);
+    const w = g.param('w', [3, block, 3, 3], rand(block * 27, 5));
+    const y = nn.conv(x, w, undefined, { pads: 'same', thin: false });
     const bytes = g.toModel({ outputs: { y } });
     expect(nchwcConvs(bytes, block)).toBe(bytes);
-    const c = g.constant(rand(block * block * 9, 6), [block, block, 3, 3]);
+    const c = g.constant(rand(block * 3 * 9, 6), [block, 3, 3, 3]);
     const z = nn.conv(y, c, undefined, { pads: 'same' });
     const inference = g.toModel({ outputs: { z }, paramsAsInitializers: true });
     expect(nchwcConvs(inference, block)).toBe(inference);

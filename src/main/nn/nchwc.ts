@@ -20,7 +20,7 @@ export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
  * Bumped whenever the rewrite emits other nodes for the same model, so optimised graphs kept
  * on disk from an earlier rewrite (optimized-cache.ts) are not reused.
  */
-export const NCHWC_REWRITE_VERSION = 2;
+export const NCHWC_REWRITE_VERSION = 3;
 
 let blockProbe: Promise<number> | undefined;
 
@@ -67,10 +67,11 @@ async function probeBlockSize(): Promise<number> {
 }
 
 /**
- * Rewrite every float32 Conv whose weight is not an initializer, with group 1 and both
- * channel counts multiples of `block`, into NCHWc form. Other Convs (the first layer's one
- * input channel, the last layer's one or two outputs) stay as they are. Returns the bytes
- * unchanged when nothing qualifies.
+ * Rewrite every float32 Conv whose weight is not an initializer, with group 1, its output
+ * channels a multiple of `block` and its input channels a multiple of it or fewer (the
+ * first layer's 1 or 4: NCHW input, as onnxruntime's own rewrite does), into NCHWc form.
+ * Other Convs (the last layer's few outputs) stay as they are. Returns the bytes unchanged
+ * when nothing qualifies.
  */
 export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
   if (block <= 1) return bytes;
@@ -155,13 +156,17 @@ export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
       ws.every((d) => d > 0) &&
       (!group || Number(group.i) === 1) &&
       ws[0] % block === 0 &&
-      ws[1] % block === 0;
+      (ws[1] % block === 0 || ws[1] < block);
     if (!fits || !ws) {
       nodes.push(n);
       continue;
     }
     const [O, I, kh, kw] = ws;
     const id = `_nchwc${k++}`;
+    // Fewer input channels than a block (the first layer's 1 or 4; the input gradient of a
+    // conv with few outputs): MLAS reads the NCHW input as it is, with the weight in OIHWBo
+    // (output channels blocked), as onnxruntime's own rewrite does for constant weights.
+    const smallIn = I % block !== 0;
     const y = n.output?.[0] ?? '';
     // A Relu as the Conv's only reader becomes the kernel's fused activation.
     const only = readers.get(y);
@@ -172,8 +177,25 @@ export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
     // OIHW → OIHWBiBo by two channel-block reorders (MLAS's vectorised ReorderInput, ~3×
     // faster than the equivalent 6-D Transpose): [O, I, kh, kw] → [O, I/b, kh, kw, b(i)],
     // then that as [O/b, b(o), I/b·kh·kw, b(i)] → [O/b, I/b·kh·kw, b(i), b(o)].
-    const flipped = flippedTranspose(w);
-    if (flipped) {
+    const flipped = smallIn ? undefined : flippedTranspose(w);
+    if (smallIn)
+      nodes.push(
+        {
+          opType: 'Reshape',
+          input: [w, shapeConst([O / block, block, I * kh * kw])],
+          output: [`${id}_wo`],
+          name: `${id}_wo`,
+        },
+        {
+          opType: 'Transpose',
+          input: [`${id}_wo`],
+          output: [`${id}_wt`],
+          name: `${id}_wt`,
+          attribute: [attr('perm', [0, 2, 1], 'ints')],
+        },
+        { opType: 'Reshape', input: [`${id}_wt`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
+      );
+    else if (flipped) {
       // The flipped transpose of w0 [I, O, kh, kw] straight into OIHWBiBo: w0's input-channel
       // blocks by ReorderInput, [O/b, I/b, kh·kw, b(i'), b(o')] by one Transpose that moves
       // whole 16-float lanes, and the flip as a reversal of the kh·kw axis.
@@ -213,10 +235,10 @@ export function nchwcConvs(bytes: Uint8Array, block: number): Uint8Array {
         { opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [`${id}_wo`], output: [`${id}_wb`], name: `${id}_wb` },
         { opType: 'Reshape', input: [`${id}_wb`, shapeConst([O, I, kh, kw])], output: [`${id}_w`], name: `${id}_w` },
       );
-    const twin = blocked.get(x);
-    if (!twin)
+    const twin = smallIn ? undefined : blocked.get(x);
+    if (!twin && !smallIn)
       nodes.push({ opType: 'ReorderInput', domain: NCHWC_DOMAIN, input: [x], output: [`${id}_x`], name: `${id}_x` });
-    const xb = twin ?? `${id}_x`;
+    const xb = smallIn ? x : (twin ?? `${id}_x`);
     blocked.set(out, `${id}_y`);
     nodes.push(
       {
