@@ -25,6 +25,32 @@ function net(C: number) {
   return { g, outputs: { loss, y, gx: gx!, gw1: gw1!, gb1: gb1!, gw2: gw2! } };
 }
 
+/** The graph's outputs with and without the rewrite agree to float rounding (1e-5 of each output's scale). */
+async function expectAgree(
+  g: nn.Graph,
+  outputs: Record<string, nn.Tensor>,
+  feeds: Record<string, Float32Array>,
+  what = '',
+) {
+  const plain = await nn.compileGraph(g, outputs, { threads: 1, nchwc: false });
+  const fast = await nn.compileGraph(g, outputs, { threads: 1, nchwc: true });
+  const a = await plain.run(feeds);
+  const b = await fast.run(feeds);
+  for (const k of Object.keys(outputs)) {
+    const p = a[k].data as Float32Array;
+    const q = b[k].data as Float32Array;
+    let scale = 0;
+    let err = 0;
+    for (let i = 0; i < p.length; i++) {
+      scale = Math.max(scale, Math.abs(p[i]));
+      err = Math.max(err, Math.abs(p[i] - q[i]));
+    }
+    expect(err, `${what}${k}`).toBeLessThanOrEqual(1e-5 * scale);
+  }
+  await plain.release();
+  await fast.release();
+}
+
 describe.skipIf(block === 0)('NCHWc convolutions', () => {
   it('rewrites the forward and input-gradient Convs and agrees with the plain Conv to float rounding', async () => {
     // Two channel blocks, so the weight reorder into OIHWBiBo moves blocks as well as lanes.
@@ -46,24 +72,7 @@ describe.skipIf(block === 0)('NCHWc convolutions', () => {
       rewritten.graph!.node!.some((n) => n.opType === 'Transpose' && (n.input?.[0] === 'w1' || n.input?.[0] === 'w2')),
     ).toBe(false);
 
-    const feeds = { x: rand(2 * C * 36, 4) };
-    const plain = await nn.compileGraph(g, outputs, { threads: 1, nchwc: false });
-    const fast = await nn.compileGraph(g, outputs, { threads: 1, nchwc: true });
-    const a = await plain.run(feeds);
-    const b = await fast.run(feeds);
-    for (const k of Object.keys(outputs)) {
-      const p = a[k].data as Float32Array;
-      const q = b[k].data as Float32Array;
-      let scale = 0;
-      let err = 0;
-      for (let i = 0; i < p.length; i++) {
-        scale = Math.max(scale, Math.abs(p[i]));
-        err = Math.max(err, Math.abs(p[i] - q[i]));
-      }
-      expect(err, k).toBeLessThanOrEqual(1e-5 * scale);
-    }
-    await plain.release();
-    await fast.release();
+    await expectAgree(g, outputs, { x: rand(2 * C * 36, 4) });
   });
 
   it('reads an input of fewer channels than a block as it is (the first layer), and agrees with the plain Conv', async () => {
@@ -80,24 +89,7 @@ describe.skipIf(block === 0)('NCHWc convolutions', () => {
       const conv = rewritten.graph!.node!.find((n) => n.opType === 'Conv' && n.domain === NCHWC_DOMAIN);
       expect(conv?.input?.[0]).toBe('x'); // no ReorderInput of the input
       expect(conv?.attribute?.some((a) => a.name === 'activation')).toBe(true);
-      const feeds = { x: rand(2 * Cin * 36, 7) };
-      const plain = await nn.compileGraph(g, outputs, { threads: 1, nchwc: false });
-      const fast = await nn.compileGraph(g, outputs, { threads: 1, nchwc: true });
-      const a = await plain.run(feeds);
-      const c = await fast.run(feeds);
-      for (const k of Object.keys(outputs)) {
-        const p = a[k].data as Float32Array;
-        const q = c[k].data as Float32Array;
-        let scale = 0;
-        let err = 0;
-        for (let i = 0; i < p.length; i++) {
-          scale = Math.max(scale, Math.abs(p[i]));
-          err = Math.max(err, Math.abs(p[i] - q[i]));
-        }
-        expect(err, `${Cin} channels: ${k}`).toBeLessThanOrEqual(1e-5 * scale);
-      }
-      await plain.release();
-      await fast.release();
+      await expectAgree(g, outputs, { x: rand(2 * Cin * 36, 7) }, `${Cin} channels: `);
     }
   });
 
