@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --out=*) OUTDIR="${1#*=}"; shift ;;
     --threads) THREADS="$2"; shift 2 ;;
     --no-torch) TORCH=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
