@@ -28,8 +28,7 @@ export interface CheckOptions {
   quick: boolean;
   /**
    * Also profile gs1/gs2 at batch 64 (16 when quick; onnxruntime's profiler, GPU timestamps
-   * on WebGPU) and,
-   * on WebGPU, time the provider's layout/validation options at batch 64.
+   * on WebGPU) and, on WebGPU, time the variants (the optimizer and weight-gradient forms).
    */
   profile?: boolean;
   /**
@@ -88,7 +87,7 @@ export interface CheckReport {
   op_parity_passed: number;
   throughput: ThroughputRow[];
   profile: ProfileRow[];
-  /** Batch-64 rows with one setting changed (its environment variable and value). */
+  /** Throughput rows with one setting changed (its environment variable and value). */
   variants: Array<ThroughputRow & { options: Record<string, string> }>;
   training: TrainingComparison | null;
   errors: string[];

@@ -20,9 +20,10 @@ export interface ConvOptions {
   strides?: readonly [number, number];
   dilations?: readonly [number, number];
   /**
-   * How the weight gradient is formed: 'taps' (one batched MatMul per kernel tap) or
-   * 'unfold' (a one-hot Conv unfolds the input, then one batched MatMul); default the
-   * graph's `convWeightGrad`, read when the gradients are built.
+   * How the weight gradient is formed: 'taps' (one batched MatMul per kernel tap), 'taps-t'
+   * (the same with gy transposed once and one batch sum) or 'unfold' (a one-hot Conv
+   * unfolds the input, then one batched MatMul); default the graph's `convWeightGrad`, read
+   * when the gradients are built.
    */
   weightGrad?: ConvWeightGrad;
   /**

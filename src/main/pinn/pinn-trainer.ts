@@ -90,15 +90,10 @@ export function convWeightGradFor(
   provider: ExecutionProviderName,
   override = process.env.PTYCHO_CONV_WEIGHT_GRAD,
 ): ConvWeightGrad {
-  if (override) {
-    if (override !== 'taps' && override !== 'taps-t' && override !== 'unfold')
-      throw new StudyError(
-        'BAD_INPUT',
-        `PTYCHO_CONV_WEIGHT_GRAD: expected taps, taps-t or unfold, found '${override}'`,
-      );
-    return override;
-  }
-  return provider === 'cpu' ? 'taps' : 'taps-t';
+  return (
+    envChoice('PTYCHO_CONV_WEIGHT_GRAD', ['taps', 'taps-t', 'unfold'], override) ??
+    (provider === 'cpu' ? 'taps' : 'taps-t')
+  );
 }
 
 /**
@@ -112,12 +107,18 @@ export function fusedOptimizerFor(
   provider: ExecutionProviderName,
   override = process.env.PTYCHO_FUSED_OPTIMIZER,
 ): boolean {
-  if (override) {
-    if (override !== '0' && override !== '1')
-      throw new StudyError('BAD_INPUT', `PTYCHO_FUSED_OPTIMIZER: expected 0 or 1, found '${override}'`);
-    return override === '1';
+  const choice = envChoice('PTYCHO_FUSED_OPTIMIZER', ['0', '1'], override);
+  return choice === undefined ? provider !== 'cpu' : choice === '1';
+}
+
+/** A measurement override from the environment: one of `allowed`, or an error naming `name`. */
+function envChoice<T extends string>(name: string, allowed: readonly T[], value: string | undefined): T | undefined {
+  if (!value) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    const list = `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}`;
+    throw new StudyError('BAD_INPUT', `${name}: expected ${list}, found '${value}'`);
   }
-  return provider !== 'cpu';
+  return value as T;
 }
 
 /**
