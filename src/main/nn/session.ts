@@ -213,7 +213,8 @@ export async function createSession(model: Uint8Array, spec: SessionSpec): Promi
   }
 }
 
-async function cpuModel(model: Uint8Array, spec: SessionSpec): Promise<Uint8Array> {
+/** The bytes a CPU session is created from: the model with its Convs rewritten for the NCHWc kernels (unless off). */
+export async function cpuModel(model: Uint8Array, spec: SessionSpec): Promise<Uint8Array> {
   const on = spec.nchwc ?? process.env.PTYCHO_NCHWC !== '0';
   return on ? nchwcConvs(model, await nchwcBlockSize()) : model;
 }

@@ -21,6 +21,7 @@ export const stepNames = {
   slot: (slot: string, param: string) => `${slot}:${param}`,
   newParam: (param: string) => `new:${param}`,
   newSlot: (slot: string, param: string) => `new:${slot}:${param}`,
+  grad: (param: string) => `grad:${param}`,
 } as const;
 
 export interface TrainStepSpec {
@@ -48,6 +49,12 @@ export interface TrainStepSpec {
    * per kernel; the CPU provider pays the concatenation and slicing copies instead.
    */
   fuseOptimizer?: boolean;
+  /**
+   * The step graph stops at the gradients (outputs `loss`, `grad:<param>` and the extras):
+   * the optimizer, the gradient norm and the clipping run on the host, over the gradients
+   * of several data-parallel replicas summed (replicas.ts).
+   */
+  hostOptimizer?: boolean;
 }
 
 export interface TrainStepModel {
@@ -62,8 +69,15 @@ export interface TrainStepModel {
   readonly extraNames: readonly string[];
   readonly loss: Tensor;
   readonly extras: Readonly<Record<string, Tensor>>;
-  /** Serialised ONNX: one training step. */
+  /**
+   * Serialised ONNX: one training step; with `hostOptimizer`, the loss, the gradients and
+   * the extras of one (the update is the host's).
+   */
   readonly trainModel: Uint8Array;
+  /** The optimizer, the gradient norm and the clipping are left to the host (TrainStepSpec.hostOptimizer). */
+  readonly hostOptimizer: boolean;
+  /** Global gradient-norm clipping (TrainStepSpec.clipGradNorm), for a host optimizer. */
+  readonly clipGradNorm?: number;
   /** Serialised ONNX: loss + extras from parameters and a batch (no gradients). */
   readonly evalModel: Uint8Array;
 }
@@ -80,11 +94,32 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
   const extras = { ...(spec.extras ?? {}) };
   const batchInputs = [...g.inputs];
   for (const name of Object.keys(extras)) {
-    if (name === stepNames.loss || name === stepNames.gradNorm || name.startsWith('new:'))
+    if (name === stepNames.loss || name === stepNames.gradNorm || name.startsWith('new:') || name.startsWith('grad:'))
       throw new Error(`train step: extra output name '${name}'`);
   }
 
   let grads = gradients(spec.loss, params);
+  if (spec.hostOptimizer) {
+    const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss };
+    params.forEach((p, i) => {
+      outputs[stepNames.grad(p.name)] = grads[i];
+    });
+    Object.assign(outputs, extras);
+    return {
+      graph: g,
+      optimizer: spec.optimizer,
+      params,
+      frozen,
+      batchInputs,
+      extraNames: Object.keys(extras),
+      loss: spec.loss,
+      extras,
+      trainModel: g.toModel({ outputs, name: 'gradients', docString: `gradients for a host ${spec.optimizer.name}` }),
+      evalModel: g.toModel({ outputs: { [stepNames.loss]: spec.loss, ...extras }, name: 'evaluate' }),
+      hostOptimizer: true,
+      clipGradNorm: spec.clipGradNorm,
+    };
+  }
   const fused = spec.fuseOptimizer === true && params.length > 1;
   const flat = (ts: readonly Tensor[]) =>
     concat(
@@ -153,6 +188,8 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
     extras,
     trainModel: g.toModel({ outputs, name: 'train_step', docString: `optimizer ${spec.optimizer.name}` }),
     evalModel: g.toModel({ outputs: { [stepNames.loss]: spec.loss, ...extras }, name: 'evaluate' }),
+    hostOptimizer: false,
+    clipGradNorm: spec.clipGradNorm,
   };
 }
 

@@ -21,7 +21,15 @@ import { type NamedArray, type TrainingState, loadState, saveState } from './che
 import type { FloatArray, Tensor } from './graph';
 import { readableProviderError } from './providers';
 import { type ElemType, node as protoNode, serializeModel, valueInfo } from './proto';
-import { type EngineOptions, type ResolvedProvider, createSession, resolveProvider } from './session';
+import { ReplicaGroup, flatLayout, type WireTensor } from './replicas';
+import {
+  type EngineOptions,
+  type ResolvedProvider,
+  cpuModel,
+  createSession,
+  resolveProvider,
+  sessionOptions,
+} from './session';
 import type { SessionCache } from './session-cache';
 import { type TrainStepModel, exportInference, stepNames } from './train-step';
 
@@ -43,6 +51,19 @@ export interface TrainerOptions extends EngineOptions {
    * owner releases them) instead of creating and releasing them here.
    */
   sessions?: SessionCache;
+  /**
+   * CPU, for a model built with `hostOptimizer`: this many data-parallel replicas (threads
+   * of their own, replicas.ts), each on 1/replicas of the batch with threads/replicas
+   * intra-op threads. The model's graph is built for the per-replica batch; trainStep and
+   * evaluate take the whole batch.
+   */
+  replicas?: number;
+  /**
+   * How the replicas' losses (and gradients) make the batch's: 'mean' (default) for a loss
+   * that is a mean over the batch, 'sum' for one that is a weighted sum whose weights carry
+   * the whole batch's normalisation (PtychoPINN's).
+   */
+  replicaLoss?: 'mean' | 'sum';
 }
 
 /** Bytes moved between host and provider memory by one call (inputs up, outputs down). */
@@ -65,6 +86,8 @@ export class Trainer {
   /** Bytes between host and device in the last trainStep (host tensors fed, host outputs). */
   lastTransfer: Transfer = { hostToDevice: 0, deviceToHost: 0 };
   private state = new Map<string, ort.Tensor>();
+  /** Each replica's share of the batch's loss and gradient: 1/R for a mean loss, 1 for a sum. */
+  private replicaWeight = 1;
   private readback?: ort.InferenceSession;
   private readonly forwardSessions = new Map<string, ort.InferenceSession>();
 
@@ -77,7 +100,28 @@ export class Trainer {
     /** Parameters and optimizer state stay in device buffers between steps. */
     readonly deviceResident: boolean,
     private readonly sessions?: SessionCache,
+    private readonly replicas?: ReplicaGroup,
   ) {
+    if (replicas) {
+      // The state is views of the replicas' shared buffers, updated in place by each step.
+      const { layout } = replicas;
+      const P = new Float32Array(layout.params);
+      const slots = layout.slots.map((b) => new Float32Array(b));
+      const all = [...model.params, ...model.frozen];
+      for (const e of layout.entries) {
+        const view = P.subarray(e.offset, e.offset + e.length);
+        view.set(all.find((p) => p.name === e.name)!.init);
+        this.state.set(e.name, new OrtTensor('float32', view, e.dims));
+      }
+      for (const p of model.params) {
+        const e = layout.entries.find((x) => x.name === p.name)!;
+        model.optimizer.slots.forEach((s, k) => {
+          const view = slots[k].subarray(e.offset, e.offset + e.length);
+          this.state.set(stepNames.slot(s, p.name), new OrtTensor('float32', view, e.dims));
+        });
+      }
+      return;
+    }
     for (const p of [...model.params, ...model.frozen]) this.state.set(p.name, toOrt(p, p.init));
     for (const p of model.params) {
       for (const s of model.optimizer.slots) {
@@ -95,6 +139,8 @@ export class Trainer {
       deterministic: options.deterministic,
       disableCpuFallback: options.disableCpuFallback,
     };
+    if (model.hostOptimizer)
+      return Trainer.createReplicated(model, resolved, spec, options.replicas ?? 1, options.replicaLoss ?? 'mean');
     const isResident = (options.deviceResidentState ?? true) && resolved.provider === 'webgpu';
     const resident = isResident
       ? model.params.flatMap((p) => [
@@ -116,8 +162,47 @@ export class Trainer {
     return new Trainer(model, resolved.provider, resolved.detail, train, evaluate, isResident, cache);
   }
 
+  /** A model with a host optimizer, trained by `replicas` data-parallel replicas (CPU). */
+  private static async createReplicated(
+    model: TrainStepModel,
+    resolved: ResolvedProvider,
+    spec: { provider: ExecutionProviderName; threads?: number; deterministic?: boolean },
+    replicas: number,
+    replicaLoss: 'mean' | 'sum',
+  ): Promise<Trainer> {
+    if (resolved.provider !== 'cpu') {
+      throw new StudyError(
+        'INTERNAL',
+        `a host-optimizer train step runs on the CPU provider, not '${resolved.provider}'`,
+      );
+    }
+    if (!Number.isInteger(replicas) || replicas < 1) {
+      throw new StudyError('BAD_INPUT', `replicas: expected a whole number ≥ 1, found ${replicas}`, {
+        key: 'replicas',
+      });
+    }
+    if (model.params.some((p) => p.dtype !== 'float32') || model.frozen.some((p) => p.dtype !== 'float32')) {
+      throw new StudyError('INTERNAL', 'replicated training keeps float32 parameters only');
+    }
+    const each = { ...spec, threads: Math.max(1, Math.floor((spec.threads ?? 2) / replicas)) };
+    const layout = flatLayout(model.params, model.frozen, model.optimizer.slots.length, replicas, stepNames.grad);
+    const [train, evaluate] = await Promise.all([cpuModel(model.trainModel, each), cpuModel(model.evalModel, each)]);
+    const group = await ReplicaGroup.start(replicas, layout, train, evaluate, sessionOptions(each));
+    const detail = `${resolved.detail}; ${replicas} data-parallel replica${replicas > 1 ? 's' : ''} × ${each.threads} thread${each.threads > 1 ? 's' : ''}`;
+    // The sessions are the replicas'; the Trainer's own two are never used.
+    const trainer = new Trainer(model, 'cpu', detail, NO_SESSION, NO_SESSION, false, undefined, group);
+    trainer.replicaWeight = replicaLoss === 'mean' ? 1 / replicas : 1;
+    return trainer;
+  }
+
+  /** Data-parallel replicas (CPU, host optimizer): how many; 1 for a single session. */
+  get replicaCount(): number {
+    return this.replicas?.size ?? 1;
+  }
+
   /** One optimizer update on `batch` at learning rate `lr`. */
   async trainStep(batch: Batch, lr: number): Promise<StepResult> {
+    if (this.replicas) return this.replicatedStep(this.replicas, batch, lr);
     const feeds = this.batchFeeds(batch, this.trainSession.inputNames);
     const dt = this.model.graph.float;
     feeds[stepNames.lr] = scalar(dt, lr);
@@ -147,8 +232,76 @@ export class Trainer {
     return { loss: Number(out[stepNames.loss].data[0]), gradNorm: norm ? Number(norm.data[0]) : Number.NaN, extras };
   }
 
+  /**
+   * The replicas' step: each one's gradients on its part of the batch, then each updates its
+   * share of the parameters with their sum (after the norm, when it clips).
+   */
+  private async replicatedStep(group: ReplicaGroup, batch: Batch, lr: number): Promise<StepResult> {
+    const parts = this.splitBatch(batch, group.size);
+    const names = this.model.extraNames;
+    const res = await group.all((r) => ({ type: 'grad', feeds: parts[r], extras: names }));
+    const w = this.replicaWeight;
+    const loss = res.reduce((a, x) => a + (x.loss as number), 0) * w;
+    const clip = this.model.clipGradNorm;
+    let sumsq: number | undefined;
+    let scale = w;
+    if (clip !== undefined) {
+      const n = await group.all((r) => ({ type: 'norm', ...group.range(r) }));
+      sumsq = n.reduce((a, x) => a + (x.sumsq as number), 0) * w * w;
+      scale = (w * clip) / Math.max(Math.sqrt(sumsq), clip);
+    }
+    const t = this.step + 1;
+    const opt = this.model.optimizer;
+    const applied = await group.all((r) => ({
+      type: 'apply',
+      ...group.range(r),
+      optimizer: { name: opt.name, config: { ...opt.config } },
+      lr,
+      host: opt.hostScalars?.(t) ?? {},
+      scale,
+    }));
+    sumsq ??= applied.reduce((a, x) => a + (x.sumsq as number), 0) * w * w;
+    this.step++;
+    this.lastTransfer = { hostToDevice: 0, deviceToHost: 0 };
+    return { loss, gradNorm: Math.sqrt(sumsq), extras: joinExtras(res, names) };
+  }
+
+  /** Each graph input's part for each replica: split along the batch axis, or the same for all. */
+  private splitBatch(batch: Batch, R: number): Record<string, WireTensor>[] {
+    const parts: Record<string, WireTensor>[] = Array.from({ length: R }, () => ({}));
+    for (const t of this.model.batchInputs) {
+      const v = batch[t.name];
+      if (v === undefined) {
+        throw new StudyError('BAD_INPUT', `training batch lacks input '${t.name}'`, { key: t.name, expected: t.shape });
+      }
+      const data = (ArrayBuffer.isView(v) ? v : (v as ort.Tensor).data) as FloatArray | Int32Array | BigInt64Array;
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      const whole = data.length === n;
+      if (!whole && data.length !== n * R) {
+        throw new StudyError(
+          'BAD_INPUT',
+          `input '${t.name}' has ${data.length} values, expected ${R} × [${t.shape}] (one part per replica)`,
+          { key: t.name, found: data.length, expected: t.shape },
+        );
+      }
+      for (let r = 0; r < R; r++) {
+        // converted to the input's dtype as a single session's feed is (toOrt)
+        const part = toOrt(t, whole ? data.slice() : data.slice(r * n, (r + 1) * n));
+        parts[r][t.name] = { type: part.type, data: part.data as ArrayBufferView, dims: [...t.shape] };
+      }
+    }
+    return parts;
+  }
+
   /** Loss and extras on `batch` with the current parameters; nothing is updated. */
   async evaluate(batch: Batch): Promise<StepResult> {
+    if (this.replicas) {
+      const parts = this.splitBatch(batch, this.replicas.size);
+      const names = this.model.extraNames;
+      const res = await this.replicas.all((r) => ({ type: 'evaluate', feeds: parts[r], extras: names }));
+      const loss = res.reduce((a, x) => a + (x.loss as number), 0) * this.replicaWeight;
+      return { loss, gradNorm: Number.NaN, extras: joinExtras(res, names) };
+    }
     const feeds = this.batchFeeds(batch, this.evalSession.inputNames);
     for (const name of this.evalSession.inputNames) {
       const t = this.state.get(name);
@@ -184,7 +337,10 @@ export class Trainer {
     for (const name of session.inputNames) {
       const state = this.state.get(name);
       if (state) {
-        feeds[name] = state;
+        // replicas' state is shared memory, which onnxruntime-node does not take: a copy
+        feeds[name] = this.replicas
+          ? new OrtTensor('float32', (state.data as Float32Array).slice(), [...state.dims])
+          : state;
         continue;
       }
       const input = graph.inputs.find((t) => t.name === name);
@@ -267,7 +423,8 @@ export class Trainer {
   /**
    * Parameters and optimizer state as a checkpointable value (float32). `copy: false` gives
    * float32 state as views of the trainer's own arrays, for a caller that has written them
-   * out before the next step (a step replaces the arrays, it never writes into them).
+   * out before the next step (a single session's step replaces the arrays; replicas write
+   * into them).
    */
   getState(meta?: Record<string, unknown>, { copy = true }: { copy?: boolean } = {}): TrainingState {
     const params = new Map<string, NamedArray>();
@@ -303,8 +460,15 @@ export class Trainer {
           expected: cur.dims,
         });
       }
+      if (this.replicas) continue; // written into the shared buffers below, once all are checked
       const data = cur.type === 'float64' ? Float64Array.from(src.data) : src.data.slice();
       next.set(name, new OrtTensor(cur.type as 'float32', data as Float32Array, [...cur.dims]));
+    }
+    if (this.replicas) {
+      for (const [name, cur] of this.state)
+        (cur.data as Float32Array).set((state.params.get(name) ?? state.slots.get(name))!.data);
+      this.step = state.step;
+      return;
     }
     for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
     this.state = next;
@@ -330,8 +494,9 @@ export class Trainer {
   async release(): Promise<void> {
     for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
     await this.readback?.release();
+    await this.replicas?.release();
     if (this.sessions) return; // kept for the next Trainer; the cache's owner releases them
-    await this.trainSession.release();
+    await this.trainSession.release(); // (NO_SESSION with replicas: a no-op)
     await this.evalSession.release();
     for (const session of this.forwardSessions.values()) await session.release();
   }
@@ -351,6 +516,35 @@ export function providerRunError(provider: string, raw: string): StudyError {
     found: provider,
     hint: 'use --accelerator cpu (or auto, which falls back to the CPU)',
   });
+}
+
+/** Stands in for the Trainer's own sessions when its replicas hold them. */
+const NO_SESSION = {
+  inputNames: [],
+  outputNames: [],
+  run: () => Promise.reject(new StudyError('INTERNAL', 'this trainer runs its steps on its replicas')),
+  release: () => Promise.resolve(),
+} as unknown as ort.InferenceSession;
+
+/** The replicas' extras, joined along the batch axis. */
+function joinExtras(res: readonly Record<string, unknown>[], names: readonly string[]): Record<string, ort.Tensor> {
+  const extras: Record<string, ort.Tensor> = {};
+  for (const n of names) {
+    const parts = res.map((x) => (x.extras as Record<string, WireTensor>)[n]);
+    const len = parts.reduce((a, p) => a + (p.data as FloatArray).length, 0);
+    const first = parts[0].data as FloatArray;
+    const data = new (first.constructor as Float32ArrayConstructor)(len);
+    let at = 0;
+    for (const p of parts) {
+      data.set(p.data as Float32Array, at);
+      at += (p.data as FloatArray).length;
+    }
+    extras[n] = new OrtTensor(parts[0].type as 'float32', data, [
+      parts[0].dims[0] * parts.length,
+      ...parts[0].dims.slice(1),
+    ]);
+  }
+  return extras;
 }
 
 /** Bytes of the tensors that live in host memory. */

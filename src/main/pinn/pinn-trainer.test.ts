@@ -4,7 +4,7 @@ import { loadStudyFile } from '../data/study-file';
 import { providerRunError } from '../nn/trainer';
 import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
 import { prepareTrainingData } from './dataset';
-import { convWeightGradFor, createPinnTrainer, fusedOptimizerFor } from './pinn-trainer';
+import { convWeightGradFor, cpuReplicasFor, createPinnTrainer, fusedOptimizerFor } from './pinn-trainer';
 import { resolveSettings } from './settings';
 
 let study: TinyStudy;
@@ -108,4 +108,58 @@ describe('the fused optimizer by provider', () => {
     expect(fusedOptimizerFor('cpu', '1')).toBe(true);
     expect(() => fusedOptimizerFor('webgpu', 'yes')).toThrow(/PTYCHO_FUSED_OPTIMIZER: expected 0 or 1, found 'yes'/);
   });
+});
+
+describe('data-parallel replicas on the CPU', () => {
+  it('two with two threads or more and an even batch, one when repeatable bits are asked for; overridable', () => {
+    const s = { threads: 2, batchSize: 16, deterministic: false };
+    expect(cpuReplicasFor(s, undefined)).toBe(2);
+    expect(cpuReplicasFor({ ...s, threads: 8 }, undefined)).toBe(2);
+    expect(cpuReplicasFor({ ...s, threads: 1 }, undefined)).toBe(1);
+    expect(cpuReplicasFor({ ...s, batchSize: 15 }, undefined)).toBe(1);
+    expect(cpuReplicasFor({ ...s, deterministic: true }, undefined)).toBe(1);
+    expect(cpuReplicasFor(s, '4')).toBe(4);
+    expect(() => cpuReplicasFor(s, '3')).toThrow(
+      /PTYCHO_REPLICAS: expected a whole number ≥ 1 that divides the batch size 16, found '3'/,
+    );
+    expect(() => cpuReplicasFor(s, 'two')).toThrow(/PTYCHO_REPLICAS/);
+  });
+
+  it.each([1, 2] as const)(
+    'gridsize %i: two replicas train PtychoPINN as one session does',
+    async (gridsize) => {
+      const s = resolveSettings(tinyConfig(study, study.root, { batch_size: 4 }, { gridsize }), { threads: 2 });
+      const data = prepareTrainingData(await loadStudyFile(study.train), s);
+      const runs: { losses: number[]; norms: number[]; detail: string }[] = [];
+      for (const replicas of [1, 2]) {
+        const pt = await createPinnTrainer(s, data, undefined, { replicas });
+        try {
+          const losses: number[] = [];
+          const norms: number[] = [];
+          for (let i = 0; i < 6; i++) {
+            const ids = [0, 1, 2, 3].slice(0, 3 + (i % 2)).map((k) => (3 * i + k) % data.groups.count);
+            const r = await pt.trainer.trainStep(pt.feeds(pt.batch(ids)), 1e-3);
+            losses.push(r.loss);
+            norms.push(r.gradNorm);
+          }
+          runs.push({ losses, norms, detail: pt.trainer.providerDetail });
+        } finally {
+          await pt.trainer.release();
+        }
+      }
+      expect(runs[1].detail).toMatch(/2 data-parallel replicas × 1 thread/);
+      expect(runs[0].detail).not.toMatch(/replica/);
+      // The first step (the same parameters) to float32 rounding. Later steps drift further:
+      // Adam moves every parameter by ≈ ±lr whatever its gradient's size, so a gradient near
+      // zero whose sign the rounding flips moves by 2·lr; the update itself is checked to 1e-5
+      // in replicas.test.ts.
+      expect(Math.abs(runs[1].losses[0] - runs[0].losses[0])).toBeLessThan(1e-6 * Math.abs(runs[0].losses[0]));
+      expect(Math.abs(runs[1].norms[0] - runs[0].norms[0])).toBeLessThan(1e-5 * runs[0].norms[0]);
+      for (let i = 1; i < 6; i++)
+        expect(Math.abs(runs[1].losses[i] - runs[0].losses[i])).toBeLessThan(1e-3 * Math.abs(runs[0].losses[i]));
+      expect(runs[0].losses.every(Number.isFinite)).toBe(true);
+      expect(runs[0].losses[5]).not.toBe(runs[0].losses[0]);
+    },
+    120_000,
+  );
 });

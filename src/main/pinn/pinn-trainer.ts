@@ -56,6 +56,8 @@ export interface PinnEngineOptions {
   convWeightGrad?: ConvWeightGrad;
   /** Adam over all parameters at once (TrainStepSpec.fuseOptimizer); default `fusedOptimizerFor`. */
   fuseOptimizer?: boolean;
+  /** Data-parallel CPU replicas (Trainer `replicas`); default `cpuReplicasFor`. */
+  replicas?: number;
   deviceResidentState?: boolean;
   disableCpuFallback?: boolean;
   /** A provider already resolved (skips the probe). */
@@ -111,6 +113,30 @@ export function fusedOptimizerFor(
   return choice === undefined ? provider !== 'cpu' : choice === '1';
 }
 
+/**
+ * How many data-parallel replicas train a CPU job (replicas.ts): 2 when the job has at
+ * least 2 threads, an even batch and need not be bit-for-bit repeatable, else 1 (one
+ * session). Two one-thread replicas beat one two-thread session on 2 cores by ≈ 9%
+ * (docs/benchmarks.md, pinn): onnxruntime runs its copying kernels on one thread.
+ * PTYCHO_REPLICAS=<n> overrides it (measurements; n must divide the batch).
+ */
+export function cpuReplicasFor(
+  s: Pick<PinnSettings, 'threads' | 'batchSize' | 'deterministic'>,
+  override = process.env.PTYCHO_REPLICAS,
+): number {
+  if (override) {
+    const n = Number(override);
+    if (!Number.isInteger(n) || n < 1 || s.batchSize % n !== 0) {
+      throw new StudyError(
+        'BAD_INPUT',
+        `PTYCHO_REPLICAS: expected a whole number ≥ 1 that divides the batch size ${s.batchSize}, found '${override}'`,
+      );
+    }
+    return n;
+  }
+  return !s.deterministic && s.threads >= 2 && s.batchSize % 2 === 0 ? 2 : 1;
+}
+
 /** A measurement override from the environment: one of `allowed`, or an error naming `name`. */
 function envChoice<T extends string>(name: string, allowed: readonly T[], value: string | undefined): T | undefined {
   if (!value) return undefined;
@@ -162,8 +188,10 @@ async function buildPinnTrainer(
   engine: PinnEngineOptions,
   resolved: ResolvedProvider,
 ): Promise<PinnTrainer> {
+  const replicas = resolved.provider === 'cpu' ? (engine.replicas ?? cpuReplicasFor(s)) : 1;
   const spec = modelSpec(s, s.batchSize);
-  const graph = buildPinnGraph(spec, data.probe, data.intensityScale, true);
+  // replicas: the graph is one replica's, on its part of the batch
+  const graph = buildPinnGraph({ ...spec, batch: s.batchSize / replicas }, data.probe, data.intensityScale, true);
   engine.onPhase?.('build graph');
   graph.graph.maxPoolGrad = engine.maxPoolGrad ?? maxPoolGradFor(resolved.provider);
   graph.graph.convWeightGrad = engine.convWeightGrad ?? convWeightGradFor(resolved.provider);
@@ -176,6 +204,7 @@ async function buildPinnTrainer(
     loss: graph.loss!,
     optimizer: adam({ epsilon: 1e-7 }),
     fuseOptimizer: engine.fuseOptimizer ?? fusedOptimizerFor(resolved.provider),
+    hostOptimizer: replicas > 1,
   });
   engine.onPhase?.('differentiate + serialise');
   const trainer = await Trainer.create(model, {
@@ -186,6 +215,9 @@ async function buildPinnTrainer(
     deviceResidentState: engine.deviceResidentState,
     disableCpuFallback: engine.disableCpuFallback,
     sessions: engine.sessions,
+    replicas,
+    // the loss is Σ weights·NLL with weights 1/n over the whole batch: the parts add up
+    replicaLoss: 'sum',
   });
   engine.onPhase?.('sessions (train, evaluate)');
   return {

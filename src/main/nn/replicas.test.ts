@@ -1,0 +1,154 @@
+/**
+ * Data-parallel replicas (replicas.ts): R worker threads, each with the gradient graph on
+ * 1/R of the batch, and the update on the host, train the same model as one train-step
+ * session on the whole batch, to float rounding.
+ */
+import { describe, expect, it } from 'vitest';
+import * as nn from './index';
+
+/** conv → relu → pool → conv → upsample on a batch of B, with a mean-squared loss. */
+function smallCnn(B: number, seed = 5) {
+  const g = new nn.Graph();
+  const rng = nn.createRng(seed);
+  const x = g.input('x', [B, 1, 8, 8]);
+  const t = g.input('target', [B, 1, 8, 8]);
+  const w1 = g.param('c1.w', [4, 1, 3, 3], nn.glorotUniform([4, 1, 3, 3], rng));
+  const b1 = g.param('c1.b', [4], nn.zeros([4]));
+  const w2 = g.param('c2.w', [1, 4, 3, 3], nn.glorotUniform([1, 4, 3, 3], rng));
+  const b2 = g.param('c2.b', [1], nn.zeros([1]));
+  const h = nn.conv(nn.maxPool(nn.relu(nn.conv(x, w1, b1, { pads: 'same' }))), w2, b2, { pads: 'same' });
+  const pred = nn.upsampleNearest(h, 2);
+  return { loss: nn.mse(pred, t), pred };
+}
+
+function batches(B: number, count: number) {
+  const rng = nn.createRng(9);
+  return Array.from({ length: count }, () => ({
+    x: Float32Array.from({ length: B * 64 }, () => rng.uniform(0, 1)),
+    target: Float32Array.from({ length: B * 64 }, () => rng.uniform(-0.5, 0.5)),
+  }));
+}
+
+const B = 4;
+
+async function single(optimizer: nn.Optimizer, clipGradNorm?: number) {
+  const { loss, pred } = smallCnn(B);
+  const model = nn.buildTrainStep({ loss, optimizer, clipGradNorm, extras: { pred } });
+  return nn.Trainer.create(model, { accelerator: 'cpu', deterministic: true, threads: 1 });
+}
+
+async function replicated(optimizer: nn.Optimizer, replicas: number, clipGradNorm?: number) {
+  const { loss, pred } = smallCnn(B / replicas);
+  const model = nn.buildTrainStep({ loss, optimizer, clipGradNorm, extras: { pred }, hostOptimizer: true });
+  return nn.Trainer.create(model, { accelerator: 'cpu', threads: replicas, replicas });
+}
+
+async function steps(trainer: nn.Trainer, data: ReturnType<typeof batches>, n: number, lr = 1e-2) {
+  const out: { loss: number; gradNorm: number }[] = [];
+  for (let s = 0; s < n; s++) out.push(await trainer.trainStep(data[s % data.length], lr));
+  return out;
+}
+
+function expectClose(a: readonly number[], b: readonly number[], rel: number) {
+  expect(b.length).toBe(a.length);
+  const scale = Math.max(...a.map(Math.abs));
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(rel * scale);
+}
+
+describe('data-parallel replicas', () => {
+  it.each([
+    ['Adam', () => nn.adam(), undefined],
+    ['Adam with the gradient norm clipped', () => nn.adam(), 0.01],
+    ['SGD with momentum', () => nn.sgd({ momentum: 0.9 }), undefined],
+  ] as const)(
+    'train as one session does: %s',
+    async (_name, optimizer, clip) => {
+      const data = batches(B, 6);
+      const one = await single(optimizer(), clip);
+      const two = await replicated(optimizer(), 2, clip);
+      try {
+        expect(two.replicaCount).toBe(2);
+        expect(two.providerDetail).toMatch(/2 data-parallel replicas × 1 thread/);
+        const a = await steps(one, data, 25);
+        const b = await steps(two, data, 25);
+        expectClose(
+          a.map((r) => r.loss),
+          b.map((r) => r.loss),
+          1e-5,
+        );
+        expectClose(
+          a.map((r) => r.gradNorm),
+          b.map((r) => r.gradNorm),
+          1e-5,
+        );
+        // the loss moved: a step that updated nothing would fail the comparison above
+        expect(a[24].loss).toBeLessThan(a[0].loss * 0.9);
+        // clipping was active (the norm is reported before it)
+        if (clip !== undefined) expect(b.filter((r) => r.gradNorm > clip).length).toBeGreaterThanOrEqual(10);
+        const pa = one.parameters();
+        const pb = two.parameters();
+        for (const [name, v] of pa) expectClose([...v], [...pb.get(name)!], 1e-5);
+        // evaluation and the extras (joined along the batch) agree too
+        const ea = await one.evaluate(data[0]);
+        const eb = await two.evaluate(data[0]);
+        expect(Math.abs(eb.loss - ea.loss)).toBeLessThanOrEqual(1e-5 * Math.abs(ea.loss));
+        expect(eb.extras.pred.dims).toEqual(ea.extras.pred.dims);
+        expectClose([...(ea.extras.pred.data as Float32Array)], [...(eb.extras.pred.data as Float32Array)], 1e-5);
+      } finally {
+        await one.release();
+        await two.release();
+      }
+    },
+    60_000,
+  );
+
+  it('a restored state trains on exactly as before, and the state is the parameters and slots', async () => {
+    const data = batches(B, 6);
+    const a = await replicated(nn.adam(), 2);
+    const b = await replicated(nn.adam(), 2);
+    try {
+      await steps(a, data, 5);
+      const saved = a.getState();
+      expect([...saved.slots.keys()].sort()).toEqual(
+        ['c1.b', 'c1.w', 'c2.b', 'c2.w'].flatMap((p) => [`m:${p}`, `v:${p}`]).sort(),
+      );
+      expect(saved.step).toBe(5);
+      const after = (await steps(a, data, 5)).map((r) => r.loss);
+      b.setState(saved);
+      expect(b.step).toBe(5);
+      expect((await steps(b, data, 5)).map((r) => r.loss)).toEqual(after);
+      // a forward pass on its own session sees the trained parameters
+      const { pred } = smallCnn(B);
+      const f = await b.forward({ pred }, data[0]);
+      const e = await b.evaluate(data[0]);
+      expect([...(f.pred.data as Float32Array)]).toEqual([...(e.extras.pred.data as Float32Array)]);
+    } finally {
+      await a.release();
+      await b.release();
+    }
+  }, 60_000);
+
+  it('a batch that does not split into the replicas is refused, naming the input', async () => {
+    const t = await replicated(nn.adam(), 2);
+    try {
+      const bad = { x: new Float32Array(3 * 64), target: new Float32Array(B * 64) };
+      await expect(t.trainStep(bad, 1e-2)).rejects.toThrow(/input 'x' has 192 values, expected 2 × \[2,1,8,8\]/);
+      await expect(t.trainStep({ x: new Float32Array(B * 64) }, 1e-2)).rejects.toThrow(/lacks input 'target'/);
+      // the trainer is still usable
+      expect(Number.isFinite((await t.trainStep(batches(B, 1)[0], 1e-2)).loss)).toBe(true);
+    } finally {
+      await t.release();
+    }
+  }, 60_000);
+
+  it('a replica that dies is an error naming it, not a hang', async () => {
+    const t = await replicated(nn.adam(), 2);
+    try {
+      const workers = (t as unknown as { replicas: { workers: { terminate(): Promise<number> }[] } }).replicas.workers;
+      await workers[1].terminate();
+      await expect(t.trainStep(batches(B, 1)[0], 1e-2)).rejects.toThrow(/training replica 2 exited/);
+    } finally {
+      await t.release();
+    }
+  }, 60_000);
+});
