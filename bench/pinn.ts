@@ -119,8 +119,13 @@ export async function oursSteps(
   return { samplesPerS: (B * steps) / timed, losses };
 }
 
-/** How ours' idle threads wait (spin-policy.ts), as the job log says it. */
+/** Ours' replicas, or how its idle threads wait (spin-policy.ts), as the job log says it. */
 async function threadWait(run: OursRun, threads: number): Promise<string> {
+  const replicas = run.pt.trainer.replicaCount;
+  if (replicas > 1) {
+    const each = Math.max(1, Math.floor(threads / replicas));
+    return ` (${replicas} data-parallel replicas × ${each} thread${each > 1 ? 's' : ''})`;
+  }
   if (run.pt.trainer.provider !== 'cpu' || threads <= 1) return '';
   return ` (${describeSpin(await spinDecision(threads))})`;
 }

@@ -16,11 +16,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { pruneCacheDir, userCacheDir } from '../util/user-cache';
 import { NCHWC_REWRITE_VERSION, nchwcBlockSize } from './nchwc';
-import { createSession, type SessionSpec, sessionOptions } from './session';
+import { cpuModel, createSession, type SessionSpec, sessionOptions } from './session';
 
 const SUFFIX = '.ort.onnx';
 
@@ -47,32 +47,102 @@ function machineKey(): string {
 
 export interface OptimizedCache {
   create(model: Uint8Array, spec: SessionSpec): Promise<ort.InferenceSession>;
+  /**
+   * For sessions created elsewhere (the data-parallel replicas' threads): the optimised
+   * graph's bytes from disk (`preOptimized`), or the bytes to optimise and the temporary file
+   * one of those sessions saves its optimised graph to; `commit()` once it is created puts
+   * the file in place, `discard()` drops a file that failed to load.
+   */
+  prepare(model: Uint8Array, spec: SessionSpec): Promise<PreparedModel>;
   /** Sessions loaded from an optimised graph on disk so far. */
   loaded(): number;
+}
+
+export interface PreparedModel {
+  bytes: Uint8Array;
+  preOptimized: boolean;
+  saveTo?: string;
+  commit(): void;
+  discard(): void;
 }
 
 export function createOptimizedCache(dir: string, opts: { keep?: number } = {}): OptimizedCache {
   const keep = opts.keep ?? 16;
   let loaded = 0;
   const prune = () => pruneCacheDir(dir, SUFFIX, keep);
+  const fileFor = async (model: Uint8Array, spec: SessionSpec) => {
+    const nchwc = spec.nchwc ?? process.env.PTYCHO_NCHWC !== '0';
+    const key = createHash('sha256')
+      .update(machineKey())
+      .update(JSON.stringify(sessionOptions(spec)))
+      .update(
+        JSON.stringify([
+          { ...spec, spin: undefined },
+          nchwc,
+          nchwc ? [await nchwcBlockSize(), NCHWC_REWRITE_VERSION] : 0,
+        ]),
+      )
+      .update(model)
+      .digest('hex');
+    return join(dir, `${key}${SUFFIX}`);
+  };
+  const remove = (path: string) => {
+    try {
+      unlinkSync(path);
+    } catch {}
+  };
   return {
     loaded: () => loaded,
+    async prepare(model, spec) {
+      const file = await fileFor(model, spec);
+      if (existsSync(file)) {
+        try {
+          const bytes = readFileSync(file);
+          return {
+            bytes,
+            preOptimized: true,
+            commit: () => {
+              loaded++;
+              try {
+                const now = new Date();
+                utimesSync(file, now, now);
+              } catch {}
+            },
+            discard: () => remove(file),
+          };
+        } catch {
+          // unreadable: optimise again below
+        }
+      }
+      const bytes = await cpuModel(model, spec);
+      let saveTo: string | undefined;
+      try {
+        mkdirSync(dir, { recursive: true });
+        saveTo = join(dir, `${basename(file, SUFFIX)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      } catch {
+        saveTo = undefined; // no writable cache folder: the sessions are still created
+      }
+      return {
+        bytes,
+        preOptimized: false,
+        saveTo,
+        commit: () => {
+          if (!saveTo) return;
+          try {
+            renameSync(saveTo, file);
+            prune();
+          } catch {
+            remove(saveTo); // a full disk or a race lost: the next run optimises again
+          }
+        },
+        discard: () => {
+          if (saveTo) remove(saveTo);
+        },
+      };
+    },
     async create(model, spec) {
       if (spec.provider !== 'cpu') return createSession(model, spec);
-      const nchwc = spec.nchwc ?? process.env.PTYCHO_NCHWC !== '0';
-      const key = createHash('sha256')
-        .update(machineKey())
-        .update(JSON.stringify(sessionOptions(spec)))
-        .update(
-          JSON.stringify([
-            { ...spec, spin: undefined },
-            nchwc,
-            nchwc ? [await nchwcBlockSize(), NCHWC_REWRITE_VERSION] : 0,
-          ]),
-        )
-        .update(model)
-        .digest('hex');
-      const file = join(dir, `${key}${SUFFIX}`);
+      const file = await fileFor(model, spec);
       if (existsSync(file)) {
         try {
           const session = await createSession(readFileSync(file), { ...spec, preOptimized: true });
@@ -87,7 +157,7 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
       let tmp: string | null = null;
       try {
         mkdirSync(dir, { recursive: true });
-        tmp = join(dir, `${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+        tmp = join(dir, `${basename(file, SUFFIX)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
       } catch {
         tmp = null; // no writable cache folder: the session is still created
       }

@@ -5,6 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as nn from './index';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createOptimizedCache } from './optimized-cache';
+import { createSessionCache, type SessionCache } from './session-cache';
 
 /** conv → relu → pool → conv → upsample on a batch of B, with a mean-squared loss. */
 function smallCnn(B: number, seed = 5) {
@@ -37,10 +42,10 @@ async function single(optimizer: nn.Optimizer, clipGradNorm?: number) {
   return nn.Trainer.create(model, { accelerator: 'cpu', deterministic: true, threads: 1 });
 }
 
-async function replicated(optimizer: nn.Optimizer, replicas: number, clipGradNorm?: number) {
+async function replicated(optimizer: nn.Optimizer, replicas: number, clipGradNorm?: number, sessions?: SessionCache) {
   const { loss, pred } = smallCnn(B / replicas);
   const model = nn.buildTrainStep({ loss, optimizer, clipGradNorm, extras: { pred }, hostOptimizer: true });
-  return nn.Trainer.create(model, { accelerator: 'cpu', threads: replicas, replicas });
+  return nn.Trainer.create(model, { accelerator: 'cpu', threads: replicas, replicas, sessions });
 }
 
 async function steps(trainer: nn.Trainer, data: ReturnType<typeof batches>, n: number, lr = 1e-2) {
@@ -125,6 +130,67 @@ describe('data-parallel replicas', () => {
     } finally {
       await a.release();
       await b.release();
+    }
+  }, 60_000);
+
+  it("a worker's next job trains on the kept replicas, from the new job's start", async () => {
+    const data = batches(B, 6);
+    const cache = createSessionCache();
+    try {
+      const runs: number[][] = [];
+      for (let job = 0; job < 3; job++) {
+        cache.beginJob();
+        // two trainers at once in the last job: the second gets replicas of its own
+        const t = await replicated(nn.adam(), 2, undefined, cache);
+        const other = job === 2 ? await replicated(nn.adam(), 2, undefined, cache) : null;
+        try {
+          runs.push((await steps(t, data, 4)).map((r) => r.loss));
+          if (other) expect((await steps(other, data, 4)).map((r) => r.loss)).toEqual(runs[0]);
+        } finally {
+          await t.release();
+          await other?.release();
+        }
+      }
+      expect(cache.stats()).toMatchObject({ created: 2, reused: 6, kept: 1 }); // (two graphs each)
+      expect(runs[1]).toEqual(runs[0]);
+      expect(runs[2]).toEqual(runs[0]);
+    } finally {
+      await cache.release();
+    }
+  }, 60_000);
+
+  it("a later process's replicas load the graphs the first one optimised; a broken file is optimised again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-opt-'));
+    const data = batches(B, 6);
+    // one SessionCache per "process", over the same folder
+    const run = async () => {
+      const optimized = createOptimizedCache(dir);
+      const cache = createSessionCache(optimized.create, optimized.loaded, optimized);
+      cache.beginJob();
+      const t = await replicated(nn.adam(), 2, undefined, cache);
+      try {
+        return { losses: (await steps(t, data, 4)).map((r) => r.loss), loaded: cache.stats().loaded };
+      } finally {
+        await t.release();
+        await cache.release();
+      }
+    };
+    try {
+      const first = await run();
+      expect(first.loaded).toBe(0);
+      const files = readdirSync(dir);
+      expect(files.filter((f) => f.endsWith('.ort.onnx'))).toHaveLength(2); // the gradient and evaluation graphs
+      expect(files.filter((f) => f.endsWith('.tmp'))).toHaveLength(0);
+      const second = await run();
+      expect(second.loaded).toBe(2);
+      expect(second.losses).toEqual(first.losses);
+      for (const f of files) writeFileSync(join(dir, f), 'not a model');
+      const third = await run();
+      expect(third.loaded).toBe(0);
+      expect(third.losses).toEqual(first.losses);
+      expect((await run()).loaded).toBe(2); // rewritten whole
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 

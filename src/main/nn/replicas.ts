@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { StudyError } from '../../shared/errors';
+import { type SessionSpec, sessionOptions } from './session';
 
 /** One tensor of the flat state: `offset`, `length` in float32 elements. */
 export interface FlatEntry {
@@ -42,6 +43,15 @@ export interface ReplicaLayout {
   slots: SharedArrayBuffer[];
   /** One per replica, laid out as the trained parameters. */
   grads: SharedArrayBuffer[];
+}
+
+/** A graph as the replicas' sessions are created from it. */
+export interface ReplicaModel {
+  bytes: Uint8Array;
+  /** An optimised graph from disk: loaded with optimisation off. */
+  preOptimized: boolean;
+  /** Where the first replica saves the graph as onnxruntime optimised it. */
+  saveTo?: string;
 }
 
 /** A fed tensor as it crosses to a worker. */
@@ -134,8 +144,8 @@ function apply(lo, hi, opt, lr, host, scale) {
 }
 const handlers = {
   async init(msg) {
-    train = await ort.InferenceSession.create(msg.trainModel, msg.options);
-    evaluate = msg.evalModel ? await ort.InferenceSession.create(msg.evalModel, msg.options) : null;
+    train = await ort.InferenceSession.create(msg.trainModel, msg.trainOptions);
+    evaluate = msg.evalModel ? await ort.InferenceSession.create(msg.evalModel, msg.evalOptions) : null;
     return {};
   },
   async grad(msg) {
@@ -185,6 +195,10 @@ export class ReplicaGroup {
   private readonly pending: Map<number, Pending>[];
   private failure: Error | null = null;
   private released = false;
+  /** A Trainer trains on these replicas now. */
+  claimed = false;
+  /** A SessionCache keeps them (its owner releases them, not the Trainer). */
+  kept = false;
 
   private constructor(
     private readonly workers: Worker[],
@@ -211,17 +225,26 @@ export class ReplicaGroup {
     });
   }
 
+  /** No replica has failed or exited, and the group is not released. */
+  get healthy(): boolean {
+    return !this.failure && !this.released;
+  }
+
   get size(): number {
     return this.workers.length;
   }
 
-  /** Start `replicas` threads and create their sessions (train, and evaluate when given). */
+  /**
+   * Start `replicas` threads and create their sessions (train, and evaluate when given) from
+   * the bytes a CPU session takes (session.ts `cpuModel`, or an optimised graph from disk);
+   * the first replica saves each optimised graph to its `saveTo`.
+   */
   static async start(
     replicas: number,
     layout: ReplicaLayout,
-    trainModel: Uint8Array,
-    evalModel: Uint8Array | null,
-    options: ort.InferenceSession.SessionOptions,
+    train: ReplicaModel,
+    evaluate: ReplicaModel | null,
+    spec: SessionSpec,
   ): Promise<ReplicaGroup> {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
     const workers = Array.from(
@@ -229,17 +252,23 @@ export class ReplicaGroup {
       (_, index) => new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, layout, index } }),
     );
     const group = new ReplicaGroup(workers, layout);
-    try {
-      await group.all((r) => {
-        // each replica its own profile file (PTYCHO_ORT_PROFILE)
-        const prefix = options.profileFilePrefix;
-        return {
-          type: 'init',
-          trainModel,
-          evalModel,
-          options: prefix ? { ...options, profileFilePrefix: `${prefix}_replica${r + 1}` } : options,
-        };
+    const options = (m: ReplicaModel, r: number) => {
+      const o = sessionOptions({
+        ...spec,
+        preOptimized: m.preOptimized,
+        saveOptimizedTo: r === 0 ? m.saveTo : undefined,
       });
+      // each replica its own profile file (PTYCHO_ORT_PROFILE)
+      return o.profileFilePrefix ? { ...o, profileFilePrefix: `${o.profileFilePrefix}_replica${r + 1}` } : o;
+    };
+    try {
+      await group.all((r) => ({
+        type: 'init',
+        trainModel: train.bytes,
+        trainOptions: options(train, r),
+        evalModel: evaluate?.bytes ?? null,
+        evalOptions: evaluate ? options(evaluate, r) : null,
+      }));
     } catch (e) {
       await group.release();
       throw e;

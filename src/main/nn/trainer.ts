@@ -13,6 +13,7 @@
  * last step. Call `await syncToHost()` before parameters()/getState() in that mode (save()
  * does it).
  */
+import { createHash } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
 import type { ExecutionProviderName } from '../../shared/api';
@@ -21,15 +22,9 @@ import { type NamedArray, type TrainingState, loadState, saveState } from './che
 import type { FloatArray, Tensor } from './graph';
 import { readableProviderError } from './providers';
 import { type ElemType, node as protoNode, serializeModel, valueInfo } from './proto';
+import type { PreparedModel } from './optimized-cache';
 import { ReplicaGroup, flatLayout, type WireTensor } from './replicas';
-import {
-  type EngineOptions,
-  type ResolvedProvider,
-  cpuModel,
-  createSession,
-  resolveProvider,
-  sessionOptions,
-} from './session';
+import { type EngineOptions, type ResolvedProvider, cpuModel, createSession, resolveProvider } from './session';
 import type { SessionCache } from './session-cache';
 import { type TrainStepModel, exportInference, stepNames } from './train-step';
 
@@ -107,6 +102,7 @@ export class Trainer {
       const { layout } = replicas;
       const P = new Float32Array(layout.params);
       const slots = layout.slots.map((b) => new Float32Array(b));
+      for (const slot of slots) slot.fill(0); // (a kept group's buffers hold the last job's)
       const all = [...model.params, ...model.frozen];
       for (const e of layout.entries) {
         const view = P.subarray(e.offset, e.offset + e.length);
@@ -140,7 +136,14 @@ export class Trainer {
       disableCpuFallback: options.disableCpuFallback,
     };
     if (model.hostOptimizer)
-      return Trainer.createReplicated(model, resolved, spec, options.replicas ?? 1, options.replicaLoss ?? 'mean');
+      return Trainer.createReplicated(
+        model,
+        resolved,
+        spec,
+        options.replicas ?? 1,
+        options.replicaLoss ?? 'mean',
+        options.sessions,
+      );
     const isResident = (options.deviceResidentState ?? true) && resolved.provider === 'webgpu';
     const resident = isResident
       ? model.params.flatMap((p) => [
@@ -169,6 +172,7 @@ export class Trainer {
     spec: { provider: ExecutionProviderName; threads?: number; deterministic?: boolean },
     replicas: number,
     replicaLoss: 'mean' | 'sum',
+    cache?: SessionCache,
   ): Promise<Trainer> {
     if (resolved.provider !== 'cpu') {
       throw new StudyError(
@@ -185,9 +189,43 @@ export class Trainer {
       throw new StudyError('INTERNAL', 'replicated training keeps float32 parameters only');
     }
     const each = { ...spec, threads: Math.max(1, Math.floor((spec.threads ?? 2) / replicas)) };
-    const layout = flatLayout(model.params, model.frozen, model.optimizer.slots.length, replicas, stepNames.grad);
-    const [train, evaluate] = await Promise.all([cpuModel(model.trainModel, each), cpuModel(model.evalModel, each)]);
-    const group = await ReplicaGroup.start(replicas, layout, train, evaluate, sessionOptions(each));
+    const start = async () => {
+      const layout = flatLayout(model.params, model.frozen, model.optimizer.slots.length, replicas, stepNames.grad);
+      const fresh = async (m: Uint8Array): Promise<PreparedModel> => ({
+        bytes: await cpuModel(m, each),
+        preOptimized: false,
+        commit: () => {},
+        discard: () => {},
+      });
+      // the optimised graphs on disk, as a single session's (optimized-cache.ts)
+      const prepare = (m: Uint8Array) => (cache?.optimized ? cache.optimized.prepare(m, each) : fresh(m));
+      const attempt = async () => {
+        const [train, evaluate] = await Promise.all([prepare(model.trainModel), prepare(model.evalModel)]);
+        try {
+          const group = await ReplicaGroup.start(replicas, layout, train, evaluate, each);
+          train.commit();
+          evaluate.commit();
+          return group;
+        } catch (e) {
+          train.discard();
+          evaluate.discard();
+          if (!train.preOptimized && !evaluate.preOptimized) throw e;
+          return null; // a file on disk that did not load (now removed): optimise again
+        }
+      };
+      const group = (await attempt()) ?? (await attempt());
+      if (!group) throw new StudyError('INTERNAL', 'the training replicas could not load their optimised graphs');
+      return group;
+    };
+    // Kept across the jobs of a worker like its sessions (the threads hold them), unless
+    // another Trainer still trains on the kept one.
+    const key = () =>
+      `replicas|${replicas}|${JSON.stringify(each)}|${digest(model.trainModel)}|${digest(model.evalModel)}`;
+    // (counted as its two graphs' sessions, as a single session's train and evaluate are)
+    let group = cache ? await cache.keep(key(), start, (g) => g.release(), 2) : null;
+    if (group && !group.claimed && group.healthy) group.kept = true;
+    else group = await start();
+    group.claimed = true;
     const detail = `${resolved.detail}; ${replicas} data-parallel replica${replicas > 1 ? 's' : ''} × ${each.threads} thread${each.threads > 1 ? 's' : ''}`;
     // The sessions are the replicas'; the Trainer's own two are never used.
     const trainer = new Trainer(model, 'cpu', detail, NO_SESSION, NO_SESSION, false, undefined, group);
@@ -494,7 +532,10 @@ export class Trainer {
   async release(): Promise<void> {
     for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
     await this.readback?.release();
-    await this.replicas?.release();
+    if (this.replicas) {
+      this.replicas.claimed = false;
+      if (!this.replicas.kept) await this.replicas.release();
+    }
     if (this.sessions) return; // kept for the next Trainer; the cache's owner releases them
     await this.trainSession.release(); // (NO_SESSION with replicas: a no-op)
     await this.evalSession.release();
@@ -516,6 +557,10 @@ export function providerRunError(provider: string, raw: string): StudyError {
     found: provider,
     hint: 'use --accelerator cpu (or auto, which falls back to the CPU)',
   });
+}
+
+function digest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Stands in for the Trainer's own sessions when its replicas hold them. */

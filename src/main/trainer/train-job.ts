@@ -169,7 +169,7 @@ async function prepareJob(
       previewTruth: previewTruthOf(file, data, previewGroup),
       previewGraph,
       sessions,
-      threadWait: await threadWaitOf(pinn.trainer.provider, spin),
+      threadWait: pinn.trainer.replicaCount > 1 ? null : await threadWaitOf(pinn.trainer.provider, spin),
     } satisfies PreparedJob,
     file,
   };

@@ -60,7 +60,7 @@ process.stderr.on('error', () => {});
 const port = connect();
 const optimizedDir = optimizedCacheDir();
 const optimized = optimizedDir ? createOptimizedCache(optimizedDir) : null;
-const sessions = optimized ? createSessionCache(optimized.create, optimized.loaded) : createSessionCache();
+const sessions = optimized ? createSessionCache(optimized.create, optimized.loaded, optimized) : createSessionCache();
 /** The job under way, if any. */
 let abort: AbortController | null = null;
 let jobsStarted = 0;
