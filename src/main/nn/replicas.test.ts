@@ -5,9 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as nn from './index';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleFixture } from '../../../test/helpers/bundle-fixture';
 import { createOptimizedCache } from './optimized-cache';
 import { createSessionCache, type SessionCache } from './session-cache';
 
@@ -191,6 +194,36 @@ describe('data-parallel replicas', () => {
       expect((await run()).loaded).toBe(2); // rewritten whole
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('idle replicas never keep the process alive: one that never releases its trainer still exits', async () => {
+    // bundled inside the checkout, where onnxruntime-node resolves
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../out/test-fixtures');
+    mkdirSync(dir, { recursive: true });
+    const script = await bundleFixture('replicas-child', join(dir, `replicas-child-${process.pid}.mjs`), [
+      'onnxruntime-node',
+    ]);
+    try {
+      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const code = await new Promise<number | null | 'hung'>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve('hung');
+        }, 30_000);
+        child.on('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      expect(code).toBe(0);
+      expect(out).toMatch(/^loss \S+\nloss \S+\nreplicas 2\n$/);
+    } finally {
+      rmSync(script, { force: true });
     }
   }, 60_000);
 

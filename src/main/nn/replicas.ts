@@ -210,6 +210,7 @@ export class ReplicaGroup {
         const p = this.pending[r].get(msg.id);
         if (!p) return;
         this.pending[r].delete(msg.id);
+        if (this.pending[r].size === 0) w.unref();
         if (msg.ok) p.resolve(msg.result ?? {});
         else p.reject(new StudyError('INTERNAL', `training replica ${r + 1}: ${msg.error}`));
       });
@@ -217,6 +218,7 @@ export class ReplicaGroup {
         this.failure ??= e;
         for (const p of this.pending[r].values()) p.reject(e);
         this.pending[r].clear();
+        w.unref();
       };
       w.on('error', (e) => fail(new StudyError('INTERNAL', `training replica ${r + 1} failed: ${e.message}`)));
       w.on('exit', (code) => {
@@ -251,6 +253,7 @@ export class ReplicaGroup {
       { length: replicas },
       (_, index) => new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, layout, index } }),
     );
+    for (const w of workers) w.unref();
     const group = new ReplicaGroup(workers, layout);
     const options = (m: ReplicaModel, r: number) => {
       const o = sessionOptions({
@@ -287,6 +290,8 @@ export class ReplicaGroup {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending[r].set(id, { resolve, reject });
+      // Referenced only while a call is under way: idle replicas never keep the process alive.
+      this.workers[r].ref();
       this.workers[r].postMessage({ ...message, id });
     });
   }
