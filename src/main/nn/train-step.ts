@@ -99,26 +99,27 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
   }
 
   let grads = gradients(spec.loss, params);
+  // The model around the step graph's outputs (the same evaluation graph either way).
+  const model = (outputs: Record<string, Tensor>, name: string, docString: string): TrainStepModel => ({
+    graph: g,
+    optimizer: spec.optimizer,
+    params,
+    frozen,
+    batchInputs,
+    extraNames: Object.keys(extras),
+    loss: spec.loss,
+    extras,
+    trainModel: g.toModel({ outputs: { ...outputs, ...extras }, name, docString }),
+    evalModel: g.toModel({ outputs: { [stepNames.loss]: spec.loss, ...extras }, name: 'evaluate' }),
+    hostOptimizer: spec.hostOptimizer === true,
+    clipGradNorm: spec.clipGradNorm,
+  });
   if (spec.hostOptimizer) {
     const outputs: Record<string, Tensor> = { [stepNames.loss]: spec.loss };
     params.forEach((p, i) => {
       outputs[stepNames.grad(p.name)] = grads[i];
     });
-    Object.assign(outputs, extras);
-    return {
-      graph: g,
-      optimizer: spec.optimizer,
-      params,
-      frozen,
-      batchInputs,
-      extraNames: Object.keys(extras),
-      loss: spec.loss,
-      extras,
-      trainModel: g.toModel({ outputs, name: 'gradients', docString: `gradients for a host ${spec.optimizer.name}` }),
-      evalModel: g.toModel({ outputs: { [stepNames.loss]: spec.loss, ...extras }, name: 'evaluate' }),
-      hostOptimizer: true,
-      clipGradNorm: spec.clipGradNorm,
-    };
+    return model(outputs, 'gradients', `gradients for a host ${spec.optimizer.name}`);
   }
   const fused = spec.fuseOptimizer === true && params.length > 1;
   const flat = (ts: readonly Tensor[]) =>
@@ -175,22 +176,7 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStepModel {
       });
     });
   }
-  Object.assign(outputs, extras);
-
-  return {
-    graph: g,
-    optimizer: spec.optimizer,
-    params,
-    frozen,
-    batchInputs,
-    extraNames: Object.keys(extras),
-    loss: spec.loss,
-    extras,
-    trainModel: g.toModel({ outputs, name: 'train_step', docString: `optimizer ${spec.optimizer.name}` }),
-    evalModel: g.toModel({ outputs: { [stepNames.loss]: spec.loss, ...extras }, name: 'evaluate' }),
-    hostOptimizer: false,
-    clipGradNorm: spec.clipGradNorm,
-  };
+  return model(outputs, 'train_step', `optimizer ${spec.optimizer.name}`);
 }
 
 /**
