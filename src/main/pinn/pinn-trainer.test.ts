@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ReplicaGroup } from '../nn/replicas';
 import { loadStudyFile } from '../data/study-file';
 import { providerRunError } from '../nn/trainer';
 import { simulateTinyStudy, type TinyStudy, tinyConfig } from '../../../test/fixtures/trainer.fixture';
@@ -162,4 +163,27 @@ describe('data-parallel replicas on the CPU', () => {
     },
     120_000,
   );
+
+  it('where the replicas cannot start, the job trains on one session with a notice saying why', async () => {
+    const s = resolveSettings(tinyConfig(study, study.root, { batch_size: 4 }), { threads: 2 });
+    const data = prepareTrainingData(await loadStudyFile(study.train), s);
+    const start = vi.spyOn(ReplicaGroup, 'start').mockRejectedValue(new Error('no worker threads in this host'));
+    const notices: string[] = [];
+    try {
+      const pt = await createPinnTrainer(s, data, (m) => notices.push(m), { replicas: 2 });
+      try {
+        expect(start).toHaveBeenCalled();
+        expect(pt.trainer.replicaCount).toBe(1);
+        expect(notices).toEqual([
+          'data-parallel replicas could not start (no worker threads in this host); training on one session',
+        ]);
+        const r = await pt.trainer.trainStep(pt.feeds(pt.batch([0, 1, 2, 3])), 1e-3);
+        expect(Number.isFinite(r.loss)).toBe(true);
+      } finally {
+        await pt.trainer.release();
+      }
+    } finally {
+      start.mockRestore();
+    }
+  });
 });

@@ -189,6 +189,26 @@ async function buildPinnTrainer(
   resolved: ResolvedProvider,
 ): Promise<PinnTrainer> {
   const replicas = resolved.provider === 'cpu' ? (engine.replicas ?? cpuReplicasFor(s)) : 1;
+  if (replicas === 1) return buildOn(s, data, onNotice, engine, resolved, 1);
+  try {
+    return await buildOn(s, data, onNotice, engine, resolved, replicas);
+  } catch (e) {
+    // Replicas need worker threads with onnxruntime of their own: where a host cannot give
+    // them, the job trains on one session (slower, same results to float rounding).
+    const why = String((e as Error)?.message ?? e).split('\n')[0];
+    onNotice?.(`data-parallel replicas could not start (${why}); training on one session`);
+    return buildOn(s, data, onNotice, engine, resolved, 1);
+  }
+}
+
+async function buildOn(
+  s: PinnSettings,
+  data: TrainingData,
+  onNotice: ((message: string) => void) | undefined,
+  engine: PinnEngineOptions,
+  resolved: ResolvedProvider,
+  replicas: number,
+): Promise<PinnTrainer> {
   const spec = modelSpec(s, s.batchSize);
   // replicas: the graph is one replica's, on its part of the batch
   const graph = buildPinnGraph({ ...spec, batch: s.batchSize / replicas }, data.probe, data.intensityScale, true);
