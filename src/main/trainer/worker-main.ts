@@ -67,10 +67,19 @@ let jobsStarted = 0;
 /** A stop (parent gone, SIGTERM, `exit`) arrived: no job after the current one. */
 let stopping = false;
 
+/** The sessions' release before an exit between jobs, once (a second stop waits for it). */
+let releasing: Promise<void> | null = null;
+
 /** Stop training (checkpoint written within one step), or exit at once between jobs. */
 function stopTraining(why: string, hardLimitMs: number): void {
   stopping = true;
-  if (!abort) process.exit(0);
+  if (!abort) {
+    // onnxruntime writes a session's profile (PTYCHO_ORT_PROFILE) when the session is
+    // released, which process.exit does not do for the replicas' threads.
+    if (process.env.PTYCHO_ORT_PROFILE) releasing ??= sessions.release().finally(() => process.exit(0));
+    else process.exit(0);
+    return;
+  }
   abort.abort(why);
   // A step that never returns must not keep an orphan alive.
   setTimeout(() => process.exit(1), hardLimitMs).unref?.();
