@@ -68,7 +68,7 @@ let jobsStarted = 0;
 let stopping = false;
 
 /** The sessions' release before an exit between jobs, once (a second stop waits for it). */
-let releasing: Promise<void> | null = null;
+let releasing = false;
 
 /** Stop training (checkpoint written within one step), or exit at once between jobs. */
 function stopTraining(why: string, hardLimitMs: number): void {
@@ -76,8 +76,9 @@ function stopTraining(why: string, hardLimitMs: number): void {
   if (!abort) {
     // onnxruntime writes a session's profile (PTYCHO_ORT_PROFILE) when the session is
     // released, which process.exit does not do for the replicas' threads.
-    if (process.env.PTYCHO_ORT_PROFILE) releasing ??= sessions.release().finally(() => process.exit(0));
-    else process.exit(0);
+    if (!process.env.PTYCHO_ORT_PROFILE) process.exit(0);
+    if (!releasing) void sessions.release().finally(() => process.exit(0));
+    releasing = true;
     return;
   }
   abort.abort(why);
