@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleFixture } from '../../../test/helpers/bundle-fixture';
-import { createOptimizedCache } from './optimized-cache';
+import { createOptimizedCache, type OptimizedCache } from './optimized-cache';
+import { cpuModel } from './session';
 import { createSessionCache, type SessionCache } from './session-cache';
 
 /** conv → relu → pool → conv → upsample on a batch of B, with a mean-squared loss. */
@@ -224,6 +225,36 @@ describe('data-parallel replicas', () => {
       expect(out).toMatch(/^loss \S+\nloss \S+\nreplicas 2\n$/);
     } finally {
       rmSync(script, { force: true });
+    }
+  }, 60_000);
+
+  it('where the optimised graphs cannot be saved (a full disk), the replicas train without keeping them', async () => {
+    const data = batches(B, 6);
+    const discarded: string[] = [];
+    const optimized: OptimizedCache = {
+      create: () => Promise.reject(new Error('not used')),
+      loaded: () => 0,
+      prepare: async (m, spec) => ({
+        bytes: await cpuModel(m, spec),
+        preOptimized: false,
+        saveTo: '/nonexistent-folder/graph.tmp', // unwritable
+        commit: () => {
+          throw new Error('commit after a failed save');
+        },
+        discard: () => discarded.push('x'),
+      }),
+    };
+    const cache = createSessionCache(optimized.create, optimized.loaded, optimized);
+    cache.beginJob();
+    const t = await replicated(nn.adam(), 2, undefined, cache);
+    const ref = await replicated(nn.adam(), 2);
+    try {
+      expect(discarded).toHaveLength(2);
+      expect((await steps(t, data, 3)).map((r) => r.loss)).toEqual((await steps(ref, data, 3)).map((r) => r.loss));
+    } finally {
+      await t.release();
+      await ref.release();
+      await cache.release();
     }
   }, 60_000);
 

@@ -209,8 +209,11 @@ export class Trainer {
         } catch (e) {
           train.discard();
           evaluate.discard();
-          if (!train.preOptimized && !evaluate.preOptimized) throw e;
-          return null; // a file on disk that did not load (now removed): optimise again
+          if (train.preOptimized || evaluate.preOptimized) return null; // a file on disk that did not load (now removed): optimise again
+          if (!train.saveTo && !evaluate.saveTo) throw e;
+          // saving the optimised graphs failed (a full disk): train without keeping them
+          const plain = (m: PreparedModel) => ({ bytes: m.bytes, preOptimized: false });
+          return ReplicaGroup.start(replicas, layout, plain(train), plain(evaluate), each);
         }
       };
       const group = (await attempt()) ?? (await attempt());
