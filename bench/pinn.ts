@@ -21,6 +21,7 @@ import type { BenchContext, BenchGroup } from './types';
 import { median, nowSeconds, ratio } from './util';
 import { Accelerator } from '../src/shared/knobs';
 import { describeSpin, spinDecision } from '../src/main/nn/spin-policy';
+import { describeReplicas } from '../src/main/nn/replicas';
 
 /** The PyTorch reference: bench/reference in the checkout (PTYCHO_REFERENCE_DIR overrides). */
 export const REFERENCE_DIR =
@@ -122,10 +123,7 @@ export async function oursSteps(
 /** Ours' replicas, or how its idle threads wait (spin-policy.ts), as the job log says it. */
 async function threadWait(run: OursRun, threads: number): Promise<string> {
   const replicas = run.pt.trainer.replicaCount;
-  if (replicas > 1) {
-    const each = Math.max(1, Math.floor(threads / replicas));
-    return ` (${replicas} data-parallel replicas × ${each} thread${each > 1 ? 's' : ''})`;
-  }
+  if (replicas > 1) return ` (${describeReplicas(replicas, Math.max(1, Math.floor(threads / replicas)))})`;
   if (run.pt.trainer.provider !== 'cpu' || threads <= 1) return '';
   return ` (${describeSpin(await spinDecision(threads))})`;
 }

@@ -91,6 +91,31 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
       unlinkSync(path);
     } catch {}
   };
+  /** A temporary name for `file` in the folder; undefined when the folder is not writable. */
+  const tempFor = (file: string) => {
+    try {
+      mkdirSync(dir, { recursive: true });
+      return join(dir, `${basename(file, SUFFIX)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    } catch {
+      return undefined; // no writable cache folder: sessions are still created
+    }
+  };
+  /** The saved graph put in place; on a full disk or a lost race, dropped (the next run optimises again). */
+  const keepAs = (tmp: string, file: string) => {
+    try {
+      renameSync(tmp, file);
+      prune();
+    } catch {
+      remove(tmp);
+    }
+  };
+  const touch = (file: string) => {
+    loaded++;
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch {}
+  };
   return {
     loaded: () => loaded,
     async prepare(model, spec) {
@@ -98,42 +123,19 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
       if (existsSync(file)) {
         try {
           const bytes = readFileSync(file);
-          return {
-            bytes,
-            preOptimized: true,
-            commit: () => {
-              loaded++;
-              try {
-                const now = new Date();
-                utimesSync(file, now, now);
-              } catch {}
-            },
-            discard: () => remove(file),
-          };
+          return { bytes, preOptimized: true, commit: () => touch(file), discard: () => remove(file) };
         } catch {
           // unreadable: optimise again below
         }
       }
       const bytes = await cpuModel(model, spec);
-      let saveTo: string | undefined;
-      try {
-        mkdirSync(dir, { recursive: true });
-        saveTo = join(dir, `${basename(file, SUFFIX)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      } catch {
-        saveTo = undefined; // no writable cache folder: the sessions are still created
-      }
+      const saveTo = tempFor(file);
       return {
         bytes,
         preOptimized: false,
         saveTo,
         commit: () => {
-          if (!saveTo) return;
-          try {
-            renameSync(saveTo, file);
-            prune();
-          } catch {
-            remove(saveTo); // a full disk or a race lost: the next run optimises again
-          }
+          if (saveTo) keepAs(saveTo, file);
         },
         discard: () => {
           if (saveTo) remove(saveTo);
@@ -146,44 +148,24 @@ export function createOptimizedCache(dir: string, opts: { keep?: number } = {}):
       if (existsSync(file)) {
         try {
           const session = await createSession(readFileSync(file), { ...spec, preOptimized: true });
-          const now = new Date();
-          utimesSync(file, now, now);
-          loaded++;
+          touch(file);
           return session;
         } catch {
           // unreadable or cut short: optimise again and replace it
         }
       }
-      let tmp: string | null = null;
-      try {
-        mkdirSync(dir, { recursive: true });
-        tmp = join(dir, `${basename(file, SUFFIX)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      } catch {
-        tmp = null; // no writable cache folder: the session is still created
-      }
+      let tmp = tempFor(file);
       let session: Awaited<ReturnType<typeof createSession>>;
       try {
         session = await createSession(model, tmp ? { ...spec, saveOptimizedTo: tmp } : spec);
       } catch (e) {
         if (!tmp) throw e;
         // saving the optimised graph failed (a full disk): train without keeping it
-        try {
-          unlinkSync(tmp);
-        } catch {}
-        tmp = null;
+        remove(tmp);
+        tmp = undefined;
         session = await createSession(model, spec);
       }
-      if (tmp) {
-        try {
-          renameSync(tmp, file);
-          prune();
-        } catch {
-          // a full disk or a race lost: the next run optimises again
-          try {
-            unlinkSync(tmp);
-          } catch {}
-        }
-      }
+      if (tmp) keepAs(tmp, file);
       return session;
     },
   };

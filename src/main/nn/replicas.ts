@@ -311,6 +311,12 @@ export class ReplicaGroup {
   }
 }
 
+/** "2 data-parallel replicas × 1 thread": how logs and the bench name them. */
+export function describeReplicas(replicas: number, threadsEach: number): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n > 1 ? 's' : ''}`;
+  return `${plural(replicas, 'data-parallel replica')} × ${plural(threadsEach, 'thread')}`;
+}
+
 /** Lay out `trained` then `frozen` tensors in one shared float32 buffer (64-byte aligned entries). */
 export function flatLayout(
   trained: readonly { name: string; shape: readonly number[] }[],

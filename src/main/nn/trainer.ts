@@ -23,7 +23,7 @@ import type { FloatArray, Tensor } from './graph';
 import { readableProviderError } from './providers';
 import { type ElemType, node as protoNode, serializeModel, valueInfo } from './proto';
 import type { PreparedModel } from './optimized-cache';
-import { ReplicaGroup, flatLayout, type WireTensor } from './replicas';
+import { ReplicaGroup, describeReplicas, flatLayout, type WireTensor } from './replicas';
 import { type EngineOptions, type ResolvedProvider, cpuModel, createSession, resolveProvider } from './session';
 import type { SessionCache } from './session-cache';
 import { type TrainStepModel, exportInference, stepNames } from './train-step';
@@ -229,7 +229,7 @@ export class Trainer {
     if (group && !group.claimed && group.healthy) group.kept = true;
     else group = await start();
     group.claimed = true;
-    const detail = `${resolved.detail}; ${replicas} data-parallel replica${replicas > 1 ? 's' : ''} × ${each.threads} thread${each.threads > 1 ? 's' : ''}`;
+    const detail = `${resolved.detail}; ${describeReplicas(replicas, each.threads)}`;
     // The sessions are the replicas'; the Trainer's own two are never used.
     const trainer = new Trainer(model, 'cpu', detail, NO_SESSION, NO_SESSION, false, undefined, group);
     trainer.replicaWeight = replicaLoss === 'mean' ? 1 / replicas : 1;
